@@ -1,0 +1,98 @@
+"""Diagnostics: every problem is a value with a code, a source span, a message and a hint.
+
+Codes carry a letter prefix by family (ruff / sqlfluff style) and a kebab-case name:
+
+- ``P`` parse: the text could not be read as a layer;
+- ``G`` geometry: a filter that does not fit, sizes that make no sense;
+- ``D`` declared: a shape written in brackets that disagrees with the computed one;
+- ``I`` information: something cnncalc decided for the user (a solved ``pad ?``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from cnncalc.spec import Span
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+RULES: dict[str, Rule] = {
+    r.code: r
+    for r in (
+        Rule("P001", "syntax-error", Severity.ERROR, "a line that is not a layer cnncalc knows"),
+        Rule("P002", "unknown-layer", Severity.ERROR, "a layer word cnncalc does not know"),
+        Rule("P003", "bad-shape", Severity.ERROR, "a bracketed shape that is not [HxWxC] or [N]"),
+        Rule("P004", "missing-input", Severity.ERROR, "no INPUT line and no --input"),
+        Rule("P005", "duplicate-input", Severity.ERROR, "more than one INPUT line"),
+        Rule("P007", "input-not-first", Severity.ERROR, "an INPUT line after the first layer"),
+        Rule("P006", "unreadable", Severity.ERROR, "a file that cannot be read as text"),
+        Rule("G101", "filter-does-not-fit", Severity.ERROR,
+             "(W - F + 2P)/S + 1 is not a whole number"),
+        Rule("G102", "filter-too-large", Severity.ERROR, "a filter larger than its padded input"),
+        Rule("G103", "no-padding-fits", Severity.ERROR, "`pad ?` with no padding that fits"),
+        Rule("G104", "needs-volume", Severity.ERROR, "a spatial layer after a flat vector"),
+        Rule("G105", "empty-network", Severity.ERROR, "a spec with an input and no layers"),
+        Rule("G106", "invalid-value", Severity.ERROR,
+             "a zero or negative size, stride or count, or a dropout rate outside [0, 1)"),
+        Rule("D201", "declared-shape-mismatch", Severity.ERROR,
+             "a [bracketed] shape that differs from the computed one"),
+        Rule("I301", "padding-solved", Severity.INFO, "the padding chosen for `pad ?`"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    span: Span
+    code: str
+    message: str
+    hint: str = ""
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.span.path, self.span.line, self.span.col, self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one dictionary every machine format is built from; keys are stable."""
+        return {
+            "path": self.span.path,
+            "line": self.span.line,
+            "col": self.span.col,
+            "end_col": self.span.end_col,
+            "code": self.code,
+            "name": self.rule.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def has_errors(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diags)

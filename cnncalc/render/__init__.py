@@ -1,0 +1,1 @@
+"""Renderers: the only code that turns an Analysis into text. Machine formats bypass rich."""

@@ -1,0 +1,77 @@
+"""json, csv and markdown: exact figures, no rich, no abbreviations in json and csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from cnncalc.analyze import Analysis
+from cnncalc.render.common import (
+    CONVENTIONS,
+    analysis_record,
+    describe,
+    layer_record,
+    receptive_field,
+    status_text,
+    volume,
+)
+from cnncalc.render.numbers import grouped
+
+CSV_COLUMNS = ("index", "name", "kind", "line", "layer", "status", "input_shape", "output_shape",
+               "weights", "biases", "params", "macs", "flops", "activations", "receptive_field",
+               "jump")
+
+
+def to_json(a: Analysis) -> str:
+    return json.dumps(analysis_record(a), indent=2) + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def to_csv(a: Analysis) -> str:
+    """One row per layer, then a ``total`` row (empty when the totals are incomplete)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in a.layers:
+        rec = layer_record(r)
+        w.writerow([_cell(rec[c]) for c in CSV_COLUMNS])
+    t = a.totals
+    sums = {} if t is None else {"weights": t.weights, "biases": t.biases, "params": t.params,
+                                 "macs": t.macs, "flops": t.flops, "activations": t.activations}
+    w.writerow([_cell(sums.get(c)) if c in sums else ("total" if c == "name" else "")
+                for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def to_markdown(a: Analysis) -> str:
+    """A GitHub table with exact, comma-grouped figures, ready for a README or a review."""
+    head = ["#", "name", "layer", "input", "output", "params", "MACs", "activations", "RF"]
+    rows = [head, ["---:", "---", "---", "---", "---", "---:", "---:", "---:", "---:"]]
+    if a.input is not None:
+        rows.append(["0", "INPUT", "", "", volume(a.input), "", "", "", "1"])
+    for r in a.layers:
+        out = volume(r.output_shape) or f"*{status_text(r)}*"
+        rows.append([str(r.index), _md(r.layer.name), _md(describe(r)), volume(r.input_shape),
+                     out, _num(r.params), _num(r.macs), _num(r.activations), receptive_field(r)])
+    t = a.totals
+    if t is not None:
+        rows.append(["", "**total**", "", "", "", f"**{grouped(t.params)}**",
+                     f"**{grouped(t.macs)}**", f"**{grouped(t.activations)}**", ""])
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + f"\n\n{CONVENTIONS}.\n"
+
+
+def _num(n: int | None) -> str:
+    return "" if n is None else grouped(n)

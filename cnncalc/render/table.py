@@ -1,0 +1,62 @@
+"""The human table, drawn with rich. User text goes in as ``Text`` so that a shape such as
+``[55x55x96]`` is never read as rich markup."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cnncalc.analyze import Analysis
+from cnncalc.render.common import CONVENTIONS, describe, receptive_field, status_text, volume
+from cnncalc.render.numbers import abbreviate
+
+
+def _n(value: int | None) -> Text:
+    return Text("" if value is None else abbreviate(value))
+
+
+def build_table(a: Analysis) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+                  collapse_padding=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("name", no_wrap=False, max_width=12)
+    table.add_column("layer", no_wrap=False, max_width=14)
+    table.add_column("input", no_wrap=True)
+    table.add_column("output", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    table.add_column("acts", justify="right", no_wrap=True)
+    table.add_column("RF", justify="right", no_wrap=True)
+    if a.input is not None:
+        table.add_row("0", Text("INPUT"), "", "", volume(a.input), "", "", "", "1")
+    for r in a.layers:
+        out = Text(volume(r.output_shape)) if r.output_shape is not None else Text(
+            status_text(r), style="red" if r.status == "error" else "dim")
+        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)), volume(r.input_shape),
+                      out, _n(r.params), _n(r.macs), _n(r.activations), receptive_field(r))
+    t = a.totals
+    table.add_section()
+    if t is not None:
+        table.add_row("", Text("total", style="bold"), "", "", "", _n(t.params), _n(t.macs),
+                      _n(t.activations), "", style="bold")
+    else:
+        table.add_row("", Text("total"), Text("incomplete: see the errors below"), "", "", "",
+                      "", "", "")
+    return table
+
+
+def print_table(a: Analysis, file: IO[str] | None = None, width: int | None = None,
+                color: bool | None = None) -> None:
+    console = Console(file=file, width=width, highlight=False, soft_wrap=False,
+                      no_color=color is False, force_terminal=color if color else None)
+    console.print(build_table(a))
+    t = a.totals
+    if t is not None:
+        summary = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
+                   f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
+        console.print(Text(summary))
+    console.print(Text(CONVENTIONS, style="dim"))

@@ -1,0 +1,194 @@
+"""The Spec: what every notation's front end produces and the analysis consumes.
+
+A Spec is an input volume plus an ordered tuple of frozen layer dataclasses. Each layer carries
+the source span of its text, the span of each option it was given (so a message about the stride
+can point at the stride), and the output shape its author declared in brackets, if any.
+
+Shapes are plain tuples of ints: ``(H, W, C)`` for a volume, ``(N,)`` for a vector. A declared
+``[1x1x4096]`` and a computed ``[4096]`` describe the same thing (see ``same_shape``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from cnncalc.diagnostics import Diagnostic
+
+Shape = tuple[int, ...]
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 1-based line and column range in one source file; ``end_col`` is exclusive."""
+
+    path: str
+    line: int
+    col: int
+    end_col: int
+
+
+def fmt_shape(shape: Shape) -> str:
+    """``(55, 55, 96)`` -> ``55x55x96``; ``(4096,)`` -> ``4096``."""
+    return "x".join(str(d) for d in shape)
+
+
+def elements(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def same_shape(a: Shape, b: Shape) -> bool:
+    """True when two shapes name the same volume: ``[1x1xN]`` equals ``[N]``."""
+
+    def norm(s: Shape) -> Shape:
+        return (s[2],) if len(s) == 3 and s[0] == 1 and s[1] == 1 else s
+
+    return norm(a) == norm(b)
+
+
+def fmt_pair(p: Pair) -> str:
+    """Filters are written in full even when square: ``(3, 3)`` -> ``3x3``."""
+    return f"{p[0]}x{p[1]}"
+
+
+def fmt_scalar_pair(p: Pair) -> str:
+    """Strides and pads: ``(2, 2)`` -> ``2``, ``(2, 1)`` -> ``2x1``."""
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
+@dataclass(frozen=True)
+class Padding:
+    """Zero padding per axis as (before, after) counts, or ``fit``: solve for the smallest
+    symmetric padding that makes the layer fit exactly (the lecture's ``P = ?``)."""
+
+    mode: Literal["explicit", "fit"] = "explicit"
+    h: Pair = (0, 0)
+    w: Pair = (0, 0)
+
+    @staticmethod
+    def symmetric(ph: int, pw: int) -> Padding:
+        return Padding("explicit", (ph, ph), (pw, pw))
+
+    @staticmethod
+    def fit() -> Padding:
+        return Padding("fit")
+
+    def describe(self) -> str:
+        if self.mode == "fit":
+            return "?"
+        if self.h[0] == self.h[1] and self.w[0] == self.w[1]:
+            return fmt_scalar_pair((self.h[0], self.w[0]))
+        return f"{self.h[0]},{self.h[1]}x{self.w[0]},{self.w[1]}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """Fields every layer has. ``fields`` maps option names (``kernel``, ``stride``, ``pad``,
+    ``filters``, ``units``...) to the span of their text."""
+
+    name: str
+    span: Span
+    declared: Shape | None = None
+    declared_span: Span | None = None
+    fields: tuple[tuple[str, Span], ...] = field(default=(), compare=False)
+
+    kind = "layer"
+
+    def span_of(self, *names: str) -> Span:
+        """The span covering the named options (first to last found), else the layer's."""
+        found = [s for n, s in self.fields if n in names]
+        if not found:
+            return self.span
+        first = min(found)
+        last = max(found, key=lambda s: (s.line, s.end_col))
+        if first.line != last.line:
+            return first
+        return Span(first.path, first.line, first.col, last.end_col)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv(Layer):
+    filters: int
+    kernel: Pair
+    stride: Pair = (1, 1)
+    padding: Padding = Padding()
+    bias: bool = True
+
+    kind = "conv"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool(Layer):
+    op: Literal["max", "avg"]
+    kernel: Pair
+    stride: Pair
+    padding: Padding = Padding()
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"{self.op}pool"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LRN(Layer):
+    """Local response normalisation (the lecture's NORM layers): shape-preserving, no params."""
+
+    kind = "lrn"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dense(Layer):
+    """A fully connected layer; after a volume it connects to the whole volume."""
+
+    units: int
+    bias: bool = True
+
+    kind = "fc"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activation(Layer):
+    fn: str
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.fn
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropout(Layer):
+    p: float
+
+    kind = "dropout"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flatten(Layer):
+    kind = "flatten"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unparsed(Layer):
+    """A line the front end could not read. It stands in the layer list so that the layers
+    after it are marked not computed instead of being fed the wrong input."""
+
+    kind = "unparsed"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed network. ``diagnostics`` holds what the front end found wrong with the text;
+    ``lines`` the source text, so that messages can quote it."""
+
+    path: str
+    input: Shape | None
+    input_span: Span | None
+    layers: tuple[Layer, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    lines: tuple[str, ...] = ()
+    notation: str = "lecture"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.shapes import arithmetic, nearest_fixes, out_size, smallest_fitting_pad
+from cnncalc.shapes import arithmetic, article, nearest_fixes, out_size, smallest_fitting_pad
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -56,7 +56,8 @@ class Field:
     extent: Pair = (1, 1)
 
     def window(self, kernel: Pair, stride: Pair) -> Field:
-        rf = (self.rf[0] + (kernel[0] - 1) * self.jump[0], self.rf[1] + (kernel[1] - 1) * self.jump[1])
+        rf = (self.rf[0] + (kernel[0] - 1) * self.jump[0],
+              self.rf[1] + (kernel[1] - 1) * self.jump[1])
         return Field(rf, (self.jump[0] * stride[0], self.jump[1] * stride[1]))
 
 
@@ -146,8 +147,25 @@ def _validate(layer: Layer) -> list[Diagnostic]:
     return out
 
 
-def _window(layer: Conv | Pool, shape: Shape, fld: Field) -> tuple[Shape, tuple[Pair, Pair],
-                                                                      list[Diagnostic]]:
+def _a(kernel: Pair) -> str:
+    text = fmt_pair(kernel)
+    return f"{article(text)} {text}"
+
+
+def _unique(items: list[tuple[str, Diagnostic]]) -> list[Diagnostic]:
+    """One diagnostic per distinct axis computation, width first as the lecture speaks:
+    a square layer on a square input is reported once, not once per axis."""
+    seen: set[str] = set()
+    out = []
+    for key, diag in reversed(items):
+        if key not in seen:
+            seen.add(key)
+            out.append(diag)
+    return out
+
+
+def _window(layer: Conv | Pool, shape: Shape) -> tuple[Shape, tuple[Pair, Pair],
+                                                       list[Diagnostic]]:
     """Output size of a sliding window on both axes, or _Invalid explaining why it has none."""
     if len(shape) != 3:
         raise _Invalid(Diagnostic(
@@ -155,65 +173,59 @@ def _window(layer: Conv | Pool, shape: Shape, fld: Field) -> tuple[Shape, tuple[
             f"{layer.name} slides a window over a volume, but its input is the flat vector "
             f"[{fmt_shape(shape)}]",
             "move this layer before the flattening or FC layer"))
-    notes: list[Diagnostic] = []
+    notes: list[tuple[str, Diagnostic]] = []
+    problems: list[tuple[str, Diagnostic]] = []
     pads: list[Pair] = []
     sizes: list[int] = []
-    problems: list[tuple[str, Diagnostic]] = []
-    for axis, (w, f, s, word) in enumerate(
-        ((shape[0], layer.kernel[0], layer.stride[0], "high"),
-         (shape[1], layer.kernel[1], layer.stride[1], "wide"))):
-        if layer.padding.mode == "fit":
+    solving = layer.padding.mode == "fit"
+    square = shape[0] == shape[1] and layer.kernel[0] == layer.kernel[1] \
+        and layer.stride[0] == layer.stride[1]
+    for axis, word in ((0, "high"), (1, "wide")):
+        w, f, s = shape[axis], layer.kernel[axis], layer.stride[axis]
+        where = "" if square else f" on the {w}-{word} axis"
+        if solving:
             p = smallest_fitting_pad(w, f, s)
             if p is None:
-                fixes = nearest_fixes(w, f, 0, s)
                 problems.append((f"{w},{f},{s}", Diagnostic(
                     layer.span_of("pad"), "G103",
-                    f"{layer.name}: no padding makes a {fmt_pair(layer.kernel)} window at stride "
-                    f"{s} fit a {w}-{word} input: (W - F + 2P) is never a multiple of {s}",
-                    fixes.describe(word))))
+                    f"{layer.name}: no padding makes {_a(layer.kernel)} window at stride {s} "
+                    f"fit a {w}-{word} input: (W - F + 2P) is never a multiple of {s}",
+                    nearest_fixes(w, f, 0, s).describe(word))))
                 continue
             pad: Pair = (p, p)
-            notes.append(Diagnostic(
+            notes.append((f"{w},{f},{s}", Diagnostic(
                 layer.span_of("pad"), "I301",
-                f"{layer.name}: pad ? solved as pad {p} on the {w}-{word} axis: "
-                f"{arithmetic(w, f, pad, s)}"))
+                f"{layer.name}: pad ? solved as pad {p}{where}: {arithmetic(w, f, pad, s)}")))
         else:
             pad = layer.padding.h if axis == 0 else layer.padding.w
-        shown_pad = pad if "pad" in dict(layer.fields) or layer.padding.mode == "fit" else None
+        shown_pad = pad if solving or "pad" in dict(layer.fields) else None
         size = out_size(w, f, pad[0] + pad[1], s)
         key = f"{w},{f},{s},{pad}"
         if w + pad[0] + pad[1] < f:
             problems.append((key, Diagnostic(
                 layer.span_of("kernel"), "G102",
-                f"{layer.name}: a {fmt_pair(layer.kernel)} filter is larger than its {w}-{word} "
+                f"{layer.name}: {_a(layer.kernel)} filter is larger than its {w}-{word} "
                 f"input ({w + pad[0] + pad[1]} with padding): {arithmetic(w, f, shown_pad, s)}",
                 f"use a filter of at most {w + pad[0] + pad[1]}, or more padding")))
         elif size.denominator != 1:
-            fixes = nearest_fixes(w, f, pad[0] + pad[1], s)
+            noun = "filter" if isinstance(layer, Conv) else "window"
             problems.append((key, Diagnostic(
                 layer.span_of("kernel", "stride", "pad"), "G101",
-                f"{arithmetic(w, f, shown_pad, s)}: a {fmt_pair(layer.kernel)} "
-                f"{'filter' if isinstance(layer, Conv) else 'window'} at stride {s} does not fit "
-                f"a {w}-{word} input",
-                fixes.describe(word))))
+                f"{arithmetic(w, f, shown_pad, s)}: {_a(layer.kernel)} {noun} at stride {s} "
+                f"does not fit a {w}-{word} input",
+                nearest_fixes(w, f, pad[0] + pad[1], s).describe(word))))
         pads.append(pad)
         sizes.append(int(size))
     if problems:
-        seen: set[str] = set()
-        unique = []
-        for key, diag in reversed(problems):  # width first, the way the lecture speaks
-            if key not in seen:
-                seen.add(key)
-                unique.append(diag)
-        raise _Invalid(*unique)
+        raise _Invalid(*_unique(problems))
     depth = layer.filters if isinstance(layer, Conv) else shape[2]
-    return (sizes[0], sizes[1], depth), (pads[0], pads[1]), notes
+    return (sizes[0], sizes[1], depth), (pads[0], pads[1]), _unique(notes)
 
 
 def _compute(layer: Layer, shape: Shape, fld: Field) -> tuple[LayerResult, list[Diagnostic]]:
     """One layer's output shape and counts from its input shape; index filled in by caller."""
     if isinstance(layer, (Conv, Pool)):
-        out, pads, notes = _window(layer, shape, fld)
+        out, pads, notes = _window(layer, shape)
         new_field = fld.window(layer.kernel, layer.stride)
         if isinstance(layer, Pool):
             return LayerResult(0, layer, "ok", shape, out, 0, 0, 0, pads, new_field), notes
@@ -221,7 +233,8 @@ def _compute(layer: Layer, shape: Shape, fld: Field) -> tuple[LayerResult, list[
         weights = taps * layer.filters
         biases = layer.filters if layer.bias else 0
         macs = out[0] * out[1] * layer.filters * taps
-        return LayerResult(0, layer, "ok", shape, out, weights, biases, macs, pads, new_field), notes
+        result = LayerResult(0, layer, "ok", shape, out, weights, biases, macs, pads, new_field)
+        return result, notes
     if isinstance(layer, Dense):
         n_in = elements(shape)
         extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent

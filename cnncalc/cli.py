@@ -31,7 +31,7 @@ def parse_volume(text: str) -> Shape:
     return dims
 
 
-class VolumeType(click.ParamType):
+class VolumeType(click.ParamType):  # type: ignore[type-arg]
     name = "HxWxC"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -121,9 +121,56 @@ def show(spec: str, input_volume: Shape | None, fmt: str, width: int | None) -> 
 
             click.echo((to_csv if fmt == "csv" else to_markdown)(analysis), nl=False)
         if analysis.diagnostics:
+            sys.stdout.flush()
             color = sys.stderr.isatty()
             click.echo(format_all(analysis.diagnostics, analysis.spec.lines, color), err=True)
     sys.exit(0 if analysis.ok else 1)
+
+
+def _pair_option(text: str | None, what: str) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if len(dims) not in (1, 2) or min(dims, default=-1) < 0:
+        raise click.BadParameter(f"{text!r}: write {what} as N or HxW, e.g. 3 or 3x5")
+    return (dims[0], dims[-1])
+
+
+@cli.command("conv")
+@click.argument("input_size", metavar="INPUT")
+@click.argument("filter_size", metavar="FILTER")
+@click.option("--stride", "-s", default="1", show_default=True, help="S or SHxSW.")
+@click.option("--pad", "-p", default=None, help="P, PHxPW, or ? for the smallest that fits.")
+@click.option("--filters", "-k", type=click.IntRange(min=1), default=None,
+              help="Number of filters K (output depth); counts need an input depth too.")
+@click.option("--pool", is_flag=True, help="A pooling window: no weights, depth kept.")
+def conv_cmd(input_size: str, filter_size: str, stride: str, pad: str | None,
+             filters: int | None, pool: bool) -> None:
+    """One layer: the output size (W - F + 2P)/S + 1 of a FILTER on an INPUT.
+
+    \b
+    INPUT is N (an NxN input), HxW or HxWxC; FILTER is F or FhxFw.
+      cnncalc conv 7 3 --stride 2          (7 - 3)/2 + 1 = 3
+      cnncalc conv 227x227x3 11 -s 4 -k 96 output 55x55x96, weights, MACs
+
+    Exit status: 0 the filter fits, 1 it does not, 2 usage problems.
+    """
+    from cnncalc.calculator import one_layer
+
+    dims = _pair_option(input_size.rsplit("x", 1)[0] if input_size.count("x") == 2
+                        else input_size, "INPUT")
+    depth = int(input_size.rsplit("x", 1)[1]) if input_size.count("x") == 2 else None
+    kernel = _pair_option(filter_size, "FILTER")
+    strides = _pair_option(stride, "--stride")
+    pads = None if pad in (None, "?") else _pair_option(pad, "--pad")
+    assert dims is not None and kernel is not None and strides is not None
+    text, ok = one_layer(dims, depth, kernel, strides, pads, pad == "?", filters, pool)
+    click.echo(text)
+    sys.exit(0 if ok else 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -136,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:  # the last line of defence
         if "--debug" in args:
             traceback.print_exc()
         else:

@@ -11,13 +11,13 @@ Codes carry a letter prefix by family (ruff / sqlfluff style) and a kebab-case n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from cnncalc.spec import Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"

@@ -26,6 +26,14 @@ def fmt_number(x: Fraction) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def article(number_text: str) -> str:
+    """``a`` or ``an`` before a number as it is read aloud: an 11x11, an 8x8, a 3x3."""
+    digits = number_text.split("x")[0]
+    spoken_vowel = digits.startswith("8") or (
+        len(digits) % 3 == 2 and digits[:2] in ("11", "18"))
+    return "an" if spoken_vowel else "a"
+
+
 def arithmetic(w: int, f: int, pad: tuple[int, int] | None, s: int) -> str:
     """The formula with the numbers filled in, e.g. ``(224 - 11 + 2*0)/4 + 1 = 54.25``.
 

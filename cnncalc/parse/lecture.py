@@ -319,8 +319,9 @@ def parse_lecture(text: str, path: str) -> Spec:
                     st.input_span = exc.diag.span
             elif exc.diag.code in ("P001", "P002", "P003"):
                 first = raw.lstrip()
+                words = re.findall(r"[A-Za-z_][\w\-]*", split_comment(raw))
                 st.layers.append(Unparsed(
-                    name=first.split()[0] if first.split() else "?",
+                    name=words[0] if words else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
     return Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
                 "lecture")

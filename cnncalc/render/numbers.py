@@ -29,7 +29,8 @@ def abbreviate(n: int) -> str:
             k += 1  # 999.5K rounds to 1.00M
             continue
         whole, frac = divmod(q, 10**decimals)
-        return f"{whole}.{frac:0{decimals}d}{_SUFFIXES[k]}" if decimals else f"{whole}{_SUFFIXES[k]}"
+        digits = f"{whole}.{frac:0{decimals}d}" if decimals else str(whole)
+        return digits + _SUFFIXES[k]
 
 
 def grouped(n: int) -> str:

@@ -44,8 +44,8 @@ def build_table(a: Analysis) -> Table:
         table.add_row("", Text("total", style="bold"), "", "", "", _n(t.params), _n(t.macs),
                       _n(t.activations), "", style="bold")
     else:
-        table.add_row("", Text("total"), Text("incomplete: see the errors below"), "", "", "",
-                      "", "", "")
+        table.add_row("", Text("total"), Text("incomplete", style="red"), "", "", "", "", "",
+                      "")
     return table
 
 
@@ -59,4 +59,6 @@ def print_table(a: Analysis, file: IO[str] | None = None, width: int | None = No
         summary = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
                    f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
         console.print(Text(summary))
+    else:
+        console.print(Text("totals are incomplete: a layer has an error (see below)"))
     console.print(Text(CONVENTIONS, style="dim"))

@@ -270,10 +270,9 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
         if tok is not None and tok.kind == "word":
             names = sorted({k.upper() for k in KEYWORDS} | {"MAX POOL", "AVG POOL"})
             raise LexError(Diagnostic(
-                Span(path, lineno, col, tok.end_col), "P002",
-                f"unknown layer `{word}`: expected one of {', '.join(names)}",
-                _suggest(_base(word), names)
-                or "a heading line ends with `:`; a comment starts with `#`"))
+                Span(path, lineno, col, tok.end_col), "P002", f"unknown layer `{word}`",
+                _suggest(_base(word), names) or f"known layers: {', '.join(names)}; a heading "
+                "line ends with `:`; a comment starts with `#`"))
         raise LexError(Diagnostic(
             Span(path, lineno, col, (tok.end_col if tok else col + 1)), "P001",
             "expected a layer such as `CONV1: 96 11x11 filters at stride 4, pad 0`"
@@ -319,7 +318,8 @@ def parse_lecture(text: str, path: str) -> Spec:
                     st.input_span = exc.diag.span
             elif exc.diag.code in ("P001", "P002", "P003"):
                 first = raw.lstrip()
-                words = re.findall(r"[A-Za-z_][\w\-]*", split_comment(raw))
+                unbracketed = re.sub(r"^\s*\[[^\]]*\]?", "", split_comment(raw))
+                words = re.findall(r"[A-Za-z_][\w\-]*", unbracketed)
                 st.layers.append(Unparsed(
                     name=words[0] if words else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))

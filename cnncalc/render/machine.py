@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from cnncalc.analyze import Analysis
 from cnncalc.render.common import (
@@ -23,8 +24,14 @@ CSV_COLUMNS = ("index", "name", "kind", "line", "layer", "status", "input_shape"
                "jump")
 
 
+_NUMBER_LIST = re.compile(r"\[\s+(-?\d+(?:,\s+-?\d+)*)\s+\]")
+
+
 def to_json(a: Analysis) -> str:
-    return json.dumps(analysis_record(a), indent=2) + "\n"
+    """Indented JSON with short number lists kept on one line: ``"output_shape": [55, 55, 96]``."""
+    text = json.dumps(analysis_record(a), indent=2)
+    return _NUMBER_LIST.sub(
+        lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text) + "\n"
 
 
 def _cell(value: object) -> str:

@@ -18,17 +18,6 @@ from cnncalc.spec import Shape, Span, Spec
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-def parse_volume(text: str) -> Shape:
-    """``227x227x3`` -> (227, 227, 3); ``4096`` -> (4096,). Raises click.BadParameter."""
-    parts = text.lower().replace("\u00d7", "x").split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        dims = ()
-    if len(dims) not in (1, 3) or min(dims, default=0) < 1:
-        raise click.BadParameter(
-            f"{text!r} is not a volume: write HxWxC with positive whole numbers, e.g. 227x227x3")
-    return dims
 
 
 class VolumeType(click.ParamType):  # type: ignore[type-arg]
@@ -38,7 +27,7 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, tuple):
             return value
         try:
-            return parse_volume(str(value))
+            return _dims(str(value), "--input", (3, 1))
         except click.BadParameter as exc:
             self.fail(exc.message, param, ctx)
 
@@ -127,17 +116,23 @@ def show(spec: str, input_volume: Shape | None, fmt: str, width: int | None) -> 
     sys.exit(0 if analysis.ok else 1)
 
 
-def _pair_option(text: str | None, what: str) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    parts = text.lower().split("x")
+def _dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
+    """``7``, ``7x5``, ``7x5x3`` as ints, or a usage error that says what was expected."""
+    parts = text.lower().replace("\u00d7", "x").split("x")
     try:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         dims = ()
-    if len(dims) not in (1, 2) or min(dims, default=-1) < 0:
-        raise click.BadParameter(f"{text!r}: write {what} as N or HxW, e.g. 3 or 3x5")
-    return (dims[0], dims[-1])
+    if len(dims) not in lengths or min(dims, default=least - 1) < least:
+        forms = {1: "N", 2: "HxW", 3: "HxWxC"}
+        raise click.BadParameter(
+            f"{text!r}: write {what} as {' or '.join(forms[n] for n in lengths)} with whole "
+            f"numbers of at least {least}", param_hint=what)
+    return dims
+
+
+def _pair(dims: tuple[int, ...]) -> tuple[int, int]:
+    return (dims[0], dims[1] if len(dims) > 1 else dims[0])
 
 
 @cli.command("conv")
@@ -161,14 +156,12 @@ def conv_cmd(input_size: str, filter_size: str, stride: str, pad: str | None,
     """
     from cnncalc.calculator import one_layer
 
-    dims = _pair_option(input_size.rsplit("x", 1)[0] if input_size.count("x") == 2
-                        else input_size, "INPUT")
-    depth = int(input_size.rsplit("x", 1)[1]) if input_size.count("x") == 2 else None
-    kernel = _pair_option(filter_size, "FILTER")
-    strides = _pair_option(stride, "--stride")
-    pads = None if pad in (None, "?") else _pair_option(pad, "--pad")
-    assert dims is not None and kernel is not None and strides is not None
-    text, ok = one_layer(dims, depth, kernel, strides, pads, pad == "?", filters, pool)
+    dims = _dims(input_size, "INPUT", (1, 2, 3))
+    depth = dims[2] if len(dims) == 3 else None
+    kernel = _pair(_dims(filter_size, "FILTER", (1, 2)))
+    strides = _pair(_dims(stride, "--stride", (1, 2)))
+    pads = None if pad in (None, "?") else _pair(_dims(pad, "--pad", (1, 2), least=0))
+    text, ok = one_layer(_pair(dims[:2]), depth, kernel, strides, pads, pad == "?", filters, pool)
     click.echo(text)
     sys.exit(0 if ok else 1)
 

@@ -15,24 +15,24 @@ layer after it is marked not computed: nothing is guessed, and totals are then a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.shapes import arithmetic, article, nearest_fixes, out_size, smallest_fitting_pad
+from cnncalc.layers import Field, Invalid, compute
 from cnncalc.spec import (
-    LRN,
-    Activation,
+    AdaptivePool,
     Conv,
     Dense,
     Dropout,
-    Flatten,
     Layer,
     Pair,
     Pool,
+    Rounding,
     Shape,
     Span,
     Spec,
+    ZeroPad,
     elements,
     fmt_pair,
     fmt_scalar_pair,
@@ -40,25 +40,9 @@ from cnncalc.spec import (
     same_shape,
 )
 
+__all__ = ["Analysis", "Field", "LayerResult", "Totals", "analyze"]
+
 Status = Literal["ok", "error", "not-computed"]
-
-
-@dataclass(frozen=True)
-class Field:
-    """Where the network stands after a layer, as the receptive-field recursion sees it.
-
-    ``extent`` is the spatial size a flat vector was flattened from, so that an FC layer after
-    an explicit FLATTEN sees the same region as one placed straight after the volume.
-    """
-
-    rf: Pair = (1, 1)
-    jump: Pair = (1, 1)
-    extent: Pair = (1, 1)
-
-    def window(self, kernel: Pair, stride: Pair) -> Field:
-        rf = (self.rf[0] + (kernel[0] - 1) * self.jump[0],
-              self.rf[1] + (kernel[1] - 1) * self.jump[1])
-        return Field(rf, (self.jump[0] * stride[0], self.jump[1] * stride[1]))
 
 
 @dataclass(frozen=True)
@@ -73,6 +57,8 @@ class LayerResult:
     macs: int | None = None
     padding: tuple[Pair, Pair] | None = None
     field: Field | None = None
+    buffers: int | None = None
+    rounded: bool = False
 
     @property
     def params(self) -> int | None:
@@ -94,6 +80,7 @@ class Totals:
     weights: int
     biases: int
     params: int
+    buffers: int
     macs: int
     flops: int
     activations: int
@@ -114,14 +101,6 @@ class Analysis:
         return not has_errors(self.diagnostics)
 
 
-class _Invalid(Exception):
-    """Raised inside a layer's computation; carries the diagnostics that explain why."""
-
-    def __init__(self, *diags: Diagnostic) -> None:
-        super().__init__()
-        self.diags = diags
-
-
 def _validate(layer: Layer) -> list[Diagnostic]:
     """Values that are wrong whatever the input: zero strides, empty filters, bad rates."""
     out: list[Diagnostic] = []
@@ -135,9 +114,23 @@ def _validate(layer: Layer) -> list[Diagnostic]:
              "filter sizes are 1 or more")
         need(min(layer.stride) >= 1, "stride", f"stride {fmt_scalar_pair(layer.stride)} is not "
              "a step", "strides are 1 or more; stride 1 visits every position")
+    if isinstance(layer, (Conv, Pool, ZeroPad)):
+        p = layer.padding
+        need(min(p.h + p.w) >= 0, "pad", "negative padding", "padding is 0 or more")
+    if isinstance(layer, (Conv, Pool)):
+        need(min(layer.dilation) >= 1, "dilation",
+             f"dilation {fmt_scalar_pair(layer.dilation)}", "dilation is 1 or more")
     if isinstance(layer, Conv):
-        need(layer.filters >= 1, "filters", f"{layer.filters} filters make an empty output",
-             "use 1 or more filters")
+        need(layer.filters >= 1 or layer.depth_multiplier is not None, "filters",
+             f"{layer.filters} filters make an empty output", "use 1 or more filters")
+        need(layer.groups >= 1, "groups", f"{layer.groups} groups", "groups are 1 or more")
+        need((layer.depth_multiplier or 1) >= 1, "depth_multiplier",
+             f"depth multiplier {layer.depth_multiplier}", "the multiplier is 1 or more")
+        need(min(layer.output_padding) >= 0, "output_padding", "negative output_padding",
+             "output_padding is 0 or more")
+    if isinstance(layer, AdaptivePool):
+        need(min(layer.output) >= 1, "output", f"output size {fmt_pair(layer.output)}",
+             "adaptive pooling gives 1 or more cells per axis")
     if isinstance(layer, Dense):
         need(layer.units >= 1, "units", f"{layer.units} neurons make an empty output",
              "use 1 or more neurons")
@@ -145,110 +138,6 @@ def _validate(layer: Layer) -> list[Diagnostic]:
         need(0 <= layer.p < 1, "p", f"dropout rate {layer.p} is outside [0, 1)",
              "a dropout rate is the probability of dropping a unit, e.g. 0.5")
     return out
-
-
-def _a(kernel: Pair) -> str:
-    text = fmt_pair(kernel)
-    return f"{article(text)} {text}"
-
-
-def _unique(items: list[tuple[str, Diagnostic]]) -> list[Diagnostic]:
-    """One diagnostic per distinct axis computation, width first as the lecture speaks:
-    a square layer on a square input is reported once, not once per axis."""
-    seen: set[str] = set()
-    out = []
-    for key, diag in reversed(items):
-        if key not in seen:
-            seen.add(key)
-            out.append(diag)
-    return out
-
-
-def _window(layer: Conv | Pool, shape: Shape) -> tuple[Shape, tuple[Pair, Pair],
-                                                       list[Diagnostic]]:
-    """Output size of a sliding window on both axes, or _Invalid explaining why it has none."""
-    if len(shape) != 3:
-        raise _Invalid(Diagnostic(
-            layer.span, "G104",
-            f"{layer.name} slides a window over a volume, but its input is the flat vector "
-            f"[{fmt_shape(shape)}]",
-            "move this layer before the flattening or FC layer"))
-    notes: list[tuple[str, Diagnostic]] = []
-    problems: list[tuple[str, Diagnostic]] = []
-    pads: list[Pair] = []
-    sizes: list[int] = []
-    solving = layer.padding.mode == "fit"
-    square = shape[0] == shape[1] and layer.kernel[0] == layer.kernel[1] \
-        and layer.stride[0] == layer.stride[1]
-    for axis, word in ((0, "high"), (1, "wide")):
-        w, f, s = shape[axis], layer.kernel[axis], layer.stride[axis]
-        where = "" if square else f" on the {w}-{word} axis"
-        if solving:
-            p = smallest_fitting_pad(w, f, s)
-            if p is None:
-                problems.append((f"{w},{f},{s}", Diagnostic(
-                    layer.span_of("pad"), "G103",
-                    f"{layer.name}: no padding makes {_a(layer.kernel)} window at stride {s} "
-                    f"fit a {w}-{word} input: (W - F + 2P) is never a multiple of {s}",
-                    nearest_fixes(w, f, 0, s).describe(word))))
-                continue
-            pad: Pair = (p, p)
-            notes.append((f"{w},{f},{s}", Diagnostic(
-                layer.span_of("pad"), "I301",
-                f"{layer.name}: pad ? solved as pad {p}{where}: {arithmetic(w, f, pad, s)}")))
-        else:
-            pad = layer.padding.h if axis == 0 else layer.padding.w
-        shown_pad = pad if solving or "pad" in dict(layer.fields) else None
-        size = out_size(w, f, pad[0] + pad[1], s)
-        key = f"{w},{f},{s},{pad}"
-        if w + pad[0] + pad[1] < f:
-            problems.append((key, Diagnostic(
-                layer.span_of("kernel"), "G102",
-                f"{layer.name}: {_a(layer.kernel)} filter is larger than its {w}-{word} "
-                f"input ({w + pad[0] + pad[1]} with padding): {arithmetic(w, f, shown_pad, s)}",
-                f"use a filter of at most {w + pad[0] + pad[1]}, or more padding")))
-        elif size.denominator != 1:
-            noun = "filter" if isinstance(layer, Conv) else "window"
-            problems.append((key, Diagnostic(
-                layer.span_of("kernel", "stride", "pad"), "G101",
-                f"{arithmetic(w, f, shown_pad, s)}: {_a(layer.kernel)} {noun} at stride {s} "
-                f"does not fit a {w}-{word} input",
-                nearest_fixes(w, f, pad[0] + pad[1], s).describe(word))))
-        pads.append(pad)
-        sizes.append(int(size))
-    if problems:
-        raise _Invalid(*_unique(problems))
-    depth = layer.filters if isinstance(layer, Conv) else shape[2]
-    return (sizes[0], sizes[1], depth), (pads[0], pads[1]), _unique(notes)
-
-
-def _compute(layer: Layer, shape: Shape, fld: Field) -> tuple[LayerResult, list[Diagnostic]]:
-    """One layer's output shape and counts from its input shape; index filled in by caller."""
-    if isinstance(layer, (Conv, Pool)):
-        out, pads, notes = _window(layer, shape)
-        new_field = fld.window(layer.kernel, layer.stride)
-        if isinstance(layer, Pool):
-            return LayerResult(0, layer, "ok", shape, out, 0, 0, 0, pads, new_field), notes
-        taps = layer.kernel[0] * layer.kernel[1] * shape[2]
-        weights = taps * layer.filters
-        biases = layer.filters if layer.bias else 0
-        macs = out[0] * out[1] * layer.filters * taps
-        result = LayerResult(0, layer, "ok", shape, out, weights, biases, macs, pads, new_field)
-        return result, notes
-    if isinstance(layer, Dense):
-        n_in = elements(shape)
-        extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
-        new_field = fld.window(extent, (1, 1))
-        biases = layer.units if layer.bias else 0
-        return LayerResult(0, layer, "ok", shape, (layer.units,), n_in * layer.units, biases,
-                           n_in * layer.units, None, new_field), []
-    if isinstance(layer, Flatten):
-        extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
-        return LayerResult(0, layer, "ok", shape, (elements(shape),), 0, 0, 0, None,
-                           Field(fld.rf, fld.jump, extent)), []
-    if isinstance(layer, (LRN, Activation, Dropout)):
-        return LayerResult(0, layer, "ok", shape, shape, 0, 0, 0, None, fld), []
-    raise _Invalid()  # a layer the front end could not read; it already said why
 
 
 def _missing_input(spec: Spec, diags: list[Diagnostic]) -> None:
@@ -265,7 +154,10 @@ def _missing_input(spec: Spec, diags: list[Diagnostic]) -> None:
         "add a first line such as `[227x227x3] INPUT`, or pass --input 227x227x3"))
 
 
-def analyze(spec: Spec, input_override: Shape | None = None) -> Analysis:
+def analyze(spec: Spec, input_override: Shape | None = None,
+            rounding: Rounding | None = None) -> Analysis:
+    """Walk the layers in order. ``rounding`` None uses the notation's own policy."""
+    policy: Rounding = rounding or spec.rounding
     diags: list[Diagnostic] = list(spec.diagnostics)
     shape = input_override if input_override is not None else spec.input
     if shape is None:
@@ -292,14 +184,15 @@ def analyze(spec: Spec, input_override: Shape | None = None) -> Analysis:
             current = None
             continue
         try:
-            res, notes = _compute(layer, current, fld)
-        except _Invalid as exc:
+            c = compute(layer, current, fld, policy)
+        except Invalid as exc:
             diags.extend(exc.diags)
             results.append(LayerResult(index, layer, "error", input_shape=current))
             current = None
             continue
-        diags.extend(notes)
-        res = replace(res, index=index)
+        diags.extend(c.notes)
+        res = LayerResult(index, layer, "ok", current, c.output, c.weights, c.biases, c.macs,
+                          c.padding, c.field, c.buffers, c.rounded)
         if layer.declared is not None and res.output_shape is not None and not same_shape(
                 layer.declared, res.output_shape):
             diags.append(Diagnostic(
@@ -316,6 +209,7 @@ def analyze(spec: Spec, input_override: Shape | None = None) -> Analysis:
         w = sum(r.weights or 0 for r in results)
         b = sum(r.biases or 0 for r in results)
         m = sum(r.macs or 0 for r in results)
-        totals = Totals(w, b, w + b, m, 2 * m, sum(r.activations or 0 for r in results))
+        totals = Totals(w, b, w + b, sum(r.buffers or 0 for r in results), m, 2 * m,
+                        sum(r.activations or 0 for r in results))
     diags.sort(key=lambda d: d.sort_key)
     return Analysis(spec, shape, tuple(results), tuple(diags), totals)

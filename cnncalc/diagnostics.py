@@ -4,6 +4,7 @@ Codes carry a letter prefix by family (ruff / sqlfluff style) and a kebab-case n
 
 - ``P`` parse: the text could not be read as a layer;
 - ``G`` geometry: a filter that does not fit, sizes that make no sense;
+- ``C`` channels: a declared channel count or a group split that does not match;
 - ``D`` declared: a shape written in brackets that disagrees with the computed one;
 - ``I`` information: something cnncalc decided for the user (a solved ``pad ?``).
 """
@@ -44,6 +45,14 @@ RULES: dict[str, Rule] = {
         Rule("P004", "missing-input", Severity.ERROR, "no INPUT line and no --input"),
         Rule("P005", "duplicate-input", Severity.ERROR, "more than one INPUT line"),
         Rule("P007", "input-not-first", Severity.ERROR, "an INPUT line after the first layer"),
+        Rule("P008", "unbound-name", Severity.ERROR,
+             "a name in Keras or PyTorch code with no value; bind it with --define NAME=VALUE"),
+        Rule("P009", "not-a-literal", Severity.ERROR,
+             "code that would compute or run something (calls, attributes, lambdas, f-strings)"),
+        Rule("P010", "unknown-argument", Severity.ERROR,
+             "a keyword argument the layer does not take, or a bad value for one"),
+        Rule("P011", "unsupported", Severity.ERROR,
+             "a layer option cnncalc reads but cannot model (e.g. channels_first)"),
         Rule("P006", "unreadable", Severity.ERROR, "a file that cannot be read as text"),
         Rule("G101", "filter-does-not-fit", Severity.ERROR,
              "(W - F + 2P)/S + 1 is not a whole number"),
@@ -53,6 +62,12 @@ RULES: dict[str, Rule] = {
         Rule("G105", "empty-network", Severity.ERROR, "a spec with an input and no layers"),
         Rule("G106", "invalid-value", Severity.ERROR,
              "a zero or negative size, stride or count, or a dropout rate outside [0, 1)"),
+        Rule("G107", "rounded", Severity.WARNING,
+             "a size that is not whole, rounded as the rounding policy says"),
+        Rule("C001", "channel-mismatch", Severity.ERROR,
+             "a declared channel or feature count that differs from what the layer receives"),
+        Rule("C002", "group-mismatch", Severity.ERROR,
+             "groups that do not divide the input depth and the number of filters"),
         Rule("D201", "declared-shape-mismatch", Severity.ERROR,
              "a [bracketed] shape that differs from the computed one"),
         Rule("I301", "padding-solved", Severity.INFO, "the padding chosen for `pad ?`"),

@@ -9,6 +9,7 @@ than silently floored.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -106,3 +107,47 @@ def nearest_fixes(w: int, f: int, pad_total: int, s: int) -> Fixes:
                 strides.append((cand, span // cand + 1))
     strides.sort(key=lambda t: (abs(t[0] - s), t[0]))
     return Fixes(tuple(inputs), pad, tuple(strides[:2]))
+
+
+def dilated(f: int, d: int) -> int:
+    """The extent a filter of F taps spans at dilation D: ``D*(F - 1) + 1``."""
+    return d * (f - 1) + 1
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def same_pad(w: int, span: int, s: int) -> tuple[int, int]:
+    """Keras/TensorFlow ``padding='same'``: the output is ``ceil(W/S)``; the padding that gives
+    it, ``max((ceil(W/S) - 1)*S + span - W, 0)``, is split with the odd cell after (right,
+    bottom). For stride 1 this is PyTorch's ``padding='same'`` too."""
+    total = max((ceil_div(w, s) - 1) * s + span - w, 0)
+    return (total // 2, total - total // 2)
+
+
+def rounded_size(w: int, span: int, pad: tuple[int, int], s: int, up: bool) -> int:
+    """A size that is not whole, rounded: down (floor, as Keras and PyTorch compute), or up
+    (ceil mode, as PyTorch and Caffe pooling compute) where a last window that would start in
+    the right padding is dropped: ``if (out - 1)*S >= W + P_before: out -= 1``."""
+    num = w - span + pad[0] + pad[1]
+    if not up:
+        return num // s + 1
+    size = ceil_div(num, s) + 1
+    if (size - 1) * s >= w + pad[0]:
+        size -= 1
+    return size
+
+
+def transposed_size(w: int, f: int, s: int, pad: tuple[int, int], d: int, out_pad: int) -> int:
+    """Transposed convolution: ``(W - 1)*S - 2P + D*(F - 1) + output_padding + 1``."""
+    return (w - 1) * s - pad[0] - pad[1] + d * (f - 1) + out_pad + 1
+
+
+def adaptive_window(w: int, o: int) -> int:
+    """The widest window of adaptive pooling from W cells to O: cell i covers
+    ``[floor(i*W/O), ceil((i+1)*W/O))``.
+
+    The remainders ``i*W mod O`` run over the multiples of ``g = gcd(W, O)`` below O, so the
+    widest window is ``ceil((W + O - g)/O)``, with no loop over O (which may be huge)."""
+    return ceil_div(w + o - math.gcd(w, o), o)

@@ -63,10 +63,12 @@ def fmt_scalar_pair(p: Pair) -> str:
 
 @dataclass(frozen=True)
 class Padding:
-    """Zero padding per axis as (before, after) counts, or ``fit``: solve for the smallest
-    symmetric padding that makes the layer fit exactly (the lecture's ``P = ?``)."""
+    """Zero padding per axis as (before, after) counts; or ``fit``: solve for the smallest
+    symmetric padding that makes the layer fit exactly (the lecture's ``P = ?``); or ``same``:
+    output ``ceil(W/S)``, padding ``max((ceil(W/S) - 1)*S + span - W, 0)`` split with the extra
+    cell after (Keras/TensorFlow; PyTorch's ``padding='same'`` is the stride-1 case of it)."""
 
-    mode: Literal["explicit", "fit"] = "explicit"
+    mode: Literal["explicit", "fit", "same"] = "explicit"
     h: Pair = (0, 0)
     w: Pair = (0, 0)
 
@@ -78,9 +80,13 @@ class Padding:
     def fit() -> Padding:
         return Padding("fit")
 
+    @staticmethod
+    def same() -> Padding:
+        return Padding("same")
+
     def describe(self) -> str:
-        if self.mode == "fit":
-            return "?"
+        if self.mode != "explicit":
+            return "?" if self.mode == "fit" else "same"
         if self.h[0] == self.h[1] and self.w[0] == self.w[1]:
             return fmt_scalar_pair((self.h[0], self.w[0]))
         return f"{self.h[0]},{self.h[1]}x{self.w[0]},{self.w[1]}"
@@ -113,25 +119,96 @@ class Layer:
 
 @dataclass(frozen=True, kw_only=True)
 class Conv(Layer):
+    """A convolution, or with ``transposed`` a transposed convolution.
+
+    ``groups`` splits input and output channels into independent groups; a depthwise
+    convolution (``depth_multiplier`` set) has one group per input channel and
+    ``filters = C * depth_multiplier``, known only once the input depth is. ``in_channels``
+    is a channel count the text declared (PyTorch's ``Conv2d(64, ...)``), checked, not used.
+    """
+
     filters: int
     kernel: Pair
     stride: Pair = (1, 1)
     padding: Padding = Padding()
+    dilation: Pair = (1, 1)
+    groups: int = 1
+    depth_multiplier: int | None = None
     bias: bool = True
+    transposed: bool = False
+    output_padding: Pair = (0, 0)
+    in_channels: int | None = None
 
-    kind = "conv"
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        if self.transposed:
+            return "convtranspose"
+        return "depthwise" if self.depth_multiplier is not None else "conv"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Pool(Layer):
+    """Max or average pooling. ``ceil_mode`` rounds a partial last window up as PyTorch and
+    Caffe do (a last window that would start inside the right padding is dropped)."""
+
     op: Literal["max", "avg"]
     kernel: Pair
     stride: Pair
     padding: Padding = Padding()
+    dilation: Pair = (1, 1)
+    ceil_mode: bool = False
 
     @property
     def kind(self) -> str:  # type: ignore[override]
         return f"{self.op}pool"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalPool(Layer):
+    """Global average or max pooling: HxWxC -> C (``keepdims``: 1x1xC)."""
+
+    op: Literal["max", "avg"]
+    keepdims: bool = False
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"global{self.op}pool"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptivePool(Layer):
+    """PyTorch's adaptive pooling to a fixed output size; output cell i on an axis of W
+    covers ``[floor(i*W/O), ceil((i+1)*W/O))``."""
+
+    op: Literal["max", "avg"]
+    output: Pair
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"adaptive{self.op}pool"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchNorm(Layer):
+    """Batch normalisation: params gamma (``scale``, counted as weights) and beta (``center``,
+    counted as biases), C each; buffers running mean and variance (2C, what Keras lists as
+    non-trainable). ``num_features`` is a declared C, checked, not used."""
+
+    num_features: int | None = None
+    scale: bool = True
+    center: bool = True
+    running_stats: bool = True
+
+    kind = "batchnorm"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad(Layer):
+    """Zero padding as a layer of its own: (top, bottom) and (left, right)."""
+
+    padding: Padding
+
+    kind = "zeropad"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +224,7 @@ class Dense(Layer):
 
     units: int
     bias: bool = True
+    in_features: int | None = None
 
     kind = "fc"
 
@@ -180,6 +258,12 @@ class Unparsed(Layer):
     kind = "unparsed"
 
 
+Rounding = Literal["strict", "floor", "ceil"]
+"""How a non-integer output size is treated: ``strict`` (the lecture's "doesn't fit"), ``floor``
+(Keras, and PyTorch without ceil_mode) or ``ceil`` (Caffe pooling). A pooling layer's own
+``ceil_mode`` rounds it up under any policy but strict."""
+
+
 @dataclass(frozen=True)
 class Spec:
     """A parsed network. ``diagnostics`` holds what the front end found wrong with the text;
@@ -192,3 +276,5 @@ class Spec:
     diagnostics: tuple[Diagnostic, ...] = ()
     lines: tuple[str, ...] = ()
     notation: str = "lecture"
+    rounding: Rounding = "strict"
+

@@ -1,15 +1,71 @@
-"""Front ends: each notation's text becomes the same Spec."""
+"""Front ends: each notation's text becomes the same Spec.
+
+Notations are detected from the text unless one is forced:
+
+- ``keras``: Python code with Keras layers (``model.add(Conv2D(...))``, ``Sequential([...])``),
+  read with ``ast`` and never executed;
+- ``pytorch``: what ``print(model)`` shows for ``nn.Sequential`` trees, or ``nn.Conv2d(...)``
+  constructor calls one a line;
+- ``vgg``: the VGG paper's and CS231n notes' ``CONV3-64`` / ``POOL2`` / ``FC-4096`` shorthand;
+- ``lecture``: the lecture's ``[55x55x96] CONV1: 96 11x11 filters at stride 4, pad 0`` lines,
+  extended into cnncalc's canonical notation (the fallback).
+"""
 
 from __future__ import annotations
 
-from cnncalc.parse.lecture import parse_lecture
+import re
+from collections.abc import Mapping
+
 from cnncalc.spec import Spec
 
-NOTATIONS = ("lecture",)
+NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
+
+DefineValue = int | float | tuple[int, ...]
+
+_KERAS = re.compile(
+    r"\b(?:model\.add\s*\(|Sequential\s*\(\s*\[|(?:keras\.)?layers\.\w+\s*\(|"
+    r"(?:Conv2D|Conv2DTranspose|DepthwiseConv2D|SeparableConv2D|MaxPooling2D|AveragePooling2D|"
+    r"GlobalAveragePooling2D|GlobalMaxPooling2D|BatchNormalization|Dense|ZeroPadding2D)\s*\()")
+_PYTORCH = re.compile(
+    r"\b(?:nn\.\w+\s*\(|(?:Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|AdaptiveAvgPool2d|"
+    r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)\s*\()")
+_VGG = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+|pool\d*|maxpool\d*)\b",
+                  re.IGNORECASE | re.MULTILINE)
 
 
-def parse_text(text: str, path: str, notation: str | None = None) -> Spec:
-    """Parse ``text`` read from ``path``; ``notation`` None means detect it."""
+def detect(text: str) -> str:
+    """The notation a text is written in. PyTorch is tried before Keras because ``Linear(``
+    and ``Conv2d(`` are unambiguous while Keras words like ``Dense(`` are not."""
+    if _PYTORCH.search(text):
+        return "pytorch"
+    if _KERAS.search(text):
+        return "keras"
+    if _VGG.search(text):
+        return "vgg"
+    return "lecture"
+
+
+def parse_text(text: str, path: str, notation: str | None = None,
+               defines: Mapping[str, DefineValue] | None = None,
+               input_given: bool = False) -> Spec:
+    """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
+    names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
+    an unbound ``input_shape`` is not an error."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    kind = notation or detect(text)
+    if kind == "keras":
+        from cnncalc.parse.keras import parse_keras
+
+        return parse_keras(text, path, defines or {}, input_given)
+    if kind == "pytorch":
+        from cnncalc.parse.pytorch import parse_pytorch
+
+        return parse_pytorch(text, path, defines or {})
+    if kind == "vgg":
+        from cnncalc.parse.vgg import parse_vgg
+
+        return parse_vgg(text, path)
+    from cnncalc.parse.lecture import parse_lecture
+
     return parse_lecture(text, path)

@@ -3,6 +3,7 @@ conventions line, and the JSON-ready record that json and csv are both built fro
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from cnncalc.analyze import Analysis, LayerResult
@@ -36,11 +37,17 @@ def describe(r: LayerResult) -> str:
     return layer.kind
 
 
+def plain(x: int | Fraction) -> int | float:
+    """A receptive-field figure for JSON: an int, or (after a transposed conv) a float."""
+    return x if isinstance(x, int) else (x.numerator if x.denominator == 1 else
+                                         round(float(x), 4))
+
+
 def receptive_field(r: LayerResult) -> str:
     if r.field is None:
         return ""
-    rf = r.field.rf
-    return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
+    h, w = (plain(v) for v in r.field.rf)
+    return f"{h:g}" if h == w else f"{h:g}x{w:g}"
 
 
 def shape_list(shape: tuple[int, ...] | None) -> list[int] | None:
@@ -64,8 +71,10 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
         "macs": r.macs,
         "flops": r.flops,
         "activations": r.activations,
-        "receptive_field": None if r.field is None else list(r.field.rf),
-        "jump": None if r.field is None else list(r.field.jump),
+        "buffers": r.buffers,
+        "rounded": r.rounded,
+        "receptive_field": None if r.field is None else [plain(v) for v in r.field.rf],
+        "jump": None if r.field is None else [plain(v) for v in r.field.jump],
     }
 
 
@@ -77,7 +86,7 @@ def analysis_record(a: Analysis) -> dict[str, Any]:
         "input": shape_list(a.input),
         "layers": [layer_record(r) for r in a.layers],
         "totals": None if t is None else {
-            "params": t.params, "weights": t.weights, "biases": t.biases,
+            "params": t.params, "weights": t.weights, "biases": t.biases, "buffers": t.buffers,
             "macs": t.macs, "flops": t.flops, "activations": t.activations,
         },
         "conventions": CONVENTIONS,

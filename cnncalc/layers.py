@@ -1,0 +1,320 @@
+"""Per-kind rules: a layer's output shape, weights, biases, buffers, MACs and receptive field
+from its input shape. Pure functions; the formulas themselves live in ``shapes``.
+
+- conv: weights ``Fh*Fw*(D1/groups)*K``, biases ``K``, MACs ``H2*W2*K*Fh*Fw*D1/groups``;
+- transposed conv: same weights, MACs the multiplies really done, ``H1*W1*D1*Fh*Fw*K/groups``;
+- FC: weights ``in*out``, biases ``out``, MACs ``in*out``;
+- batch norm: params ``2C`` (gamma, beta), buffers ``2C`` (running mean and variance);
+- pooling, normalisation, activations, dropout, flatten, zero padding: no params, no MACs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.shapes import (
+    adaptive_window,
+    arithmetic,
+    article,
+    ceil_div,
+    dilated,
+    nearest_fixes,
+    out_size,
+    rounded_size,
+    same_pad,
+    smallest_fitting_pad,
+    transposed_size,
+)
+from cnncalc.spec import (
+    LRN,
+    Activation,
+    AdaptivePool,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Pair,
+    Pool,
+    Rounding,
+    Shape,
+    ZeroPad,
+    elements,
+    fmt_pair,
+    fmt_shape,
+)
+
+Num = int | Fraction
+
+
+@dataclass(frozen=True)
+class Field:
+    """The receptive-field recursion's state after a layer: ``rf`` the side of the input
+    region one neuron sees, ``jump`` the input distance between neighbouring neurons
+    (a transposed convolution divides it, so it may be a fraction), and ``extent`` the spatial
+    size a flat vector was flattened from, so that an FC layer after an explicit FLATTEN sees
+    the same region as one placed straight after the volume."""
+
+    rf: tuple[Num, Num] = (1, 1)
+    jump: tuple[Num, Num] = (1, 1)
+    extent: Pair = (1, 1)
+
+    def window(self, span: Pair, stride: Pair) -> Field:
+        rf = (self.rf[0] + (span[0] - 1) * self.jump[0], self.rf[1] + (span[1] - 1) * self.jump[1])
+        return Field(rf, (self.jump[0] * stride[0], self.jump[1] * stride[1]))
+
+    def upsample(self, span: Pair, stride: Pair) -> Field:
+        """A transposed conv: each output sees ``ceil(span/S)`` inputs; the jump shrinks S-fold."""
+        taps = (ceil_div(span[0], stride[0]), ceil_div(span[1], stride[1]))
+        jump = (_div(self.jump[0], stride[0]), _div(self.jump[1], stride[1]))
+        rf = (self.rf[0] + (taps[0] - 1) * self.jump[0], self.rf[1] + (taps[1] - 1) * self.jump[1])
+        return Field(rf, jump)
+
+
+def _div(a: Num, b: int) -> Num:
+    q = Fraction(a) / b
+    return q.numerator if q.denominator == 1 else q
+
+
+@dataclass(frozen=True)
+class Computed:
+    output: Shape
+    field: Field
+    weights: int = 0
+    biases: int = 0
+    buffers: int = 0
+    macs: int = 0
+    padding: tuple[Pair, Pair] | None = None
+    rounded: bool = False
+    notes: tuple[Diagnostic, ...] = ()
+
+
+class Invalid(Exception):
+    """A layer with no output; carries the diagnostics that explain why."""
+
+    def __init__(self, *diags: Diagnostic) -> None:
+        super().__init__()
+        self.diags = diags
+
+
+def _a(kernel: Pair) -> str:
+    text = fmt_pair(kernel)
+    return f"{article(text)} {text}"
+
+
+def _unique(items: list[tuple[str, Diagnostic]]) -> list[Diagnostic]:
+    """One diagnostic per distinct axis computation, width first as the lecture speaks:
+    a square layer on a square input is reported once, not once per axis."""
+    seen: set[str] = set()
+    out = []
+    for key, diag in reversed(items):
+        if key not in seen:
+            seen.add(key)
+            out.append(diag)
+    return out
+
+
+def _need_volume(layer: Layer, shape: Shape) -> None:
+    if len(shape) != 3:
+        raise Invalid(Diagnostic(
+            layer.span, "G104",
+            f"{layer.name} works on an HxWxC volume, but its input is the flat vector "
+            f"[{fmt_shape(shape)}]",
+            "move this layer before the flattening or FC layer"))
+
+
+def _check_declared(layer: Layer, what: str, declared: int | None, actual: int,
+                    fname: str) -> list[Diagnostic]:
+    if declared is None or declared == actual:
+        return []
+    return [Diagnostic(
+        layer.span_of(fname), "C001",
+        f"{layer.name} declares {declared} {what} but receives {actual}",
+        f"write {actual}, or change the layer before it so that it gives {declared}")]
+
+
+def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
+            ) -> tuple[Pair, tuple[Pair, Pair], bool, list[Diagnostic]]:
+    """Output height and width of a window sliding over both axes, the padding used, whether
+    a size was rounded, and the notes; raises Invalid when there is no output."""
+    dilation = layer.dilation
+    notes: list[tuple[str, Diagnostic]] = []
+    problems: list[tuple[str, Diagnostic]] = []
+    pads: list[Pair] = []
+    sizes: list[int] = []
+    rounded = False
+    mode = layer.padding.mode
+    up = (isinstance(layer, Pool) and layer.ceil_mode) or rounding == "ceil"
+    noun = "filter" if isinstance(layer, Conv) else "window"
+    square = shape[0] == shape[1] and layer.kernel[0] == layer.kernel[1] \
+        and layer.stride[0] == layer.stride[1] and dilation[0] == dilation[1]
+    for axis, word in ((0, "high"), (1, "wide")):
+        w, s = shape[axis], layer.stride[axis]
+        f = dilated(layer.kernel[axis], dilation[axis])
+        where = "" if square else f" on the {w}-{word} axis"
+        if mode == "same":
+            pad = same_pad(w, f, s)
+            pads.append(pad)
+            sizes.append(ceil_div(w, s))
+            continue
+        if mode == "fit":
+            p = smallest_fitting_pad(w, f, s)
+            if p is None:
+                problems.append((f"{w},{f},{s}", Diagnostic(
+                    layer.span_of("pad"), "G103",
+                    f"{layer.name}: no padding makes {_a(layer.kernel)} {noun} at stride {s} "
+                    f"fit a {w}-{word} input: (W - F + 2P) is never a multiple of {s}",
+                    nearest_fixes(w, f, 0, s).describe(word))))
+                continue
+            pad = (p, p)
+            notes.append((f"{w},{f},{s}", Diagnostic(
+                layer.span_of("pad"), "I301",
+                f"{layer.name}: pad ? solved as pad {p}{where}: {arithmetic(w, f, pad, s)}")))
+        else:
+            pad = layer.padding.h if axis == 0 else layer.padding.w
+        shown_pad = pad if mode == "fit" or "pad" in dict(layer.fields) else None
+        exact = out_size(w, f, pad[0] + pad[1], s)
+        key = f"{w},{f},{s},{pad}"
+        size = exact.numerator
+        if w + pad[0] + pad[1] < f:
+            problems.append((key, Diagnostic(
+                layer.span_of("kernel"), "G102",
+                f"{layer.name}: {_a(layer.kernel)} {noun} is larger than its {w}-{word} "
+                f"input ({w + pad[0] + pad[1]} with padding): {arithmetic(w, f, shown_pad, s)}",
+                f"use a {noun} of at most {w + pad[0] + pad[1]}, or more padding")))
+        elif exact.denominator != 1 and rounding == "strict":
+            problems.append((key, Diagnostic(
+                layer.span_of("kernel", "stride", "pad"), "G101",
+                f"{arithmetic(w, f, shown_pad, s)}: {_a(layer.kernel)} {noun} at stride {s} "
+                f"does not fit a {w}-{word} input",
+                nearest_fixes(w, f, pad[0] + pad[1], s).describe(word)
+                + "; or pass --rounding floor to round down as the frameworks do")))
+        elif exact.denominator != 1:
+            size = rounded_size(w, f, pad, s, up)
+            rounded = True
+            how = "up (ceil mode)" if up else "down (floor)"
+            notes.append((key, Diagnostic(
+                layer.span_of("kernel", "stride", "pad"), "G107",
+                f"{layer.name}: {arithmetic(w, f, shown_pad, s)}{where} is rounded {how} "
+                f"to {size}",
+                nearest_fixes(w, f, pad[0] + pad[1], s).describe(word))))
+        pads.append(pad)
+        sizes.append(size)
+    if problems:
+        raise Invalid(*_unique(problems))
+    return (sizes[0], sizes[1]), (pads[0], pads[1]), rounded, _unique(notes)
+
+
+def _conv(layer: Conv, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    _need_volume(layer, shape)
+    depth = shape[2]
+    notes = _check_declared(layer, "input channels", layer.in_channels, depth, "in_channels")
+    groups, filters = layer.groups, layer.filters
+    if layer.depth_multiplier is not None:
+        groups, filters = depth, depth * layer.depth_multiplier
+    if depth % groups or filters % groups:
+        raise Invalid(Diagnostic(
+            layer.span_of("groups"), "C002",
+            f"{layer.name}: {groups} groups do not divide {depth} input channels and "
+            f"{filters} filters",
+            "groups must divide both the input depth and the number of filters"))
+    span = (dilated(layer.kernel[0], layer.dilation[0]), dilated(layer.kernel[1],
+                                                                  layer.dilation[1]))
+    taps = layer.kernel[0] * layer.kernel[1] * (depth // groups)
+    weights = taps * filters
+    biases = filters if layer.bias else 0
+    if layer.transposed:
+        macs = shape[0] * shape[1] * depth * layer.kernel[0] * layer.kernel[1] \
+            * (filters // groups)
+        return _transposed(layer, shape, fld, span, Computed(
+            (0, 0, filters), fld, weights, biases, 0, macs, notes=tuple(notes)))
+    (h, w), pads, rounded, more = sliding(layer, shape, rounding)
+    return Computed((h, w, filters), fld.window(span, layer.stride), weights, biases, 0,
+                    h * w * filters * taps, pads, rounded, tuple(notes + more))
+
+
+def _transposed(layer: Conv, shape: Shape, fld: Field, span: Pair, counts: Computed
+                ) -> Computed:
+    """Output size of a transposed convolution; ``counts`` has everything else."""
+    sizes: list[int] = []
+    pads: list[Pair] = []
+    for axis, word in ((0, "high"), (1, "wide")):
+        w, s, op = shape[axis], layer.stride[axis], layer.output_padding[axis]
+        if op >= max(s, layer.dilation[axis]):
+            raise Invalid(Diagnostic(
+                layer.span_of("output_padding"), "G106",
+                f"{layer.name}: output_padding {op} must be smaller than the stride {s} or "
+                f"the dilation {layer.dilation[axis]}",
+                "output_padding only picks among the sizes a strided transposed conv can give"))
+        if layer.padding.mode == "same":
+            pad = same_pad(w * s, span[axis], s)  # Keras: output W*S when output_padding is 0
+            size = w * s + op
+        else:
+            pad = layer.padding.h if axis == 0 else layer.padding.w
+            size = transposed_size(w, layer.kernel[axis], s, pad, layer.dilation[axis], op)
+        if size < 1:
+            raise Invalid(Diagnostic(
+                layer.span_of("pad"), "G102",
+                f"{layer.name}: (W - 1)*S - 2P + D*(F - 1) + output_padding + 1 = {size} "
+                f"on the {w}-{word} input: the padding removes the whole output",
+                "use less padding"))
+        sizes.append(size)
+        pads.append(pad)
+    return replace(counts, output=(sizes[0], sizes[1], counts.output[2]),
+                   field=fld.upsample(span, layer.stride), padding=(pads[0], pads[1]))
+
+
+def _pool(layer: Pool, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    _need_volume(layer, shape)
+    (h, w), pads, rounded, notes = sliding(layer, shape, rounding)
+    span = (dilated(layer.kernel[0], layer.dilation[0]), dilated(layer.kernel[1],
+                                                                  layer.dilation[1]))
+    return Computed((h, w, shape[2]), fld.window(span, layer.stride), padding=pads,
+                    rounded=rounded, notes=tuple(notes))
+
+
+def compute(layer: Layer, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    """Everything about one layer from its input; raises Invalid when it has no output."""
+    if isinstance(layer, Conv):
+        return _conv(layer, shape, fld, rounding)
+    if isinstance(layer, Pool):
+        return _pool(layer, shape, fld, rounding)
+    if isinstance(layer, Dense):
+        n_in = elements(shape)
+        notes = _check_declared(layer, "input features", layer.in_features, n_in,
+                                "in_features")
+        extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
+        biases = layer.units if layer.bias else 0
+        return Computed((layer.units,), fld.window(extent, (1, 1)), n_in * layer.units, biases,
+                        0, n_in * layer.units, notes=tuple(notes))
+    if isinstance(layer, GlobalPool):
+        _need_volume(layer, shape)
+        out = (1, 1, shape[2]) if layer.keepdims else (shape[2],)
+        seen = fld.window((shape[0], shape[1]), (1, 1))
+        return Computed(out, Field(seen.rf, seen.jump))
+    if isinstance(layer, AdaptivePool):
+        _need_volume(layer, shape)
+        span = (adaptive_window(shape[0], layer.output[0]),
+                adaptive_window(shape[1], layer.output[1]))
+        stride = (max(1, shape[0] // layer.output[0]), max(1, shape[1] // layer.output[1]))
+        return Computed((layer.output[0], layer.output[1], shape[2]), fld.window(span, stride))
+    if isinstance(layer, BatchNorm):
+        c = shape[-1]
+        notes = _check_declared(layer, "features", layer.num_features, c, "num_features")
+        return Computed(shape, fld, weights=c if layer.scale else 0,
+                        biases=c if layer.center else 0,
+                        buffers=2 * c if layer.running_stats else 0, notes=tuple(notes))
+    if isinstance(layer, ZeroPad):
+        _need_volume(layer, shape)
+        p = layer.padding
+        return Computed((shape[0] + p.h[0] + p.h[1], shape[1] + p.w[0] + p.w[1], shape[2]), fld)
+    if isinstance(layer, Flatten):
+        extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
+        return Computed((elements(shape),), Field(fld.rf, fld.jump, extent))
+    if isinstance(layer, (LRN, Activation, Dropout)):
+        return Computed(shape, fld)
+    raise Invalid()  # a layer the front end could not read; it already said why

@@ -1,0 +1,32 @@
+"""``# cnncalc: ...`` comments, read the same way in every notation.
+
+``# cnncalc: input 224x224x3`` gives the input volume (HxWxC) to a spec whose notation has no
+place for it (PyTorch's printed modules, or Keras code with ``input_shape=input_shape``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.spec import Shape, Span
+
+_DIRECTIVE = re.compile(r"#\s*cnncalc:\s*input\s+(?P<shape>\S+)", re.IGNORECASE)
+_VOLUME = re.compile(r"^(\d+)[xX](\d+)[xX](\d+)$")
+
+
+def find_input(lines: list[str] | tuple[str, ...], path: str
+               ) -> tuple[Shape | None, Span | None, list[Diagnostic]]:
+    """The volume of the first ``# cnncalc: input HxWxC`` comment, its span, and problems."""
+    for lineno, line in enumerate(lines, start=1):
+        m = _DIRECTIVE.search(line)
+        if m is None:
+            continue
+        span = Span(path, lineno, m.start("shape") + 1, m.end("shape") + 1)
+        v = _VOLUME.match(m.group("shape"))
+        if v is None:
+            return None, span, [Diagnostic(
+                span, "P003", f"`{m.group('shape')}` is not an input volume",
+                "write it as HxWxC, e.g. `# cnncalc: input 224x224x3`")]
+        return (int(v[1]), int(v[2]), int(v[3])), span, []
+    return None, None, []

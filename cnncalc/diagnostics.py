@@ -70,6 +70,8 @@ RULES: dict[str, Rule] = {
              "groups that do not divide the input depth and the number of filters"),
         Rule("D201", "declared-shape-mismatch", Severity.ERROR,
              "a [bracketed] shape that differs from the computed one"),
+        Rule("D202", "declared-weights-mismatch", Severity.WARNING,
+             "a declared weights: figure that differs from the computed weights"),
         Rule("I301", "padding-solved", Severity.INFO, "the padding chosen for `pad ?`"),
     )
 }

@@ -93,6 +93,7 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     diagnostics: tuple[Diagnostic, ...]
     totals: Totals | None = field(default=None)
+    rounding: Rounding = "strict"
 
     @property
     def ok(self) -> bool:
@@ -212,4 +213,4 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         totals = Totals(w, b, w + b, sum(r.buffers or 0 for r in results), m, 2 * m,
                         sum(r.activations or 0 for r in results))
     diags.sort(key=lambda d: d.sort_key)
-    return Analysis(spec, shape, tuple(results), tuple(diags), totals)
+    return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy)

@@ -132,7 +132,7 @@ def _check_declared(layer: Layer, what: str, declared: int | None, actual: int,
     if declared is None or declared == actual:
         return []
     return [Diagnostic(
-        layer.span_of(fname), "C001",
+        layer.span_of(fname, "in"), "C001",
         f"{layer.name} declares {declared} {what} but receives {actual}",
         f"write {actual}, or change the layer before it so that it gives {declared}")]
 

@@ -14,6 +14,7 @@ _TOKEN = re.compile(
     (?P<size>\d+(?:\s*[xX\u00d7]\s*\d+)+)(?![\w.])
   | (?P<number>\d+\.\d*|\.\d+|\d+)(?![\w.])
   | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
+  | (?P<string>"[^"\n]*")
   | (?P<punct>[:,?=])
     """,
     re.VERBOSE,
@@ -22,7 +23,7 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # size | number | word | punct | shape | remark
+    kind: str  # size | number | word | string | punct | shape | remark
     text: str
     col: int  # 1-based
     end_col: int  # exclusive

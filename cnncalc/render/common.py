@@ -7,7 +7,20 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.analyze import Analysis, LayerResult
-from cnncalc.spec import Conv, Dense, Dropout, Pool, fmt_pair, fmt_scalar_pair, fmt_shape
+from cnncalc.render.memory import Memory, human_bytes
+from cnncalc.spec import (
+    AdaptivePool,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    GlobalPool,
+    Pool,
+    ZeroPad,
+    fmt_pair,
+    fmt_scalar_pair,
+    fmt_shape,
+)
 
 CONVENTIONS = (
     "MACs = multiply-accumulates (bias additions not counted); FLOPs = 2 x MACs; "
@@ -17,23 +30,51 @@ CONVENTIONS = (
 
 
 def describe(r: LayerResult) -> str:
-    """Filter / stride / pad in a few characters: ``11x11 s4 p0``, ``max 3x3 s2``."""
+    """A layer's settings in a few characters: ``11x11 s4 p0``, ``max 3x3 s2``, ``dw 3x3 s1
+    same``, ``up 4x4 s2 p1`` (transposed); ``d2`` dilation, ``g4`` groups, ``ceil`` ceil mode,
+    ``nb`` no bias; ``p?=1`` a solved ``pad ?``."""
     layer = r.layer
     if isinstance(layer, (Conv, Pool)):
-        head = fmt_pair(layer.kernel)
+        parts = [fmt_pair(layer.kernel), f"s{fmt_scalar_pair(layer.stride)}"]
         if isinstance(layer, Pool):
-            head = f"{layer.op} {head}"
-        text = f"{head} s{fmt_scalar_pair(layer.stride)}"
-        if layer.padding.mode == "fit":
+            parts.insert(0, layer.op)
+        elif layer.transposed:
+            parts.insert(0, "up")
+        elif layer.depth_multiplier is not None:
+            parts.insert(0, "dw" if layer.depth_multiplier == 1 else f"dw*{layer.depth_multiplier}")
+        pad = layer.padding
+        if pad.mode == "fit":
             solved = r.padding
-            text += "" if solved is None else f" p?={fmt_scalar_pair((solved[0][0], solved[1][0]))}"
-            return text if solved is not None else text + " p?"
-        pad = layer.padding.describe()
-        return text if pad == "0" and isinstance(layer, Pool) else f"{text} p{pad}"
+            parts.append("p?" if solved is None else
+                         f"p?={fmt_scalar_pair((solved[0][0], solved[1][0]))}")
+        elif pad.mode == "same":
+            parts.append("same")
+        elif not (isinstance(layer, Pool) and pad.describe() == "0"):
+            parts.append(f"p{pad.describe()}")
+        if layer.dilation != (1, 1):
+            parts.append(f"d{fmt_scalar_pair(layer.dilation)}")
+        if isinstance(layer, Conv):
+            if layer.groups != 1:
+                parts.append(f"g{layer.groups}")
+            if layer.output_padding != (0, 0):
+                parts.append(f"op{fmt_scalar_pair(layer.output_padding)}")
+            if not layer.bias:
+                parts.append("nb")
+        elif layer.ceil_mode:
+            parts.append("ceil")
+        return " ".join(parts)
     if isinstance(layer, Dense):
-        return "fc" if layer.bias else "fc, no bias"
+        return "fc" if layer.bias else "fc nb"
     if isinstance(layer, Dropout):
         return f"dropout {layer.p:g}"
+    if isinstance(layer, GlobalPool):
+        return f"global {layer.op}"
+    if isinstance(layer, AdaptivePool):
+        return f"adaptive {layer.op} {fmt_pair(layer.output)}"
+    if isinstance(layer, BatchNorm):
+        return "bn"
+    if isinstance(layer, ZeroPad):
+        return f"zeropad {layer.padding.describe()}"
     return layer.kind
 
 
@@ -78,16 +119,28 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
     }
 
 
-def analysis_record(a: Analysis) -> dict[str, Any]:
+def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]:
     t = a.totals
+    mem = memory or Memory()
+    layers = []
+    for r in a.layers:
+        rec = layer_record(r)
+        rec["activation_bytes"] = None if r.activations is None else mem.activations(
+            r.activations)
+        layers.append(rec)
     return {
         "path": a.spec.path,
         "notation": a.spec.notation,
+        "rounding": a.rounding,
+        "batch": mem.batch,
+        "dtype": mem.dtype,
         "input": shape_list(a.input),
-        "layers": [layer_record(r) for r in a.layers],
+        "layers": layers,
         "totals": None if t is None else {
             "params": t.params, "weights": t.weights, "biases": t.biases, "buffers": t.buffers,
             "macs": t.macs, "flops": t.flops, "activations": t.activations,
+            "activation_bytes": mem.activations(t.activations),
+            "param_bytes": mem.params(t.params, t.buffers),
         },
         "conventions": CONVENTIONS,
         "diagnostics": [d.to_dict() for d in a.diagnostics],
@@ -101,3 +154,20 @@ def status_text(r: LayerResult) -> str:
 
 def volume(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else fmt_shape(shape)
+
+
+def summary_line(a: Analysis, memory: Memory) -> str:
+    """Exact totals in one sentence, with memory for the batch and dtype asked for."""
+    t = a.totals
+    if t is None:
+        return "totals are incomplete: a layer has an error"
+    text = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
+            f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
+    if t.buffers:
+        text += f"; {t.buffers:,} buffers (batch-norm running statistics, not params)"
+    rounded = [r.layer.name for r in a.layers if r.rounded]
+    if rounded:
+        text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
+    return (f"{text}. Memory ({memory.dtype}): activations "
+            f"{human_bytes(memory.activations(t.activations))} at batch {memory.batch}, "
+            f"parameters {human_bytes(memory.params(t.params, t.buffers))}.")

@@ -15,8 +15,10 @@ from cnncalc.render.common import (
     layer_record,
     receptive_field,
     status_text,
+    summary_line,
     volume,
 )
+from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import grouped
 
 CSV_COLUMNS = ("index", "name", "kind", "line", "layer", "status", "input_shape", "output_shape",
@@ -27,9 +29,9 @@ CSV_COLUMNS = ("index", "name", "kind", "line", "layer", "status", "input_shape"
 _NUMBER_LIST = re.compile(r"\[\s+(-?\d+(?:,\s+-?\d+)*)\s+\]")
 
 
-def to_json(a: Analysis) -> str:
+def to_json(a: Analysis, memory: Memory | None = None) -> str:
     """Indented JSON with short number lists kept on one line: ``"output_shape": [55, 55, 96]``."""
-    text = json.dumps(analysis_record(a), indent=2)
+    text = json.dumps(analysis_record(a, memory), indent=2)
     return _NUMBER_LIST.sub(
         lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text) + "\n"
 
@@ -62,7 +64,7 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def to_markdown(a: Analysis) -> str:
+def to_markdown(a: Analysis, memory: Memory | None = None) -> str:
     """A GitHub table with exact, comma-grouped figures, ready for a README or a review."""
     head = ["#", "name", "layer", "input", "output", "params", "MACs", "activations", "RF"]
     rows = [head, ["---:", "---", "---", "---", "---", "---:", "---:", "---:", "---:"]]
@@ -77,7 +79,8 @@ def to_markdown(a: Analysis) -> str:
         rows.append(["", "**total**", "", "", "", f"**{grouped(t.params)}**",
                      f"**{grouped(t.macs)}**", f"**{grouped(t.activations)}**", ""])
     lines = ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + f"\n\n{CONVENTIONS}.\n"
+    summary = "" if t is None else f"{summary_line(a, memory or Memory())}\n\n"
+    return "\n".join(lines) + f"\n\n{summary}{CONVENTIONS}.\n"
 
 
 def _num(n: int | None) -> str:

@@ -11,7 +11,15 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis
-from cnncalc.render.common import CONVENTIONS, describe, receptive_field, status_text, volume
+from cnncalc.render.common import (
+    CONVENTIONS,
+    describe,
+    receptive_field,
+    status_text,
+    summary_line,
+    volume,
+)
+from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 
 
@@ -34,8 +42,9 @@ def build_table(a: Analysis) -> Table:
     if a.input is not None:
         table.add_row("0", Text("INPUT"), "", "", volume(a.input), "", "", "", "1")
     for r in a.layers:
-        out = Text(volume(r.output_shape)) if r.output_shape is not None else Text(
-            status_text(r), style="red" if r.status == "error" else "dim")
+        out = Text(volume(r.output_shape) + ("*" if r.rounded else "")) \
+            if r.output_shape is not None else Text(
+                status_text(r), style="red" if r.status == "error" else "dim")
         table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)), volume(r.input_shape),
                       out, _n(r.params), _n(r.macs), _n(r.activations), receptive_field(r))
     t = a.totals
@@ -49,16 +58,10 @@ def build_table(a: Analysis) -> Table:
     return table
 
 
-def print_table(a: Analysis, file: IO[str] | None = None, width: int | None = None,
-                color: bool | None = None) -> None:
+def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None = None,
+                width: int | None = None, color: bool | None = None) -> None:
     console = Console(file=file, width=width, highlight=False, soft_wrap=False,
                       no_color=color is False, force_terminal=color if color else None)
     console.print(build_table(a))
-    t = a.totals
-    if t is not None:
-        summary = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
-                   f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
-        console.print(Text(summary))
-    else:
-        console.print(Text("totals are incomplete: a layer has an error (see below)"))
+    console.print(Text(summary_line(a, memory or Memory())))
     console.print(Text(CONVENTIONS, style="dim"))

@@ -1,0 +1,1 @@
+"""One module per subcommand; ``cnncalc.cli`` assembles them."""

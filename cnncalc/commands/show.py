@@ -1,0 +1,60 @@
+"""``cnncalc show SPEC``: every layer's figures as a table, json, csv, markdown or spec text."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cnncalc.options import load, spec_options
+from cnncalc.render.memory import DTYPES, Memory
+from cnncalc.spec import Rounding, Shape
+
+FORMATS = ("table", "json", "csv", "markdown", "spec")
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True, exists=True))
+@spec_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "
+              "rewritten in cnncalc's canonical notation.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size for activation memory.")
+@click.option("--dtype", type=click.Choice(list(DTYPES)), default="float32", show_default=True,
+              help="Element type for activation and parameter memory.")
+@click.option("--width", type=click.IntRange(40, 400), default=None,
+              help="Table width in columns (default: the terminal's).")
+def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
+         rounding: Rounding | None, fmt: str, batch: int, dtype: str, width: int | None) -> None:
+    """Compute every layer of SPEC and print a per-layer table (- reads standard input).
+
+    Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
+    """
+    from cnncalc.render.report import format_all
+
+    analysis = load(spec, input_volume, defines, notation, rounding)
+    memory = Memory(batch, dtype)
+    if fmt == "json":
+        from cnncalc.render.machine import to_json
+
+        click.echo(to_json(analysis, memory), nl=False)
+    else:
+        if fmt == "table":
+            from cnncalc.render.table import print_table
+
+            print_table(analysis, memory, width=width)
+        elif fmt == "spec":
+            from cnncalc.render.spec_text import to_spec_text
+
+            click.echo(to_spec_text(analysis.spec, analysis.input), nl=False)
+        else:
+            from cnncalc.render.machine import to_csv, to_markdown
+
+            click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory),
+                       nl=False)
+        if analysis.diagnostics:
+            sys.stdout.flush()
+            color = sys.stderr.isatty()
+            click.echo(format_all(analysis.diagnostics, analysis.spec.lines, color), err=True)
+    sys.exit(0 if analysis.ok else 1)

@@ -1,0 +1,114 @@
+"""What the commands share: reading a spec file, the options that say how to read it
+(``--input``, ``--define``, ``--notation``, ``--rounding``), and number parsing for flags."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from cnncalc.analyze import Analysis, analyze
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.parse import NOTATIONS, DefineValue, parse_text
+from cnncalc.spec import Rounding, Shape, Span, Spec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
+    """``7``, ``7x5``, ``7x5x3`` as ints, or a usage error that says what was expected."""
+    parts = text.strip().lower().replace("\u00d7", "x").split("x")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) not in lengths or min(values, default=least - 1) < least:
+        forms = {1: "N", 2: "HxW", 3: "HxWxC"}
+        raise click.BadParameter(
+            f"{text!r}: write {what} as {' or '.join(forms[n] for n in lengths)} with whole "
+            f"numbers of at least {least}", param_hint=what)
+    return values
+
+
+class VolumeType(click.ParamType):  # type: ignore[type-arg]
+    name = "HxWxC"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return dims(str(value), "--input", (3, 1))
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
+def parse_define(text: str) -> tuple[str, DefineValue]:
+    """``num_classes=10``, ``rate=0.5``, ``input_shape=28x28x1``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise click.BadParameter(f"{text!r}: write NAME=VALUE, e.g. num_classes=10",
+                                 param_hint="--define")
+    value = value.strip()
+    try:
+        return name.strip(), int(value)
+    except ValueError:
+        pass
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        pass
+    return name.strip(), dims(value, "--define value", (1, 2, 3))
+
+
+def spec_options(f: F) -> F:
+    """The options every command that reads a spec takes."""
+    f = click.option("--rounding", type=click.Choice(["strict", "floor", "ceil"]), default=None,
+                     help="Non-integer sizes: strict (error; the lecture notation's default), "
+                     "floor or ceil (Keras and PyTorch text default to what the framework "
+                     "computes).")(f)
+    f = click.option("--notation", type=click.Choice(NOTATIONS), default=None,
+                     help="Force a notation instead of detecting it.")(f)
+    f = click.option("--define", "defines", multiple=True, metavar="NAME=VALUE",
+                     help="Bind a name used in Keras or PyTorch code, e.g. num_classes=10.")(f)
+    f = click.option("--input", "input_volume", type=VolumeType(),
+                     help="Supply or override the input volume, e.g. 227x227x3.")(f)
+    return f
+
+
+def read_spec(path: str) -> tuple[str, str]:
+    """(display path, text). Undecodable bytes become a P006 diagnostic later, not a crash."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        return "<stdin>", data.decode("utf-8", errors="surrogateescape")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise click.FileError(path, hint=exc.strerror or str(exc)) from exc
+    return path, data.decode("utf-8", errors="surrogateescape")
+
+
+def undecodable(text: str, path: str) -> Diagnostic | None:
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        for col, ch in enumerate(line, start=1):
+            if "\udc80" <= ch <= "\udcff" or ch == "\x00":
+                what = "a NUL byte" if ch == "\x00" else f"byte 0x{ord(ch) - 0xDC00:02x}"
+                return Diagnostic(Span(path, lineno, col, col + 1), "P006",
+                                  f"{what} is not UTF-8 text: is this a spec file?",
+                                  "save the file as UTF-8 text")
+    return None
+
+
+def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
+         notation: str | None = None, rounding: Rounding | None = None) -> Analysis:
+    """Read, parse and analyse one spec file (``-`` for standard input)."""
+    shown, text = read_spec(path)
+    bad = undecodable(text, shown)
+    if bad is not None:
+        spec = Spec(shown, None, None, (), (bad,), tuple(text.splitlines()))
+        return Analysis(spec, None, (), (bad,))
+    bound = dict(parse_define(d) for d in defines)
+    spec = parse_text(text, shown, notation, bound, input_volume is not None)
+    return analyze(spec, input_volume, rounding)

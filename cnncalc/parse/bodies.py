@@ -1,0 +1,189 @@
+"""What follows a layer word in the lecture / canonical notation: one parser per kind, all
+built from the same option reader so that ``stride``, ``pad``, ``no bias`` read alike
+everywhere. Each returns the layer's keyword arguments; the caller adds name and span."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cnncalc.parse.cursor import Cursor
+from cnncalc.spec import (
+    LRN,
+    Activation,
+    AdaptivePool,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Padding,
+    Pool,
+    ZeroPad,
+)
+
+_PAIRS = {"stride": "a stride", "dilation": "a dilation", "output_padding": "an output padding"}
+_COUNTS = {"groups": "a number of groups", "multiplier": "a depth multiplier",
+           "in": "the declared input channels", "top": "rows", "bottom": "rows",
+           "left": "columns", "right": "columns"}
+_FLAGS = {"ceil", "keepdims"}
+_NO_FLAGS = {"bias", "scale", "center", "stats"}
+_ALIASES = {"strides": "stride", "padding": "pad", "dilation_rate": "dilation"}
+
+
+def options(c: Cursor, allowed: set[str]) -> dict[str, Any]:
+    """``at stride S, pad P, dilation D, groups G, no bias, ceil, in C`` in any order,
+    separated by ``,``, ``at``, ``and`` or ``with``; each at most once."""
+    found: dict[str, Any] = {}
+    names = sorted(n for n in allowed if not n.startswith("no ")) + sorted(
+        n for n in allowed if n.startswith("no "))
+    while True:
+        c.skip_separators()
+        if c.at_end():
+            return found
+        tok = c.peek()
+        assert tok is not None
+        word = _ALIASES.get(tok.low, tok.low)
+        if word == "output" and (nxt := c.peek(1)) is not None and nxt.low in ("pad", "padding"):
+            c.take()
+            word = "output_padding"
+        after = c.peek(1)
+        key = f"no {after.low}" if word == "no" and after is not None else word
+        if tok.kind != "word" or key not in allowed:
+            raise c.fail(" or ".join(f"`{n}`" for n in names) if names else "the end of the layer",
+                         choices=names)
+        if key in found:
+            raise c.fail(f"each option once (`{key}` is given twice)")
+        c.take()
+        if key.startswith("no "):
+            c.note(key, c.take())
+            found[key] = True
+        elif key == "pad":
+            found[key] = c.padding()
+        elif key in _PAIRS:
+            c.accept_punct("=")
+            found[key] = c.pair(_PAIRS[key], key)
+        elif key in _COUNTS:
+            c.accept_punct("=")
+            found[key] = c.count(_COUNTS[key], key)
+        else:
+            c.note(key, tok)
+            c.accept_word("mode")
+            found[key] = True
+
+
+_WINDOW = {"stride", "pad", "dilation"}
+
+
+def _conv(c: Cursor, transposed: bool = False) -> dict[str, Any]:
+    filters = c.count("the number of filters, e.g. `96` in `96 11x11 filters`", "filters")
+    kernel = c.pair("the filter size", "kernel")
+    c.accept_word("filters", "filter", "kernels", "kernel")
+    allowed = _WINDOW | {"groups", "no bias", "in"} | ({"output_padding"} if transposed else set())
+    o = options(c, allowed)
+    return {"filters": filters, "kernel": kernel, "stride": o.get("stride", (1, 1)),
+            "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
+            "groups": o.get("groups", 1), "bias": "no bias" not in o, "transposed": transposed,
+            "output_padding": o.get("output_padding", (0, 0)), "in_channels": o.get("in")}
+
+
+def _depthwise(c: Cursor) -> dict[str, Any]:
+    kernel = c.pair("the filter size, e.g. `3x3`", "kernel")
+    c.accept_word("filters", "filter", "kernels", "kernel")
+    o = options(c, _WINDOW | {"multiplier", "no bias", "in"})
+    return {"filters": 0, "kernel": kernel, "stride": o.get("stride", (1, 1)),
+            "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
+            "depth_multiplier": o.get("multiplier", 1), "bias": "no bias" not in o,
+            "in_channels": o.get("in")}
+
+
+def _pool(op: str) -> Callable[[Cursor], dict[str, Any]]:
+    def parse(c: Cursor) -> dict[str, Any]:
+        kernel = c.pair("the window size, e.g. `3x3`", "kernel")
+        c.accept_word("filters", "filter", "window", "windows", "pooling")
+        o = options(c, _WINDOW | {"ceil"})
+        return {"op": op, "kernel": kernel, "stride": o.get("stride", kernel),
+                "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
+                "ceil_mode": "ceil" in o}
+    return parse
+
+
+def _global(op: str) -> Callable[[Cursor], dict[str, Any]]:
+    def parse(c: Cursor) -> dict[str, Any]:
+        return {"op": op, "keepdims": "keepdims" in options(c, {"keepdims"})}
+    return parse
+
+
+def _adaptive(op: str) -> Callable[[Cursor], dict[str, Any]]:
+    def parse(c: Cursor) -> dict[str, Any]:
+        c.accept_word("to", "output")
+        return {"op": op, "output": c.pair("the output size, e.g. `6x6`", "output")}
+    return parse
+
+
+def _lrn(c: Cursor) -> dict[str, Any]:
+    while c.accept_word("normalization", "normalisation", "layer", "local", "response", "lrn"):
+        pass
+    return {}
+
+
+def _batchnorm(c: Cursor) -> dict[str, Any]:
+    while c.accept_word("batch", "normalization", "normalisation", "layer"):
+        pass
+    o = options(c, {"no scale", "no center", "no stats", "in"})
+    return {"scale": "no scale" not in o, "center": "no center" not in o,
+            "running_stats": "no stats" not in o, "num_features": o.get("in")}
+
+
+def _fc(c: Cursor) -> dict[str, Any]:
+    units = c.count("the number of neurons, e.g. `4096` in `4096 neurons`", "units")
+    c.accept_word("neurons", "neuron", "units", "outputs")
+    o = options(c, {"no bias", "in"})
+    return {"units": units, "bias": "no bias" not in o, "in_features": o.get("in")}
+
+
+def _zeropad(c: Cursor) -> dict[str, Any]:
+    tok = c.peek()
+    if tok is not None and tok.kind in ("number", "size"):
+        return {"padding": Padding.symmetric(*c.pair("the padding", "pad"))}
+    o = options(c, {"top", "bottom", "left", "right"})
+    if not o:
+        raise c.fail("the padding: `1`, `1x2`, or `top 1, bottom 2, left 0, right 1`")
+    return {"padding": Padding("explicit", (o.get("top", 0), o.get("bottom", 0)),
+                               (o.get("left", 0), o.get("right", 0)))}
+
+
+def _dropout(c: Cursor) -> dict[str, Any]:
+    if c.accept_word("p", "rate"):
+        c.accept_punct("=")
+    return {"p": c.rate("the dropout rate, e.g. `DROPOUT 0.5`", "p")}
+
+
+def _activation(fn: str) -> Callable[[Cursor], dict[str, Any]]:
+    return lambda c: {"fn": fn}
+
+
+ACTIVATIONS = ("relu", "relu6", "leakyrelu", "elu", "gelu", "silu", "swish", "sigmoid", "tanh",
+               "softmax", "logsoftmax", "hardswish", "hardsigmoid", "identity")
+
+# kind -> (layer class, body parser)
+BODIES: dict[str, tuple[type[Layer], Callable[[Cursor], dict[str, Any]]]] = {
+    "conv": (Conv, _conv),
+    "convtranspose": (Conv, lambda c: _conv(c, transposed=True)),
+    "depthwise": (Conv, _depthwise),
+    "maxpool": (Pool, _pool("max")),
+    "avgpool": (Pool, _pool("avg")),
+    "globalmaxpool": (GlobalPool, _global("max")),
+    "globalavgpool": (GlobalPool, _global("avg")),
+    "adaptivemaxpool": (AdaptivePool, _adaptive("max")),
+    "adaptiveavgpool": (AdaptivePool, _adaptive("avg")),
+    "lrn": (LRN, _lrn),
+    "batchnorm": (BatchNorm, _batchnorm),
+    "fc": (Dense, _fc),
+    "zeropad": (ZeroPad, _zeropad),
+    "dropout": (Dropout, _dropout),
+    "flatten": (Flatten, lambda c: {}),
+    **{fn: (Activation, _activation(fn)) for fn in ACTIVATIONS},
+}

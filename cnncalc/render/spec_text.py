@@ -1,0 +1,144 @@
+"""``--format spec``: any parsed network written in cnncalc's canonical notation (the lecture's
+notation, extended). Reading the result back gives the same analysis: same layers, settings,
+declared shapes, rounding policy and input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cnncalc.parse.lecture import head
+from cnncalc.parse.lexer import LexError, tokenize
+from cnncalc.spec import (
+    LRN,
+    Activation,
+    AdaptivePool,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Padding,
+    Pool,
+    Shape,
+    Spec,
+    ZeroPad,
+    fmt_pair,
+    fmt_scalar_pair,
+    fmt_shape,
+)
+
+_WORDS = {
+    "conv": "CONV", "convtranspose": "DECONV", "depthwise": "DWCONV", "maxpool": "MAX POOL",
+    "avgpool": "AVG POOL", "globalmaxpool": "GLOBAL MAX POOL", "globalavgpool": "GLOBAL AVG POOL",
+    "adaptivemaxpool": "ADAPTIVE MAX POOL", "adaptiveavgpool": "ADAPTIVE AVG POOL",
+    "lrn": "NORM", "batchnorm": "BATCHNORM", "fc": "FC", "zeropad": "ZEROPAD",
+    "dropout": "DROPOUT", "flatten": "FLATTEN",
+}
+
+
+def _kind_word(layer: Layer) -> str:
+    if isinstance(layer, Activation):
+        return layer.fn.upper()
+    return _WORDS[layer.kind]
+
+
+def _head_text(layer: Layer) -> str:
+    """The author's name when it already reads as this kind of layer, else the kind word
+    followed by the name in quotes."""
+    word = _kind_word(layer)
+    kind = layer.kind if not isinstance(layer, Activation) else layer.fn
+    try:
+        tokens = tokenize(layer.name, "", 1)
+    except LexError:
+        tokens = []
+    found = head(tokens)
+    if found is not None and found[0] == kind and found[1] == len(tokens):
+        return layer.name
+    return f'{word} "{layer.name.replace(chr(34), chr(39))}"'
+
+
+def _pad(p: Padding) -> str:
+    if p.mode == "fit":
+        return "?"
+    if p.mode == "same":
+        return "same"
+    if p.h[0] != p.h[1] or p.w[0] != p.w[1]:
+        raise ValueError("asymmetric explicit padding has no canonical form")
+    return fmt_scalar_pair((p.h[0], p.w[0]))
+
+
+def _number(x: float) -> str:
+    text = repr(x)
+    return format(Decimal(text), "f") if "e" in text else text
+
+
+def _body(layer: Layer) -> str:
+    opts: list[str] = []
+    if isinstance(layer, Conv):
+        size = fmt_pair(layer.kernel)
+        lead = f"{size} filters" if layer.depth_multiplier is not None else \
+            f"{layer.filters} {size} filters"
+        opts += [f"stride {fmt_scalar_pair(layer.stride)}", f"pad {_pad(layer.padding)}"]
+        if layer.dilation != (1, 1):
+            opts.append(f"dilation {fmt_scalar_pair(layer.dilation)}")
+        if layer.groups != 1:
+            opts.append(f"groups {layer.groups}")
+        if layer.depth_multiplier not in (None, 1):
+            opts.append(f"multiplier {layer.depth_multiplier}")
+        if layer.output_padding != (0, 0):
+            opts.append(f"output padding {fmt_scalar_pair(layer.output_padding)}")
+        if not layer.bias:
+            opts.append("no bias")
+        if layer.in_channels is not None:
+            opts.append(f"in {layer.in_channels}")
+        return f"{lead} at " + ", ".join(opts)
+    if isinstance(layer, Pool):
+        opts += [f"stride {fmt_scalar_pair(layer.stride)}", f"pad {_pad(layer.padding)}"]
+        if layer.dilation != (1, 1):
+            opts.append(f"dilation {fmt_scalar_pair(layer.dilation)}")
+        if layer.ceil_mode:
+            opts.append("ceil")
+        return f"{fmt_pair(layer.kernel)} filters at " + ", ".join(opts)
+    if isinstance(layer, GlobalPool):
+        return "keepdims" if layer.keepdims else ""
+    if isinstance(layer, AdaptivePool):
+        return fmt_pair(layer.output)
+    if isinstance(layer, BatchNorm):
+        opts += [] if layer.scale else ["no scale"]
+        opts += [] if layer.center else ["no center"]
+        opts += [] if layer.running_stats else ["no stats"]
+        opts += [] if layer.num_features is None else [f"in {layer.num_features}"]
+        return ", ".join(opts)
+    if isinstance(layer, Dense):
+        opts += [] if layer.bias else ["no bias"]
+        opts += [] if layer.in_features is None else [f"in {layer.in_features}"]
+        return ", ".join([f"{layer.units} neurons", *opts])
+    if isinstance(layer, ZeroPad):
+        p = layer.padding
+        return (f"top {p.h[0]}, bottom {p.h[1]}, left {p.w[0]}, right {p.w[1]}")
+    if isinstance(layer, Dropout):
+        return _number(layer.p)
+    if isinstance(layer, (LRN, Flatten, Activation)):
+        return ""
+    raise ValueError(f"layer {layer.name!r} has no canonical form")
+
+
+def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
+    """The network in canonical notation; ``input_volume`` is the one the analysis used."""
+    lines = [f"# {spec.path}: {spec.notation} notation, rewritten by cnncalc in its canonical"
+             " notation"]
+    if spec.rounding != "strict":
+        lines.append(f"ROUNDING: {spec.rounding}")
+    if input_volume is not None:
+        lines.append(f"[{fmt_shape(input_volume)}] INPUT")
+    for layer in spec.layers:
+        if layer.kind == "unparsed":
+            source = spec.lines[layer.span.line - 1] if spec.lines else layer.name
+            lines.append(f"# not read (line {layer.span.line}): {source.strip()}")
+            continue
+        declared = "" if layer.declared is None else f"[{fmt_shape(layer.declared)}] "
+        body = _body(layer)
+        lines.append(f"{declared}{_head_text(layer)}" + (f": {body}" if body else ""))
+    return "\n".join(lines) + "\n"

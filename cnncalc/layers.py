@@ -148,7 +148,8 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
     sizes: list[int] = []
     rounded = False
     mode = layer.padding.mode
-    up = (isinstance(layer, Pool) and layer.ceil_mode) or rounding == "ceil"
+    ceil_mode = isinstance(layer, Pool) and layer.ceil_mode
+    up = ceil_mode or rounding == "ceil"
     noun = "filter" if isinstance(layer, Conv) else "window"
     square = shape[0] == shape[1] and layer.kernel[0] == layer.kernel[1] \
         and layer.stride[0] == layer.stride[1] and dilation[0] == dilation[1]
@@ -186,7 +187,7 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
                 f"{layer.name}: {_a(layer.kernel)} {noun} is larger than its {w}-{word} "
                 f"input ({w + pad[0] + pad[1]} with padding): {arithmetic(w, f, shown_pad, s)}",
                 f"use a {noun} of at most {w + pad[0] + pad[1]}, or more padding")))
-        elif exact.denominator != 1 and rounding == "strict":
+        elif exact.denominator != 1 and rounding == "strict" and not ceil_mode:
             problems.append((key, Diagnostic(
                 layer.span_of("kernel", "stride", "pad"), "G101",
                 f"{arithmetic(w, f, shown_pad, s)}: {_a(layer.kernel)} {noun} at stride {s} "

@@ -261,7 +261,7 @@ class Unparsed(Layer):
 Rounding = Literal["strict", "floor", "ceil"]
 """How a non-integer output size is treated: ``strict`` (the lecture's "doesn't fit"), ``floor``
 (Keras, and PyTorch without ceil_mode) or ``ceil`` (Caffe pooling). A pooling layer's own
-``ceil_mode`` rounds it up under any policy but strict."""
+``ceil_mode`` is an explicit choice: it rounds that layer up under every policy."""
 
 
 @dataclass(frozen=True)

@@ -177,24 +177,29 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
                 f"{layer.name}: pad ? solved as pad {p}{where}: {arithmetic(w, f, pad, s)}")))
         else:
             pad = layer.padding.h if axis == 0 else layer.padding.w
-        shown_pad = pad if mode == "fit" or "pad" in dict(layer.fields) else None
         exact = out_size(w, f, pad[0] + pad[1], s)
+        whole = isinstance(exact, int)
+        size = int(exact)
+        if whole and w + pad[0] + pad[1] >= f:
+            pads.append(pad)
+            sizes.append(size)
+            continue
+        shown_pad = pad if mode == "fit" or "pad" in dict(layer.fields) else None
         key = f"{w},{f},{s},{pad}"
-        size = exact.numerator
         if w + pad[0] + pad[1] < f:
             problems.append((key, Diagnostic(
                 layer.span_of("kernel"), "G102",
                 f"{layer.name}: {_a(layer.kernel)} {noun} is larger than its {w}-{word} "
                 f"input ({w + pad[0] + pad[1]} with padding): {arithmetic(w, f, shown_pad, s)}",
                 f"use a {noun} of at most {w + pad[0] + pad[1]}, or more padding")))
-        elif exact.denominator != 1 and rounding == "strict" and not ceil_mode:
+        elif rounding == "strict" and not ceil_mode:
             problems.append((key, Diagnostic(
                 layer.span_of("kernel", "stride", "pad"), "G101",
                 f"{arithmetic(w, f, shown_pad, s)}: {_a(layer.kernel)} {noun} at stride {s} "
                 f"does not fit a {w}-{word} input",
                 nearest_fixes(w, f, pad[0] + pad[1], s).describe(word)
                 + "; or pass --rounding floor to round down as the frameworks do")))
-        elif exact.denominator != 1:
+        else:
             size = rounded_size(w, f, pad, s, up)
             rounded = True
             how = "up (ceil mode)" if up else "down (floor)"

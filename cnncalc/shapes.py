@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 
-def out_size(w: int, f: int, pad_total: int, s: int) -> Fraction:
-    """``(W - F + 2P)/S + 1``, exactly."""
-    return Fraction(w - f + pad_total, s) + 1
+def out_size(w: int, f: int, pad_total: int, s: int) -> int | Fraction:
+    """``(W - F + 2P)/S + 1``, exactly: an int when whole, else a Fraction."""
+    steps, rest = divmod(w - f + pad_total, s)
+    return steps + 1 if rest == 0 else Fraction(w - f + pad_total, s) + 1
 
 
-def fmt_number(x: Fraction) -> str:
+def fmt_number(x: int | Fraction) -> str:
     """A whole number as itself, otherwise at most two decimals (``54.25``, ``2.33``)."""
-    if x.denominator == 1:
-        return str(x.numerator)
+    if isinstance(x, int) or x.denominator == 1:
+        return str(int(x))
     text = f"{float(x):.2f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

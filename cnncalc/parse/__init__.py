@@ -29,7 +29,8 @@ _KERAS = re.compile(
 _PYTORCH = re.compile(
     r"\b(?:nn\.\w+\s*\(|(?:Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|AdaptiveAvgPool2d|"
     r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)\s*\()")
-_VGG = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+|pool\d*|maxpool\d*)\b",
+# `CONV3-64` and `FC-4096` are the VGG notation's own; `POOL2` alone is also the lecture's
+_VGG = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+)\b",
                   re.IGNORECASE | re.MULTILINE)
 
 

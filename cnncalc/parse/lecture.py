@@ -62,8 +62,9 @@ PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
 LAYER_WORDS = sorted({k.upper() for k in KEYWORDS} | {" ".join(w).upper() for w, _ in PHRASES})
 
 
-_BY_LENGTH = sorted({*KEYWORDS, *(w for phrase, _ in PHRASES for w in phrase)}, key=len,
-                    reverse=True)
+_LAYER_WORD = re.compile(
+    "(?:" + "|".join(sorted({*KEYWORDS, *(w for phrase, _ in PHRASES for w in phrase)},
+                            key=len, reverse=True)) + ")(?![a-z])")
 
 
 def _base(word: str) -> str:
@@ -72,10 +73,10 @@ def _base(word: str) -> str:
     low = word.lower()
     if low.startswith("pooling"):
         return "pool"
-    for kw in _BY_LENGTH:
-        if low.startswith(kw) and (len(low) == len(kw) or not low[len(kw)].isalpha()):
-            return kw
-    return re.sub(r"[\d_\-].*$", "", low)
+    m = _LAYER_WORD.match(low)
+    if m is not None:
+        return m.group()
+    return low.split("_")[0].rstrip("0123456789-")
 
 
 def head(tokens: list[Token]) -> tuple[str, int] | None:

@@ -92,8 +92,8 @@ def tokenize(text: str, path: str, line: int) -> list[Token]:
 
 
 def parse_size(text: str) -> tuple[int, ...]:
-    """``11x11`` -> (11, 11); ``7`` -> (7,)."""
-    return tuple(int(p) for p in re.split(r"\s*[xX\u00d7]\s*", text.strip()))
+    """``11x11`` -> (11, 11); ``7`` -> (7,). The text is one ``size`` or ``number`` token."""
+    return tuple(int(p) for p in text.lower().replace("\u00d7", "x").split("x"))
 
 
 _SHAPE = re.compile(r"^\s*\d+(?:\s*[xX\u00d7]\s*\d+)*\s*$")

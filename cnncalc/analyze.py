@@ -202,6 +202,12 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                 f"[{fmt_shape(res.output_shape)}]",
                 f"write [{fmt_shape(res.output_shape)}], or change the layer so that it gives "
                 f"[{fmt_shape(layer.declared)}]"))
+        if layer.declared_weights is not None and layer.declared_weights != res.weights:
+            biases = f"; weights leave out the {res.biases:,} biases" if res.biases else ""
+            diags.append(Diagnostic(
+                layer.declared_weights_span or layer.span, "D202",
+                f"{layer.name} declares weights: {layer.declared_weights:,} but computes "
+                f"{res.weights:,}", f"write {res.weights:,}{biases}"))
         results.append(res)
         current, fld = res.output_shape, res.field
 

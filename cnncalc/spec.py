@@ -94,13 +94,17 @@ class Padding:
 
 @dataclass(frozen=True, kw_only=True)
 class Layer:
-    """Fields every layer has. ``fields`` maps option names (``kernel``, ``stride``, ``pad``,
-    ``filters``, ``units``...) to the span of their text."""
+    """Fields every layer has. ``declared`` is the output shape the text asserts in brackets;
+    ``declared_weights`` a weights figure it asserts (the VGG listing's ``weights:``).
+    ``fields`` maps option names (``kernel``, ``stride``, ``pad``, ``filters``, ``units``...)
+    to the span of their text."""
 
     name: str
     span: Span
     declared: Shape | None = None
     declared_span: Span | None = None
+    declared_weights: int | None = None
+    declared_weights_span: Span | None = None
     fields: tuple[tuple[str, Span], ...] = field(default=(), compare=False)
 
     kind = "layer"

@@ -144,3 +144,23 @@ def test_quoted_names_and_unknown_options() -> None:
     a = one("8x8x3", "CONV: 4 3x3 filters, strid 2")
     assert [d.code for d in a.diagnostics] == ["P001"]
     assert "did you mean `stride`?" in a.diagnostics[0].hint
+
+
+@pytest.mark.parametrize(("text", "notation"), [
+    ("CONV3-64: [224x224x64] memory: 224*224*64=3.2M", "vgg"),
+    ("conv3-64", "vgg"),
+    ("CONV3-64: weights: 1,728", "vgg"),
+    ("[8x8x3] INPUT\nCONV1-1: 64 3x3 filters", "lecture"),
+    ("[4096] INPUT\n[4096] FC-6: 4096 neurons", "lecture"),
+    ("[8x8x3] INPUT\nPOOL2: 2x2 filters", "lecture"),
+])
+def test_detection_tells_vgg_from_lecture_names(text: str, notation: str) -> None:
+    from cnncalc.parse import detect
+
+    assert detect(text) == notation
+
+
+def test_vgg_declared_weights_warn_through_the_analysis() -> None:
+    a = run("INPUT: [8x8x3]\nCONV3-8: [8x8x8]  weights: (3*3*3)*8 = 217\n")
+    assert [(d.code, d.severity.value) for d in a.diagnostics] == [("D202", "warning")]
+    assert "217" in a.diagnostics[0].message and "216" in a.diagnostics[0].message

@@ -19,7 +19,7 @@ and the VGG paper's table 1, one cell a line: ``input (224 x 224 RGB image)``, `
 A ``[HxWxC]`` before the layer word or after its colon is the declared output shape, which the
 analysis checks (D201). ``memory:`` and ``weights:`` annotations are tolerated; an exact
 ``weights:`` figure (the number after the last ``=``, or the only one; commas allowed) is kept
-so that ``check_declared_weights`` can compare it with the computed weights (D202), while an
+so that the analysis can compare it with the computed weights (D202), while an
 abbreviated one (``3.2M``) is approximate and not checked. Blank lines, ``#`` comments,
 headings ending in ``:`` and the listing's ``TOTAL params: ...`` lines are skipped; any other
 line is an error: nothing is skipped silently.
@@ -28,9 +28,9 @@ line is an error: nothing is skipped silently.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TypedDict
 
-from cnncalc.analyze import Analysis
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bodies import ACTIVATIONS
 from cnncalc.parse.cursor import Cursor, suggest
@@ -64,7 +64,8 @@ _FORMS = {"conv": "convF-K such as conv3-64", "fc": "FC or FC-N such as FC-4096"
 _ANNOTATION = re.compile(r"\b(memory|weights)\s*:", re.IGNORECASE)
 _TOTAL = re.compile(r"^\s*total\b[^:]*:", re.IGNORECASE)
 _EXACT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
-_APPROX = re.compile(r"~?\s*(?:\d+\.?\d*|\.\d+)\s*[kmgbt]?b?|[\d\s*x().+]+", re.IGNORECASE)
+_APPROX = re.compile(r"~?\s*(?:\d+\.?\d*|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
+_EXPR = re.compile(r"[\d\s*x().+]*\d[\d\s*x().+]*")
 _INPUT_SIZE = re.compile(r"(\d+)\s*[x\u00d7]\s*(\d+)\s*(?:[x\u00d7]\s*(\d+)\b|([a-z]+))",
                          re.IGNORECASE)
 _CHANNELS = {"rgb": 3, "bgr": 3, "rgba": 4, "gray": 1, "grey": 1, "grayscale": 1,
@@ -119,9 +120,10 @@ def _sub(tok: Token, m: re.Match[str], group: str, path: str, line: int) -> Span
     return Span(path, line, tok.col + m.start(group), tok.col + m.end(group))
 
 
-def _layer(c: Cursor, head: Token, kind: str, declared: Shape | None,
-           declared_span: Span | None, span: Span) -> Layer:
-    path, line = c.path, c.line
+def _layer(head: Token, kind: str, declared: Shape | None, declared_span: Span | None,
+           span: Span) -> Layer:
+    """The layer a VGG word names; ``span`` is the layer's, ``declared`` its [shape]."""
+    path, line = span.path, span.line
     common = _Common(name=head.text, span=span, declared=declared, declared_span=declared_span)
     if kind == "lrn":
         return LRN(**common)
@@ -157,13 +159,11 @@ def _layer(c: Cursor, head: Token, kind: str, declared: Shape | None,
                 declared_span, "P001",
                 f"a bare FC gives a flat output, not [{fmt_shape(declared)}]",
                 "declare it as [1x1xN] or [N], or write FC-N"))
-        return Dense(units=declared[-1], fields=(("units", declared_span),),
-                     **common)
+        return Dense(units=declared[-1], fields=(("units", declared_span),), **common)
     size = int(m["kernel"]) if m["kernel"] else 2
     at = _sub(head, m, "kernel", path, line) if m["kernel"] else head.span(path, line)
     return Pool(op="avg" if (m["op"] or "").lower() == "avg" else "max", kernel=(size, size),
-                stride=(size, size), fields=(("kernel", at), ("stride", at)),
-                **common)
+                stride=(size, size), fields=(("kernel", at), ("stride", at)), **common)
 
 
 def _input_size(tok: Token, path: str, line: int) -> Shape:
@@ -190,12 +190,14 @@ def _weights(st: _State, body: str, start: int, line: int) -> None:
         text = body[lo:stop]
         col = lo + len(text) - len(text.lstrip()) + 1
         figure = text.strip()
-        span = Span(st.path, line, col, col + max(len(figure), 1))
+        span = Span(st.path, line, col, col + len(figure)) if figure \
+            else Span(st.path, line, mark.start() + 1, mark.end() + 1)
         if _EXACT.fullmatch(figure):
             st.weights[len(st.layers)] = (int(figure.replace(",", "")), span)
-        elif not _APPROX.fullmatch(figure):
+        elif not (_APPROX.fullmatch(figure) or (eq < 0 and _EXPR.fullmatch(figure))):
             st.diags.append(Diagnostic(
-                span, "P001", f"cannot read the declared weights `{figure}`",
+                span, "P001", f"cannot read the declared weights `{figure}`" if figure
+                else "`weights:` gives no figure",
                 "write a whole number such as `1,728` or `(3*3*3)*64 = 1,728`, or an "
                 "approximate one such as `3.2M`"))
 
@@ -208,7 +210,7 @@ def _line(st: _State, raw: str, line: int) -> None:
     note = _ANNOTATION.search(body)
     text = body[:note.start()].rstrip() if note else body
     first = re.match(r"\s*([A-Za-z][\w\-]*)", text)
-    if body.endswith(":") and (first is None or _kind(first.group(1)) is None):
+    if body.endswith(":") and first is not None and _kind(first.group(1)) is None:
         return  # a heading such as `VGGNet in detail:`
     tokens = tokenize(text, path, line)
     c = Cursor(tokens, path, line, len(text) + 1)
@@ -245,13 +247,12 @@ def _line(st: _State, raw: str, line: int) -> None:
         else:
             st.input, st.input_span = declared, declared_span or span
         return
-    st.layers.append(_layer(c, head, kind, declared, declared_span, span))
+    st.layers.append(_layer(head, kind, declared, declared_span, span))
     if note is not None:
         _weights(st, body, note.start(), line)
 
 
-def parse_vgg_with_weights(text: str, path: str) -> tuple[Spec, DeclaredWeights]:
-    """The Spec and the exact ``weights:`` figures its lines declare, by layer index."""
+def parse_vgg(text: str, path: str) -> Spec:
     st = _State(path)
     lines = text.splitlines()
     for lineno, raw in enumerate(lines, start=1):
@@ -272,28 +273,8 @@ def parse_vgg_with_weights(text: str, path: str) -> tuple[Spec, DeclaredWeights]
         if shape is not None or span is not None:
             st.input, st.input_span = shape, span
         st.diags.extend(problems)
-    spec = Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
+    layers = [replace(layer, declared_weights=st.weights[i][0],
+                      declared_weights_span=st.weights[i][1]) if i in st.weights else layer
+              for i, layer in enumerate(st.layers, start=1)]
+    return Spec(path, st.input, st.input_span, tuple(layers), tuple(st.diags), tuple(lines),
                 "vgg", "strict")
-    return spec, st.weights
-
-
-def parse_vgg(text: str, path: str) -> Spec:
-    return parse_vgg_with_weights(text, path)[0]
-
-
-def check_declared_weights(spec: Spec, analysis: Analysis,
-                           declared: DeclaredWeights) -> list[Diagnostic]:
-    """D202 for each ``weights:`` figure that differs from the weights the analysis computed
-    (weights only: the listing leaves biases out). Layers not computed are not checked."""
-    out: list[Diagnostic] = []
-    for layer, res in zip(spec.layers, analysis.layers, strict=False):
-        if res.index not in declared or res.weights is None:
-            continue
-        figure, span = declared[res.index]
-        if figure != res.weights:
-            biases = f"; weights leave out the {res.biases:,} biases" if res.biases else ""
-            out.append(Diagnostic(
-                span, "D202",
-                f"{layer.name} declares weights: {figure:,} but computes {res.weights:,}",
-                f"write {res.weights:,}{biases}"))
-    return sorted(out, key=lambda d: d.sort_key)

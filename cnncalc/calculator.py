@@ -8,13 +8,14 @@ from cnncalc.analyze import analyze
 from cnncalc.diagnostics import Severity
 from cnncalc.render.numbers import grouped
 from cnncalc.shapes import arithmetic
-from cnncalc.spec import Conv, Padding, Pair, Pool, Span, Spec, fmt_shape
+from cnncalc.spec import Conv, Padding, Pair, Pool, Rounding, Span, Spec, fmt_shape
 
 _SPAN = Span("<conv>", 1, 1, 2)
 
 
 def one_layer(size: Pair, depth: int | None, kernel: Pair, stride: Pair, pad: Pair | None,
-              solve_pad: bool, filters: int | None, pool: bool) -> tuple[str, bool]:
+              solve_pad: bool, filters: int | None, pool: bool,
+              rounding: Rounding = "strict") -> tuple[str, bool]:
     """(report text, fits). ``pad`` None with ``solve_pad`` False means no padding given."""
     padding = Padding.fit() if solve_pad else Padding.symmetric(*(pad or (0, 0)))
     fields = (("pad", _SPAN),) if pad is not None or solve_pad else ()
@@ -23,7 +24,7 @@ def one_layer(size: Pair, depth: int | None, kernel: Pair, stride: Pair, pad: Pa
     layer = (Pool(op="max", **common) if pool  # type: ignore[arg-type]
              else Conv(filters=filters or 1, **common))  # type: ignore[arg-type]
     spec = Spec("<conv>", (size[0], size[1], depth or 1), None, (layer,))
-    analysis = analyze(spec)
+    analysis = analyze(spec, rounding=rounding)
     lines: list[str] = []
     for d in analysis.diagnostics:
         message = d.message.removeprefix("layer: ")
@@ -40,8 +41,8 @@ def one_layer(size: Pair, depth: int | None, kernel: Pair, stride: Pair, pad: Pa
     shown = [(word, arithmetic(size[i], kernel[i],
                                result.padding[i] if fields else None, stride[i]))
              for word, i in axes]
-    if solve_pad:
-        pass  # the solved-padding note above already shows the arithmetic
+    if solve_pad or result.rounded:
+        pass  # the note above already shows the arithmetic
     elif shown[0][1] == shown[1][1]:
         lines.append(shown[0][1])
     else:

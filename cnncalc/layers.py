@@ -168,7 +168,8 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
                 problems.append((f"{w},{f},{s}", Diagnostic(
                     layer.span_of("pad"), "G103",
                     f"{layer.name}: no padding makes {_a(layer.kernel)} {noun} at stride {s} "
-                    f"fit a {w}-{word} input: (W - F + 2P) is never a multiple of {s}",
+                    f"fit {article(str(w))} {w}-{word} input: (W - F + 2P) is never a "
+                    f"multiple of {s}",
                     nearest_fixes(w, f, 0, s).describe(word))))
                 continue
             pad = (p, p)
@@ -196,7 +197,7 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
             problems.append((key, Diagnostic(
                 layer.span_of("kernel", "stride", "pad"), "G101",
                 f"{arithmetic(w, f, shown_pad, s)}: {_a(layer.kernel)} {noun} at stride {s} "
-                f"does not fit a {w}-{word} input",
+                f"does not fit {article(str(w))} {w}-{word} input",
                 nearest_fixes(w, f, pad[0] + pad[1], s).describe(word)
                 + "; or pass --rounding floor to round down as the frameworks do")))
         else:

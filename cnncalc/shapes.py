@@ -21,11 +21,15 @@ def out_size(w: int, f: int, pad_total: int, s: int) -> int | Fraction:
 
 
 def fmt_number(x: int | Fraction) -> str:
-    """A whole number as itself, otherwise at most two decimals (``54.25``, ``2.33``)."""
+    """A whole number as itself, otherwise two decimals (``54.25``, ``2.33``), or as many more
+    as it takes not to look whole (``1.995``)."""
     if isinstance(x, int) or x.denominator == 1:
         return str(int(x))
-    text = f"{float(x):.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    for decimals in range(2, 10):  # never show 1.995 as "2": a whole-looking non-whole lies
+        text = f"{float(x):.{decimals}f}".rstrip("0").rstrip(".")
+        if "." in text:
+            return text
+    return f"{x.numerator}/{x.denominator}"
 
 
 def article(number_text: str) -> str:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from cnncalc.options import dims
+from cnncalc.spec import Rounding
 
 
 def pair(values: tuple[int, ...]) -> tuple[int, int]:
@@ -21,8 +22,10 @@ def pair(values: tuple[int, ...]) -> tuple[int, int]:
 @click.option("--filters", "-k", type=click.IntRange(min=1), default=None,
               help="Number of filters K (output depth); counts need an input depth too.")
 @click.option("--pool", is_flag=True, help="A pooling window: no weights, depth kept.")
+@click.option("--rounding", type=click.Choice(["strict", "floor", "ceil"]), default="strict",
+              show_default=True, help="A size that is not whole: an error, or rounded.")
 def conv_cmd(input_size: str, filter_size: str, stride: str, pad: str | None,
-             filters: int | None, pool: bool) -> None:
+             filters: int | None, pool: bool, rounding: Rounding) -> None:
     """One layer: the output size (W - F + 2P)/S + 1 of a FILTER on an INPUT.
 
     \b
@@ -39,6 +42,7 @@ def conv_cmd(input_size: str, filter_size: str, stride: str, pad: str | None,
     kernel = pair(dims(filter_size, "FILTER", (1, 2)))
     strides = pair(dims(stride, "--stride", (1, 2)))
     pads = None if pad in (None, "?") else pair(dims(pad, "--pad", (1, 2), least=0))
-    text, ok = one_layer(pair(size[:2]), depth, kernel, strides, pads, pad == "?", filters, pool)
+    text, ok = one_layer(pair(size[:2]), depth, kernel, strides, pads, pad == "?", filters, pool,
+                         rounding)
     click.echo(text)
     sys.exit(0 if ok else 1)

@@ -147,9 +147,10 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
         if st.input_span is not None:
             raise LexError(Diagnostic(span, "P005", "a second INPUT line",
                                       f"the input was already given on line {st.input_span.line}"))
-        if st.layers:
+        if any(not isinstance(layer, Unparsed) for layer in st.layers):
             raise LexError(Diagnostic(span, "P007", "INPUT comes after the first layer",
                                       "move the INPUT line above every layer"))
+        st.layers.clear()  # unreadable lines above INPUT (already reported) block nothing
         st.input, st.input_span = declared, declared_span or span
         return
     if kind == "rounding":
@@ -184,9 +185,9 @@ def parse_lecture(text: str, path: str) -> Spec:
             elif exc.diag.code in ("P001", "P002", "P003"):
                 first = raw.lstrip()
                 unbracketed = re.sub(r"^\s*\[[^\]]*\]?", "", split_comment(raw))
-                words = re.findall(r"[A-Za-z_][\w\-]*", unbracketed)
+                word = re.match(r"\s*([A-Za-z_][\w\-]*)", unbracketed)
                 st.layers.append(Unparsed(
-                    name=words[0] if words else "?",
+                    name=word.group(1) if word else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
     if st.input is None and st.input_span is None:
         st.input, st.input_span, problems = find_input(lines, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 _SUFFIXES = ("", "K", "M", "G", "T", "P", "E")
+_LARGEST = 1000 ** len(_SUFFIXES)
 
 
 def abbreviate(n: int) -> str:
@@ -15,6 +16,8 @@ def abbreviate(n: int) -> str:
         return "-" + abbreviate(-n)
     if n < 1000:
         return str(n)
+    if n >= _LARGEST - 1000 ** (len(_SUFFIXES) - 1) // 2:  # would round to 1000E
+        return _scientific(n)
     k = 1
     while k < len(_SUFFIXES) - 1 and n >= 1000 ** (k + 1):
         k += 1
@@ -31,6 +34,15 @@ def abbreviate(n: int) -> str:
         whole, frac = divmod(q, 10**decimals)
         digits = f"{whole}.{frac:0{decimals}d}" if decimals else str(whole)
         return digits + _SUFFIXES[k]
+
+
+def _scientific(n: int) -> str:
+    """Beyond the suffixes, two significant figures: 10**31 -> ``1.0e31``."""
+    exp = len(str(n)) - 1
+    q = (2 * n + 10 ** (exp - 1)) // (2 * 10 ** (exp - 1))  # two digits, rounded half up
+    if q >= 100:
+        q, exp = q // 10, exp + 1
+    return f"{q // 10}.{q % 10}e{exp}"
 
 
 def grouped(n: int) -> str:

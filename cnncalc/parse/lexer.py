@@ -4,25 +4,26 @@ bracketed shapes and parenthesised remarks, each with its 1-based column span.""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.spec import Shape, Span
 
 _TOKEN = re.compile(
     r"""
-    (?P<size>\d+(?:\s*[xX\u00d7]\s*\d+)+)(?![\w.])
-  | (?P<number>\d+\.\d*|\.\d+|\d+)(?![\w.])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
-  | (?P<string>"[^"\n]*")
-  | (?P<punct>[:,?=])
-    """,
+    \s*(?:
+      (?P<size>\d+(?:\s*[xX\u00d7]\s*\d+)+)(?![\w.])
+    | (?P<number>\d+\.\d*|\.\d+|\d+)(?![\w.])
+    | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
+    | (?P<string>"[^"\n]*")
+    | (?P<punct>[:,?=])
+    | (?P<open>[\[(])
+    )""",
     re.VERBOSE,
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # size | number | word | string | punct | shape | remark
     text: str
     col: int  # 1-based
@@ -52,48 +53,50 @@ def tokenize(text: str, path: str, line: int) -> list[Token]:
     """Tokens of one line (comment already removed). Raises LexError at the first character
     that cannot start a token, or at an unclosed bracket or parenthesis."""
     tokens: list[Token] = []
+    text = text.rstrip()
     i, n = 0, len(text)
+    match = _TOKEN.match
     while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in "[(":
-            close = "]" if ch == "[" else ")"
-            depth, j = 0, i
-            while j < n:
-                if text[j] == ch:
-                    depth += 1
-                elif text[j] == close:
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if j >= n:
-                what = "bracket" if ch == "[" else "parenthesis"
-                raise LexError(Diagnostic(
-                    Span(path, line, i + 1, n + 1), "P003" if ch == "[" else "P001",
-                    f"unclosed {what}: `{ch}` has no matching `{close}`",
-                    f"close it with `{close}`"))
-            kind = "shape" if ch == "[" else "remark"
-            tokens.append(Token(kind, text[i:j + 1], i + 1, j + 2))
-            i = j + 1
-            continue
-        m = _TOKEN.match(text, i)
-        if m is None or m.lastgroup is None:
+        m = match(text, i)
+        kind = None if m is None else m.lastgroup
+        if m is None or kind is None:
+            j = i + len(text[i:]) - len(text[i:].lstrip())
             raise LexError(Diagnostic(
-                Span(path, line, i + 1, i + 2), "P001",
-                f"unexpected character `{ch}`",
+                Span(path, line, j + 1, j + 2), "P001",
+                f"unexpected character `{text[j]}`",
                 "layers are written like `CONV1: 96 11x11 filters at stride 4, pad 0`; "
                 "`#` starts a comment"))
-        tokens.append(Token(m.lastgroup, m.group(), i + 1, m.end() + 1))
-        i = m.end()
+        start = m.start(kind)
+        if kind != "open":
+            tokens.append(Token(kind, m.group(kind), start + 1, m.end() + 1))
+            i = m.end()
+            continue
+        ch = text[start]
+        close = "]" if ch == "[" else ")"
+        depth, j = 0, start
+        while j < n:
+            if text[j] == ch:
+                depth += 1
+            elif text[j] == close:
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if j >= n:
+            what = "bracket" if ch == "[" else "parenthesis"
+            raise LexError(Diagnostic(
+                Span(path, line, start + 1, n + 1), "P003" if ch == "[" else "P001",
+                f"unclosed {what}: `{ch}` has no matching `{close}`",
+                f"close it with `{close}`"))
+        tokens.append(Token("shape" if ch == "[" else "remark", text[start:j + 1], start + 1,
+                            j + 2))
+        i = j + 1
     return tokens
 
 
 def parse_size(text: str) -> tuple[int, ...]:
     """``11x11`` -> (11, 11); ``7`` -> (7,). The text is one ``size`` or ``number`` token."""
-    return tuple(int(p) for p in text.lower().replace("\u00d7", "x").split("x"))
+    return tuple(map(int, text.lower().replace("\u00d7", "x").split("x")))
 
 
 _SHAPE = re.compile(r"^\s*\d+(?:\s*[xX\u00d7]\s*\d+)*\s*$")

@@ -23,7 +23,7 @@ NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
 DefineValue = int | float | tuple[int, ...]
 
 _KERAS = re.compile(
-    r"\b(?:model\.add\s*\(|Sequential\s*\(\s*\[|(?:keras\.)?layers\.\w+\s*\(|"
+    r"\b(?:model\.add\s*\(|Sequential\s*\(|(?:keras\.)?layers\.\w+\s*\(|"
     r"(?:Conv2D|Conv2DTranspose|DepthwiseConv2D|SeparableConv2D|MaxPooling2D|AveragePooling2D|"
     r"GlobalAveragePooling2D|GlobalMaxPooling2D|BatchNormalization|Dense|ZeroPadding2D)\s*\()")
 _PYTORCH = re.compile(

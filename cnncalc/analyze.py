@@ -150,9 +150,12 @@ def _missing_input(spec: Spec, diags: list[Diagnostic]) -> None:
                                     "write it as `[227x227x3] INPUT`, or pass --input 227x227x3"))
         return
     line = spec.layers[0].span.line if spec.layers else 1
+    where = {"pytorch": "a comment `# cnncalc: input 224x224x3`",
+             "keras": "an `input_shape=(28, 28, 1)` argument"}.get(
+        spec.notation, "a first line such as `[227x227x3] INPUT`")
     diags.append(Diagnostic(
-        Span(spec.path, line, 1, 2), "P004", "no input volume: the spec has no INPUT line",
-        "add a first line such as `[227x227x3] INPUT`, or pass --input 227x227x3"))
+        Span(spec.path, line, 1, 2), "P004", "no input volume: the spec does not give one",
+        f"add {where}, or pass --input 227x227x3"))
 
 
 def analyze(spec: Spec, input_override: Shape | None = None,

@@ -181,13 +181,15 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
         exact = out_size(w, f, pad[0] + pad[1], s)
         whole = isinstance(exact, int)
         size = int(exact)
-        if whole and w + pad[0] + pad[1] >= f:
+        # PyTorch's ceil mode lets a last window hang over the padded input: 1 output at least
+        too_large = w + pad[0] + pad[1] < f and not (up and rounded_size(w, f, pad, s, True) >= 1)
+        if whole and not too_large:
             pads.append(pad)
             sizes.append(size)
             continue
         shown_pad = pad if mode == "fit" or "pad" in dict(layer.fields) else None
         key = f"{w},{f},{s},{pad}"
-        if w + pad[0] + pad[1] < f:
+        if too_large:
             problems.append((key, Diagnostic(
                 layer.span_of("kernel"), "G102",
                 f"{layer.name}: {_a(layer.kernel)} {noun} is larger than its {w}-{word} "

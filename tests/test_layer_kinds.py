@@ -164,3 +164,19 @@ def test_vgg_declared_weights_warn_through_the_analysis() -> None:
     a = run("INPUT: [8x8x3]\nCONV3-8: [8x8x8]  weights: (3*3*3)*8 = 217\n")
     assert [(d.code, d.severity.value) for d in a.diagnostics] == [("D202", "warning")]
     assert "217" in a.diagnostics[0].message and "216" in a.diagnostics[0].message
+
+
+def test_ceil_mode_window_may_hang_over_the_padded_input() -> None:
+    # PyTorch: MaxPool2d(4, stride=3, padding=1, dilation=3, ceil_mode=True) on 7 gives 1:
+    # the window spans 10 > 7 + 2, yet ceil((7 + 2 - 10)/3) + 1 = 1 window starts in the input
+    a = one("7x7x2", "MAX POOL: 4x4 filters at stride 3, pad 1, dilation 3, ceil")
+    assert a.layers[0].output_shape == (1, 1, 2)
+    floor = one("7x7x2", "MAX POOL: 4x4 filters at stride 3, pad 1, dilation 3",
+                rounding="floor")
+    assert [d.code for d in floor.diagnostics] == ["G102"]
+
+
+def test_missing_input_hint_fits_the_notation() -> None:
+    a = analyze(parse_text("Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3))\n)\n", "m.txt"))
+    (d,) = [d for d in a.diagnostics if d.code == "P004"]
+    assert "# cnncalc: input" in d.hint and "--input" in d.hint

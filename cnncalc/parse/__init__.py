@@ -28,7 +28,8 @@ _KERAS = re.compile(
     r"GlobalAveragePooling2D|GlobalMaxPooling2D|BatchNormalization|Dense|ZeroPadding2D)\s*\()")
 _PYTORCH = re.compile(
     r"\b(?:nn\.\w+\s*\(|(?:Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|AdaptiveAvgPool2d|"
-    r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)\s*\()")
+    r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)\s*\()"
+    r"|^\s*\([^()\n]*\):\s*\w+\(|\b(?:Sequential|ModuleList)\(\s*$", re.MULTILINE)
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's
 _VGG = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+)\b"

@@ -10,11 +10,13 @@ from cnncalc.parse.lexer import LexError, Token, parse_size
 from cnncalc.spec import Padding, Pair, Span
 
 
-def suggest(word: str, choices: list[str]) -> str:
-    """``did you mean `CONV`?`` for a near miss, compared case-insensitively."""
-    by_low = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(by_low), n=1, cutoff=0.6)
-    return f"did you mean `{by_low[close[0]]}`?" if close else ""
+def suggest(word: str, choices: list[str], fold_case: bool = True) -> str:
+    """``did you mean `CONV`?`` for a near miss, compared case-insensitively unless
+    ``fold_case`` is False (the Keras front end compares names as they are spelt)."""
+    fold = str.lower if fold_case else str
+    by_fold = {fold(c): c for c in choices}
+    close = difflib.get_close_matches(fold(word), list(by_fold), n=1, cutoff=0.6)
+    return f"did you mean `{by_fold[close[0]]}`?" if close else ""
 
 
 class Cursor:

@@ -8,179 +8,29 @@ Containers (``Sequential(``, ``ModuleList(``, a custom class whose ``(`` ends it
 flattened in order and layers are named by their dotted path (``features.0``), as
 ``named_modules()`` names them; ``(0-2): 3 x Linear(...)`` is three layers. Constructor code
 (``nn.Conv2d(3, 64, 3),`` one a line, bare, after ``self.conv1 =`` or inside ``nn.Sequential(``)
-is read the same way. Arguments go through ``ast`` and are never evaluated: only literals,
-names bound by ``--define`` and integer ``+ - * //`` are read; calls, attributes, lambdas and
-f-strings are P009. The printed form leaves ``padding=same`` and ``padding_mode=reflect``
-unquoted, so those bare words stand for themselves. PyTorch floors sizes (``rounding="floor"``;
-ceil-mode pools round up). The printed model has no input size: pass ``--input`` or write
+is read the same way. Each call's arguments are read, never evaluated, by
+:mod:`cnncalc.parse.pytorch_modules`. PyTorch floors sizes (``rounding="floor"``; ceil-mode
+pools round up). The printed model has no input size: pass ``--input`` or write
 ``# cnncalc: input 224x224x3``. ``AvgPool2d`` does not print its ``ceil_mode``.
 """
 
 from __future__ import annotations
 
-import ast
 import bisect
 import itertools
 import re
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
-from cnncalc import spec
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.spec import Layer, Padding, Pair, Span, Spec, Unparsed
+from cnncalc.parse.pycode import Refusal, refuse
+from cnncalc.parse.pytorch_modules import MODULES, read_call
+from cnncalc.spec import Layer, Span, Spec, Unparsed
 
-Value = int | float | str | None | tuple["Value", ...]
-Built = tuple[type[Layer], dict[str, Any]]
-
-_FIELD = {"out_channels": "filters", "kernel_size": "kernel", "padding": "pad",
-          "out_features": "units", "output_size": "output"}
-_AS_TEXT = {"padding_mode", "approximate", "device", "dtype"}  # bare words mean themselves
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
-
-
-class _Fail(Exception):
-    def __init__(self, span: Span, code: str, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.diag = Diagnostic(span, code, message, hint)
-
-
-class _Args:
-    """One call's arguments by parameter name, their spans, and typed getters that fail with
-    P010 pointing at the argument."""
-
-    def __init__(self, module: str, span: Span) -> None:
-        self.module, self.span = module, span
-        self.values: dict[str, Value] = {}
-        self.spans: dict[str, Span] = {}
-
-    def bad(self, name: str, message: str, hint: str = "", code: str = "P010") -> _Fail:
-        return _Fail(self.spans.get(name, self.span), code, f"{self.module}: {message}", hint)
-
-    def int(self, name: str, default: int | None = None) -> int:
-        v = self.values.get(name, default)
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise self.bad(name, f"{name}={v!r} is not a whole number")
-        return v
-
-    def pair(self, name: str, default: Pair | None = None) -> Pair:
-        v = self.values.get(name, default)
-        if isinstance(v, int) and not isinstance(v, bool):
-            return (v, v)
-        if isinstance(v, tuple) and len(v) == 2 and all(type(x) is int for x in v):
-            return (int(v[0]), int(v[1]))  # type: ignore[arg-type]
-        raise self.bad(name, f"{name}={v!r} is not a whole number or a pair of them",
-                       f"write {name}=3 or {name}=(3, 3)")
-
-    def flag(self, name: str, default: bool) -> bool:
-        v = self.values.get(name, default)
-        if not isinstance(v, bool):
-            raise self.bad(name, f"{name}={v!r} is not True or False")
-        return v
-
-
-def _conv(a: _Args) -> Built:
-    transposed = a.module == "ConvTranspose2d"
-    kw: dict[str, Any] = dict(
-        in_channels=a.int("in_channels"), filters=a.int("out_channels"),
-        kernel=a.pair("kernel_size"), stride=a.pair("stride", (1, 1)),
-        dilation=a.pair("dilation", (1, 1)), groups=a.int("groups", 1), bias=a.flag("bias", True))
-    pad = a.values.get("padding", 0)
-    if pad in ("same", "valid") and not transposed:
-        if pad == "same" and kw["stride"] != (1, 1):
-            raise a.bad("padding", "padding='same' is not supported for strided convolutions",
-                        "PyTorch refuses it too: give the padding as a number")
-        kw["padding"] = Padding.same() if pad == "same" else Padding()
-    elif isinstance(pad, str):
-        raise a.bad("padding", f"padding={pad!r} is not a padding {a.module} takes",
-                    "write a number, a pair" + ("" if transposed else ", 'same' or 'valid'"))
-    else:
-        kw["padding"] = Padding.symmetric(*a.pair("padding", (0, 0)))
-    if transposed:
-        kw.update(transposed=True, output_padding=a.pair("output_padding", (0, 0)))
-    return spec.Conv, kw
-
-
-def _pool(a: _Args) -> Built:
-    kernel = a.pair("kernel_size")
-    stride = kernel if a.values.get("stride") is None else a.pair("stride")
-    pad = a.pair("padding", (0, 0))
-    if any(k >= 1 and p > k // 2 for k, p in zip(kernel, pad, strict=True)):
-        raise a.bad("padding", f"padding {pad[0]} is more than half the {kernel[0]}x{kernel[1]} "
-                    "window", "PyTorch refuses it: pad should be at most half of kernel size")
-    return spec.Pool, dict(op="max" if a.module == "MaxPool2d" else "avg", kernel=kernel,
-                      stride=stride, padding=Padding.symmetric(*pad),
-                      dilation=a.pair("dilation", (1, 1)), ceil_mode=a.flag("ceil_mode", False))
-
-
-def _adaptive(a: _Args) -> Built:
-    out = a.values.get("output_size")
-    if out is None or (isinstance(out, tuple) and None in out):
-        raise a.bad("output_size", "output_size None keeps the input's size there",
-                    "cnncalc needs both output sizes: write them as numbers", "P011")
-    return spec.AdaptivePool, dict(op="max" if "Max" in a.module else "avg",
-                              output=a.pair("output_size"))
-
-
-def _flatten(a: _Args) -> Built:
-    if a.values.get("start_dim", 1) != 1 or a.values.get("end_dim", -1) != -1:
-        raise a.bad("start_dim", "only start_dim=1, end_dim=-1 is modelled",
-                    "cnncalc flattens everything but the batch", "P011")
-    return spec.Flatten, {}
-
-
-def _zeropad(a: _Args) -> Built:
-    v = a.values.get("padding")
-    if isinstance(v, tuple) and len(v) == 4 and all(type(x) is int for x in v):
-        left, right, top, bottom = (int(x) for x in v)  # type: ignore[arg-type]
-        return spec.ZeroPad, dict(padding=Padding("explicit", (top, bottom), (left, right)))
-    return spec.ZeroPad, dict(padding=Padding.symmetric(a.int("padding"), a.int("padding")))
-
-
-def _dropout(a: _Args) -> Built:
-    p = a.values.get("p", 0.5)
-    if isinstance(p, bool) or not isinstance(p, int | float):
-        raise a.bad("p", f"p={p!r} is not a number")
-    return spec.Dropout, dict(p=float(p))
-
-
-_ACTIVATIONS = {"ReLU": "inplace", "ReLU6": "inplace", "LeakyReLU": "negative_slope inplace",
-                "ELU": "alpha inplace", "GELU": "approximate", "SiLU": "inplace", "Sigmoid": "",
-                "Tanh": "", "Hardswish": "inplace", "Hardsigmoid": "inplace", "Softmax": "dim",
-                "LogSoftmax": "dim", "Identity": "*"}
-_CONV = "in_channels out_channels kernel_size stride padding "
-# module -> (positional parameters [| keyword-only ones], how many are required, builder);
-# parameters "*": anything is accepted (Identity)
-_MODULES: dict[str, tuple[str, int, Callable[[_Args], Built]]] = {
-    "Conv2d": (_CONV + "dilation groups bias padding_mode device dtype", 3, _conv),
-    "ConvTranspose2d": (_CONV + "output_padding groups bias dilation padding_mode device dtype",
-                        3, _conv),
-    "MaxPool2d": ("kernel_size stride padding dilation return_indices ceil_mode", 1, _pool),
-    "AvgPool2d": ("kernel_size stride padding ceil_mode count_include_pad divisor_override", 1,
-                  _pool),
-    "AdaptiveAvgPool2d": ("output_size", 1, _adaptive),
-    "AdaptiveMaxPool2d": ("output_size return_indices", 1, _adaptive),
-    "BatchNorm2d": ("num_features eps momentum affine track_running_stats device dtype | bias", 1,
-                    lambda a: (spec.BatchNorm, dict(
-                        num_features=a.int("num_features"), scale=a.flag("affine", True),
-                        center=a.flag("affine", True) and a.flag("bias", True),
-                        running_stats=a.flag("track_running_stats", True)))),
-    "LocalResponseNorm": ("size alpha beta k", 1, lambda a: (spec.LRN, {})),
-    "Linear": ("in_features out_features bias device dtype", 2, lambda a: (spec.Dense, dict(
-        in_features=a.int("in_features"), units=a.int("out_features"),
-        bias=a.flag("bias", True)))),
-    "Dropout": ("p inplace", 0, _dropout),
-    "Dropout2d": ("p inplace", 0, _dropout),
-    "Flatten": ("start_dim end_dim", 0, _flatten),
-    "ZeroPad2d": ("padding", 1, _zeropad),
-    **{m: (params, 0, lambda a: (spec.Activation, dict(fn=a.module.lower())))
-       for m, params in _ACTIVATIONS.items()},
-}
-
 _MAX_LAYERS = 100_000  # what a repeated block may expand to
 _LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*")
 _REPEAT = re.compile(r"(\d+)[ \t]*x[ \t]+")
@@ -188,12 +38,7 @@ _TARGET = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)[ \t]*")
 _HEAD = re.compile(r"((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*)([A-Za-z_]\w*)[ \t]*\(")
 _IMPORT = re.compile(r"[ \t]*(?:import|from)\s")
 _ITEM_START = re.compile(r"\s*(?:\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
-                         + "|".join(sorted(_MODULES.keys() | _CONTAINERS)) + r")\s*\()")
-_NOT_LITERAL = {ast.Call: "a call", ast.Attribute: "attribute access", ast.Lambda: "a lambda",
-                ast.JoinedStr: "an f-string", ast.Subscript: "indexing"}
-_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
-    ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y, ast.Mult: lambda x, y: x * y,
-    ast.FloorDiv: lambda x, y: x // y if y else 1 << 64}
+                         + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\()")
 
 
 def _mask(line: str) -> str:
@@ -346,7 +191,7 @@ class _Reader:
             return end
         module, rest = head[2], self.src[head.end():self.eol(head.end())].strip()
         names = self.next_names(label, repeat)
-        if module not in _MODULES and (module in _CONTAINERS or not rest):
+        if module not in MODULES and (module in _CONTAINERS or not rest):
             path = None if label is None and len(self.stack) == 1 else \
                 names[0][len(self.prefix()):]
             self.stack.append(_Box(module, path, names, len(self.layers), line,
@@ -360,15 +205,17 @@ class _Reader:
             return self.eol(pos)
         span = self.span(pos, close + 1)
         try:
-            if module not in _MODULES:
-                raise _Fail(self.span(head.start(2), head.end(2)), "P002",
-                            f"unknown module `{module}`", suggest(module, list(_MODULES))
-                            or f"cnncalc reads {', '.join(_MODULES)}")
-            cls, kwargs, fields = self.build(module, pos, close + 1, span)
+            if module not in MODULES:
+                raise refuse(self.span(head.start(2), head.end(2)), "P002",
+                             f"unknown module `{module}`", suggest(module, list(MODULES))
+                             or f"cnncalc reads {', '.join(MODULES)}")
+            cls, kwargs, fields = read_call(module, self.src[pos:close + 1], pos, span,
+                                            self.span, self.defines)
             self.layers.extend(cls(name=name, span=span, fields=fields, **kwargs)
                                for name in names)
-        except _Fail as exc:
-            self.diags.append(exc.diag)
+        except Refusal as exc:
+            if exc.diag is not None:
+                self.diags.append(exc.diag)
             self.layers.append(Unparsed(name=names[0], span=span))
         return close + 1
 
@@ -389,92 +236,6 @@ class _Reader:
             elif ch == "\n" and _ITEM_START.match(self.src, i + 1):
                 return None
         return None
-
-    def build(self, module: str, start: int, end: int, span: Span
-              ) -> tuple[type[Layer], dict[str, Any], tuple[tuple[str, Span], ...]]:
-        """The layer class, its keyword arguments and field spans for one call's text."""
-        snippet = self.src[start:end]
-        rows = snippet.split("\n")
-
-        def node_span(node: ast.expr | ast.keyword) -> Span:
-            def off(lineno: int, col: int) -> int:  # ast columns count UTF-8 bytes
-                return start + sum(len(r) + 1 for r in rows[:lineno - 1]) + len(
-                    rows[lineno - 1].encode()[:col].decode(errors="ignore"))
-            return self.span(off(node.lineno, node.col_offset),
-                             off(node.end_lineno or node.lineno, node.end_col_offset or 0))
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # `3x` and friends: the SyntaxError says it
-                call = ast.parse(snippet, mode="eval").body
-        except SyntaxError as exc:
-            raise _Fail(span, "P001", f"`{rows[0]}` is not a call cnncalc can read: {exc.msg}",
-                        "check the brackets, commas and quotes") from None
-        if not isinstance(call, ast.Call):
-            raise _Fail(span, "P001", f"`{rows[0]}` is not a module call")
-        signature, required, builder = _MODULES[module]
-        positional, _, kwonly = signature.partition("|")
-        params = None if positional == "*" else positional.split()
-        allowed = [*(params or ()), *kwonly.split()]
-        if params is not None and len(call.args) > len(params):
-            raise _Fail(node_span(call.args[len(params)]), "P010",
-                        f"{module} takes at most {len(params)} positional arguments",
-                        f"{module} takes {', '.join(allowed) or 'no arguments'}")
-        unpacked: list[ast.expr | ast.keyword] = [
-            *(n for n in call.args if isinstance(n, ast.Starred)),
-            *(k for k in call.keywords if k.arg is None)]
-        if unpacked:
-            raise _Fail(node_span(unpacked[0]), "P009", "`*` or `**` unpacks values cnncalc "
-                        "does not compute", "write the arguments out")
-        bound = [(params[i] if params else str(i), node, node_span(node))
-                 for i, node in enumerate(call.args)]
-        for kw in call.keywords:
-            name = kw.arg or ""
-            if params is not None and name not in allowed:
-                raise _Fail(node_span(kw), "P010", f"{module} has no argument `{name}`",
-                            suggest(name, allowed) or f"{module} takes {', '.join(allowed)}")
-            if any(name == b[0] for b in bound):
-                raise _Fail(node_span(kw), "P010", f"{module}: `{name}` is given twice")
-            bound.append((name, kw.value, node_span(kw)))
-        args = _Args(module, span)
-        for name, node, nspan in bound:
-            args.values[name] = self.literal(node, node_span, name in _AS_TEXT)
-            args.spans[name] = nspan
-        missing = [p for p in (params or ())[:required] if p not in args.values]
-        if missing:
-            raise _Fail(span, "P010", f"{module} needs {missing[0]}",
-                        f"{module} takes {', '.join(allowed)}")
-        cls, kwargs = builder(args)
-        return cls, kwargs, tuple((_FIELD.get(k, k), s) for k, s in args.spans.items())
-
-    def literal(self, node: ast.expr, node_span: Callable[[ast.expr], Span],
-                as_text: bool) -> Value:
-        """The value a literal argument stands for, read from the tree; nothing is run."""
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | None):
-            return node.value
-        if isinstance(node, ast.Tuple | ast.List):
-            return tuple(self.literal(e, node_span, as_text) for e in node.elts)
-        if isinstance(node, ast.Name):
-            if as_text or node.id in ("same", "valid"):
-                return node.id
-            if node.id in self.defines:
-                v = self.defines[node.id]
-                return v if isinstance(v, int | float) else tuple(v)
-            raise _Fail(node_span(node), "P008", f"`{node.id}` has no value",
-                        f"bind it with --define {node.id}=VALUE")
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            num = self.literal(node.operand, node_span, as_text)
-            if isinstance(num, int | float) and not isinstance(num, bool):
-                return -num if isinstance(node.op, ast.USub) else num
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            x = self.literal(node.left, node_span, as_text)
-            y = self.literal(node.right, node_span, as_text)
-            if type(x) is int and type(y) is int and abs(
-                    result := _OPS[type(node.op)](x, y)) < 1 << 60:
-                return result
-        raise _Fail(node_span(node), "P009", f"{_NOT_LITERAL.get(type(node), 'an expression')} "
-                    "is not a literal: cnncalc never runs the text",
-                    "write the value as a number, or bind a name with --define")
 
 
 def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue]) -> Spec:

@@ -1,0 +1,310 @@
+"""One Keras layer call, ``Conv2D(32, kernel_size=(3, 3), activation='relu')``, as layers.
+
+An argument that decides a shape or a count is read only when it is a literal (numbers,
+strings, True, False, None, tuples and lists of them, a unary minus) or a name bound by
+``NAME = literal`` in the file or by ``--define NAME=VALUE`` (which wins); anything else is
+P009. Arguments that change no shape or count (``activation``, ``name``-like bookkeeping,
+initialisers, regularisers, constraints, ``momentum``...) are accepted on any layer and not
+read at all, so ``kernel_regularizer=regularizers.l2(0.01)`` is fine; any other unknown keyword
+is P010.
+
+Conventions, as Keras computes them:
+
+- defaults: padding 'valid', strides 1, pool size 2x2 and pool strides = pool size, use_bias
+  True; sizes that are not whole are floored (rounding "floor");
+- ``activation='relu'`` inside a layer adds no row, as in Keras's summary; ``Activation``,
+  ``ReLU``, ``Softmax`` and ``LeakyReLU`` are rows of their own;
+- SeparableConv2D is two rows, ``NAME/depthwise`` (no bias) and ``NAME/pointwise`` (1x1, bias);
+- Conv2DTranspose without output_padding gives ``W*S + max(F - S, 0)`` for 'valid' (written as
+  pad 0 and output_padding ``max(S - F, 0)``) and ``W*S`` for 'same'; with an output_padding,
+  'same' pads ``F // 2`` each side, as Keras's ``deconv_output_length`` does;
+- Dense on an HxWxC volume works on each position (a dot product along the last axis), so it
+  becomes a 1x1 convolution that keeps the Dense layer's name.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Literal
+
+from cnncalc import spec
+from cnncalc.parse import DefineValue
+from cnncalc.parse.cursor import suggest
+from cnncalc.parse.pycode import Refusal, Value, char_col, ints, is_int, literal, refuse
+from cnncalc.spec import Layer, Padding, Pair, Span
+
+_NEUTRAL = frozenset((
+    "name", "trainable", "dtype", "activation", "activity_regularizer", "weights", "autocast",
+    "dynamic", "lora_rank", "batch_size", "momentum", "epsilon", "renorm", "renorm_clipping",
+    "renorm_momentum", "fused", "virtual_batch_size", "adjustment", "synchronized",
+    "noise_shape", "seed", "max_value", "negative_slope", "threshold", "alpha", "sparse",
+    "ragged", "optional"))
+_NEUTRAL_RE = re.compile(r"\w+_(?:initializer|regularizer|constraint)")
+INPUT_KEYS = ("shape", "input_shape", "batch_shape", "batch_input_shape", "input_dim")
+_FIELDS = {"filters": "filters", "kernel_size": "kernel", "pool_size": "kernel",
+           "strides": "stride", "padding": "pad", "dilation_rate": "dilation",
+           "groups": "groups", "units": "units", "rate": "p", "output_padding": "output_padding",
+           "depth_multiplier": "depth_multiplier"}
+ALIASES = {"Convolution2D": "Conv2D", "Deconvolution2D": "Conv2DTranspose",
+           "SeparableConvolution2D": "SeparableConv2D", "MaxPool2D": "MaxPooling2D",
+           "AvgPool2D": "AveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
+           "GlobalMaxPool2D": "GlobalMaxPooling2D"}
+_WHAT = {ast.Call: "a call", ast.Attribute: "an attribute access", ast.Lambda: "a lambda",
+         ast.JoinedStr: "an f-string", ast.Subscript: "a subscript", ast.BinOp: "arithmetic",
+         ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
+         ast.Starred: "an unpacking", ast.Dict: "a dict", ast.IfExp: "a conditional"}
+
+
+class Source:
+    """The code's text, its lines as ast numbers them, and the names it binds: what a layer's
+    arguments are read against. ``rank`` is what the layers so far give: 3 for an HxWxC
+    volume, 1 for a vector, None when not known yet."""
+
+    def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue]) -> None:
+        self.text, self.path, self.defines = text, path, defines
+        self.src = re.split(r"\r\n|\r|\n", text)
+        self.bound: dict[str, Value] = {}
+        self.failed: set[str] = set()
+        self.rank: int | None = None
+
+    def _col(self, line: int, offset: int) -> int:
+        return char_col(self.src[line - 1] if 0 < line <= len(self.src) else "", offset) + 1
+
+    def span(self, node: ast.expr | ast.stmt | ast.keyword) -> Span:
+        """1-based columns from ast's 0-based UTF-8 offsets; a call spanning lines ends at the
+        end of its first line."""
+        line, col = node.lineno, self._col(node.lineno, node.col_offset)
+        end = self._col(line, node.end_col_offset) if node.end_lineno == line \
+            and node.end_col_offset is not None else len(self.src[line - 1]) + 1
+        return Span(self.path, line, col, max(end, col + 1))
+
+    def segment(self, node: ast.expr) -> str:
+        code = " ".join((ast.get_source_segment(self.text, node) or "?").split())
+        return code if len(code) <= 40 else code[:37] + "..."
+
+    def not_literal(self, node: ast.expr) -> Refusal:
+        return refuse(self.span(node), "P009", f"`{self.segment(node)}` is "
+                      f"{_WHAT.get(type(node), 'an expression')}, not a literal: cnncalc reads "
+                      "the code without running it", "write the value itself (a number, a "
+                      "string, or a tuple of them), or bind a name with --define NAME=VALUE")
+
+    def value(self, node: ast.expr) -> Value:
+        """A literal's value, found without evaluating anything."""
+        return literal(node, self._name, self.not_literal)
+
+    def _name(self, node: ast.Name) -> Value:
+        name = node.id
+        if name in self.defines or name in self.bound:
+            return self.defines[name] if name in self.defines else self.bound[name]
+        if name in self.failed:
+            raise Refusal(None)
+        raise refuse(self.span(node), "P008", f"`{name}` has no value: cnncalc reads the code "
+                     "without running it",
+                     "pass --input 28x28x1 (or --define input_shape=28x28x1)"
+                     if name == "input_shape" else f"pass --define {name}=VALUE, e.g. --define "
+                     f"{name}=10, or write `{name} = 10` above the model")
+
+
+class Args:
+    """One layer call's arguments by parameter name; a value is read only when asked for."""
+
+    def __init__(self, r: Source, node: ast.Call, cls: str, positional: tuple[str, ...]) -> None:
+        self.r, self.cls, self.span, self.name = r, cls, r.span(node), cls
+        self.nodes: dict[str, ast.expr] = {}
+        self.spans: dict[str, Span] = {}
+        self.fields: list[tuple[str, Span]] = []
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred) or i >= len(positional):
+                raise r.not_literal(arg) if isinstance(arg, ast.Starred) else refuse(
+                    r.span(arg), "P010", f"{cls} takes at most {len(positional)} positional "
+                    "arguments", "name the argument, e.g. `strides=2`")
+            self._put(positional[i], arg, r.span(arg))
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise r.not_literal(kw.value)
+            if kw.arg not in positional and kw.arg not in _NEUTRAL \
+                    and kw.arg not in INPUT_KEYS and not _NEUTRAL_RE.fullmatch(kw.arg):
+                raise refuse(r.span(kw), "P010", f"{cls} has no argument `{kw.arg}`",
+                             suggest(kw.arg, [*positional, *_NEUTRAL], fold_case=False)
+                             or f"{cls} takes " + ", ".join(f"`{a}`" for a in positional))
+            self._put(kw.arg, kw.value, r.span(kw))
+
+    def _put(self, name: str, node: ast.expr, span: Span) -> None:
+        if name in self.nodes:
+            raise refuse(span, "P010", f"{self.cls}: `{name}` is given twice",
+                         "give each argument once")
+        self.nodes[name], self.spans[name] = node, span
+
+    def raw(self, name: str, default: Value, required: bool = False) -> Value:
+        if name not in self.nodes:
+            if required:
+                raise refuse(self.span, "P010", f"{self.cls} needs `{name}`",
+                             f"give it, e.g. `{self.cls}({name}=...)`")
+            return default
+        value = self.r.value(self.nodes[name])
+        field = (_FIELDS[name], self.spans[name]) if name in _FIELDS else None
+        if field is not None and field not in self.fields:
+            self.fields.append(field)
+        return value
+
+    def bad(self, name: str, expected: str) -> Refusal:
+        return refuse(self.spans[name], "P010", f"{self.cls}: `{self.r.segment(self.nodes[name])}`"
+                      f" is not {expected}", f"Keras's `{name}` is {expected}")
+
+    def count(self, name: str, default: int | None = None) -> int:
+        v = self.raw(name, default, default is None)
+        if not is_int(v):
+            raise self.bad(name, "a whole number")
+        return v
+
+    def pair(self, name: str, default: Pair | None = None) -> Pair:
+        v = ints(self.raw(name, default, default is None), 2)
+        if v is None:
+            raise self.bad(name, "a whole number or a pair such as (3, 3)")
+        return (v[0], v[1])
+
+    def flag(self, name: str, default: bool) -> bool:
+        v = self.raw(name, default)
+        if not isinstance(v, bool):
+            raise self.bad(name, "True or False")
+        return v
+
+    def padding(self) -> Padding:
+        v = self.raw("padding", "valid")
+        if isinstance(v, str) and v.lower() in ("same", "valid"):
+            return Padding.same() if v.lower() == "same" else Padding()
+        raise self.bad("padding", "'valid' or 'same'")
+
+    def data_format(self) -> None:
+        v = self.raw("data_format", None)
+        if v == "channels_first":
+            raise refuse(self.spans["data_format"], "P011", f"{self.cls}: data_format="
+                         "'channels_first' is not supported", "cnncalc reads HxWxC volumes "
+                         "(channels_last, Keras's default): drop data_format")
+        if v not in (None, "channels_last"):
+            raise self.bad("data_format", "'channels_last' or 'channels_first'")
+
+
+def _conv(c: Args) -> list[Layer]:
+    """Conv2D, Conv2DTranspose, DepthwiseConv2D and SeparableConv2D."""
+    kernel, stride = c.pair("kernel_size"), c.pair("strides", (1, 1))
+    padding, dilation, bias = c.padding(), c.pair("dilation_rate", (1, 1)), c.flag("use_bias", True)
+    c.data_format()
+    conv = spec.Conv(name=c.name, span=c.span, filters=0, kernel=kernel, stride=stride,
+                     padding=padding, dilation=dilation, bias=bias)
+    if c.cls == "DepthwiseConv2D":
+        return [replace(conv, depth_multiplier=c.count("depth_multiplier", 1))]
+    filters = c.count("filters")
+    if c.cls == "SeparableConv2D":
+        return [replace(conv, name=f"{c.name}/depthwise", bias=False,
+                        depth_multiplier=c.count("depth_multiplier", 1)),
+                spec.Conv(name=f"{c.name}/pointwise", span=c.span, filters=filters,
+                          kernel=(1, 1), bias=bias)]
+    if c.cls == "Conv2D":
+        return [replace(conv, filters=filters, groups=c.count("groups", 1))]
+    spans = [d * (f - 1) + 1 for f, d in zip(kernel, dilation, strict=True)]
+    out_pad: Pair = (0, 0)
+    if c.raw("output_padding", None) is not None:
+        out_pad = c.pair("output_padding")
+        if padding.mode == "same":
+            padding = Padding.symmetric(spans[0] // 2, spans[1] // 2)
+    elif padding.mode != "same":
+        out_pad = (max(stride[0] - spans[0], 0), max(stride[1] - spans[1], 0))
+    return [replace(conv, filters=filters, transposed=True, padding=padding,
+                    output_padding=out_pad)]
+
+
+def _pool(c: Args) -> list[Layer]:
+    """MaxPooling2D, AveragePooling2D and their global forms."""
+    op: Literal["max", "avg"] = "max" if "Max" in c.cls else "avg"
+    c.data_format()
+    if c.cls.startswith("Global"):
+        return [spec.GlobalPool(name=c.name, span=c.span, op=op,
+                                keepdims=c.flag("keepdims", False))]
+    kernel = c.pair("pool_size", (2, 2))
+    stride = kernel if c.raw("strides", None) is None else c.pair("strides")
+    return [spec.Pool(name=c.name, span=c.span, op=op, kernel=kernel, stride=stride,
+                      padding=c.padding())]
+
+
+def _batchnorm(c: Args) -> list[Layer]:
+    if c.raw("axis", -1) not in (-1, 1 if c.r.rank == 1 else 3):
+        raise refuse(c.spans["axis"], "P011", f"{c.name}: cnncalc normalises only the channel "
+                     "axis", "drop `axis` (Keras's default -1)")
+    return [spec.BatchNorm(name=c.name, span=c.span, center=c.flag("center", True),
+                           scale=c.flag("scale", True))]
+
+
+def _dropout(c: Args) -> list[Layer]:
+    rate = c.raw("rate", None, True)
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool):
+        raise c.bad("rate", "a number such as 0.5")
+    return [spec.Dropout(name=c.name, span=c.span, p=float(rate))]
+
+
+def _dense(c: Args) -> list[Layer]:
+    units, bias = c.count("units"), c.flag("use_bias", True)
+    if c.r.rank == 3:
+        c.fields = [("filters" if f == "units" else f, s) for f, s in c.fields]
+        return [spec.Conv(name=c.name, span=c.span, filters=units, kernel=(1, 1), bias=bias)]
+    return [spec.Dense(name=c.name, span=c.span, units=units, bias=bias)]
+
+
+def _zeropad(c: Args) -> list[Layer]:
+    v = c.raw("padding", 1)
+    c.data_format()
+    hw = ints(v, 2)
+    h, w = ((hw[0],) * 2, (hw[1],) * 2) if hw else (ints(v[0], 2), ints(v[1], 2)) \
+        if isinstance(v, tuple) and len(v) == 2 else (None, None)
+    if h is None or w is None:
+        raise c.bad("padding", "N, (H, W) or ((top, bottom), (left, right))")
+    return [spec.ZeroPad(name=c.name, span=c.span,
+                         padding=Padding("explicit", (h[0], h[1]), (w[0], w[1])))]
+
+
+def _flatten(c: Args) -> list[Layer]:
+    c.data_format()
+    return [spec.Flatten(name=c.name, span=c.span)]
+
+
+def _activation(c: Args) -> list[Layer]:
+    """Keras's names without underscores, as the executor knows them: ``leaky_relu`` ->
+    ``leakyrelu``, ``linear`` -> ``identity``; ``ReLU(6.0)`` is ``relu6``."""
+    cap = c.nodes.get("max_value")
+    fn = {"Softmax": "softmax", "LeakyReLU": "leakyrelu"}.get(c.cls) or (
+        ("relu6" if isinstance(cap, ast.Constant) and cap.value == 6 else "relu")
+        if c.cls == "ReLU" else c.raw("activation", None, True))
+    if not isinstance(fn, str):
+        raise c.bad("activation", "a string such as 'relu'")
+    fn = fn.lower().replace("_", "")
+    return [spec.Activation(name=c.name, span=c.span, fn="identity" if fn == "linear" else fn)]
+
+
+_CONV = "strides padding data_format dilation_rate"
+LAYERS: dict[str, tuple[Callable[[Args], list[Layer]], str]] = {
+    "Conv2D": (_conv, f"filters kernel_size {_CONV} groups activation use_bias"),
+    "Conv2DTranspose": (_conv, "filters kernel_size strides padding output_padding data_format "
+                        "dilation_rate activation use_bias"),
+    "DepthwiseConv2D": (_conv, "kernel_size strides padding depth_multiplier data_format "
+                        "dilation_rate activation use_bias"),
+    "SeparableConv2D": (_conv, f"filters kernel_size {_CONV} depth_multiplier activation "
+                        "use_bias"),
+    "MaxPooling2D": (_pool, "pool_size strides padding data_format"),
+    "AveragePooling2D": (_pool, "pool_size strides padding data_format"),
+    "GlobalAveragePooling2D": (_pool, "data_format keepdims"),
+    "GlobalMaxPooling2D": (_pool, "data_format keepdims"),
+    "BatchNormalization": (_batchnorm, "axis momentum epsilon center scale"),
+    "Dropout": (_dropout, "rate noise_shape seed"),
+    "Flatten": (_flatten, "data_format"),
+    "Dense": (_dense, "units activation use_bias"),
+    "Activation": (_activation, "activation"),
+    "ZeroPadding2D": (_zeropad, "padding data_format"),
+    "ReLU": (_activation, "max_value negative_slope threshold"),
+    "Softmax": (_activation, "axis"),
+    "LeakyReLU": (_activation, "negative_slope"),
+    "Input": (_flatten, "shape batch_size name dtype"),
+    "InputLayer": (_flatten, "input_shape batch_size dtype"),
+}

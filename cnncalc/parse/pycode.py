@@ -1,0 +1,98 @@
+"""Reading Python-like text with ``ast`` without running it, for the Keras and PyTorch front ends.
+
+Nothing is evaluated, compiled or imported: :func:`literal` walks the tree and takes only what a
+literal spells out, and names are resolved by the caller (``--define NAME=VALUE``, or
+``NAME = 10`` above a Keras model). Whatever else stands in an argument (a call, an attribute,
+a lambda, an f-string) is refused with a diagnostic, so that ``kernel_size=os.system(...)``
+is text to cnncalc and nothing more.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeGuard
+
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.spec import Span
+
+Value = int | float | str | None | tuple["Value", ...]
+"""What a literal argument can stand for; a list is read as a tuple."""
+
+_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
+    ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y, ast.Mult: lambda x, y: x * y,
+    ast.FloorDiv: lambda x, y: x // y if y else 1 << 64}
+
+
+class Refusal(Exception):
+    """A statement, layer or value that cannot be read; ``diag`` is None when the problem was
+    already reported (a Keras name whose own ``NAME = ...`` line could not be read)."""
+
+    def __init__(self, diag: Diagnostic | None) -> None:
+        super().__init__()
+        self.diag = diag
+
+
+def refuse(span: Span, code: str, message: str, hint: str = "") -> Refusal:
+    return Refusal(Diagnostic(span, code, message, hint))
+
+
+def is_int(v: object) -> TypeGuard[int]:
+    """A whole number, which True and False are not (though Python's bool is an int)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def ints(v: object, n: int) -> tuple[int, ...] | None:
+    """``v`` as ``n`` ints (one int stands for ``n`` copies), else None."""
+    if is_int(v):
+        return (v,) * n
+    items = tuple(x for x in v if is_int(x)) if isinstance(v, tuple) else ()
+    return items if isinstance(v, tuple) and len(items) == n == len(v) else None
+
+
+@contextmanager
+def quiet_parse() -> Iterator[None]:
+    """Around ``ast.parse``: Python warns about odd code (``3x``, ``is`` with a literal) on
+    stderr, which is not where findings go; a SyntaxError, when there is one, says it all."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def char_col(row: str, offset: int) -> int:
+    """How many characters of ``row`` stand before ``offset``, which ast counts in UTF-8 bytes."""
+    return len(row.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+
+
+def literal(node: ast.expr, name: Callable[[ast.Name], Value],
+            not_literal: Callable[[ast.expr], Refusal], arithmetic: bool = False) -> Value:
+    """The value a literal stands for, read from the tree: numbers, strings, None, True, False,
+    tuples and lists of them, and a minus sign on a number; ``name`` gives a name's value or
+    raises. ``arithmetic`` also reads signs on any number (``-width``, ``+3``) and integer
+    ``+ - * //``, which printed PyTorch models and their constructors use; anything else is
+    ``not_literal(node)``."""
+    def read(child: ast.expr) -> Value:
+        return literal(child, name, not_literal, arithmetic)
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | None):
+        return node.value
+    if isinstance(node, ast.Tuple | ast.List):
+        return tuple(read(e) for e in node.elts)
+    if isinstance(node, ast.Name):
+        return name(node)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        num: object
+        if arithmetic:
+            num = read(node.operand)
+        else:
+            num = node.operand.value if isinstance(node.op, ast.USub) \
+                and isinstance(node.operand, ast.Constant) else None
+        if isinstance(num, int | float) and not isinstance(num, bool):
+            return -num if isinstance(node.op, ast.USub) else num
+    if arithmetic and isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        x, y = read(node.left), read(node.right)
+        if type(x) is int and type(y) is int and abs(result := _OPS[type(node.op)](x, y)) < 1 << 60:
+            return result
+    raise not_literal(node)

@@ -9,7 +9,9 @@ import traceback
 import click
 
 from cnncalc import __version__
+from cnncalc.commands.check import check
 from cnncalc.commands.conv import conv_cmd
+from cnncalc.commands.rules import rules
 from cnncalc.commands.show import show
 
 
@@ -27,6 +29,9 @@ def cli(debug: bool) -> None:
 
 cli.add_command(show)
 cli.add_command(conv_cmd)
+cli.add_command(check)
+cli.add_command(rules)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: unexpected exceptions become one line and exit 2 (``--debug`` for more)."""

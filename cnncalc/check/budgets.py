@@ -1,0 +1,156 @@
+"""Budgets: a network's totals against the limits set for its file.
+
+A budget is checked only when the analysis has totals (a spec with errors has none; its errors
+are reported instead). The finding is on the INPUT line, or line 1 when there is none, so a
+``# cnncalc: ignore[B401]`` there suppresses it. Each rule is a small unit with a docstring and
+examples, like the advice rules in ``lint``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cnncalc.analyze import Analysis, Totals
+from cnncalc.check.settings import FileSettings, Limit
+from cnncalc.check.units import count_text
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.render.memory import Memory, human_bytes
+from cnncalc.spec import Span, Spec
+
+Figure = Callable[[Totals, Memory], int]
+
+
+def head_span(spec: Spec) -> Span:
+    """Where a finding about the whole network goes: the INPUT line, else line 1."""
+    if spec.input_span is not None:
+        return spec.input_span
+    width = len(spec.lines[0].rstrip()) if spec.lines else 0
+    return Span(spec.path, 1, 1, max(2, width + 1))
+
+
+def _over(figure: int, limit: int) -> str:
+    excess = figure - limit
+    if not limit:
+        return f"by {count_text(excess)}"
+    ratio = f"+{excess * 100 / limit:.1f}%" if excess < 10 * limit else \
+        f"{figure / limit:,.0f}x the limit"
+    return f"by {count_text(excess)} ({ratio})"
+
+
+def _finding(analysis: Analysis, code: str, key: str, what: str, limit: Limit,
+             figure: int) -> Diagnostic:
+    return Diagnostic(
+        head_span(analysis.spec), code,
+        f"{what}: over {key} {limit.text} ({count_text(limit.value)}) "
+        f"{_over(figure, limit.value)}",
+        f"shrink the network, or raise {key} (set in {limit.origin})")
+
+
+def max_params(analysis: Analysis, totals: Totals, limit: Limit, memory: Memory
+               ) -> Diagnostic | None:
+    """Total params (weights + biases + batch-norm gamma and beta) above ``max-params``.
+
+    A model that must fit a device or a download has a parameter budget; this keeps a change
+    from growing the network past it unnoticed. ``--max-params 65M`` or ``max-params = "65M"``
+    (K, M, G, T are 1000-based).
+
+    Passing, with ``max-params = "50K"``::
+
+        [32x32x1] INPUT
+        CONV1: 6 5x5 filters
+        FC2: 10 neurons
+
+    Failing, with ``max-params = "40K"``::
+
+        [32x32x1] INPUT
+        CONV1: 6 5x5 filters
+        FC2: 10 neurons
+    """
+    if totals.params <= limit.value:
+        return None
+    return _finding(analysis, "B401", "max-params",
+                    f"{count_text(totals.params)} params", limit, totals.params)
+
+
+def max_macs(analysis: Analysis, totals: Totals, limit: Limit, memory: Memory
+             ) -> Diagnostic | None:
+    """Total multiply-accumulates (MACs; FLOPs = 2 x MACs) above ``max-macs``.
+
+    Inference cost is a budget as real as size. ``--max-macs 2G`` or ``max-macs = "2G"``;
+    MACs count conv and FC multiplies only, as cnncalc always counts them.
+
+    Passing, with ``max-macs = "500K"``::
+
+        [32x32x3] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+
+    Failing, with ``max-macs = "400K"``::
+
+        [32x32x3] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+    """
+    if totals.macs <= limit.value:
+        return None
+    return _finding(analysis, "B402", "max-macs", f"{count_text(totals.macs)} MACs", limit,
+                    totals.macs)
+
+
+def max_activations(analysis: Analysis, totals: Totals, limit: Limit, memory: Memory
+                    ) -> Diagnostic | None:
+    """Activation memory (every layer's output elements x dtype size x batch) above
+    ``max-activations``.
+
+    What a forward pass holds for the backward pass. Bytes at ``--batch`` (default 1) and
+    ``--dtype`` (default float32, 4 bytes); the limit takes KB/MB/GB (1000-based) or
+    KiB/MiB/GiB (1024-based): ``--max-activations 100MB``.
+
+    Passing, with ``max-activations = "64KiB"``::
+
+        [32x32x3] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+
+    Failing, with ``max-activations = "64KB"``::
+
+        [32x32x3] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+    """
+    size = memory.activations(totals.activations)
+    if size <= limit.value:
+        return None
+    what = (f"activation memory {count_text(size)} B ({human_bytes(size)}: "
+            f"{count_text(totals.activations)} elements x {memory.size} B {memory.dtype} x "
+            f"batch {memory.batch})")
+    return _finding(analysis, "B403", "max-activations", what, limit, size)
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    code: str
+    key: str
+    check: Callable[[Analysis, Totals, Limit, Memory], Diagnostic | None]
+
+    @property
+    def doc(self) -> str:
+        return self.check.__doc__ or ""
+
+
+BUDGET_RULES = (
+    BudgetRule("B401", "max-params", max_params),
+    BudgetRule("B402", "max-macs", max_macs),
+    BudgetRule("B403", "max-activations", max_activations),
+)
+
+
+def check_budgets(analysis: Analysis, fs: FileSettings, memory: Memory) -> list[Diagnostic]:
+    totals = analysis.totals
+    if totals is None:
+        return []
+    out = []
+    for rule, limit in zip(BUDGET_RULES, (fs.max_params, fs.max_macs, fs.max_activations),
+                           strict=True):
+        if limit is not None:
+            found = rule.check(analysis, totals, limit, memory)
+            if found is not None:
+                out.append(found)
+    return out

@@ -1,0 +1,229 @@
+"""``[tool.cnncalc]`` in the nearest pyproject.toml: found, read with tomllib, validated.
+
+The nearest pyproject.toml *with a [tool.cnncalc] table*, searching from the current directory
+upwards (as ruff does), or the file given with ``--config`` (a pyproject.toml, or a TOML file
+whose top level is the table). Unknown keys and bad values are errors that name the key.
+docs/ci.md documents every key; ``KEYS`` and ``PER_PATH_KEYS`` are the list.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from cnncalc.check.globs import Glob
+from cnncalc.check.settings import (
+    DEFAULT_INCLUDE,
+    FORMATS,
+    FileSettings,
+    Limit,
+    PerPath,
+    Settings,
+    bad_selector,
+)
+from cnncalc.check.units import UnitError, parse_bytes, parse_count
+from cnncalc.diagnostics import Severity
+from cnncalc.options import dims
+from cnncalc.parse import NOTATIONS, DefineValue
+from cnncalc.render.memory import DTYPES
+from cnncalc.spec import Rounding, Shape
+
+ROUNDINGS: tuple[Rounding, ...] = ("strict", "floor", "ceil")
+FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs",
+             "max-activations")
+KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
+        "output-format", "baseline", "per-path", *FILE_KEYS)
+PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the key."""
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.cnncalc] table."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "cnncalc" in _read(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def load_settings(config: Path | None, isolated: bool = False) -> Settings:
+    """Settings from ``config`` (``--config``), else from the nearest pyproject.toml, else the
+    defaults; ``isolated`` ignores every configuration file."""
+    if isolated:
+        return Settings()
+    path = config if config is not None else find_config(Path.cwd())
+    if path is None:
+        return Settings()
+    data = _read(path)
+    in_tool = "tool" in data or path.name == "pyproject.toml"
+    tool = data.get("tool", {})
+    table = (tool.get("cnncalc") if isinstance(tool, dict) else None) if in_tool else data
+    if table is None:
+        raise ConfigError(f"{path}: no [tool.cnncalc] table")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.cnncalc must be a table")
+    where = "tool.cnncalc" if table is not data else ""
+    return settings_from_table(table, path, where)
+
+
+class _Reader:
+    """Typed access to one table; each failure names ``file: table.key``."""
+
+    def __init__(self, table: dict[str, Any], path: Path, where: str, keys: tuple[str, ...]):
+        self.table, self.path, self.where = table, path, where
+        for key in table:
+            if key not in keys:
+                close = difflib.get_close_matches(key.replace("_", "-"), keys, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                self.fail(key, f"unknown key{hint} (known: {', '.join(keys)})")
+
+    def fail(self, key: str, why: str) -> NoReturn:
+        name = f"{self.where}.{key}" if self.where else key
+        raise ConfigError(f"{self.path}: {name}: {why}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], what: str) -> Any:
+        value = self.table.get(key)
+        if value is not None and (isinstance(value, bool) is not (kind is bool)
+                                  or not isinstance(value, kind)):
+            self.fail(key, f"{value!r} is not {what}")
+        return value
+
+    def strings(self, key: str, example: str) -> tuple[str, ...] | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"{value!r} is not a list of strings, e.g. {example}")
+        return tuple(value)
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> Any:
+        value = self.table.get(key)
+        if value is not None and value not in choices:
+            self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def codes(self, key: str) -> tuple[str, ...]:
+        out = tuple(c.strip().upper() for c in self.strings(key, '["W5", "B401"]') or ())
+        for code in out:
+            why = bad_selector(code)
+            if why:
+                self.fail(key, why)
+        return out
+
+    def globs(self, key: str) -> tuple[Glob, ...] | None:
+        patterns = self.strings(key, '["specs/**/*.txt"]')
+        return None if patterns is None else tuple(Glob(p) for p in patterns)
+
+    def limit(self, key: str, origin: str) -> Limit | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, (str, int)):
+            self.fail(key, f"{value!r} is not a figure such as \"65M\"")
+        try:
+            n = parse_bytes(value) if key == "max-activations" else parse_count(value)
+        except UnitError as exc:
+            self.fail(key, str(exc))
+        return Limit(n, str(value), origin)
+
+    def file_settings(self, origin: str, per_path: bool) -> FileSettings:
+        """``ignore`` is per-file only in per-path entries; at the top level it is the run's
+        (so that ``--ignore`` can replace it)."""
+        defines = self.get("define", dict, "a table such as { num_classes = 10 }") or {}
+        return FileSettings(
+            notation=self.choice("notation", NOTATIONS),
+            rounding=self.choice("rounding", ROUNDINGS),
+            input=self._input(),
+            defines=tuple(self._define(k, v) for k, v in defines.items()),
+            max_params=self.limit("max-params", origin),
+            max_macs=self.limit("max-macs", origin),
+            max_activations=self.limit("max-activations", origin),
+            ignore=self.codes("ignore") if per_path else (),
+        )
+
+    def _input(self) -> Shape | None:
+        value = self.table.get("input")
+        if value is None:
+            return None
+        if isinstance(value, list) and len(value) in (1, 3) and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+            return tuple(value)
+        if isinstance(value, str):
+            try:
+                return dims(value, "input", (3, 1))
+            except click.BadParameter:
+                pass
+        self.fail("input", f"{value!r} is not a volume: write \"224x224x3\" or [224, 224, 3]")
+
+    def _define(self, name: str, value: Any) -> tuple[str, DefineValue]:
+        if not name.isidentifier():
+            self.fail(f"define.{name}", "is not a Python name")
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            self.fail(f"define.{name}", f"{value!r} is not a number or a size like \"28x28x1\"")
+        if isinstance(value, (int, float)):
+            return name, value
+        try:
+            return name, dims(value, "define", (1, 2, 3))
+        except click.BadParameter:
+            self.fail(f"define.{name}", f"{value!r} is not a number or a size like \"28x28x1\"")
+
+
+def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settings:
+    top = _Reader(table, path, where, KEYS)
+    root = path.resolve().parent
+    shown = path.name if where else str(path)
+    per_path = table.get("per-path", [])
+    if isinstance(per_path, dict):
+        per_path = [per_path]
+    if not isinstance(per_path, list) or not all(isinstance(e, dict) for e in per_path):
+        top.fail("per-path", "is not an array of tables ([[tool.cnncalc.per-path]])")
+    entries = []
+    for i, entry in enumerate(per_path):
+        sub = _Reader(entry, path, f"{where}.per-path[{i}]".lstrip("."), PER_PATH_KEYS)
+        patterns = sub.strings("path", '"specs/mobile*.txt"')
+        if not patterns:
+            sub.fail("path", "is required: the glob(s) this entry applies to")
+        assert patterns is not None
+        origin = f"{shown} per-path {', '.join(patterns)}"
+        entries.append(PerPath(tuple(Glob(p) for p in patterns), sub.file_settings(origin, True)))
+    batch = top.get("batch", int, "a whole number")
+    if batch is not None and batch < 1:
+        top.fail("batch", f"{batch} is not 1 or more")
+    baseline = top.get("baseline", str, "a file name")
+    return Settings(
+        config_path=path,
+        root=root,
+        select=top.codes("select"),
+        ignore=top.codes("ignore"),
+        fail_on=Severity(top.choice("fail-on", tuple(s.value for s in Severity)) or "error"),
+        include=top.globs("include") or tuple(Glob(p) for p in DEFAULT_INCLUDE),
+        exclude=top.globs("exclude") or (),
+        force_exclude=bool(top.get("force-exclude", bool, "true or false")),
+        batch=batch or 1,
+        dtype=top.choice("dtype", tuple(DTYPES)) or "float32",
+        output_format=top.choice("output-format", FORMATS),
+        baseline=None if baseline is None else root / baseline,
+        file=top.file_settings(f"{shown} [tool.cnncalc]" if where else shown, False),
+        per_path=tuple(entries),
+    )

@@ -1,0 +1,140 @@
+"""Passing and failing examples for the codes the analysis itself reports (P, G, C, D, I) and
+for the suppression codes (S), for ``cnncalc rules CODE``. The rules ``check`` adds (B, W) keep
+theirs in their docstrings. The tests run every example: the failing one must be reported with
+its code, the passing one must not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Example:
+    why: str
+    passing: str
+    failing: str
+    live: bool = True
+
+
+_KERAS = "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))\n"
+
+EXAMPLES: dict[str, Example] = {
+    "P001": Example(
+        "A line starts with a layer word but the rest is not what that layer takes; the "
+        "message says what was expected at the caret.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\n",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at strode 1\n"),
+    "P002": Example(
+        "A line that does not start with a layer word cnncalc knows. Nothing is skipped "
+        "silently: a heading ends with `:`, a comment starts with `#`.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",
+        "[32x32x3] INPUT\nSPLAT1: 16 3x3 filters\n"),
+    "P003": Example(
+        "A bracketed shape is an output volume [HxWxC] or a vector [N].",
+        "[32x32x3] INPUT\n[32x32x16] CONV1: 16 3x3 filters at stride 1, pad 1\n",
+        "[32x32x3] INPUT\n[32x32] CONV1: 16 3x3 filters at stride 1, pad 1\n"),
+    "P004": Example(
+        "Every size follows from the input volume: give it with an INPUT line, "
+        "`# cnncalc: input HxWxC`, or --input.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",
+        "CONV1: 16 3x3 filters\n"),
+    "P005": Example(
+        "A network has one input.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",
+        "[32x32x3] INPUT\n[64x64x3] INPUT\nCONV1: 16 3x3 filters\n"),
+    "P006": Example(
+        "Spec files are UTF-8 text; a NUL byte or bytes that are not UTF-8 (a file saved as "
+        "Latin-1, a binary file matched by an include glob) stop the check of that file.",
+        "[32x32x3] INPUT  # caf\u00e9, saved as UTF-8\n",
+        "[32x32x3] INPUT  # caf<byte 0xe9>, saved as Latin-1\n",
+        live=False),
+    "P007": Example(
+        "The input comes first: every layer's size depends on it.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",
+        "CONV1: 16 3x3 filters\n[32x32x3] INPUT\n"),
+    "P008": Example(
+        "Keras and PyTorch code is read, never run, so a name it uses needs a value: "
+        "--define num_classes=10, or `define` in [tool.cnncalc].",
+        _KERAS + "model.add(Dense(10))\n",
+        _KERAS + "model.add(Dense(num_classes))\n"),
+    "P009": Example(
+        "Code that would compute or run something (a call, an attribute, a lambda) is not "
+        "evaluated; write the literal value.",
+        _KERAS + "model.add(Dense(10))\n",
+        _KERAS + "model.add(Dense(int(10)))\n"),
+    "P010": Example(
+        "A keyword argument the layer does not take (a typo, or another framework's name).",
+        _KERAS + "model.add(Dense(10, activation='relu'))\n",
+        _KERAS + "model.add(Dense(10, colour='red'))\n"),
+    "P011": Example(
+        "An option cnncalc reads but cannot model, reported rather than computed wrong.",
+        "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))\n",
+        "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(1, 28, 28), "
+        "data_format='channels_first'))\n"),
+    "G101": Example(
+        "(W - F + 2P)/S + 1 must be whole (the lecture's \"doesn't fit!\"); the hint lists "
+        "inputs, paddings and strides that fit. --rounding floor rounds down as the "
+        "frameworks do.",
+        "[227x227x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n",
+        "[224x224x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n"),
+    "G102": Example(
+        "A window larger than its padded input has no position to sit in.",
+        "[8x8x3] INPUT\nCONV1: 16 5x5 filters\n",
+        "[4x4x3] INPUT\nCONV1: 16 5x5 filters\n"),
+    "G103": Example(
+        "`pad ?` asks for the smallest padding that fits; sometimes none does.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad ?\n",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 2, pad ?\n"),
+    "G104": Example(
+        "Convolution and pooling need an HxWxC volume; after an FC layer there is a vector.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters\nFC2: 10 neurons\n",
+        "[32x32x3] INPUT\nFC1: 10 neurons\nCONV2: 16 3x3 filters\n"),
+    "G105": Example(
+        "An input with nothing after it is almost always a truncated file.",
+        "[32x32x3] INPUT\nFC1: 10 neurons\n",
+        "[32x32x3] INPUT\n"),
+    "G106": Example(
+        "Sizes, strides and counts are 1 or more; padding 0 or more; dropout in [0, 1).",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1\n",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 0\n"),
+    "G107": Example(
+        "Under a rounding policy (floor, ceil) a size that is not whole is rounded, and said.",
+        "ROUNDING floor\n[227x227x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n",
+        "ROUNDING floor\n[224x224x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n"),
+    "C001": Example(
+        "A declared input channel or feature count (`in 3`, PyTorch's Conv2d(3, ...)) must be "
+        "what the layer receives.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1, in 3\n",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1, in 4\n"),
+    "C002": Example(
+        "Grouped convolution splits input and output channels evenly.",
+        "[32x32x4] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1, groups 2\n",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1, groups 2\n"),
+    "D201": Example(
+        "A [bracketed] shape is a claim about the layer's output; cnncalc checks it.",
+        "[32x32x3] INPUT\n[32x32x16] CONV1: 16 3x3 filters at stride 1, pad 1\n",
+        "[32x32x3] INPUT\n[30x30x16] CONV1: 16 3x3 filters at stride 1, pad 1\n"),
+    "D202": Example(
+        "A declared weights: figure (the VGG notes) must equal F*F*D1*K; biases are not "
+        "weights.",
+        "INPUT: [224x224x3]\nCONV3-64: [224x224x64]  weights: (3*3*3)*64 = 1,728\n",
+        "INPUT: [224x224x3]\nCONV3-64: [224x224x64]  weights: (3*3*3)*64 = 1,792\n"),
+    "I301": Example(
+        "`pad ?` (the lecture's P = ?) is solved as the smallest padding that fits; cnncalc "
+        "says what it chose. Information: it fails a check only with --fail-on info.",
+        "[32x32x3] INPUT\nCONV1: 16 5x5 filters at stride 1, pad 2\n",
+        "[32x32x3] INPUT\nCONV1: 16 5x5 filters at stride 1, pad ?\n"),
+    "S601": Example(
+        "A suppression that silences nothing would hide the next real problem on its line: "
+        "remove it once the problem is fixed. Unknown codes are reported too.",
+        "[32x32x3] INPUT\nCONV1: 16 5x5 filters  # cnncalc: ignore[W501]\n"
+        "CONV2: 16 5x5 filters\n",
+        "[32x32x3] INPUT\nCONV1: 16 5x5 filters, pad 2  # cnncalc: ignore[W501]\n"
+        "CONV2: 16 5x5 filters, pad 2\n"),
+    "S602": Example(
+        "Codes are required, so that a suppression says what it silences and goes stale "
+        "visibly (S601); a bare one suppresses nothing.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters, pad 3  # cnncalc: ignore[W503]\n",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters, pad 3  # cnncalc: ignore\n"),
+}

@@ -1,0 +1,158 @@
+"""The check itself: discover files, then for each one read, parse and analyse it (through
+``cnncalc.parse.parse_text`` and ``cnncalc.analyze.analyze``, as ``cnncalc show`` does), add the
+advice rules, budgets and baseline comparison, keep the selected codes, apply inline
+suppressions. No printing and no exit codes here: the command decides both.
+
+A file that cannot be read (permission denied, vanished) or that crashes cnncalc is a
+``Problem``, not a finding: it makes the run exit 2 whatever the findings.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cnncalc.analyze import Analysis, Totals, analyze
+from cnncalc.check.baseline import Figures, totals_changed
+from cnncalc.check.budgets import check_budgets
+from cnncalc.check.discover import Found, Missing, discover
+from cnncalc.check.lint import LINT_RULES
+from cnncalc.check.settings import FileSettings, Settings, selected
+from cnncalc.check.suppress import apply_suppressions, find_suppressions
+from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.options import undecodable
+from cnncalc.parse import parse_text
+from cnncalc.render.memory import Memory
+from cnncalc.spec import Spec
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One checked file: its findings (selected, not suppressed, sorted) and its figures."""
+
+    path: str
+    notation: str
+    totals: Totals | None
+    activation_bytes: int | None
+    diagnostics: tuple[Diagnostic, ...]
+    lines: tuple[str, ...] = field(repr=False, compare=False)
+    suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A path that could not be checked; ``detail`` holds a traceback for internal errors."""
+
+    path: str
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    files: tuple[FileResult, ...]
+    problems: tuple[Problem, ...]
+    fail_on: Severity
+
+    @property
+    def findings(self) -> list[Diagnostic]:
+        return sorted((d for f in self.files for d in f.diagnostics), key=lambda d: d.sort_key)
+
+    def failing(self, d: Diagnostic) -> bool:
+        return d.severity.rank >= self.fail_on.rank
+
+    @property
+    def failed(self) -> bool:
+        return any(self.failing(d) for f in self.files for d in f.diagnostics)
+
+
+def decode(data: bytes, shown: str) -> tuple[str, Diagnostic | None]:
+    """UTF-8 text, and P006 when it is not (the fast path skips the per-character scan)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="surrogateescape")
+        return text, undecodable(text, shown)
+    return text, (undecodable(text, shown) if "\x00" in text else None)
+
+
+def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = None) -> Analysis:
+    """What ``cnncalc.options.load`` does, from text already read."""
+    if bad is not None:
+        spec = Spec(shown, None, None, (), (bad,), tuple(text.splitlines()))
+        return Analysis(spec, None, (), (bad,))
+    spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None)
+    return analyze(spec, fs.input, fs.rounding)
+
+
+def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
+                   before: Figures | None = None) -> FileResult:
+    """Findings for one analysed spec: analysis diagnostics, advice, budgets, baseline."""
+    ignore = settings.ignore + fs.ignore
+
+    def is_selected(code: str) -> bool:
+        return selected(code, settings.select, ignore)
+
+    memory = Memory(settings.batch, settings.dtype)
+    found = list(analysis.diagnostics)
+    for rule in LINT_RULES:
+        if is_selected(rule.code):
+            found.extend(rule.check(analysis))
+    found.extend(check_budgets(analysis, fs, memory))
+    if before is not None:
+        changed = totals_changed(analysis, before)
+        if changed is not None:
+            found.append(changed)
+    spec = analysis.spec
+    suppressions, blanket = find_suppressions(spec.lines, spec.path)
+    kept = [d for d in [*found, *blanket] if is_selected(d.code)]
+    kept, suppressed = apply_suppressions(kept, suppressions, is_selected)
+    kept.sort(key=lambda d: d.sort_key)
+    totals = analysis.totals
+    return FileResult(spec.path, spec.notation, totals,
+                      None if totals is None else memory.activations(totals.activations),
+                      tuple(kept), spec.lines, suppressed)
+
+
+def _read(found: Found) -> bytes:
+    if found.path == "-":
+        return sys.stdin.buffer.read()
+    with open(found.path, "rb") as fh:
+        return fh.read()
+
+
+def check_file(found: Found, settings: Settings,
+               baseline: dict[str, Figures] | None = None) -> FileResult | Problem:
+    try:
+        data = _read(found)
+    except OSError as exc:
+        return Problem(found.shown, exc.strerror or str(exc))
+    try:
+        fs = settings.for_path(found.rel)
+        text, bad = decode(data, found.shown)
+        analysis = analyse(text, found.shown, fs, bad)
+        return check_analysis(analysis, fs, settings, (baseline or {}).get(found.shown))
+    except Exception as exc:  # one bad file must not hide the others' findings
+        return Problem(found.shown, f"internal error: {type(exc).__name__}: {exc}",
+                       traceback.format_exc())
+
+
+def run_check(paths: Iterable[str], settings: Settings,
+              baseline: dict[str, Figures] | None = None) -> Report:
+    """Check every file under ``paths``; files and problems sorted by path."""
+    files: list[FileResult] = []
+    problems: list[Problem] = []
+    for item in discover(tuple(paths), settings):
+        if isinstance(item, Missing):
+            problems.append(Problem(item.path, item.reason))
+            continue
+        result = check_file(item, settings, baseline)
+        if isinstance(result, Problem):
+            problems.append(result)
+        else:
+            files.append(result)
+    files.sort(key=lambda f: f.path)
+    problems.sort(key=lambda p: p.path)
+    return Report(tuple(files), tuple(problems), settings.fail_on)

@@ -1,0 +1,93 @@
+"""Inline suppression: ``# cnncalc: ignore[CODE]`` or ``# cnncalc: ignore[CODE1,CODE2]``.
+
+A suppression silences findings with those exact codes whose span starts on the same line.
+Codes are required: a bare ``# cnncalc: ignore`` suppresses nothing and is reported (S602), as
+is a code that suppressed nothing or that no rule has (S601): a stale suppression would hide the
+next real problem on that line. Every notation treats ``#`` as a comment (the lecture, VGG and
+canonical notations cut it; the Keras and PyTorch front ends read code with ``ast`` or blank
+comments), so these comments never change what is parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cnncalc.diagnostics import RULES, Diagnostic
+from cnncalc.spec import Span
+
+_COMMENT = re.compile(r"#\s*cnncalc\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
+                      re.IGNORECASE)
+_CODE = re.compile(r"[^,\s]+")
+
+
+@dataclass(frozen=True)
+class Suppression:
+    code: str
+    span: Span
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+
+def _example(line: str) -> str:
+    return "`# cnncalc: ignore[W501]`" if "W501" not in line else "`# cnncalc: ignore[W502]`"
+
+
+def find_suppressions(lines: Sequence[str], path: str
+                      ) -> tuple[list[Suppression], list[Diagnostic]]:
+    """Every code named in a suppression comment, and S602 for each one that names none."""
+    found: list[Suppression] = []
+    blanket: list[Diagnostic] = []
+    if _COMMENT.search("\n".join(lines)) is None:  # the common case: one scan at C speed
+        return found, blanket
+    for lineno, line in enumerate(lines, start=1):
+        for m in _COMMENT.finditer(line):
+            codes = m["codes"] or ""
+            start = m.start("codes") if m["codes"] is not None else m.end()
+            tokens = list(_CODE.finditer(codes))
+            if not tokens:
+                blanket.append(Diagnostic(
+                    Span(path, lineno, m.start() + 1, m.end() + 1), "S602",
+                    "a suppression without codes suppresses nothing",
+                    f"name the codes to silence on this line, e.g. {_example(line)}"))
+            for t in tokens:
+                col = start + t.start() + 1
+                found.append(Suppression(t.group().upper(),
+                                         Span(path, lineno, col, col + len(t.group()))))
+    return found, blanket
+
+
+def apply_suppressions(diags: list[Diagnostic], suppressions: list[Suppression],
+                       is_selected: Callable[[str], bool]) -> tuple[list[Diagnostic], int]:
+    """The findings left after suppression (with S601 for each unused code added) and how
+    many were suppressed. ``is_selected`` says whether a code is reported at all: an unused
+    suppression of a code that is not selected says so."""
+    if not suppressions:
+        return diags, 0
+    wanted = {(s.line, s.code) for s in suppressions}
+    used = {(d.span.line, d.code) for d in diags} & wanted
+    kept = [d for d in diags if (d.span.line, d.code) not in wanted]
+    suppressed = len(diags) - len(kept)
+    for s in suppressions:
+        if (s.line, s.code) in used or s.code in _META:
+            continue
+        if s.code not in RULES:
+            why, hint = (f"{s.code} is not a cnncalc rule code",
+                         "`cnncalc rules` lists the codes")
+        elif not is_selected(s.code):
+            why, hint = (f"{s.code} is not selected, so there is nothing to suppress",
+                         "remove the suppression, or select the code")
+        else:
+            why, hint = (f"no {s.code} finding on this line",
+                         "remove the code: the problem it silenced is gone")
+        if is_selected("S601"):
+            kept.append(Diagnostic(s.span, "S601", f"unused suppression: {why}", hint))
+    meta = {(s.line, s.code) for s in suppressions if s.code in _META}
+    final = [d for d in kept if (d.span.line, d.code) not in meta]
+    return final, suppressed + len(kept) - len(final)
+
+
+_META = ("S601", "S602")

@@ -1,0 +1,200 @@
+"""``cnncalc check [PATHS...]``: the CI gate over architecture spec files (docs/ci.md).
+
+Exit status: 0 clean; 1 findings at or above ``--fail-on`` (parse errors count); 2 usage,
+configuration, a path that does not exist or cannot be read, or an internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cnncalc.check.settings import FORMATS, FileSettings, Limit, Settings, bad_selector
+from cnncalc.check.units import UnitError, parse_bytes, parse_count
+from cnncalc.diagnostics import Severity
+from cnncalc.options import parse_define, spec_options
+from cnncalc.render.memory import DTYPES
+from cnncalc.spec import Rounding, Shape
+
+if TYPE_CHECKING:
+    from cnncalc.check.runner import Report
+
+
+class LimitType(click.ParamType):  # type: ignore[type-arg]
+    """``65M`` (counts) or ``100MB`` (bytes) as a Limit whose origin is the flag."""
+
+    name = "FIGURE"
+
+    def __init__(self, flag: str, in_bytes: bool = False) -> None:
+        self.flag, self.in_bytes = flag, in_bytes
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if isinstance(value, Limit):
+            return value
+        try:
+            n = parse_bytes(value) if self.in_bytes else parse_count(value)
+        except UnitError as exc:
+            self.fail(str(exc), param, ctx)
+        return Limit(n, str(value), self.flag)
+
+
+def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    codes = tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+    for code in codes:
+        why = bad_selector(code)
+        if why:
+            raise click.BadParameter(why, param_hint=flag)
+    return codes
+
+
+def _err(message: str) -> None:
+    click.echo(f"cnncalc: error: {message}", err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
+@spec_options
+@click.option("--output-format", type=click.Choice(FORMATS), default=None,
+              help="full (default): source line and caret; concise: one line a finding; "
+              "json, github (workflow commands), junit (XML).")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Report only these codes or prefixes (comma-separated; default all).")
+@click.option("--ignore", multiple=True, metavar="CODES",
+              help="Do not report these codes or prefixes (comma-separated).")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+              help="Lowest severity that fails the check (default error).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (for rollout).")
+@click.option("--max-params", type=LimitType("--max-params"), default=None,
+              help="Budget for total params, e.g. 65M (K, M, G, T: 1000-based).")
+@click.option("--max-macs", type=LimitType("--max-macs"), default=None,
+              help="Budget for total MACs, e.g. 2G.")
+@click.option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
+              default=None, help="Budget for activation memory, e.g. 100MB or 64MiB.")
+@click.option("--batch", type=click.IntRange(min=1), default=None,
+              help="Batch size for activation memory (default 1).")
+@click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
+              help="Element type for activation memory (default float32).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Read settings from this file instead of the nearest "
+              "pyproject.toml with [tool.cnncalc].")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply exclude globs to files named on the command line too.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Report specs whose params or MACs differ from this file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Record every checked spec's params and MACs in this file.")
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None,
+          defines: tuple[str, ...], notation: str | None, rounding: Rounding | None,
+          output_format: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+          fail_on: str | None, exit_zero: bool, max_params: Limit | None,
+          max_macs: Limit | None, max_activations: Limit | None, batch: int | None,
+          dtype: str | None, config_file: Path | None, isolated: bool,
+          force_exclude: bool, baseline_file: Path | None,
+          write_baseline: Path | None) -> None:
+    """Check spec files and directories (default: .) for errors, unwise layers and budgets.
+
+    \b
+    Directories are searched recursively for *.txt (configure include/exclude globs in
+    [tool.cnncalc]); a file named explicitly is checked whatever its name. Suppress a finding
+    on its line with `# cnncalc: ignore[CODE]`. `cnncalc rules` lists the codes.
+
+    Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or
+    unreadable files.
+    """
+    from cnncalc.check.baseline import BaselineError, read_baseline
+    from cnncalc.check.config import ConfigError, load_settings
+    from cnncalc.check.runner import run_check
+
+    try:
+        settings = load_settings(config_file, isolated)
+    except ConfigError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    cli = FileSettings(notation, rounding, input_volume,
+                       tuple(parse_define(d) for d in defines), max_params, max_macs,
+                       max_activations)
+    settings = _override(settings, cli, _codes(select, "--select"), _codes(ignore, "--ignore"),
+                         fail_on, batch, dtype, output_format, force_exclude, baseline_file)
+    try:
+        baseline = None if settings.baseline is None else read_baseline(settings.baseline)
+    except BaselineError as exc:
+        _err(str(exc))
+        sys.exit(2)
+
+    report = run_check(paths or (".",), settings, baseline)
+    debug = bool(ctx.find_root().params.get("debug"))
+    for p in report.problems:
+        _err(f"{p.path}: {p.message}")
+        if p.detail and debug:
+            click.echo(p.detail.rstrip(), err=True)
+    if any(p.detail for p in report.problems) and not debug:
+        click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
+    if not report.files and not report.problems:
+        globs = ", ".join(g.pattern for g in settings.include)
+        click.echo(f"cnncalc: warning: no spec files found (include: {globs})", err=True)
+
+    _print(report, settings.output_format or "full")
+    if write_baseline is not None:
+        _write_baseline(report, write_baseline)
+    if report.problems:
+        sys.exit(2)
+    sys.exit(1 if report.failed and not exit_zero else 0)
+
+
+def _override(settings: Settings, cli: FileSettings, select: tuple[str, ...] | None,
+              ignore: tuple[str, ...] | None, fail_on: str | None, batch: int | None,
+              dtype: str | None, output_format: str | None, force_exclude: bool,
+              baseline: Path | None) -> Settings:
+    """Flags override the configuration: each one given replaces its setting."""
+    return replace(
+        settings, cli=cli,
+        select=settings.select if select is None else select,
+        ignore=settings.ignore if ignore is None else ignore,
+        fail_on=settings.fail_on if fail_on is None else Severity(fail_on),
+        batch=batch or settings.batch, dtype=dtype or settings.dtype,
+        output_format=output_format or settings.output_format,
+        force_exclude=settings.force_exclude or force_exclude,
+        baseline=baseline or settings.baseline)
+
+
+def _print(report: Report, fmt: str) -> None:
+    from cnncalc.check import formats
+
+    text: str
+    if fmt in ("concise", "full"):
+        color = fmt == "full" and sys.stdout.isatty()
+        text = formats.concise(report) if fmt == "concise" else formats.full(report, color)
+        click.echo(text + formats.summary(report))
+        return
+    if fmt == "json":
+        text = formats.to_json(report)
+    elif fmt == "github":
+        text = formats.github(report)
+    else:
+        from cnncalc.check.junit import junit
+
+        text = junit(report)
+    click.echo(text, nl=False)
+    click.echo(formats.summary(report), err=True)
+
+
+def _write_baseline(report: Report, path: Path) -> None:
+    from cnncalc.check.baseline import BaselineError, Figures, write_baseline
+
+    figures = {f.path: Figures(f.totals.params, f.totals.macs)
+               for f in report.files if f.totals is not None}
+    try:
+        write_baseline(path, figures)
+    except BaselineError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    click.echo(f"cnncalc: wrote the totals of {len(figures)} specs to {path}", err=True)

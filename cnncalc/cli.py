@@ -12,6 +12,7 @@ from cnncalc import __version__
 from cnncalc.commands.check import check
 from cnncalc.commands.conv import conv_cmd
 from cnncalc.commands.rules import rules
+from cnncalc.commands.run import run
 from cnncalc.commands.show import show
 
 
@@ -29,6 +30,7 @@ def cli(debug: bool) -> None:
 
 cli.add_command(show)
 cli.add_command(conv_cmd)
+cli.add_command(run)
 cli.add_command(check)
 cli.add_command(rules)
 

@@ -185,7 +185,9 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
         too_large = w + pad[0] + pad[1] < f and not (up and rounded_size(w, f, pad, s, True) >= 1)
         if whole and not too_large:
             pads.append(pad)
-            sizes.append(size)
+            # ceil-mode pooling drops a last window that would start in the right padding, whole
+            # size or not (PyTorch, Caffe); it matters only when that padding spans the window
+            sizes.append(rounded_size(w, f, pad, s, True) if up and noun == "window" else size)
             continue
         shown_pad = pad if mode == "fit" or "pad" in dict(layer.fields) else None
         key = f"{w},{f},{s},{pad}"

@@ -1,0 +1,171 @@
+"""``cnncalc run SPEC``: build the network in NumPy with seeded random weights, push a batch
+through it, and check every layer's output volume, params and MACs against the analysis.
+
+numpy (and the report's rich) are imported here lazily, inside the command, so that the other
+commands never load them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cnncalc.analyze import Analysis
+from cnncalc.execute.estimate import default_limit, human, parse_size
+from cnncalc.options import load, spec_options
+from cnncalc.spec import Rounding, Shape
+
+if TYPE_CHECKING:
+    from cnncalc.execute.report import RunReport
+
+DTYPE_SIZES = {"float32": 4, "float64": 8}
+PROGRESS_MACS = 500_000_000
+"""Show a progress bar when the batch needs at least this many MACs (about a second's work)
+or the network has at least ten million parameters to draw."""
+PROGRESS_PARAMS = 10_000_000
+
+
+class SizeType(click.ParamType):  # type: ignore[type-arg]
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+Step = Callable[[str, int], None]
+
+
+@contextmanager
+def _progress(show: bool, total: int) -> Iterator[Step]:
+    """A transient rich progress bar over building and running ``total`` layers, or nothing."""
+    if not show:
+        yield lambda phase, i: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} layers"), TimeElapsedColumn(),
+                  transient=True) as bar:
+        tasks = {"build": bar.add_task("building", total=total),
+                 "run": bar.add_task("running", total=total)}
+
+        def step(phase: str, i: int) -> None:
+            bar.update(tasks[phase], completed=i + 1)
+
+        yield step
+
+
+def _long(analysis: Analysis, batch: int) -> bool:
+    macs = sum(r.macs or 0 for r in analysis.layers) * batch
+    params = sum(r.params or 0 for r in analysis.layers)
+    return macs >= PROGRESS_MACS or params >= PROGRESS_PARAMS
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True, exists=True))
+@spec_options
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random weights, input and dropout masks.")
+@click.option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
+              show_default=True, help="Element type of every array.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Examples pushed through at once.")
+@click.option("--mode", type=click.Choice(["test", "train"]), default="test", show_default=True,
+              help="train: dropout drops units with probability p and scales the kept ones "
+              "by 1/(1-p); test: dropout passes everything through.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people; json with stable keys.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar and no table; problems still go to standard error.")
+@click.option("--max-memory", type=SizeType(), default=None,
+              help="Refuse to run when the estimated peak exceeds this, e.g. 8G or 500M "
+              "(binary units). Default: half the available memory.")
+@click.option("--width", type=click.IntRange(40, 400), default=None,
+              help="Table width in columns (default: the terminal's).")
+def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
+        rounding: Rounding | None, seed: int, dtype: str, batch: int, mode: str, fmt: str,
+        quiet: bool, max_memory: int | None, width: int | None) -> None:
+    """Run SPEC in NumPy and check the analysis against what it measures (- reads stdin).
+
+    \b
+    Every layer is built with seeded random weights and a random batch is
+    pushed through. Per layer, the output volume is read from the produced
+    array, params from the sizes of the weight and bias arrays, MACs from
+    the dimensions of the matrix products performed.
+
+    Exit status: 0 every layer matches the analysis, 1 a mismatch, a spec error or a layer
+    not run, 2 usage problems (including an estimated peak above --max-memory).
+    """
+    analysis = load(spec, input_volume, defines, notation, rounding)
+    limit = max_memory if max_memory is not None else default_limit()
+
+    from cnncalc.execute.network import memory_estimate, plan
+
+    planned = plan(analysis)
+    est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype])
+    if est.peak_bytes > limit:
+        click.echo(
+            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
+            f"{human(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in {dtype}, "
+            f"above the limit of {human(limit)} ({limit:,} bytes)\n"
+            f"  estimate: {est.describe()}\n"
+            "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
+        sys.exit(2)
+
+    import numpy as np
+
+    from cnncalc.execute.modules import Context, Mode
+    from cnncalc.execute.network import Network, random_input
+    from cnncalc.execute.report import RunReport, make_row
+
+    show_bar = (not quiet and fmt == "table" and sys.stdout.isatty()
+                and _long(analysis, batch))
+    rows = []
+    if planned.modules:
+        assert analysis.input is not None
+        run_mode: Mode = "train" if mode == "train" else "test"
+        ctx = Context(mode=run_mode, rng=np.random.default_rng([seed, 2]))
+        try:
+            with _progress(show_bar, len(planned.modules)) as step:
+                net = Network(planned.modules, dtype, seed, built=lambda i: step("build", i))
+                x = random_input(analysis.input, batch, dtype, seed)
+                measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
+        except MemoryError:
+            click.echo(f"cnncalc run: out of memory running {analysis.spec.path} although the "
+                       f"estimated peak, {human(est.peak_bytes)}, is within the limit of "
+                       f"{human(limit)}\n  hint: use a smaller --batch or --max-memory",
+                       err=True)
+            sys.exit(2)
+        rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, m.seconds,
+                         m.macs_whole) for r, m in zip(planned.results, measured, strict=True)]
+    report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
+                       planned.stop, planned.failure)
+    _print(report, fmt, quiet, width)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
+    from cnncalc.execute.report import messages, print_table, to_json
+
+    if fmt == "json":
+        click.echo(to_json(report), nl=False)
+    elif not quiet:
+        print_table(report, width=width)
+    sys.stdout.flush()
+    diags = report.analysis.diagnostics
+    if diags:
+        from cnncalc.render.report import format_all
+
+        click.echo(format_all(diags, report.analysis.spec.lines, sys.stderr.isatty()), err=True)
+    for line in messages(report):
+        click.echo(f"cnncalc run: {line}", err=True)

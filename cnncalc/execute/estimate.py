@@ -1,0 +1,125 @@
+"""The memory guard: the executor's peak estimated in Python ints before anything is
+allocated, the ``--max-memory`` sizes, and the default limit (half the available memory).
+
+No numpy here: a network with 10**30 channels is estimated exactly and refused without an
+overflow, and the command can parse its options before numpy is imported.
+
+The estimate is the arrays the kernels will hold at once, the worst layer deciding:
+
+    params and buffers of every layer (all are built before the forward pass)
+  + the input batch (the caller keeps it)
+  + the scratch buffers the convolutions reuse from layer to layer (the largest im2col chunk:
+    about 4 MiB, more for wide weights, at most the 64 MiB cap unless a single output row
+    needs more; the padded input rows it reads; a grouped product)
+  + max over layers of (its input + its output + its kernel's other workspace)
+
+where the other workspace is what the module says its kernel allocates for itself: a pooling
+layer's padded copy, a transposed convolution's canvas, an activation's temporaries. Python's
+and BLAS's own memory come on top (tens of MiB).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """``8G``, ``500M``, ``1.5GiB``, ``64KB``, ``1000000`` -> bytes. Units are binary
+    (K = 1024); raises ValueError with what is expected."""
+    m = _SIZE.match(text)
+    if m is None or (m.group(1) == "0" and not m.group(2)):
+        raise ValueError(f"{text!r}: write a size such as 8G, 500M, 1.5G or 65536 (bytes); "
+                         "K, M, G, T are powers of 1024")
+    number, unit = m.group(1), m.group(2).lower()
+    whole, _, frac = number.partition(".")
+    scale = _UNITS[unit]
+    value = int(whole) * scale + (int(frac) * scale) // 10 ** len(frac) if frac else \
+        int(whole) * scale
+    if value < 1:
+        raise ValueError(f"{text!r}: the limit must be at least 1 byte")
+    return value
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel says are available (``MemAvailable`` in /proc/meminfo), else free
+    physical pages from ``os.sysconf``; None when neither can be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_limit() -> int:
+    """Half the available memory, or 4 GiB when it cannot be read."""
+    avail = available_memory()
+    return avail // 2 if avail else 4 * 2**30
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    name: str
+    input_bytes: int
+    output_bytes: int
+    workspace_bytes: int
+
+    @property
+    def total(self) -> int:
+        return self.input_bytes + self.output_bytes + self.workspace_bytes
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Bytes, as Python ints."""
+
+    param_bytes: int
+    input_bytes: int
+    layers: tuple[LayerMemory, ...]
+    scratch_bytes: int = 0
+
+    @property
+    def worst(self) -> LayerMemory | None:
+        return max(self.layers, key=lambda m: m.total, default=None)
+
+    @property
+    def peak_bytes(self) -> int:
+        worst = self.worst
+        return (self.param_bytes + self.input_bytes + self.scratch_bytes
+                + (worst.total if worst else 0))
+
+    def describe(self) -> str:
+        """``weights 233 MiB + input 588 KiB + CONV1 (in 588 KiB, out ..., workspace ...)``."""
+        text = (f"parameters {human(self.param_bytes)} + input batch "
+                f"{human(self.input_bytes)} + scratch buffers {human(self.scratch_bytes)}")
+        worst = self.worst
+        if worst is not None:
+            text += (f" + the largest layer, {worst.name}: input {human(worst.input_bytes)}, "
+                     f"output {human(worst.output_bytes)}, workspace "
+                     f"{human(worst.workspace_bytes)}")
+        return text
+
+
+def human(n: int) -> str:
+    """Binary units, three significant figures, for any Python int (no float overflow):
+    ``1536`` -> ``1.5 KiB``; sizes past the largest unit keep their digits."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    k = 0
+    while k < len(units) - 1 and n >= 1024 ** (k + 1):
+        k += 1
+    if k == 0:
+        return f"{n} B"
+    if n >= 1024 ** (k + 1):
+        return f"{n // 1024 ** k:,} {units[k]}"
+    value = (n // 1024 ** (k - 1)) / 1024
+    return f"{value:.0f} {units[k]}" if value >= 999.5 else f"{value:.3g} {units[k]}"

@@ -1,0 +1,396 @@
+"""One executor module per layer kind, all with the same small set of methods.
+
+A module is made from a layer and the shape of the array it will receive, in Python ints
+only: it resolves its settings (padding, rounding, groups), says the shape it will produce,
+the arrays it needs and the workspace its kernel will allocate, all without allocating. So a
+network can be planned and its memory estimated before any array exists (a spec with 10**30
+channels is refused, not attempted). ``allocate`` then makes the arrays (seeded random) and
+``forward`` runs the kernel, returning the output and the multiply-accumulates performed.
+
+Shapes exclude the batch: ``(H, W, C)`` for a volume, ``(N,)`` for a vector.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from cnncalc.execute import activations, ops
+from cnncalc.execute.geometry import (
+    GeometryError,
+    Pair,
+    Transposed,
+    adaptive_widest,
+    chunk_budget,
+    chunks,
+    extent,
+    keras_same,
+    overhang,
+    transposed,
+    window_count,
+)
+from cnncalc.execute.ops import Array
+from cnncalc.spec import (
+    Activation,
+    AdaptivePool,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Pool,
+    Shape,
+    ZeroPad,
+)
+
+Mode = Literal["test", "train"]
+WORKSPACE_CAP = 64 * 2**20
+
+
+@dataclass
+class Context:
+    """How a forward pass runs: ``mode`` train applies dropout (``rng`` draws the masks;
+    ``inverted`` scales kept units by 1/(1-p)); ``cap`` bounds one im2col workspace chunk;
+    ``scratch`` keeps the chunk buffers from layer to layer."""
+
+    mode: Mode = "test"
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    inverted: bool = True
+    cap: int = WORKSPACE_CAP
+    scratch: ops.Scratch = field(default_factory=ops.Scratch)
+
+
+def _size(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class Module:
+    """The base: a shape-preserving layer with no arrays and no workspace."""
+
+    def __init__(self, layer: Layer, in_shape: Shape) -> None:
+        self.layer = layer
+        self.in_shape = in_shape
+        self.out_shape: Shape = in_shape
+        self.param_shapes: dict[str, Shape] = {}
+        self.buffer_shapes: dict[str, Shape] = {}
+        self.fan_in = 1
+        self.arrays: dict[str, Array] = {}
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        """Bytes the kernel allocates besides its input and output, at ``batch``."""
+        return 0
+
+    def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
+        """Bytes the kernel takes from the context's scratch buffers, by name; those buffers
+        outlive the layer (the largest request for each name is kept)."""
+        return {}
+
+    def allocate(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
+        """Weights uniform in ``+-sqrt(6/fan_in)`` (He uniform, variance ``2/fan_in``, so
+        outputs stay finite in deep stacks), biases in ``+-0.1``. Uniform draws are made in
+        the array's own type, in place: the cheapest seeded fill numpy has."""
+        for name, shape in self.param_shapes.items():
+            bound = math.sqrt(6.0 / max(self.fan_in, 1)) if name == "weight" else 0.1
+            arr = rng.random(shape, dtype=dtype)
+            arr -= dtype.type(0.5)
+            arr *= dtype.type(2 * bound)
+            self.arrays[name] = arr
+
+    def params(self) -> int:
+        return sum(int(self.arrays[n].size) for n in self.param_shapes)
+
+    def buffers(self) -> int:
+        return sum(int(self.arrays[n].size) for n in self.buffer_shapes)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return x, 0
+
+    def _get(self, name: str) -> Array | None:
+        return self.arrays.get(name)
+
+
+def _volume(layer: Layer, shape: Shape) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise GeometryError(f"{layer.name} needs an HxWxC volume, not {shape}")
+    return shape[0], shape[1], shape[2]
+
+
+def _pads(layer: Conv | Pool, h: int, w: int, fit: tuple[Pair, Pair] | None) -> tuple[Pair, Pair]:
+    """The padding a layer asked for: explicit; ``same`` (Keras's, computed here); ``?`` the
+    analysis's solution, which is a setting cnncalc chose for the user, not a result."""
+    mode = layer.padding.mode
+    if mode == "fit":
+        if fit is None:
+            raise GeometryError(f"{layer.name}: pad ? has no solved padding")
+        return fit
+    if mode == "same":
+        return (keras_same(h, extent(layer.kernel[0], layer.dilation[0]), layer.stride[0]),
+                keras_same(w, extent(layer.kernel[1], layer.dilation[1]), layer.stride[1]))
+    return layer.padding.h, layer.padding.w
+
+
+class Window(Module):
+    """What convolutions and pooling share: padding, window counts under a rounding policy
+    and the overhang of a ceil-mode last window (zeros for a conv, ignored by max pooling)."""
+
+    def __init__(self, layer: Conv | Pool, in_shape: Shape, up: bool,
+                 fit: tuple[Pair, Pair] | None) -> None:
+        super().__init__(layer, in_shape)
+        h, w, _ = _volume(layer, in_shape)
+        self.kernel, self.stride, self.dilation = layer.kernel, layer.stride, layer.dilation
+        self.pad_h, self.pad_w = _pads(layer, h, w, fit)
+        span_h, span_w = extent(self.kernel[0], self.dilation[0]), extent(self.kernel[1],
+                                                                            self.dilation[1])
+        pooling = isinstance(layer, Pool)
+        self.out_hw = (window_count(h, span_h, self.stride[0], self.pad_h, up, pooling),
+                       window_count(w, span_w, self.stride[1], self.pad_w, up, pooling))
+        more_h = overhang(h, span_h, self.stride[0], self.pad_h, self.out_hw[0])
+        more_w = overhang(w, span_w, self.stride[1], self.pad_w, self.out_hw[1])
+        self.padded = (h + self.pad_h[0] + self.pad_h[1] + more_h,
+                       w + self.pad_w[0] + self.pad_w[1] + more_w)
+        self.run_pad_h = (self.pad_h[0], self.pad_h[1] + more_h)
+        self.run_pad_w = (self.pad_w[0], self.pad_w[1] + more_w)
+
+    def _padded_bytes(self, batch: int, itemsize: int) -> int:
+        if self.padded == self.in_shape[:2]:
+            return 0
+        return batch * self.padded[0] * self.padded[1] * self.in_shape[2] * itemsize
+
+
+class ConvModule(Window):
+    def __init__(self, layer: Conv, in_shape: Shape, up: bool, fit: tuple[Pair, Pair] | None
+                 ) -> None:
+        super().__init__(layer, in_shape, up, fit)
+        c = in_shape[2]
+        groups, filters = layer.groups, layer.filters
+        if layer.depth_multiplier is not None:
+            groups, filters = c, c * layer.depth_multiplier
+        if groups < 1 or c % groups or filters % groups:
+            raise GeometryError(f"{groups} groups do not split {c} channels and {filters} "
+                                "filters")
+        self.groups, self.cg, self.kg = groups, c // groups, filters // groups
+        self.fan_in = self.kernel[0] * self.kernel[1] * self.cg
+        self.param_shapes = {"weight": (groups, self.fan_in, self.kg)}
+        if layer.bias:
+            self.param_shapes["bias"] = (filters,)
+        self.out_shape = (*self.out_hw, filters)
+
+    def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
+        ho, wo = self.out_hw
+        c, k = self.in_shape[2], self.out_shape[2]
+        budget = chunk_budget(self.fan_in * itemsize, self.kg, cap)
+        nb, rows = chunks(batch, ho, wo * self.kernel[0] * self.kernel[1] * c * itemsize, budget)
+        m = nb * rows * wo
+        out = {"cols": m * self.kernel[0] * self.kernel[1] * c * itemsize}
+        if self.padded != self.in_shape[:2]:
+            need = (rows - 1) * self.stride[0] + extent(self.kernel[0], self.dilation[0])
+            out["rows"] = nb * need * self.padded[1] * c * itemsize
+        if self.groups > 1:
+            out["product"] = m * k * itemsize
+        return out
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.conv2d(x, self.arrays["weight"], self._get("bias"), self.kernel, self.stride,
+                          self.dilation, self.run_pad_h, self.run_pad_w, self.out_hw, ctx.cap,
+                          ctx.scratch)
+
+
+class TransposedModule(Module):
+    def __init__(self, layer: Conv, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        h, w, c = _volume(layer, in_shape)
+        groups, filters = layer.groups, layer.filters
+        if groups < 1 or c % groups or filters % groups:
+            raise GeometryError(f"{groups} groups do not split {c} channels and {filters} "
+                                "filters")
+        same = layer.padding.mode == "same"
+        self.kernel, self.stride, self.dilation = layer.kernel, layer.stride, layer.dilation
+        self.axes: tuple[Transposed, Transposed] = tuple(  # type: ignore[assignment]
+            transposed(size, layer.kernel[a], layer.stride[a], layer.dilation[a],
+                       None if same else (layer.padding.h, layer.padding.w)[a],
+                       layer.output_padding[a])
+            for a, size in ((0, h), (1, w)))
+        self.groups, self.cg, self.kg = groups, c // groups, filters // groups
+        self.fan_in = self.cg * self.kernel[0] * self.kernel[1]
+        self.param_shapes = {"weight": (groups, self.cg, self.kernel[0] * self.kernel[1]
+                                        * self.kg)}
+        if layer.bias:
+            self.param_shapes["bias"] = (filters,)
+        self.out_shape = (self.axes[0].out, self.axes[1].out, filters)
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        k = self.out_shape[2]
+        return batch * self.axes[0].length * self.axes[1].length * k * itemsize  # the canvas
+
+    def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
+        h, w, c = self.in_shape
+        k = self.out_shape[2]
+        taps = self.kernel[0] * self.kernel[1]
+        budget = chunk_budget(taps * self.kg * itemsize, self.cg, cap)
+        nb, rows = chunks(batch, h, w * taps * k * itemsize, budget)
+        m = nb * rows * w
+        out = {"cols": m * taps * k * itemsize}
+        if self.groups > 1:
+            out["rows"] = m * c * itemsize
+        return out
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.conv_transpose2d(x, self.arrays["weight"], self._get("bias"), self.kernel,
+                                    self.stride, self.dilation, self.axes[0], self.axes[1],
+                                    ctx.cap, ctx.scratch)
+
+
+class PoolModule(Window):
+    def __init__(self, layer: Pool, in_shape: Shape, up: bool, fit: tuple[Pair, Pair] | None
+                 ) -> None:
+        super().__init__(layer, in_shape, up or layer.ceil_mode, fit)
+        self.op = layer.op
+        self.out_shape = (*self.out_hw, in_shape[2])
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        return self._padded_bytes(batch, itemsize)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.pool2d(x, self.op, self.kernel, self.stride, self.dilation, self.pad_h,
+                          self.pad_w, self.out_hw), 0
+
+
+class GlobalPoolModule(Module):
+    def __init__(self, layer: GlobalPool, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        c = _volume(layer, in_shape)[2]
+        self.op, self.keepdims = layer.op, layer.keepdims
+        self.out_shape = (1, 1, c) if layer.keepdims else (c,)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.global_pool(x, self.op, self.keepdims), 0
+
+
+class AdaptivePoolModule(Module):
+    def __init__(self, layer: AdaptivePool, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        c = _volume(layer, in_shape)[2]
+        if min(layer.output) < 1:
+            raise GeometryError(f"adaptive pooling to {layer.output}")
+        self.op, self.out_hw = layer.op, layer.output
+        self.out_shape = (*layer.output, c)
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        h, w, c = self.in_shape
+        oh, ow = self.out_hw
+        first = oh * adaptive_widest(h, oh) * w * c
+        second = oh * ow * adaptive_widest(w, ow) * c
+        return batch * itemsize * (first + oh * w * c + second)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.adaptive_pool2d(x, self.op, self.out_hw), 0
+
+
+class BatchNormModule(Module):
+    """gamma and beta are parameters; the running mean and variance are buffers."""
+
+    def __init__(self, layer: BatchNorm, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        c = (in_shape[-1],)
+        if layer.scale:
+            self.param_shapes["gamma"] = c
+        if layer.center:
+            self.param_shapes["beta"] = c
+        if layer.running_stats:
+            self.buffer_shapes = {"mean": c, "var": c}
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        stats = self.buffer_shapes == {}
+        return batch * _size(self.in_shape) * itemsize if stats else 0
+
+    def allocate(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
+        for name, shape in {**self.param_shapes, **self.buffer_shapes}.items():
+            if name == "var":
+                self.arrays[name] = rng.uniform(0.5, 1.5, shape).astype(dtype)
+            else:
+                base = 1.0 if name == "gamma" else 0.0
+                self.arrays[name] = (base + 0.1 * rng.standard_normal(shape)).astype(dtype)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.batch_norm(x, self._get("gamma"), self._get("beta"), self._get("mean"),
+                              self._get("var")), 0
+
+
+class LRNModule(Module):
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        rest = _size(self.in_shape[:-1])
+        return batch * itemsize * rest * (self.in_shape[-1] + 4)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.lrn(x), 0
+
+
+class ZeroPadModule(Module):
+    def __init__(self, layer: ZeroPad, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        h, w, c = _volume(layer, in_shape)
+        self.pad = (layer.padding.h, layer.padding.w)
+        self.out_shape = (h + sum(self.pad[0]), w + sum(self.pad[1]), c)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        y = ops.pad_hw(x, *self.pad)
+        return (y.copy() if y is x else y), 0
+
+
+class DenseModule(Module):
+    def __init__(self, layer: Dense, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        self.fan_in = _size(in_shape)
+        self.param_shapes = {"weight": (self.fan_in, layer.units)}
+        if layer.bias:
+            self.param_shapes["bias"] = (layer.units,)
+        self.out_shape = (layer.units,)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return ops.dense(x, self.arrays["weight"], self._get("bias"))
+
+
+class ActivationModule(Module):
+    def __init__(self, layer: Activation, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        if layer.fn not in activations.ACTIVATIONS:
+            raise GeometryError(f"no kernel for the activation {layer.fn}")
+        self.fn = layer.fn
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        extra = activations.TEMPORARIES.get(self.fn, 0.0)
+        return math.ceil(extra * 4) * batch * _size(self.in_shape) * itemsize // 4
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return activations.ACTIVATIONS[self.fn](x), 0
+
+
+class DropoutModule(Module):
+    def __init__(self, layer: Dropout, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        self.p = layer.p
+
+    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
+        return batch * _size(self.in_shape) * (itemsize + 1)  # random draws and the mask
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        if ctx.mode == "test":
+            return x, 0
+        return ops.dropout(x, self.p, ctx.rng, ctx.inverted), 0
+
+
+class FlattenModule(Module):
+    def __init__(self, layer: Flatten, in_shape: Shape) -> None:
+        super().__init__(layer, in_shape)
+        self.out_shape = (_size(in_shape),)
+
+    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return np.ascontiguousarray(x).reshape(x.shape[0], -1), 0

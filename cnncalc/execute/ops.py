@@ -1,0 +1,327 @@
+"""NumPy kernels on NHWC arrays (batch, height, width, channels), or (batch, features).
+
+The convolutions are im2col: for each chunk of output rows, a strided view of the (zero
+padded) input rows it reads, gathered into a contiguous scratch buffer, then one matrix product
+per group. Chunks are whole examples, or rows of one, of about 4 MiB, so that the columns are
+still in cache when the product reads them and the gather costs little next to the product; a
+product whose weights are wide gets at least four rows per weight column, and no chunk exceeds
+the cap. Each kernel returns the multiply-accumulates it performed, counted from the dimensions
+of those products (``M*K*N`` of an ``(M, K) @ (K, N)`` product, summed), never from a formula
+of the layer.
+
+Conventions (PyTorch's where the frameworks differ):
+
+- weights of a convolution are kept GEMM-ready, ``(groups, Fh*Fw*Cg, Kg)``; of a transposed
+  convolution ``(groups, Cg, Fh*Fw*Kg)``; of an FC layer ``(in, out)``;
+- max pooling pads with -inf (padding never wins); average pooling counts padded zeros in the
+  divisor (``count_include_pad=True``) but not the cells a ceil-mode window reaches past the
+  padded edge (PyTorch clips its window there too). The same holds for ``pad same``, where
+  Keras would leave the padding out of the divisor: the shapes agree, border values differ;
+- local response normalisation is PyTorch's ``LocalResponseNorm``:
+  ``b_c = a_c / (k + alpha/n * sum of a^2 over channels c-n//2 .. c+(n-1)//2)^beta``;
+- batch norm's epsilon is PyTorch's 1e-5. Activations are in ``activations``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+from cnncalc.execute.geometry import (
+    GeometryError,
+    Pair,
+    Transposed,
+    chunk_budget,
+    chunks,
+    extent,
+)
+
+Array = NDArray[Any]
+
+
+def pad_hw(x: Array, h: Pair, w: Pair, value: float = 0.0) -> Array:
+    """``x`` padded on height (top, bottom) and width (left, right); ``x`` itself if no pad."""
+    if h == (0, 0) and w == (0, 0):
+        return x
+    n, rows, cols, c = x.shape
+    out = np.full((n, rows + h[0] + h[1], cols + w[0] + w[1], c), value, dtype=x.dtype)
+    out[:, h[0]:h[0] + rows, w[0]:w[0] + cols, :] = x
+    return out
+
+
+def _check_fits(size: int, count: int, stride: int, span: int) -> None:
+    if count < 1 or (count - 1) * stride + span > size:
+        raise GeometryError(f"{count} windows of {span} at stride {stride} need more than "
+                            f"{size} cells")
+
+
+class Scratch:
+    """Reusable workspace buffers, by name. A chunk loop writes every chunk into the same
+    buffer, and the executor's context keeps the buffers from layer to layer and run to run:
+    a fresh 4 MiB array per chunk would cost a page fault per 4 KiB, several times the gather
+    itself, where a reused one is mapped and, at that size, still in cache."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, Array] = {}
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
+        size = math.prod(shape) * dtype.itemsize
+        buf = self._buffers.get(name)
+        if buf is None or buf.nbytes < size:
+            self._buffers.pop(name, None)
+            del buf  # the old buffer goes before the new one comes
+            buf = self._buffers[name] = np.empty(size, dtype=np.uint8)
+        return buf[:size].view(dtype).reshape(shape)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self._buffers.values())
+
+
+def _padded_rows(x: Array, n0: int, nb: int, top: int, need: int, pad_w: Pair,
+                 scratch: Scratch) -> Array:
+    """Rows ``top .. top + need`` (which may lie in the padding) of examples ``n0 .. n0+nb``,
+    zero padded: the part of the padded input one chunk reads, built in a scratch buffer
+    instead of padding the whole batch."""
+    _, h, w, c = x.shape
+    block = scratch.take("rows", (nb, need, w + pad_w[0] + pad_w[1], c), x.dtype)
+    block.fill(0)
+    first, last = max(top, 0), min(top + need, h)
+    if last > first:
+        block[:, first - top:last - top, pad_w[0]:pad_w[0] + w] = x[n0:n0 + nb, first:last]
+    return block
+
+
+def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
+           dilation: Pair, pad_h: Pair, pad_w: Pair, out_hw: Pair, cap: int,
+           scratch: Scratch | None = None) -> tuple[Array, int]:
+    """A (grouped) convolution; ``pad_h``/``pad_w`` include any ceil-mode overhang."""
+    x = np.ascontiguousarray(x)
+    scratch = scratch or Scratch()
+    n, h, w, c = x.shape
+    groups, depth, per_group = weights.shape
+    cg = c // groups
+    if groups * cg != c or depth != kernel[0] * kernel[1] * cg:
+        raise GeometryError(f"weights {weights.shape} do not fit {c} input channels")
+    ho, wo = out_hw
+    span = (extent(kernel[0], dilation[0]), extent(kernel[1], dilation[1]))
+    _check_fits(h + pad_h[0] + pad_h[1], ho, stride[0], span[0])
+    _check_fits(w + pad_w[0] + pad_w[1], wo, stride[1], span[1])
+    padded = pad_h != (0, 0) or pad_w != (0, 0)
+    y = np.empty((n, ho, wo, groups * per_group), dtype=x.dtype)
+    budget = chunk_budget(depth * x.itemsize, per_group, cap)
+    nb, rows = chunks(n, ho, wo * kernel[0] * kernel[1] * c * x.itemsize, budget)
+    macs = 0
+    for n0 in range(0, n, nb):
+        for r0 in range(0, ho, rows):
+            pn, pr = min(nb, n - n0), min(rows, ho - r0)
+            top = r0 * stride[0] - pad_h[0]
+            if padded:
+                src = _padded_rows(x, n0, pn, top, (pr - 1) * stride[0] + span[0], pad_w,
+                                   scratch)
+            else:
+                src = x[n0:n0 + pn, top:]
+            sn, sy, sx, sc = src.strides
+            part = as_strided(src, (pn, pr, wo, kernel[0], kernel[1], groups, cg),
+                              (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
+                               sx * dilation[1], sc * cg, sc), writeable=False)
+            m = pn * pr * wo
+            out = y[n0:n0 + pn, r0:r0 + pr].reshape(m, groups * per_group)
+            if groups == 1:
+                cols = scratch.take("cols", part.shape, x.dtype)
+                np.copyto(cols, part)
+                np.matmul(cols.reshape(m, depth), weights[0], out=out)
+            else:
+                cols = scratch.take("cols", (groups, pn, pr, wo, *kernel, cg), x.dtype)
+                np.copyto(cols, part.transpose(5, 0, 1, 2, 3, 4, 6))
+                prod = scratch.take("product", (groups, m, per_group), x.dtype)
+                np.matmul(cols.reshape(groups, m, depth), weights, out=prod)
+                out.reshape(m, groups, per_group)[...] = prod.transpose(1, 0, 2)
+            if bias is not None:
+                out += bias  # while the chunk is in cache
+            macs += groups * m * depth * per_group
+    return y, macs
+
+
+def conv_transpose2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
+                     dilation: Pair, axis_h: Transposed, axis_w: Transposed, cap: int,
+                     scratch: Scratch | None = None) -> tuple[Array, int]:
+    """A (grouped) transposed convolution: one product ``(M, Cg) @ (Cg, Fh*Fw*Kg)`` per group
+    per chunk of input pixels, whose columns are scattered (added) into the output canvas at
+    ``i*stride + tap*dilation``; the output is the canvas cropped by the padding."""
+    x = np.ascontiguousarray(x)
+    scratch = scratch or Scratch()
+    n, h, w, c = x.shape
+    groups, cg, width = weights.shape
+    taps = kernel[0] * kernel[1]
+    per_group = width // taps
+    if groups * cg != c or per_group * taps != width:
+        raise GeometryError(f"weights {weights.shape} do not fit {c} input channels")
+    k = groups * per_group
+    canvas = np.zeros((n, axis_h.length, axis_w.length, k), dtype=x.dtype)
+    grouped = canvas.reshape(n, axis_h.length, axis_w.length, groups, per_group)
+    budget = chunk_budget(width * x.itemsize, cg, cap)
+    nb, rows = chunks(n, h, w * taps * k * x.itemsize, budget)
+    macs = 0
+    for n0 in range(0, n, nb):
+        for r0 in range(0, h, rows):
+            part = x[n0:n0 + nb, r0:r0 + rows]
+            pn, pr = part.shape[0], part.shape[1]
+            m = pn * pr * w
+            prod = scratch.take("cols", (groups, m, width), x.dtype)
+            if groups == 1:
+                np.matmul(part.reshape(m, c), weights[0], out=prod[0])
+            else:
+                split = scratch.take("rows", (groups, pn, pr, w, cg), x.dtype)
+                np.copyto(split, part.reshape(pn, pr, w, groups, cg).transpose(3, 0, 1, 2, 4))
+                np.matmul(split.reshape(groups, m, cg), weights, out=prod)
+            macs += groups * m * cg * width
+            cols = prod.reshape(groups, pn, pr, w, kernel[0], kernel[1], per_group)
+            for i in range(kernel[0]):
+                top = r0 * stride[0] + i * dilation[0]
+                for j in range(kernel[1]):
+                    left = j * dilation[1]
+                    target = grouped[n0:n0 + pn, top:top + (pr - 1) * stride[0] + 1:stride[0],
+                                     left:left + (w - 1) * stride[1] + 1:stride[1]]
+                    target += np.moveaxis(cols[:, :, :, :, i, j, :], 0, 3)
+    y = canvas[:, axis_h.crop:axis_h.crop + axis_h.out, axis_w.crop:axis_w.crop + axis_w.out]
+    return (y + bias if bias is not None else np.ascontiguousarray(y)), macs
+
+
+def _taps_inside(limit: int, count: int, stride: int, taps: int, dilation: int) -> Array:
+    """For each of ``count`` windows, how many of its taps lie before ``limit`` (the padded
+    edge): window ``o`` has tap ``t`` at ``o*stride + t*dilation``."""
+    starts = np.arange(count, dtype=np.int64) * stride
+    inside = -((starts - limit) // dilation)  # ceil((limit - start) / dilation)
+    return np.clip(inside, 0, taps)
+
+
+def pool2d(x: Array, op: Literal["max", "avg"], kernel: Pair, stride: Pair, dilation: Pair,
+           pad_h: Pair, pad_w: Pair, out_hw: Pair) -> Array:
+    """Max or average pooling of ``out_hw`` windows; one vectorised step per window tap."""
+    _, h, w, _ = x.shape
+    ho, wo = out_hw
+    span = (extent(kernel[0], dilation[0]), extent(kernel[1], dilation[1]))
+    more_h = max(0, (ho - 1) * stride[0] + span[0] - (h + pad_h[0] + pad_h[1]))
+    more_w = max(0, (wo - 1) * stride[1] + span[1] - (w + pad_w[0] + pad_w[1]))
+    fill = -np.inf if op == "max" else 0.0
+    xp = pad_hw(x, (pad_h[0], pad_h[1] + more_h), (pad_w[0], pad_w[1] + more_w), fill)
+    _check_fits(xp.shape[1], ho, stride[0], span[0])
+    _check_fits(xp.shape[2], wo, stride[1], span[1])
+    acc: Array | None = None
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            top, left = i * dilation[0], j * dilation[1]
+            tap = xp[:, top:top + (ho - 1) * stride[0] + 1:stride[0],
+                     left:left + (wo - 1) * stride[1] + 1:stride[1]]
+            if acc is None:
+                acc = tap.copy()
+            elif op == "max":
+                np.maximum(acc, tap, out=acc)
+            else:
+                np.add(acc, tap, out=acc)
+    assert acc is not None
+    if op == "avg":
+        ch = _taps_inside(h + pad_h[0] + pad_h[1], ho, stride[0], kernel[0], dilation[0])
+        cw = _taps_inside(w + pad_w[0] + pad_w[1], wo, stride[1], kernel[1], dilation[1])
+        acc /= (ch[:, None] * cw[None, :]).astype(x.dtype)[None, :, :, None]
+    return acc
+
+
+def _adaptive_axis(x: Array, axis: int, out: int, op: Literal["max", "avg"]) -> Array:
+    size = x.shape[axis]
+    i = np.arange(out, dtype=np.int64)
+    starts = (i * size) // out
+    ends = -((-(i + 1) * size) // out)
+    widest = int((ends - starts).max())
+    idx = starts[:, None] + np.arange(widest, dtype=np.int64)[None, :]
+    valid = idx < ends[:, None]
+    gathered = np.take(x, np.minimum(idx, ends[:, None] - 1), axis=axis)
+    shape = [1] * gathered.ndim
+    shape[axis], shape[axis + 1] = out, widest
+    if op == "max":
+        top: Array = gathered.max(axis=axis + 1)  # clamped indices repeat a window's cell
+        return top
+    gathered *= valid.reshape(shape).astype(x.dtype)
+    counts = (ends - starts).astype(x.dtype).reshape(shape[:axis + 1] + shape[axis + 2:])
+    total: Array = gathered.sum(axis=axis + 1)
+    total /= counts
+    return total
+
+
+def adaptive_pool2d(x: Array, op: Literal["max", "avg"], out_hw: Pair) -> Array:
+    """PyTorch's adaptive pooling: cell ``i`` of ``O`` on an axis of ``W`` covers
+    ``[floor(i*W/O), ceil((i+1)*W/O))``. Both reductions are separable, so one axis at a time."""
+    return _adaptive_axis(_adaptive_axis(x, 1, out_hw[0], op), 2, out_hw[1], op)
+
+
+def global_pool(x: Array, op: Literal["max", "avg"], keepdims: bool) -> Array:
+    y = x.max(axis=(1, 2), keepdims=keepdims) if op == "max" else \
+        x.mean(axis=(1, 2), keepdims=keepdims, dtype=x.dtype)
+    return np.ascontiguousarray(y)
+
+
+def batch_norm(x: Array, gamma: Array | None, beta: Array | None, mean: Array | None,
+               var: Array | None, eps: float = 1e-5) -> Array:
+    """Inference: ``(x - mean)/sqrt(var + eps)*gamma + beta`` with the running statistics;
+    without them (``track_running_stats=False``) the batch's own, as PyTorch does."""
+    if mean is None or var is None:
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+    scale = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift = shift + beta
+    y: Array = x * scale
+    y += shift
+    return y
+
+
+def lrn(x: Array, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0
+        ) -> Array:
+    """PyTorch's ``LocalResponseNorm`` across the last (channel) axis; AlexNet's constants."""
+    c = x.shape[-1]
+    before = size // 2
+    squares = np.zeros((*x.shape[:-1], c + size - 1), dtype=x.dtype)
+    np.multiply(x, x, out=squares[..., before:before + c])
+    acc = squares[..., 0:c].copy()
+    for t in range(1, size):
+        acc += squares[..., t:t + c]
+    del squares
+    acc *= alpha / size
+    acc += k
+    if beta == 0.75:  # sqrt(a) * a**(1/4): two square roots are much cheaper than a power
+        root = np.sqrt(acc)
+        np.sqrt(root, out=acc)
+        acc *= root
+        del root
+    else:
+        acc **= beta
+    np.divide(x, acc, out=acc)
+    return acc
+
+
+def dense(x: Array, weights: Array, bias: Array | None) -> tuple[Array, int]:
+    """An FC layer on the C-order flattening of each example (HxWxC of an NHWC array)."""
+    flat = np.ascontiguousarray(x).reshape(x.shape[0], -1)
+    y = np.matmul(flat, weights)
+    if bias is not None:
+        y += bias
+    return y, flat.shape[0] * flat.shape[1] * weights.shape[1]
+
+
+def dropout(x: Array, p: float, rng: np.random.Generator, scale: bool = True) -> Array:
+    """Training-time dropout: each unit is kept with probability ``1 - p``; ``scale`` (inverted
+    dropout) divides the kept ones by ``1 - p`` so the expected output equals the test-time
+    output, instead of scaling by ``1 - p`` at test time as the lecture's slide derives."""
+    keep = rng.random(x.shape, dtype=x.dtype) >= p
+    y = x * keep
+    if scale and p > 0:
+        y *= x.dtype.type(1.0 / (1.0 - p))
+    return y

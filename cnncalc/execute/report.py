@@ -1,0 +1,243 @@
+"""What ``cnncalc run`` prints: the per-layer table (rich), the JSON record, and the messages
+for standard error. No numpy: everything here is already Python ints, floats and strings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import IO, Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.execute.estimate import Estimate, human
+from cnncalc.render.common import describe, shape_list, volume
+from cnncalc.render.numbers import abbreviate
+from cnncalc.spec import fmt_shape
+
+CONVENTIONS = (
+    "measured per example: output = the produced array's shape; params = sizes of the weight, "
+    "bias, gamma and beta arrays; MACs = multiply-accumulates from the dimensions of the "
+    "matrix products performed; time = wall clock of the layer's forward pass for the batch; "
+    "GFLOP/s counts FLOPs = 2 x MACs"
+)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One layer that ran: the analysis's record and what the executor measured."""
+
+    result: LayerResult
+    output_shape: tuple[int, ...]
+    params: int
+    buffers: int
+    macs: int
+    seconds: float
+    mismatches: tuple[str, ...]
+
+    @property
+    def match(self) -> bool:
+        return not self.mismatches
+
+
+def compare(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers: int,
+            macs: int) -> tuple[str, ...]:
+    """What differs between the analysis and the measurement, each as a phrase that names
+    both figures."""
+    problems: list[str] = []
+    if r.output_shape != output_shape:
+        shown = "nothing" if r.output_shape is None else fmt_shape(r.output_shape)
+        problems.append(f"output volume: the executor produced {fmt_shape(output_shape)}, "
+                        f"the analysis computed {shown}")
+    for what, expected, got in (("params", r.params, params), ("buffers", r.buffers, buffers),
+                                ("MACs", r.macs, macs)):
+        if (expected or 0) != got or expected is None:
+            shown = "nothing" if expected is None else f"{expected:,}"
+            problems.append(f"{what}: the executor measured {got:,}, the analysis computed "
+                            f"{shown}")
+    return tuple(problems)
+
+
+def make_row(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers: int,
+             macs: int, seconds: float, whole: bool = True) -> RunRow:
+    """``whole`` False: the products performed were not a whole number per example."""
+    problems = compare(r, output_shape, params, buffers, macs)
+    if not whole:
+        problems += ("MACs: the products performed are not a whole number per example",)
+    return RunRow(r, output_shape, params, buffers, macs, seconds, problems)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    analysis: Analysis
+    rows: tuple[RunRow, ...]
+    estimate: Estimate
+    limit: int
+    batch: int
+    dtype: str
+    mode: str
+    seed: int
+    stop: LayerResult | None = None
+    failure: tuple[LayerResult, str] | None = None
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.seconds for r in self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return (self.analysis.ok and self.stop is None and self.failure is None
+                and all(r.match for r in self.rows))
+
+
+def _where(r: LayerResult) -> str:
+    return f"{r.layer.span.path}:{r.layer.span.line}"
+
+
+def messages(report: RunReport) -> list[str]:
+    """Lines for standard error: each disagreement naming the layer and both figures, and why
+    the run stopped early."""
+    out: list[str] = []
+    for row in report.rows:
+        for problem in row.mismatches:
+            out.append(f"{_where(row.result)}: {row.result.layer.name}: mismatch: {problem}")
+    if report.failure is not None:
+        r, reason = report.failure
+        out.append(f"{_where(r)}: {r.layer.name}: the executor cannot build this layer, which "
+                   f"the analysis computed: {reason}")
+    if report.analysis.input is None:
+        out.append(f"{report.analysis.spec.path}: nothing to run: the spec has no input volume")
+    elif report.stop is not None:
+        r = report.stop
+        why = "an error" if r.status == "error" else "not computed after an earlier error"
+        ran = len(report.rows)
+        out.append(f"{_where(r)}: run stopped before {r.layer.name}: the analysis marks it "
+                   f"{why}, so it has no figures to check ({ran} layer"
+                   f"{'' if ran == 1 else 's'} before it ran)")
+    return out
+
+
+def _gflops(macs: int, seconds: float) -> str:
+    return f"{2 * macs / seconds / 1e9:.1f}" if seconds > 0 and macs else "-"
+
+
+def summary(report: RunReport) -> str:
+    n = len(report.rows)
+    bad = sum(not r.match for r in report.rows)
+    if bad:
+        head = f"{bad} of {n} layers disagree with the analysis (details on stderr)."
+    elif n:
+        which = "The one layer run matches" if n == 1 else f"All {n} layers run match"
+        head = f"{which} the analysis (output volumes, params, buffers, MACs)."
+    else:
+        head = "No layer ran."
+    if report.stop is not None or report.failure is not None:
+        head += " The run stopped early (see stderr)."
+    macs = sum(r.macs for r in report.rows) * report.batch
+    seconds = report.seconds
+    return (f"{head} Forward pass {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
+            f"{report.mode} mode, seed {report.seed}): {_gflops(macs, seconds)} GFLOP/s. "
+            f"Estimated peak memory {human(report.estimate.peak_bytes)} "
+            f"(limit {human(report.limit)}).")
+
+
+def _cell(measured: str, expected: str | None, ok: bool) -> Text:
+    if ok:
+        return Text(measured)
+    return Text(f"{measured}≠{expected or '-'}", style="bold red")
+
+
+def build_table(report: RunReport) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+                  collapse_padding=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("name", max_width=12)
+    table.add_column("layer", max_width=14)
+    table.add_column("output", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    table.add_column("ms", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for row in report.rows:
+        r = row.result
+        expected_shape = volume(r.output_shape)
+        table.add_row(
+            str(r.index), Text(r.layer.name), Text(describe(r)),
+            _cell(fmt_shape(row.output_shape), expected_shape,
+                  r.output_shape == row.output_shape),
+            _cell(abbreviate(row.params), None if r.params is None else abbreviate(r.params),
+                  r.params == row.params and (r.buffers or 0) == row.buffers),
+            _cell(abbreviate(row.macs), None if r.macs is None else abbreviate(r.macs),
+                  r.macs == row.macs),
+            f"{row.seconds * 1e3:.1f}",
+            Text("✓", style="green") if row.match else Text("✗", style="bold red"))
+    for r in ((report.stop,) if report.stop is not None else ()) + (
+            (report.failure[0],) if report.failure is not None else ()):
+        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)),
+                      Text("not run", style="red"), "", "", "", Text("✗", style="bold red"))
+    table.add_section()
+    macs = sum(r.macs for r in report.rows)
+    table.add_row("", Text("total", style="bold"), "", "",
+                  abbreviate(sum(r.params for r in report.rows)), abbreviate(macs),
+                  f"{report.seconds * 1e3:.1f}", "", style="bold")
+    return table
+
+
+def print_table(report: RunReport, file: IO[str] | None = None, width: int | None = None
+                ) -> None:
+    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    console.print(build_table(report))
+    console.print(Text(summary(report)))
+    console.print(Text(CONVENTIONS, style="dim"))
+
+
+def _layer_ref(r: LayerResult) -> dict[str, Any]:
+    return {"index": r.index, "name": r.layer.name, "line": r.layer.span.line,
+            "status": r.status}
+
+
+def to_record(report: RunReport) -> dict[str, Any]:
+    """The JSON record; keys are stable (see the README)."""
+    layers = []
+    for row in report.rows:
+        r = row.result
+        layers.append({
+            "index": r.index, "name": r.layer.name, "kind": r.layer.kind,
+            "line": r.layer.span.line, "layer": describe(r),
+            "output_shape": list(row.output_shape),
+            "expected_output_shape": shape_list(r.output_shape),
+            "params": row.params, "expected_params": r.params,
+            "buffers": row.buffers, "expected_buffers": r.buffers,
+            "macs": row.macs, "expected_macs": r.macs,
+            "seconds": row.seconds, "match": row.match, "mismatches": list(row.mismatches),
+        })
+    est = report.estimate
+    failure = None
+    if report.failure is not None:
+        failure = {**_layer_ref(report.failure[0]), "reason": report.failure[1]}
+    return {
+        "path": report.analysis.spec.path,
+        "input": shape_list(report.analysis.input),
+        "batch": report.batch, "dtype": report.dtype, "mode": report.mode, "seed": report.seed,
+        "layers": layers,
+        "totals": {
+            "seconds": report.seconds,
+            "params": sum(r.params for r in report.rows),
+            "buffers": sum(r.buffers for r in report.rows),
+            "macs": sum(r.macs for r in report.rows),
+            "peak_bytes": est.peak_bytes,
+            "param_bytes": est.param_bytes,
+            "max_memory_bytes": report.limit,
+        },
+        "stopped_before": None if report.stop is None else _layer_ref(report.stop),
+        "failed": failure,
+        "ok": report.ok,
+        "conventions": CONVENTIONS,
+    }
+
+
+def to_json(report: RunReport) -> str:
+    return json.dumps(to_record(report), indent=2) + "\n"

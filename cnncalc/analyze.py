@@ -103,41 +103,45 @@ class Analysis:
 
 
 def _validate(layer: Layer) -> list[Diagnostic]:
-    """Values that are wrong whatever the input: zero strides, empty filters, bad rates."""
+    """Values that are wrong whatever the input: zero strides, empty filters, bad rates.
+    Each test comes before its message, so that a valid layer (nearly all) formats none."""
     out: list[Diagnostic] = []
 
-    def need(ok: bool, fname: str, what: str, hint: str) -> None:
-        if not ok:
-            out.append(Diagnostic(layer.span_of(fname), "G106", f"{layer.name}: {what}", hint))
+    def bad(fname: str, what: str, hint: str) -> None:
+        out.append(Diagnostic(layer.span_of(fname), "G106", f"{layer.name}: {what}", hint))
 
     if isinstance(layer, (Conv, Pool)):
-        need(min(layer.kernel) >= 1, "kernel", f"a {fmt_pair(layer.kernel)} window is empty",
-             "filter sizes are 1 or more")
-        need(min(layer.stride) >= 1, "stride", f"stride {fmt_scalar_pair(layer.stride)} is not "
-             "a step", "strides are 1 or more; stride 1 visits every position")
+        if not min(layer.kernel) >= 1:
+            bad("kernel", f"a {fmt_pair(layer.kernel)} window is empty",
+                "filter sizes are 1 or more")
+        if not min(layer.stride) >= 1:
+            bad("stride", f"stride {fmt_scalar_pair(layer.stride)} is not a step",
+                "strides are 1 or more; stride 1 visits every position")
     if isinstance(layer, (Conv, Pool, ZeroPad)):
         p = layer.padding
-        need(min(p.h + p.w) >= 0, "pad", "negative padding", "padding is 0 or more")
-    if isinstance(layer, (Conv, Pool)):
-        need(min(layer.dilation) >= 1, "dilation",
-             f"dilation {fmt_scalar_pair(layer.dilation)}", "dilation is 1 or more")
+        if not min(p.h + p.w) >= 0:
+            bad("pad", "negative padding", "padding is 0 or more")
+    if isinstance(layer, (Conv, Pool)) and not min(layer.dilation) >= 1:
+        bad("dilation", f"dilation {fmt_scalar_pair(layer.dilation)}", "dilation is 1 or more")
     if isinstance(layer, Conv):
-        need(layer.filters >= 1 or layer.depth_multiplier is not None, "filters",
-             f"{layer.filters} filters make an empty output", "use 1 or more filters")
-        need(layer.groups >= 1, "groups", f"{layer.groups} groups", "groups are 1 or more")
-        need((layer.depth_multiplier or 1) >= 1, "depth_multiplier",
-             f"depth multiplier {layer.depth_multiplier}", "the multiplier is 1 or more")
-        need(min(layer.output_padding) >= 0, "output_padding", "negative output_padding",
-             "output_padding is 0 or more")
-    if isinstance(layer, AdaptivePool):
-        need(min(layer.output) >= 1, "output", f"output size {fmt_pair(layer.output)}",
-             "adaptive pooling gives 1 or more cells per axis")
-    if isinstance(layer, Dense):
-        need(layer.units >= 1, "units", f"{layer.units} neurons make an empty output",
-             "use 1 or more neurons")
-    if isinstance(layer, Dropout):
-        need(0 <= layer.p < 1, "p", f"dropout rate {layer.p} is outside [0, 1)",
-             "a dropout rate is the probability of dropping a unit, e.g. 0.5")
+        if not (layer.filters >= 1 or layer.depth_multiplier is not None):
+            bad("filters", f"{layer.filters} filters make an empty output",
+                "use 1 or more filters")
+        if not layer.groups >= 1:
+            bad("groups", f"{layer.groups} groups", "groups are 1 or more")
+        if not (layer.depth_multiplier or 1) >= 1:
+            bad("depth_multiplier", f"depth multiplier {layer.depth_multiplier}",
+                "the multiplier is 1 or more")
+        if not min(layer.output_padding) >= 0:
+            bad("output_padding", "negative output_padding", "output_padding is 0 or more")
+    if isinstance(layer, AdaptivePool) and not min(layer.output) >= 1:
+        bad("output", f"output size {fmt_pair(layer.output)}",
+            "adaptive pooling gives 1 or more cells per axis")
+    if isinstance(layer, Dense) and not layer.units >= 1:
+        bad("units", f"{layer.units} neurons make an empty output", "use 1 or more neurons")
+    if isinstance(layer, Dropout) and not 0 <= layer.p < 1:
+        bad("p", f"dropout rate {layer.p} is outside [0, 1)",
+            "a dropout rate is the probability of dropping a unit, e.g. 0.5")
     return out
 
 

@@ -91,6 +91,10 @@ def read_spec(path: str) -> tuple[str, str]:
 
 
 def undecodable(text: str, path: str) -> Diagnostic | None:
+    """P006 at the first undecodable byte (a surrogate escape) or NUL, else None. Text that
+    encodes as strict UTF-8 holds no surrogate at all, so without a NUL it needs no scan."""
+    if "\x00" not in text and (text.isascii() or _encodes(text)):
+        return None
     for lineno, line in enumerate(text.splitlines(), start=1):
         for col, ch in enumerate(line, start=1):
             if "\udc80" <= ch <= "\udcff" or ch == "\x00":
@@ -99,6 +103,14 @@ def undecodable(text: str, path: str) -> Diagnostic | None:
                                   f"{what} is not UTF-8 text: is this a spec file?",
                                   "save the file as UTF-8 text")
     return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),

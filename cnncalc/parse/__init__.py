@@ -26,22 +26,40 @@ _KERAS = re.compile(
     r"\b(?:model\.add\s*\(|Sequential\s*\(|(?:keras\.)?layers\.\w+\s*\(|"
     r"(?:Conv2D|Conv2DTranspose|DepthwiseConv2D|SeparableConv2D|MaxPooling2D|AveragePooling2D|"
     r"GlobalAveragePooling2D|GlobalMaxPooling2D|BatchNormalization|Dense|ZeroPadding2D)\s*\()")
-_PYTORCH = re.compile(
-    r"\b(?:nn\.\w+\s*\(|(?:Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|AdaptiveAvgPool2d|"
-    r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)\s*\()"
-    r"|^\s*\([^()\n]*\):\s*\w+\(|\b(?:Sequential|ModuleList)\(\s*$", re.MULTILINE)
+_PYTORCH_NAMES = (r"(?:Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|AdaptiveAvgPool2d|"
+                  r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)")
+# PyTorch text matches one of these; each is searched only when the text holds one of the
+# strings that every match of it contains (the searches are slow, the `in` tests are not)
+_PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("nn.",), re.compile(r"\bnn\.\w+\s*\(")),
+    (("Conv2d", "ConvTranspose2d", "Pool2d", "BatchNorm2d", "LocalResponseNorm", "Linear",
+      "ZeroPad2d"), re.compile(r"\b" + _PYTORCH_NAMES + r"\s*\(")),
+    (("):",), re.compile(r"^\s*\([^()\n]*\):\s*\w+\(", re.MULTILINE)),
+    (("Sequential(", "ModuleList("),
+     re.compile(r"\b(?:Sequential|ModuleList)\(\s*$", re.MULTILINE)),
+)
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's
 _VGG = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+)\b"
                   r"(?!\s*:\s*(?!memory|weights)[^\s\[#])", re.IGNORECASE | re.MULTILINE)
 
 
+# Every match of _KERAS contains one of these: a text with none of them is not searched
+_KERAS_NEEDS = ("model.add", "Sequential", "layers.", "Conv2D", "Pooling2D", "BatchNormalization",
+                "Dense", "ZeroPadding2D")
+
+
+def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+    """``pattern.search(text)``, skipped when ``text`` has none of the ``needs``."""
+    return any(n in text for n in needs) and pattern.search(text) is not None
+
+
 def detect(text: str) -> str:
     """The notation a text is written in. PyTorch is tried before Keras because ``Linear(``
     and ``Conv2d(`` are unambiguous while Keras words like ``Dense(`` are not."""
-    if _PYTORCH.search(text):
+    if any(_found(text, needs, pattern) for needs, pattern in _PYTORCH):
         return "pytorch"
-    if _KERAS.search(text):
+    if _found(text, _KERAS_NEEDS, _KERAS):
         return "keras"
     if _VGG.search(text):
         return "vgg"

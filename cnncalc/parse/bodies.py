@@ -4,7 +4,7 @@ everywhere. Each returns the layer's keyword arguments; the caller adds name and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Any
 
 from cnncalc.parse.cursor import Cursor
@@ -33,25 +33,26 @@ _NO_FLAGS = {"bias", "scale", "center", "stats"}
 _ALIASES = {"strides": "stride", "padding": "pad", "dilation_rate": "dilation"}
 
 
-def options(c: Cursor, allowed: set[str]) -> dict[str, Any]:
+def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
     """``at stride S, pad P, dilation D, groups G, no bias, ceil, in C`` in any order,
     separated by ``,``, ``at``, ``and`` or ``with``; each at most once."""
     found: dict[str, Any] = {}
-    names = sorted(n for n in allowed if not n.startswith("no ")) + sorted(
-        n for n in allowed if n.startswith("no "))
     while True:
         c.skip_separators()
         if c.at_end():
             return found
         tok = c.peek()
         assert tok is not None
-        word = _ALIASES.get(tok.low, tok.low)
+        low = tok.low
+        word = _ALIASES.get(low, low)
         if word == "output" and (nxt := c.peek(1)) is not None and nxt.low in ("pad", "padding"):
             c.take()
             word = "output_padding"
         after = c.peek(1)
         key = f"no {after.low}" if word == "no" and after is not None else word
         if tok.kind != "word" or key not in allowed:
+            names = sorted(n for n in allowed if not n.startswith("no ")) + sorted(
+                n for n in allowed if n.startswith("no "))
             raise c.fail(" or ".join(f"`{n}`" for n in names) if names else "the end of the layer",
                          choices=names)
         if key in found:
@@ -74,15 +75,19 @@ def options(c: Cursor, allowed: set[str]) -> dict[str, Any]:
             found[key] = True
 
 
-_WINDOW = {"stride", "pad", "dilation"}
+_WINDOW = frozenset(("stride", "pad", "dilation"))
+# the options each body allows, built once rather than per line
+_CONV_OPTIONS = _WINDOW | {"groups", "no bias", "in"}
+_DECONV_OPTIONS = _CONV_OPTIONS | {"output_padding"}
+_DEPTHWISE_OPTIONS = _WINDOW | {"multiplier", "no bias", "in"}
+_POOL_OPTIONS = _WINDOW | {"ceil"}
 
 
 def _conv(c: Cursor, transposed: bool = False) -> dict[str, Any]:
     filters = c.count("the number of filters, e.g. `96` in `96 11x11 filters`", "filters")
     kernel = c.pair("the filter size", "kernel")
     c.accept_word("filters", "filter", "kernels", "kernel")
-    allowed = _WINDOW | {"groups", "no bias", "in"} | ({"output_padding"} if transposed else set())
-    o = options(c, allowed)
+    o = options(c, _DECONV_OPTIONS if transposed else _CONV_OPTIONS)
     return {"filters": filters, "kernel": kernel, "stride": o.get("stride", (1, 1)),
             "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
             "groups": o.get("groups", 1), "bias": "no bias" not in o, "transposed": transposed,
@@ -92,7 +97,7 @@ def _conv(c: Cursor, transposed: bool = False) -> dict[str, Any]:
 def _depthwise(c: Cursor) -> dict[str, Any]:
     kernel = c.pair("the filter size, e.g. `3x3`", "kernel")
     c.accept_word("filters", "filter", "kernels", "kernel")
-    o = options(c, _WINDOW | {"multiplier", "no bias", "in"})
+    o = options(c, _DEPTHWISE_OPTIONS)
     return {"filters": 0, "kernel": kernel, "stride": o.get("stride", (1, 1)),
             "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
             "depth_multiplier": o.get("multiplier", 1), "bias": "no bias" not in o,
@@ -103,7 +108,7 @@ def _pool(op: str) -> Callable[[Cursor], dict[str, Any]]:
     def parse(c: Cursor) -> dict[str, Any]:
         kernel = c.pair("the window size, e.g. `3x3`", "kernel")
         c.accept_word("filters", "filter", "window", "windows", "pooling")
-        o = options(c, _WINDOW | {"ceil"})
+        o = options(c, _POOL_OPTIONS)
         return {"op": op, "kernel": kernel, "stride": o.get("stride", kernel),
                 "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
                 "ceil_mode": "ceil" in o}

@@ -19,6 +19,9 @@ def suggest(word: str, choices: list[str], fold_case: bool = True) -> str:
     return f"did you mean `{by_fold[close[0]]}`?" if close else ""
 
 
+_SEPARATORS = frozenset(("at", "and", "with"))
+
+
 class Cursor:
     def __init__(self, tokens: list[Token], path: str, line: int, end_col: int) -> None:
         self.tokens, self.path, self.line, self.end_col = tokens, path, line, end_col
@@ -35,8 +38,7 @@ class Cursor:
         return tok
 
     def at_end(self) -> bool:
-        tok = self.peek()
-        return tok is None or tok.kind == "remark"
+        return self.i >= len(self.tokens) or self.tokens[self.i].kind == "remark"
 
     def accept_word(self, *words: str) -> Token | None:
         tok = self.peek()
@@ -51,8 +53,13 @@ class Cursor:
         return None
 
     def skip_separators(self) -> None:
-        while self.accept_punct(",") or self.accept_word("at", "and", "with"):
-            pass
+        """Past any ``,``, ``at``, ``and``, ``with``: inline, as it runs before every option."""
+        tokens, i = self.tokens, self.i
+        while i < len(tokens) and (
+                (tokens[i].kind == "punct" and tokens[i].text == ",")
+                or (tokens[i].kind == "word" and tokens[i].text.lower() in _SEPARATORS)):
+            i += 1
+        self.i = i
 
     def fail(self, expected: str, hint: str = "", choices: list[str] | None = None) -> LexError:
         tok = self.peek()

@@ -79,15 +79,22 @@ def _base(word: str) -> str:
     return low.split("_")[0].rstrip("0123456789-")
 
 
+_PHRASE_STARTS = frozenset(phrase[0] for phrase, _ in PHRASES)
+
+
 def head(tokens: list[Token]) -> tuple[str, int] | None:
-    """(kind, number of tokens naming the layer) when the tokens start with a layer word."""
-    words = [_base(t.text) if t.kind == "word" else "" for t in tokens[:3]]
-    for phrase, kind in PHRASES:
-        if tuple(words[:len(phrase)]) == phrase:
-            return kind, len(phrase)
-    if words and words[0] in KEYWORDS:
-        return KEYWORDS[words[0]], 1
-    return None
+    """(kind, number of tokens naming the layer) when the tokens start with a layer word.
+    The words after the first are read only when the first can start a phrase."""
+    if not tokens or tokens[0].kind != "word":
+        return None
+    first = _base(tokens[0].text)
+    if first in _PHRASE_STARTS:
+        words = (first, *(_base(t.text) if t.kind == "word" else "" for t in tokens[1:3]))
+        for phrase, kind in PHRASES:
+            if words[:len(phrase)] == phrase:
+                return kind, len(phrase)
+    single = KEYWORDS.get(first)
+    return None if single is None else (single, 1)
 
 
 class _State:

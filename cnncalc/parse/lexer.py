@@ -66,10 +66,9 @@ def tokenize(text: str, path: str, line: int) -> list[Token]:
                 f"unexpected character `{text[j]}`",
                 "layers are written like `CONV1: 96 11x11 filters at stride 4, pad 0`; "
                 "`#` starts a comment"))
-        start = m.start(kind)
+        start, i = m.span(kind)
         if kind != "open":
-            tokens.append(Token(kind, m.group(kind), start + 1, m.end() + 1))
-            i = m.end()
+            tokens.append(Token(kind, text[start:i], start + 1, i + 1))
             continue
         ch = text[start]
         close = "]" if ch == "[" else ")"

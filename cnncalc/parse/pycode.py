@@ -62,7 +62,10 @@ def quiet_parse() -> Iterator[None]:
 
 
 def char_col(row: str, offset: int) -> int:
-    """How many characters of ``row`` stand before ``offset``, which ast counts in UTF-8 bytes."""
+    """How many characters of ``row`` stand before ``offset``, which ast counts in UTF-8 bytes.
+    In an ASCII row (nearly every one) a byte is a character: no need to encode."""
+    if row.isascii():
+        return len(row[:offset])
     return len(row.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
 
 

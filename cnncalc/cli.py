@@ -3,20 +3,40 @@ errors (or a filter does not fit), 2 usage problems or internal errors."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 
 import click
 
 from cnncalc import __version__
-from cnncalc.commands.check import check
-from cnncalc.commands.conv import conv_cmd
-from cnncalc.commands.rules import rules
-from cnncalc.commands.run import run
-from cnncalc.commands.show import show
+
+# name -> "module:attribute", imported only when that command runs, so that `show` does not
+# pay for importing `check` and `run` (click's lazy-loading pattern)
+COMMANDS = {
+    "show": "cnncalc.commands.show:show",
+    "conv": "cnncalc.commands.conv:conv_cmd",
+    "run": "cnncalc.commands.run:run",
+    "check": "cnncalc.commands.check:check",
+    "rules": "cnncalc.commands.rules:rules",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def cli(debug: bool) -> None:
@@ -26,13 +46,6 @@ def cli(debug: bool) -> None:
     Conventions: MACs = multiply-accumulates, bias additions not counted;
     FLOPs = 2 x MACs; params = weights + biases (+ batch-norm gamma and beta).
     """
-
-
-cli.add_command(show)
-cli.add_command(conv_cmd)
-cli.add_command(run)
-cli.add_command(check)
-cli.add_command(rules)
 
 
 def main(argv: list[str] | None = None) -> None:

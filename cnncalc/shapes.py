@@ -60,15 +60,18 @@ def arithmetic(w: int, f: int, pad: tuple[int, int] | None, s: int) -> str:
 def smallest_fitting_pad(w: int, f: int, s: int) -> int | None:
     """The smallest symmetric P >= 0 with ``(W - F + 2P)`` divisible by S and ``W + 2P >= F``.
 
-    ``2P mod S`` repeats with period S, so S candidates from the least admissible P suffice.
+    Solved as the congruence ``2P = F - W (mod S)``, not by trying paddings one by one, so
+    that a stride of 10**20 answers at once.
     """
     if w <= 0 or f <= 0 or s <= 0:
         return None
     p_min = max(0, -((w - f) // 2))  # ceil((F - W) / 2)
-    for p in range(p_min, p_min + s):
-        if (w - f + 2 * p) % s == 0:
-            return p
-    return None
+    g = math.gcd(2, s)
+    if (f - w) % g:
+        return None
+    m = s // g
+    p0 = 0 if m == 1 else ((f - w) // g * pow(2 // g, -1, m)) % m
+    return p0 + max(0, ceil_div(p_min - p0, m)) * m
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,15 @@ def nearest_fixes(w: int, f: int, pad_total: int, s: int) -> Fixes:
     pad = smallest_fitting_pad(w, f, s)
     strides: list[tuple[int, int]] = []
     span = w - f + pad_total
-    if span >= 0:
-        for cand in range(max(1, s // 2), 2 * s + 1):
-            if cand != s and span % cand == 0:
-                strides.append((cand, span // cand + 1))
-    strides.sort(key=lambda t: (abs(t[0] - s), t[0]))
-    return Fixes(tuple(inputs), pad, tuple(strides[:2]))
+    if span >= 0:  # outward from S, the nearer (and on a tie the smaller) first
+        for k in range(1, min(s, _PROBES) + 1):
+            for cand in (s - k, s + k):
+                if max(1, s // 2) <= cand <= 2 * s and span % cand == 0 and len(strides) < 2:
+                    strides.append((cand, span // cand + 1))
+    return Fixes(tuple(inputs), pad, tuple(strides))
+
+
+_PROBES = 20_000  # strides tried each side of S for a suggestion; bounds the time for huge S
 
 
 def dilated(f: int, d: int) -> int:

@@ -433,7 +433,7 @@ def test_executor_agrees_with_the_analysis(text: str) -> None:
         assert m.macs == r.macs, (r.layer.name, text)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(canonical())
 def test_executor_agrees_on_random_canonical_specs(text: str) -> None:

@@ -28,7 +28,7 @@ from cnncalc.render.report import format_all
 from cnncalc.render.spec_text import to_spec_text
 from cnncalc.render.table import print_table
 
-from .util import Hang, within
+from .util import within
 
 SETTINGS = settings(max_examples=80, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
@@ -67,8 +67,6 @@ def _known_bug(exc: BaseException, text: str) -> str | None:
     """The catalogue's xfail bugs that random inputs run into; None for anything new."""
     if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
         return "5000-digit-count: int() digit limit escapes the lexer"
-    if isinstance(exc, Hang) and re.search(r"\d{7}", text):
-        return "huge-stride: nearest_fixes / smallest_fitting_pad loop over the stride"
     return None
 
 

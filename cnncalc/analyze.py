@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cnncalc.diagnostics import Diagnostic
+from cnncalc.diagnostics import Diagnostic, has_errors
 from cnncalc.layers import Field, Invalid, compute
 from cnncalc.spec import (
     AdaptivePool,
@@ -97,8 +97,6 @@ class Analysis:
 
     @property
     def ok(self) -> bool:
-        from cnncalc.diagnostics import has_errors
-
         return not has_errors(self.diagnostics)
 
 

@@ -91,6 +91,14 @@ class Plan:
         return self.analysis.layers[:len(self.modules)]
 
 
+# layer kinds whose module needs only the layer and its input shape
+_SIMPLE: dict[type[Layer], Callable[[Any, Shape], Module]] = {
+    GlobalPool: GlobalPoolModule, AdaptivePool: AdaptivePoolModule, BatchNorm: BatchNormModule,
+    LRN: LRNModule, ZeroPad: ZeroPadModule, Dense: DenseModule, Activation: ActivationModule,
+    Dropout: DropoutModule, Flatten: FlattenModule,
+}
+
+
 def make_module(layer: Layer, in_shape: Shape, rounding: Rounding,
                 fit: tuple[Pair, Pair] | None = None) -> Module:
     """The module for ``layer`` on an input of ``in_shape``; ``fit`` is the padding the
@@ -102,24 +110,9 @@ def make_module(layer: Layer, in_shape: Shape, rounding: Rounding,
         return ConvModule(layer, in_shape, up, fit)
     if isinstance(layer, Pool):
         return PoolModule(layer, in_shape, up, fit)
-    if isinstance(layer, GlobalPool):
-        return GlobalPoolModule(layer, in_shape)
-    if isinstance(layer, AdaptivePool):
-        return AdaptivePoolModule(layer, in_shape)
-    if isinstance(layer, BatchNorm):
-        return BatchNormModule(layer, in_shape)
-    if isinstance(layer, LRN):
-        return LRNModule(layer, in_shape)
-    if isinstance(layer, ZeroPad):
-        return ZeroPadModule(layer, in_shape)
-    if isinstance(layer, Dense):
-        return DenseModule(layer, in_shape)
-    if isinstance(layer, Activation):
-        return ActivationModule(layer, in_shape)
-    if isinstance(layer, Dropout):
-        return DropoutModule(layer, in_shape)
-    if isinstance(layer, Flatten):
-        return FlattenModule(layer, in_shape)
+    simple = _SIMPLE.get(type(layer))
+    if simple is not None:
+        return simple(layer, in_shape)
     raise GeometryError(f"no executor module for {layer.kind} layers")
 
 

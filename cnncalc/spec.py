@@ -11,7 +11,7 @@ Shapes are plain tuples of ints: ``(H, W, C)`` for a volume, ``(N,)`` for a vect
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from cnncalc.diagnostics import Diagnostic
@@ -20,9 +20,10 @@ Shape = tuple[int, ...]
 Pair = tuple[int, int]
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """A 1-based line and column range in one source file; ``end_col`` is exclusive."""
+class Span(NamedTuple):
+    """A 1-based line and column range in one source file; ``end_col`` is exclusive. A named
+    tuple rather than a dataclass: every token and option gets one, and a tuple is made ~3x
+    faster; spans order by path, line, column as tuples do."""
 
     path: str
     line: int

@@ -10,8 +10,8 @@ from its input shape. Pure functions; the formulas themselves live in ``shapes``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import NamedTuple
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.shapes import (
@@ -51,8 +51,7 @@ from cnncalc.spec import (
 Num = int | Fraction
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """The receptive-field recursion's state after a layer: ``rf`` the side of the input
     region one neuron sees, ``jump`` the input distance between neighbouring neurons
     (a transposed convolution divides it, so it may be a fraction), and ``extent`` the spatial
@@ -80,8 +79,10 @@ def _div(a: Num, b: int) -> Num:
     return q.numerator if q.denominator == 1 else q
 
 
-@dataclass(frozen=True)
-class Computed:
+class Computed(NamedTuple):
+    """One layer's figures (named tuples here and in Field: one of each per layer, and a tuple
+    is several times cheaper to make than a frozen dataclass)."""
+
     output: Shape
     field: Field
     weights: int = 0
@@ -137,10 +138,30 @@ def _check_declared(layer: Layer, what: str, declared: int | None, actual: int,
         f"write {actual}, or change the layer before it so that it gives {declared}")]
 
 
+def _whole_sizes(layer: Conv | Pool, shape: Shape) -> Pair | None:
+    """The common case on its own, with nothing to report: explicit padding, and on both axes
+    ``(W - F + 2P)/S + 1`` a whole number of at least 1. None for anything else (a size that
+    is not whole, a window larger than its input, a bad value), which ``sliding`` explains."""
+    (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.stride, layer.dilation
+    (top, bottom), (left, right) = layer.padding.h, layer.padding.w
+    if min(kh, kw, sh, sw, dh, dw) < 1:
+        return None
+    free_h = shape[0] + top + bottom - (kh - 1) * dh - 1
+    free_w = shape[1] + left + right - (kw - 1) * dw - 1
+    if free_h < 0 or free_w < 0 or free_h % sh or free_w % sw:
+        return None
+    return free_h // sh + 1, free_w // sw + 1
+
+
 def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
             ) -> tuple[Pair, tuple[Pair, Pair], bool, list[Diagnostic]]:
     """Output height and width of a window sliding over both axes, the padding used, whether
     a size was rounded, and the notes; raises Invalid when there is no output."""
+    if layer.padding.mode == "explicit" and rounding != "ceil" and not (
+            isinstance(layer, Pool) and layer.ceil_mode):
+        sizes_hw = _whole_sizes(layer, shape)
+        if sizes_hw is not None:
+            return sizes_hw, (layer.padding.h, layer.padding.w), False, []
     dilation = layer.dilation
     notes: list[tuple[str, Diagnostic]] = []
     problems: list[tuple[str, Diagnostic]] = []
@@ -275,7 +296,7 @@ def _transposed(layer: Conv, shape: Shape, fld: Field, span: Pair, counts: Compu
                 "use less padding"))
         sizes.append(size)
         pads.append(pad)
-    return replace(counts, output=(sizes[0], sizes[1], counts.output[2]),
+    return counts._replace(output=(sizes[0], sizes[1], counts.output[2]),
                    field=fld.upsample(span, layer.stride), padding=(pads[0], pads[1]))
 
 

@@ -9,16 +9,21 @@ from typing import NamedTuple
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.spec import Shape, Span
 
+# One pass of finditer over the line. Each alternative is a token; brackets and parentheses
+# nested at most one level deep are matched here too, and whatever is left (a character that
+# starts no token, an unclosed or deeply nested bracket) is `other`, resolved by hand below.
+# Whitespace matches nothing, so finditer steps over it.
 _TOKEN = re.compile(
     r"""
-    \s*(?:
       (?P<size>\d+(?:\s*[xX\u00d7]\s*\d+)+)(?![\w.])
     | (?P<number>\d+\.\d*|\.\d+|\d+)(?![\w.])
     | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
     | (?P<string>"[^"\n]*")
     | (?P<punct>[:,?=])
-    | (?P<open>[\[(])
-    )""",
+    | (?P<shape>\[[^\[\]]*\])
+    | (?P<remark>\((?:[^()]|\([^()]*\))*\))
+    | (?P<other>\S)
+    """,
     re.VERBOSE,
 )
 
@@ -54,43 +59,48 @@ def tokenize(text: str, path: str, line: int) -> list[Token]:
     that cannot start a token, or at an unclosed bracket or parenthesis."""
     tokens: list[Token] = []
     text = text.rstrip()
-    i, n = 0, len(text)
-    match = _TOKEN.match
-    while i < n:
-        m = match(text, i)
-        kind = None if m is None else m.lastgroup
-        if m is None or kind is None:
-            j = i + len(text[i:]) - len(text[i:].lstrip())
-            raise LexError(Diagnostic(
-                Span(path, line, j + 1, j + 2), "P001",
-                f"unexpected character `{text[j]}`",
-                "layers are written like `CONV1: 96 11x11 filters at stride 4, pad 0`; "
-                "`#` starts a comment"))
-        start, i = m.span(kind)
-        if kind != "open":
-            tokens.append(Token(kind, text[start:i], start + 1, i + 1))
-            continue
-        ch = text[start]
-        close = "]" if ch == "[" else ")"
-        depth, j = 0, start
-        while j < n:
-            if text[j] == ch:
-                depth += 1
-            elif text[j] == close:
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
-        if j >= n:
-            what = "bracket" if ch == "[" else "parenthesis"
-            raise LexError(Diagnostic(
-                Span(path, line, start + 1, n + 1), "P003" if ch == "[" else "P001",
-                f"unclosed {what}: `{ch}` has no matching `{close}`",
-                f"close it with `{close}`"))
-        tokens.append(Token("shape" if ch == "[" else "remark", text[start:j + 1], start + 1,
-                            j + 2))
-        i = j + 1
-    return tokens
+    pos = 0
+    while True:
+        for m in _TOKEN.finditer(text, pos):
+            kind = m.lastgroup
+            start, end = m.span()
+            if kind == "other":
+                break
+            tokens.append(_new(Token, (kind, m.group(), start + 1, end + 1)))
+        else:
+            return tokens
+        pos = _bracketed(text, start, path, line, tokens)
+
+
+_new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: one per token
+
+
+def _bracketed(text: str, start: int, path: str, line: int, tokens: list[Token]) -> int:
+    """At a character the regex left over: a bracket or parenthesis nested deeper than it
+    matches (appended to ``tokens``; returns where to go on), else a LexError."""
+    ch = text[start]
+    if ch not in "[(":
+        raise LexError(Diagnostic(
+            Span(path, line, start + 1, start + 2), "P001", f"unexpected character `{ch}`",
+            "layers are written like `CONV1: 96 11x11 filters at stride 4, pad 0`; "
+            "`#` starts a comment"))
+    close = "]" if ch == "[" else ")"
+    depth, j, n = 0, start, len(text)
+    while j < n:
+        if text[j] == ch:
+            depth += 1
+        elif text[j] == close:
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    if j >= n:
+        what = "bracket" if ch == "[" else "parenthesis"
+        raise LexError(Diagnostic(
+            Span(path, line, start + 1, n + 1), "P003" if ch == "[" else "P001",
+            f"unclosed {what}: `{ch}` has no matching `{close}`", f"close it with `{close}`"))
+    tokens.append(Token("shape" if ch == "[" else "remark", text[start:j + 1], start + 1, j + 2))
+    return j + 1
 
 
 def parse_size(text: str) -> tuple[int, ...]:

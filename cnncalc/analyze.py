@@ -127,7 +127,7 @@ def _validate(layer: Layer) -> list[Diagnostic]:
                 "use 1 or more filters")
         if not layer.groups >= 1:
             bad("groups", f"{layer.groups} groups", "groups are 1 or more")
-        if not (layer.depth_multiplier or 1) >= 1:
+        if layer.depth_multiplier is not None and not layer.depth_multiplier >= 1:
             bad("depth_multiplier", f"depth multiplier {layer.depth_multiplier}",
                 "the multiplier is 1 or more")
         if not min(layer.output_padding) >= 0:

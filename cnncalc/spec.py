@@ -10,6 +10,7 @@ Shapes are plain tuples of ints: ``(H, W, C)`` for a volume, ``(N,)`` for a vect
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -29,6 +30,20 @@ class Span(NamedTuple):
     line: int
     col: int
     end_col: int
+
+
+def source_lines(text: str) -> list[str]:
+    """The text's lines as every front end numbers them: broken at ``\n``, ``\r\n`` and
+    ``\r`` only (``str.splitlines`` also breaks at form feeds, ``\x1c``-``\x1e``, ``\x85``,
+    U+2028 and U+2029, which would shift every later line number); no empty last line after
+    a final line break, as with splitlines."""
+    lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def fmt_shape(shape: Shape) -> str:

@@ -25,7 +25,7 @@ from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.options import undecodable
 from cnncalc.parse import parse_text
 from cnncalc.render.memory import Memory
-from cnncalc.spec import Spec
+from cnncalc.spec import Spec, source_lines
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def decode(data: bytes, shown: str) -> tuple[str, Diagnostic | None]:
 def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = None) -> Analysis:
     """What ``cnncalc.options.load`` does, from text already read."""
     if bad is not None:
-        spec = Spec(shown, None, None, (), (bad,), tuple(text.splitlines()))
+        spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
         return Analysis(spec, None, (), (bad,))
     spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None)
     return analyze(spec, fs.input, fs.rounding)

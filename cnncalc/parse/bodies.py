@@ -31,6 +31,8 @@ _COUNTS = {"groups": "a number of groups", "multiplier": "a depth multiplier",
 _FLAGS = {"ceil", "keepdims"}
 _NO_FLAGS = {"bias", "scale", "center", "stats"}
 _ALIASES = {"strides": "stride", "padding": "pad", "dilation_rate": "dilation"}
+# an option's field name, where it differs from the word (the same in every front end)
+_FIELD_NAMES = {"multiplier": "depth_multiplier"}
 
 
 def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
             found[key] = c.pair(_PAIRS[key], key)
         elif key in _COUNTS:
             c.accept_punct("=")
-            found[key] = c.count(_COUNTS[key], key)
+            found[key] = c.count(_COUNTS[key], _FIELD_NAMES.get(key, key))
         else:
             c.note(key, tok)
             c.accept_word("mode")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Shape, Span
 
 _DIRECTIVE = re.compile(r"#\s*cnncalc:\s*input\s+(?P<shape>\S+)", re.IGNORECASE)
@@ -23,7 +24,7 @@ def find_input(lines: list[str] | tuple[str, ...], path: str
         if m is None:
             continue
         span = Span(path, lineno, m.start("shape") + 1, m.end("shape") + 1)
-        v = _VOLUME.match(m.group("shape"))
+        v = _VOLUME.match(m.group("shape")) if len(m.group("shape")) < MAX_DIGITS else None
         if v is None:
             return None, span, [Diagnostic(
                 span, "P003", f"`{m.group('shape')}` is not an input volume",

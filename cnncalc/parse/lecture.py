@@ -31,7 +31,7 @@ from cnncalc.parse.bodies import ACTIVATIONS, BODIES
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import LexError, Token, parse_shape, split_comment, tokenize
-from cnncalc.spec import Layer, Rounding, Shape, Span, Spec, Unparsed
+from cnncalc.spec import Layer, Rounding, Shape, Span, Spec, Unparsed, source_lines
 
 # single layer words (lower case, trailing digits removed) -> kind
 KEYWORDS: dict[str, str] = {
@@ -175,12 +175,13 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
                          fields=tuple(c.fields), **kwargs))
 
 
-_INPUT_LINE = re.compile(r"^\s*(\[[^\]]*\]?)?\s*input\b", re.IGNORECASE)
+# an INPUT line, even when its [shape] is malformed (unclosed, or `[[8x8x3]]`)
+_INPUT_LINE = re.compile(r"^\s*(\[[^\]]*\]*)?\s*input\b", re.IGNORECASE)
 
 
 def parse_lecture(text: str, path: str) -> Spec:
     st = _State(path)
-    lines = text.splitlines()
+    lines = source_lines(text)
     for lineno, raw in enumerate(lines, start=1):
         try:
             _parse_line(st, raw, lineno)

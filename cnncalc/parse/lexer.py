@@ -9,14 +9,16 @@ from typing import NamedTuple
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.spec import Shape, Span
 
-# One pass of finditer over the line. Each alternative is a token; brackets and parentheses
+# One pass of finditer over the line. Numbers may be negative, so that a negative stride or
+# count read from another notation is written back and read as what it is (G106), not as a
+# stray `-`. Each alternative is a token; brackets and parentheses
 # nested at most one level deep are matched here too, and whatever is left (a character that
 # starts no token, an unclosed or deeply nested bracket) is `other`, resolved by hand below.
 # Whitespace matches nothing, so finditer steps over it.
 _TOKEN = re.compile(
     r"""
-      (?P<size>\d+(?:\s*[xX\u00d7]\s*\d+)+)(?![\w.])
-    | (?P<number>\d+\.\d*|\.\d+|\d+)(?![\w.])
+      (?P<size>-?\d+(?:\s*[xX\u00d7]\s*-?\d+)+)(?![\w.])
+    | (?P<number>-?(?:\d+\.\d*|\.\d+|\d+))(?![\w.])
     | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
     | (?P<string>"[^"\n]*")
     | (?P<punct>[:,?=])
@@ -49,9 +51,39 @@ class LexError(Exception):
 
 
 def split_comment(text: str) -> str:
-    """The line without its ``#`` comment."""
+    """The line without its ``#`` comment. A ``#`` inside a quoted name (``CONV "a#1"``) is
+    part of the name; after an unclosed quote the comment starts at the first ``#``."""
     cut = text.find("#")
-    return text if cut < 0 else text[:cut]
+    i = 0
+    while cut >= 0:
+        quote = text.find('"', i)
+        if quote < 0 or cut < quote:
+            return text[:cut]
+        close = text.find('"', quote + 1)
+        if close < 0:
+            return text[:text.find("#")]
+        i = close + 1
+        cut = text.find("#", i)
+    return text
+
+
+MAX_DIGITS = 4300
+"""The most digits Python's int() converts (``sys.get_int_max_str_digits()``); a longer number
+in a spec is refused with a diagnostic, never converted (which would cost quadratic time)."""
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def long_number(text: str) -> re.Match[str] | None:
+    """The first run of more than MAX_DIGITS digits in ``text``, if any (short texts are
+    not scanned)."""
+    if len(text) <= MAX_DIGITS:
+        return None
+    return next((m for m in _DIGIT_RUN.finditer(text) if m.end() - m.start() > MAX_DIGITS),
+                None)
+
+
+def too_long(digits: int) -> str:
+    return f"a number of {digits:,} digits: cnncalc reads numbers of at most {MAX_DIGITS:,}"
 
 
 def tokenize(text: str, path: str, line: int) -> list[Token]:
@@ -68,8 +100,26 @@ def tokenize(text: str, path: str, line: int) -> list[Token]:
                 break
             tokens.append(_new(Token, (kind, m.group(), start + 1, end + 1)))
         else:
+            if len(text) > MAX_DIGITS:
+                _check_lengths(tokens, path, line)
             return tokens
         pos = _bracketed(text, start, path, line, tokens)
+
+
+def _check_lengths(tokens: list[Token], path: str, line: int) -> None:
+    """No number in a token may have more digits than int() converts."""
+    for tok in tokens:
+        run = long_number(tok.text) if tok.kind not in ("remark", "string") else None
+        if run is None:
+            continue
+        digits = run.end() - run.start()
+        if tok.kind == "shape":
+            raise LexError(Diagnostic(tok.span(path, line), "P003", f"`{tok.text[:20]}...` is "
+                                      f"not a shape: it holds {too_long(digits)}",
+                                      "write height x width x depth, e.g. [55x55x96]"))
+        start = tok.col + run.start()
+        raise LexError(Diagnostic(Span(path, line, start, start + digits), "P001",
+                                  too_long(digits), "check the number: it is surely a typo"))
 
 
 _new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: one per token

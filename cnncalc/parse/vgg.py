@@ -35,7 +35,15 @@ from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bodies import ACTIVATIONS
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.lexer import LexError, Token, parse_shape, split_comment, tokenize
+from cnncalc.parse.lexer import (
+    LexError,
+    Token,
+    long_number,
+    parse_shape,
+    split_comment,
+    tokenize,
+    too_long,
+)
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -49,6 +57,7 @@ from cnncalc.spec import (
     Spec,
     Unparsed,
     fmt_shape,
+    source_lines,
 )
 
 DeclaredWeights = dict[int, tuple[int, Span]]
@@ -168,6 +177,10 @@ def _layer(head: Token, kind: str, declared: Shape | None, declared_span: Span |
 
 def _input_size(tok: Token, path: str, line: int) -> Shape:
     """``(224 x 224 RGB image)`` -> (224, 224, 3)."""
+    run = long_number(tok.text)
+    if run is not None:
+        raise LexError(Diagnostic(tok.span(path, line), "P001", too_long(run.end() - run.start()),
+                                  "write it as `input (224 x 224 RGB image)`"))
     m = _INPUT_SIZE.search(tok.text)
     channels = None if m is None else int(m[3]) if m[3] else _CHANNELS.get(m[4].lower())
     if m is None or channels is None:
@@ -192,7 +205,11 @@ def _weights(st: _State, body: str, start: int, line: int) -> None:
         figure = text.strip()
         span = Span(st.path, line, col, col + len(figure)) if figure \
             else Span(st.path, line, mark.start() + 1, mark.end() + 1)
-        if _EXACT.fullmatch(figure):
+        run = long_number(figure.replace(",", ""))
+        if run is not None:
+            st.diags.append(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
+                                       "write the figure the layer has, e.g. `1,728`"))
+        elif _EXACT.fullmatch(figure):
             st.weights[len(st.layers)] = (int(figure.replace(",", "")), span)
         elif not (_APPROX.fullmatch(figure) or (eq < 0 and _EXPR.fullmatch(figure))):
             st.diags.append(Diagnostic(
@@ -254,7 +271,7 @@ def _line(st: _State, raw: str, line: int) -> None:
 
 def parse_vgg(text: str, path: str) -> Spec:
     st = _State(path)
-    lines = text.splitlines()
+    lines = source_lines(text)
     for lineno, raw in enumerate(lines, start=1):
         try:
             _line(st, raw, lineno)

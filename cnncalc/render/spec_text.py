@@ -1,6 +1,7 @@
 """``--format spec``: any parsed network written in cnncalc's canonical notation (the lecture's
 notation, extended). Reading the result back gives the same analysis: same layers, settings,
-declared shapes, rounding policy and input."""
+declared shapes, rounding policy and input; a name keeps every character but ``"`` (written
+``'``) and line breaks (written as spaces)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,13 @@ def _head_text(layer: Layer) -> str:
     found = head(tokens)
     if found is not None and found[0] == kind and found[1] == len(tokens):
         return layer.name
-    return f'{word} "{layer.name.replace(chr(34), chr(39))}"'
+    return f'{word} "{quotable(layer.name)}"'
+
+
+def quotable(name: str) -> str:
+    """A name as the canonical notation can quote it: a ``"`` becomes ``'`` and a line break
+    (``\r``, ``\n``) a space, the only characters a quoted name cannot hold."""
+    return name.replace('"', "'").replace("\r", " ").replace("\n", " ")
 
 
 def _pad(p: Padding) -> str:
@@ -126,7 +133,11 @@ def _body(layer: Layer) -> str:
 
 
 def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
-    """The network in canonical notation; ``input_volume`` is the one the analysis used."""
+    """The network in canonical notation; ``input_volume`` is the one the analysis used, or
+    None to write the spec's own (kept even when it is empty, so that it reads back as the
+    same G106)."""
+    if input_volume is None:
+        input_volume = spec.input
     lines = [f"# {spec.path}: {spec.notation} notation, rewritten by cnncalc in its canonical"
              " notation"]
     if spec.rounding != "strict":

@@ -1,0 +1,76 @@
+"""Edges of the line reading shared by the prose notations: comments after quoted names, line
+breaks, negative numbers and numbers too long for int()."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnncalc.analyze import analyze
+from cnncalc.parse import parse_text
+from cnncalc.parse.lexer import MAX_DIGITS, split_comment, tokenize
+from cnncalc.spec import source_lines
+
+LONG = "9" * (MAX_DIGITS + 1)
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    ("CONV1: 8 3x3 # a comment", "CONV1: 8 3x3 "),
+    ('CONV "a#1": 8 3x3', 'CONV "a#1": 8 3x3'),
+    ('CONV "a#1": 8 3x3 # c', 'CONV "a#1": 8 3x3 '),
+    ('CONV "a" "b#" # c', 'CONV "a" "b#" '),
+    ('CONV "a#1: 8 3x3 # c', 'CONV "a'),  # an unclosed quote: the first `#` starts the comment
+    ("# only a comment", ""),
+])
+def test_split_comment(line: str, code: str) -> None:
+    assert split_comment(line) == code
+
+
+@pytest.mark.parametrize("text", ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\rb", "\n", "a\n\n",
+                                  "a\n\r\nb"])
+def test_source_lines_agree_with_splitlines_on_ordinary_breaks(text: str) -> None:
+    assert source_lines(text) == text.splitlines()
+
+
+@pytest.mark.parametrize("sep", ["\x0c", "\x0b", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_source_lines_do_not_break_at_other_separators(sep: str) -> None:
+    assert source_lines(f"a{sep}b\nc\n") == [f"a{sep}b", "c"]
+
+
+def test_negative_numbers_are_tokens() -> None:
+    kinds = [(t.kind, t.text) for t in tokenize("stride -1, pad -2x3, p -0.5", "p", 1)]
+    assert kinds == [("word", "stride"), ("number", "-1"), ("punct", ","), ("word", "pad"),
+                     ("size", "-2x3"), ("punct", ","), ("word", "p"), ("number", "-0.5")]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("[8x8x3] INPUT\nCONV1: -4 3x3 filters\n", (2, 8)),
+    ("[8x8x3] INPUT\nFC1: -10 neurons\n", (2, 6)),
+    ("[8x8x3] INPUT\nDROPOUT -0.5\n", (2, 9)),
+    ("[8x8x3] INPUT\nZEROPAD: top -1, bottom 0, left 0, right 0\n", (2, 1)),
+])
+def test_negative_values_are_invalid_values(text: str, where: tuple[int, int]) -> None:
+    a = analyze(parse_text(text, "n.txt"))
+    assert [(d.code, d.span.line, d.span.col) for d in a.diagnostics] == [("G106", *where)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (f"[8x8x3] INPUT\nCONV1: 8 3x3 filters at stride {LONG}\n", ("P001", 2, 32)),
+    (f"[8x8x3] INPUT\nFC1: 2x{LONG} neurons\n", ("P001", 2, 8)),
+    (f"[{LONG}x8x3] INPUT\n", ("P003", 1, 1)),
+    (f"# cnncalc: input {LONG}x8x3\nnn.Conv2d(3, 8, 3)\n", ("P003", 1, 18)),
+    (f"INPUT: [8x8x3]\nconv3-8  weights: {LONG}\n", ("P001", 2, 19)),
+    (f"input (224 x {LONG} RGB image)\nconv3-8\n", ("P001", 1, 7)),
+])
+def test_numbers_longer_than_int_converts_are_refused(text: str,
+                                                      expected: tuple[str, int, int]) -> None:
+    a = analyze(parse_text(text, "long.txt"))
+    assert (a.diagnostics[0].code, a.diagnostics[0].span.line, a.diagnostics[0].span.col) \
+        == expected
+    assert "4,300" in a.diagnostics[0].message or a.diagnostics[0].code == "P003"
+
+
+def test_a_number_of_exactly_the_limit_is_read() -> None:
+    digits = "1" * MAX_DIGITS
+    a = analyze(parse_text(f"[1x1x{digits}] INPUT\nFC1: 2 neurons\n", "big.txt"))
+    assert a.ok and a.totals is not None
+    assert a.totals.weights == 2 * int(digits)

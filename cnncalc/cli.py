@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
+from typing import NoReturn
 
 import click
 
@@ -49,19 +50,47 @@ def cli(debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: unexpected exceptions become one line and exit 2 (``--debug`` for more)."""
+    """Entry point: unexpected exceptions become one line and exit 2 (``--debug`` for more);
+    Ctrl-C exits 130, the shell's status for SIGINT.
+
+    click runs in non-standalone mode so that an interrupt reaches this function (standalone
+    mode turns it into ``Aborted!`` and exit 1, the status of a spec with errors); its other
+    exceptions are reported here as standalone mode reports them."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=args, prog_name="cnncalc", standalone_mode=True)
+        status = cli.main(args=args, prog_name="cnncalc", standalone_mode=False)
     except SystemExit:
         raise
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            _interrupted()
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # the last line of defence
         if "--debug" in args:
             traceback.print_exc()
         else:
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"internal error: {_one_line(exc)}", err=True)
             click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
         sys.exit(2)
+    sys.exit(status if type(status) is int else 0)
+
+
+def _interrupted() -> NoReturn:
+    click.echo("interrupted", err=True)
+    sys.exit(130)
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, with `` ...`` when the message has more lines
+    (``--debug`` shows them all)."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    more = " ..." if len(lines) > 1 else ""
+    return f"{type(exc).__name__}: {lines[0].rstrip()}{more}"

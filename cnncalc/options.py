@@ -77,17 +77,33 @@ def spec_options(f: F) -> F:
     return f
 
 
+class SpecReadError(click.ClickException):
+    """A spec that cannot be read (permission denied, an I/O error, a directory): one line
+    ``cnncalc: error: PATH: REASON`` and exit 2, as ``check`` reports an unreadable path.
+    (click.FileError would exit 1, the status of a spec with errors.)"""
+
+    exit_code = 2
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"cnncalc: error: {self.format_message()}", err=True)
+
+
 def read_spec(path: str) -> tuple[str, str]:
-    """(display path, text). Undecodable bytes become a P006 diagnostic later, not a crash."""
-    if path == "-":
-        data = sys.stdin.buffer.read()
-        return "<stdin>", data.decode("utf-8", errors="surrogateescape")
+    """(display path, text). Undecodable bytes become a P006 diagnostic later, not a crash;
+    a file that cannot be read raises SpecReadError."""
+    shown = "<stdin>" if path == "-" else path
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
     except OSError as exc:
-        raise click.FileError(path, hint=exc.strerror or str(exc)) from exc
-    return path, data.decode("utf-8", errors="surrogateescape")
+        raise SpecReadError(shown, exc.strerror or str(exc)) from exc
+    return shown, data.decode("utf-8", errors="surrogateescape")
 
 
 def undecodable(text: str, path: str) -> Diagnostic | None:

@@ -55,12 +55,27 @@ def find_config(start: Path) -> Path | None:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {_where(data, exc.start)} (a TOML file "
+                          "must be UTF-8)") from exc
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _where(data: bytes, at: int) -> str:
+    """``byte 0xff at line 1, column 1`` for the undecodable byte at offset ``at``; the
+    column counts characters, which every byte before ``at`` decodes to."""
+    start = data.rfind(b"\n", 0, at) + 1
+    line = data.count(b"\n", 0, at) + 1
+    col = len(data[start:at].decode("utf-8")) + 1
+    return f"byte 0x{data[at]:02x} at line {line}, column {col}"
 
 
 def load_settings(config: Path | None, isolated: bool = False) -> Settings:

@@ -72,7 +72,9 @@ def _long(analysis: Analysis, batch: int) -> bool:
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True, exists=True))
+# readable=False: load() reads the file and reports an unreadable one as `PATH: REASON`, exit 2
+@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
+                                       exists=True))
 @spec_options
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random weights, input and dropout masks.")
@@ -120,6 +122,14 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
             f"above the limit of {human(limit)} ({limit:,} bytes)\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
+        sys.exit(2)
+    if est.peak_bytes > sys.maxsize:  # above any --max-memory a 64-bit process could honour
+        click.echo(
+            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
+            f"{human(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in {dtype}, "
+            f"more than a process can address ({sys.maxsize:,} bytes)\n"
+            f"  estimate: {est.describe()}\n"
+            "  hint: use a smaller --batch or --input", err=True)
         sys.exit(2)
 
     import numpy as np

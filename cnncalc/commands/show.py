@@ -14,7 +14,9 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True, exists=True))
+# readable=False: load() reads the file and reports an unreadable one as `PATH: REASON`, exit 2
+@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
+                                       exists=True))
 @spec_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "

@@ -59,6 +59,15 @@ def _check_fits(size: int, count: int, stride: int, span: int) -> None:
                             f"{size} cells")
 
 
+def _step(step: int, count: int) -> int:
+    """``step`` (a stride between ``count`` windows, or a dilation between ``count`` taps) as
+    an array offset: 1 when there is only one, whose position it does not move. The analysis
+    accepts any stride, so a stride of 10**20 with one window is valid; NumPy's strides and
+    int64 arithmetic are not, even where the step is never taken. With two or more the step is
+    bounded by the (padded) array the windows lie in, which exists."""
+    return step if count > 1 else 1
+
+
 class Scratch:
     """Reusable workspace buffers, by name. A chunk loop writes every chunk into the same
     buffer, and the executor's context keeps the buffers from layer to layer and run to run:
@@ -111,6 +120,8 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
     span = (extent(kernel[0], dilation[0]), extent(kernel[1], dilation[1]))
     _check_fits(h + pad_h[0] + pad_h[1], ho, stride[0], span[0])
     _check_fits(w + pad_w[0] + pad_w[1], wo, stride[1], span[1])
+    stride = (_step(stride[0], ho), _step(stride[1], wo))
+    dilation = (_step(dilation[0], kernel[0]), _step(dilation[1], kernel[1]))
     padded = pad_h != (0, 0) or pad_w != (0, 0)
     y = np.empty((n, ho, wo, groups * per_group), dtype=x.dtype)
     budget = chunk_budget(depth * x.itemsize, per_group, cap)
@@ -194,10 +205,10 @@ def conv_transpose2d(x: Array, weights: Array, bias: Array | None, kernel: Pair,
 
 def _taps_inside(limit: int, count: int, stride: int, taps: int, dilation: int) -> Array:
     """For each of ``count`` windows, how many of its taps lie before ``limit`` (the padded
-    edge): window ``o`` has tap ``t`` at ``o*stride + t*dilation``."""
-    starts = np.arange(count, dtype=np.int64) * stride
-    inside = -((starts - limit) // dilation)  # ceil((limit - start) / dilation)
-    return np.clip(inside, 0, taps)
+    edge): window ``o`` has tap ``t`` at ``o*stride + t*dilation``. In Python ints (one per
+    window), so that no stride or dilation the analysis accepts can overflow."""
+    return np.array([min(max(-((o * stride - limit) // dilation), 0), taps)
+                     for o in range(count)], dtype=np.int64)
 
 
 def pool2d(x: Array, op: Literal["max", "avg"], kernel: Pair, stride: Pair, dilation: Pair,
@@ -212,6 +223,8 @@ def pool2d(x: Array, op: Literal["max", "avg"], kernel: Pair, stride: Pair, dila
     xp = pad_hw(x, (pad_h[0], pad_h[1] + more_h), (pad_w[0], pad_w[1] + more_w), fill)
     _check_fits(xp.shape[1], ho, stride[0], span[0])
     _check_fits(xp.shape[2], wo, stride[1], span[1])
+    stride = (_step(stride[0], ho), _step(stride[1], wo))
+    dilation = (_step(dilation[0], kernel[0]), _step(dilation[1], kernel[1]))
     acc: Array | None = None
     for i in range(kernel[0]):
         for j in range(kernel[1]):

@@ -54,9 +54,21 @@ def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
     return any(n in text for n in needs) and pattern.search(text) is not None
 
 
+# A `#` comment, to the end of its line (`\r` ends a line too, as the front ends read it)
+_COMMENT = re.compile(r"#[^\r\n]*")
+
+
 def detect(text: str) -> str:
     """The notation a text is written in. PyTorch is tried before Keras because ``Linear(``
-    and ``Conv2d(`` are unambiguous while Keras words like ``Dense(`` are not."""
+    and ``Conv2d(`` are unambiguous while Keras words like ``Dense(`` are not.
+
+    ``#`` comments are not read: every notation has them (Keras is Python), and a lecture spec
+    that says ``# as nn.Conv2d(3, 8, 3)`` is still a lecture spec. A comment is cut at its
+    ``#`` whatever precedes it (as the lecture lexer does), so a ``#`` inside a quoted name or
+    Python string hides only the rest of its own line, and every marker searched for starts
+    a statement, a module or a line. Python docstrings are read: they are not comments."""
+    if "#" in text:
+        text = _COMMENT.sub("", text)
     if any(_found(text, needs, pattern) for needs, pattern in _PYTORCH):
         return "pytorch"
     if _found(text, _KERAS_NEEDS, _KERAS):

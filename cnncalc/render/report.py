@@ -3,13 +3,15 @@ caret under the offending text, and the hint. Plain text, so it reads the same i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 import click
 
 from cnncalc.diagnostics import Diagnostic, Severity
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) -> str:
@@ -19,10 +21,12 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
         sev = click.style(sev, fg=_COLORS[d.severity], bold=True)
     out = [f"{s.path}:{s.line}:{s.col}: {sev}: {d.message} [{d.code} {d.rule.name}]"]
     if 1 <= s.line <= len(lines):
-        src = lines[s.line - 1].replace("\t", " ").rstrip("\r\n")
+        raw = lines[s.line - 1].replace("\t", " ").rstrip("\r\n")
+        src, at = _printable(raw)
         gutter = f"{s.line:>5} | "
-        width = max(1, min(s.end_col, len(src) + 1) - s.col)
-        caret = " " * (s.col - 1) + "^" * width
+        start = at(s.col - 1)
+        width = max(1, at(min(s.end_col, len(raw) + 1) - 1) - start)
+        caret = " " * start + "^" * width
         if color:
             caret = click.style(caret, fg=_COLORS[d.severity], bold=True)
         out.append(gutter + src)
@@ -30,6 +34,31 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
     if d.hint:
         out.append(f"  hint: {d.hint}")
     return "\n".join(out)
+
+
+def _printable(line: str) -> tuple[str, Callable[[int], int]]:
+    """The line as it can be printed, and where each character offset lands in it (an
+    offset past the end lands as far past the printed end).
+
+    A file read with ``surrogateescape`` keeps each undecodable byte as a lone surrogate
+    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``, a
+    NUL as ``\\x00`` (invisible on a terminal), and any other lone surrogate as ``\\uNNNN``.
+    The caret then underlines the whole escape."""
+    if "\x00" not in line and (line.isascii() or not _SURROGATE.search(line)):
+        return line, lambda i: i
+    parts: list[str] = []
+    offsets = [0]
+    for ch in line:
+        if "\udc80" <= ch <= "\udcff":
+            ch = f"\\x{ord(ch) - 0xDC00:02x}"
+        elif ch == "\x00":
+            ch = "\\x00"
+        elif "\ud800" <= ch <= "\udfff":
+            ch = f"\\u{ord(ch):04x}"
+        parts.append(ch)
+        offsets.append(offsets[-1] + len(ch))
+    n = len(line)
+    return "".join(parts), lambda i: offsets[min(i, n)] + max(0, i - n)
 
 
 def format_all(diags: Iterable[Diagnostic], lines: Sequence[str], color: bool = False) -> str:

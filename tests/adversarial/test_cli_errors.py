@@ -51,13 +51,7 @@ def test_check_on_a_directory_checks_the_specs_in_it(tmp_path: Path,
     assert "b.txt:2:10: G102" in out
 
 
-UNREADABLE_BUG = pytest.mark.xfail(strict=True, reason="BUG: a file that cannot be read "
-                                   "exits 1 (click.FileError's exit code), the status of `the "
-                                   "spec has errors`, not 2 as the README says; check exits 2")
-
-
-@pytest.mark.parametrize("command", [pytest.param("show", marks=UNREADABLE_BUG),
-                                     pytest.param("run", marks=UNREADABLE_BUG), "check"])
+@pytest.mark.parametrize("command", ["show", "run", "check"])
 def test_an_unreadable_file_is_exit_2(command: str, tmp_path: Path) -> None:
     path = tmp_path / "locked.txt"
     path.write_text(SPEC, encoding="utf-8")
@@ -74,8 +68,7 @@ def test_an_unreadable_file_is_exit_2(command: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc/self/mem")
-@pytest.mark.parametrize("command", [pytest.param("show", marks=UNREADABLE_BUG),
-                                     pytest.param("run", marks=UNREADABLE_BUG), "check"])
+@pytest.mark.parametrize("command", ["show", "run", "check"])
 def test_a_file_that_fails_to_read_is_exit_2(command: str) -> None:
     """/proc/self/mem exists and is a file, but reading it from offset 0 fails with EIO,
     even for root: the read error path of every command."""
@@ -220,9 +213,6 @@ def test_check_turns_a_crash_in_one_file_into_exit_2(spec_file: Path,
     assert "internal error: RuntimeError: boom" in out + err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: click's standalone mode turns KeyboardInterrupt "
-                   "into `Aborted!` and exit 1 (the status of `the spec has errors` / `check "
-                   "found problems`) before main()'s handler (`interrupted`, exit 130) sees it")
 def test_keyboard_interrupt_is_exit_130(spec_file: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
@@ -234,8 +224,6 @@ def test_keyboard_interrupt_is_exit_130(spec_file: Path,
     assert err.strip() == "interrupted"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an exception whose message spans lines prints "
-                   "an `internal error:` message of several lines, not one")
 def test_a_multi_line_exception_message_stays_on_one_line(
         spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def multi(*args: object, **kwargs: object) -> None:
@@ -265,9 +253,7 @@ def test_every_format_of_a_file_with_undecodable_bytes(fmt: str, tmp_path: Path)
     b"[tool.cnncalc]\nbogus = 1\n",
     b"[tool.cnncalc]\nselect = 5\n",
     b"[tool.cnncalc]\nmax-params = \"1e400\"\n",
-    pytest.param(b"\xff\xfe[tool.cnncalc]\n", marks=pytest.mark.xfail(
-        strict=True, reason="BUG: a pyproject.toml that is not UTF-8 raises UnicodeDecodeError "
-        "out of the config loader: `internal error` instead of a config error naming the file")),
+    b"\xff\xfe[tool.cnncalc]\n",
 ])
 def test_a_bad_config_file_is_a_config_error(content: bytes, spec_file: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -279,10 +265,6 @@ def test_a_bad_config_file_is_a_config_error(content: bytes, spec_file: Path,
     assert err.startswith("cnncalc: error: ") and "pyproject.toml" in err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the P006 caret display quotes the undecodable line "
-                   "as decoded with surrogateescape: the text holds lone surrogates, so it "
-                   "cannot be encoded as UTF-8 (a strict stream such as pytest's capsys gets "
-                   "`internal error: UnicodeEncodeError`; a terminal shows `\\udcff`)")
 def test_the_p006_display_is_valid_text(tmp_path: Path) -> None:
     from cnncalc.options import load
     from cnncalc.render.report import format_all
@@ -292,3 +274,143 @@ def test_the_p006_display_is_valid_text(tmp_path: Path) -> None:
     a = load(str(path))
     assert [d.code for d in a.diagnostics] == ["P006"]
     format_all(a.diagnostics, a.spec.lines).encode("utf-8")
+
+
+# ---- regressions of the bugs above, with exact messages ----
+
+@pytest.mark.parametrize("command", ["show", "run"])
+def test_a_permission_error_names_the_path_and_the_reason(
+        command: str, spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What chmod 000 does to a user who is not root, simulated so that root sees it too."""
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(spec_file))
+
+    monkeypatch.setattr("cnncalc.options.open", denied, raising=False)
+    code, out, err = cli([command, str(spec_file)])
+    assert (code, out, err) == (2, "", f"cnncalc: error: {spec_file}: Permission denied\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc/self/mem")
+@pytest.mark.parametrize("command", ["show", "run"])
+def test_a_read_error_is_one_line(command: str) -> None:
+    code, out, err = cli([command, "/proc/self/mem"])
+    assert (code, out, err) == (2, "", "cnncalc: error: /proc/self/mem: Input/output error\n")
+
+
+INTERRUPT_TARGETS = {
+    "show": ("cnncalc.options.analyze", ["show", "SPEC"]),
+    "run": ("cnncalc.execute.network.plan", ["run", "SPEC"]),
+    "check": ("cnncalc.check.runner.analyze", ["check", "--isolated", "SPEC"]),
+    "conv": ("cnncalc.calculator.one_layer", ["conv", "7", "3"]),
+    "debug": ("cnncalc.options.analyze", ["--debug", "show", "SPEC"]),
+}
+
+
+@pytest.mark.parametrize("target", sorted(INTERRUPT_TARGETS))
+def test_an_interrupt_anywhere_exits_130_without_a_traceback(
+        target: str, spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    where, args = INTERRUPT_TARGETS[target]
+    monkeypatch.chdir(spec_file.parent)
+    monkeypatch.setattr(where, interrupted)
+    code, _out, err = cli([str(spec_file) if a == "SPEC" else a for a in args])
+    assert code == 130
+    assert err.strip() == "interrupted" and "Traceback" not in err and "Aborted" not in err
+
+
+def test_the_usage_errors_and_help_are_unchanged_by_non_standalone_click() -> None:
+    """main() runs click in non-standalone mode and reports its exceptions itself."""
+    code, out, err = cli(["show"])
+    assert code == 2 and out == ""
+    assert err.startswith("Usage: cnncalc show [OPTIONS] SPEC\n")
+    assert err.endswith("Error: Missing argument 'SPEC'.\n")
+    code, out, err = cli(["--help"])
+    assert (code, err) == (0, "") and out.startswith("Usage: cnncalc [OPTIONS] COMMAND")
+    code, out, _err = cli(["--version"])
+    assert code == 0 and out.startswith("cnncalc, version ")
+    code, out, _err = cli(["rules", "G101"])
+    assert code == 0 and "G101" in out
+
+
+@pytest.mark.parametrize(("message", "shown"), [
+    ("first line\nsecond line\n", "internal error: ValueError: first line ..."),
+    ("one line  ", "internal error: ValueError: one line"),
+    ("", "internal error: ValueError"),
+    ("\n", "internal error: ValueError"),
+    ("a\r\nb", "internal error: ValueError: a ..."),
+])
+def test_an_internal_error_is_always_one_line(message: str, shown: str, spec_file: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object, **kwargs: object) -> None:
+        raise ValueError(message)
+
+    monkeypatch.setattr("cnncalc.options.analyze", fails)
+    code, out, err = cli(["show", str(spec_file)])
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        shown, "hint: rerun with --debug to see the traceback, and report it"]
+
+
+def test_debug_shows_every_line_of_a_multi_line_message(
+        spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object, **kwargs: object) -> None:
+        raise ValueError("first line\nsecond line")
+
+    monkeypatch.setattr("cnncalc.options.analyze", fails)
+    code, _out, err = cli(["--debug", "show", str(spec_file)])
+    assert code == 2
+    assert err.endswith("ValueError: first line\nsecond line\n")
+
+
+@pytest.mark.parametrize(("content", "where"), [
+    (b"\xff\xfe[tool.cnncalc]\n", "byte 0xff at line 1, column 1"),
+    (b"[tool.cnncalc]\n# caf\xc3\xa9 caf\xe9\n", "byte 0xe9 at line 2, column 11"),
+    (b"[tool.cnncalc]\r\nexclude = [\"\x80\"]\r\n", "byte 0x80 at line 2, column 13"),
+])
+def test_a_pyproject_that_is_not_utf8_is_a_config_error(
+        content: bytes, where: str, spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(spec_file.parent)
+    config = spec_file.parent / "pyproject.toml"
+    config.write_bytes(content)
+    code, out, err = cli(["check", str(spec_file)])
+    assert (code, out) == (2, "")
+    assert err == f"cnncalc: error: {config}: not UTF-8 text: {where} (a TOML file must be " \
+        "UTF-8)\n"
+
+
+@pytest.mark.parametrize(("data", "display"), [
+    (b"[8x8x3] INPUT\n\xff\n", ["bad.txt:2:1: error: byte 0xff is not UTF-8 text: is this a "
+                                "spec file? [P006 unreadable]",
+                                "    2 | \\xff",
+                                "      | ^^^^",
+                                "  hint: save the file as UTF-8 text"]),
+    (b"[8x8x3] INPUT\nCONV1: 8 3x3 filters # caf\xe9 \xe9t\xe9\n",
+     ["bad.txt:2:27: error: byte 0xe9 is not UTF-8 text: is this a spec file? [P006 unreadable]",
+      "    2 | CONV1: 8 3x3 filters # caf\\xe9 \\xe9t\\xe9",
+      "      |                           ^^^^",
+      "  hint: save the file as UTF-8 text"]),
+    (b"[8x8x3] INPUT\n\xc3\xa9\xff CONV\x00\n",
+     ["bad.txt:2:2: error: byte 0xff is not UTF-8 text: is this a spec file? [P006 unreadable]",
+      "    2 | \u00e9\\xff CONV\\x00",
+      "      |  ^^^^",
+      "  hint: save the file as UTF-8 text"]),
+    (b"[8x8x3] INPUT\nCONV1: 8 3x3\x00 filters\n",
+     ["bad.txt:2:13: error: a NUL byte is not UTF-8 text: is this a spec file? "
+      "[P006 unreadable]",
+      "    2 | CONV1: 8 3x3\\x00 filters",
+      "      |             ^^^^",
+      "  hint: save the file as UTF-8 text"]),
+])
+def test_the_p006_display_escapes_the_bad_bytes(data: bytes, display: list[str],
+                                                tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.txt").write_bytes(data)
+    code, out, err = cli(["show", "--format", "csv", "bad.txt"])
+    assert code == 1
+    assert err.splitlines() == display
+    code, out, err = cli(["check", "--isolated", "bad.txt"])
+    assert code == 1
+    assert out.splitlines()[:4] == display

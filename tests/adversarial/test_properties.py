@@ -2,10 +2,6 @@
 never raise from parse + analyze or from any renderer; totals are the sums of the rows; the
 canonical notation reads back to the same analysis; and for random small conv and pool
 layers the NumPy executor measures what the analysis computes.
-
-Inputs that hit a bug already recorded (xfail) in the catalogue are rejected with
-``reject()`` by ``_known_bug`` below, so that these properties keep guarding everything else;
-remove a filter when its bug is fixed.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ from cnncalc.render.common import layer_record
 from cnncalc.render.machine import to_csv, to_json, to_markdown
 from cnncalc.render.memory import Memory
 from cnncalc.render.report import format_all
-from cnncalc.render.spec_text import to_spec_text
+from cnncalc.render.spec_text import quotable, to_spec_text
 from cnncalc.render.table import print_table
 
 from .util import within
@@ -61,13 +57,6 @@ TOKENS = ("0", "-1", HUGE, "3x3", "0x0", "[", "]", "(", ")", ":", ",", "?", "=",
           "Conv2D(", "Dense(", "nn.Conv2d(", "Linear(", "(0): ", "conv3-64", "FC-4096",
           "weights: 12", "# cnncalc: input 8x8x3")
 _NUMBER = re.compile(r"\d+")
-
-
-def _known_bug(exc: BaseException, text: str) -> str | None:
-    """The catalogue's xfail bugs that random inputs run into; None for anything new."""
-    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
-        return "5000-digit-count: int() digit limit escapes the lexer"
-    return None
 
 
 @st.composite
@@ -202,13 +191,8 @@ def exercise(text: str) -> None:
 
 
 def _never_raises(text: str) -> None:
-    try:
-        with within(3):
-            exercise(text)
-    except Exception as exc:
-        if _known_bug(exc, text):
-            reject()
-        raise
+    with within(3):
+        exercise(text)
 
 
 @SETTINGS
@@ -237,12 +221,13 @@ def test_random_bytes_never_raise(data: bytes) -> None:
 
 def _comparable(a: Analysis) -> tuple[Any, ...]:
     """Layer records without line numbers, the input, totals and diagnostic codes. Names are
-    compared as the canonical notation can write them (a `"` becomes `'`)."""
+    compared as the canonical notation can write them (a `"` becomes `'`, a line break a
+    space)."""
     layers = []
     for r in a.layers:
         rec = layer_record(r)
         rec.pop("line")
-        rec["name"] = rec["name"].replace('"', "'")
+        rec["name"] = quotable(rec["name"])
         layers.append(rec)
     codes = sorted(d.code for d in a.diagnostics if d.code != "D202")
     return a.input, a.rounding, layers, a.totals, codes
@@ -261,9 +246,6 @@ def test_shipped_specs_read_back_the_same(name: str) -> None:
     assert _comparable(b) == _comparable(a)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the canonical text keeps an unreadable line as "
-                   "`# not read (line N): model.add(...)`, and detect() reads comments, so the "
-                   "canonical text is detected as Keras (or PyTorch) when read back")
 @pytest.mark.parametrize("text", [
     "model = Sequential()\nmodel.add(Dense(10, input_shape=(4,)))\nmodel.add(Dense(n))\n",
     "# cnncalc: input 8x8x3\nnn.Conv2d(3, 8, 3)\nnn.Conv2d(8, 8, lambda: 3)\n",
@@ -283,18 +265,11 @@ def _parses_cleanly(a: Analysis) -> bool:
 def test_mutated_specs_read_back_the_same(text: str) -> None:
     """Any spec that parses (whatever its geometry errors) reads back the same from the
     canonical notation. D202 (a VGG `weights:` figure) has no canonical form."""
-    try:
-        with within(3):
-            a = analyze(parse_text(text, "prop.txt", None, DEFINES, False))
-            b = _round_trip(a)
-    except Exception as exc:
-        if _known_bug(exc, text):
-            reject()
-        raise
+    with within(3):
+        a = analyze(parse_text(text, "prop.txt", None, DEFINES, False))
+        b = _round_trip(a)
     if not _parses_cleanly(a):
         reject()
-    if any(d.code == "G106" for d in a.diagnostics):
-        reject()  # the two xfail tests below: empty input volumes and negative values
     assert _comparable(b) == _comparable(a)
 
 
@@ -340,18 +315,12 @@ def test_random_canonical_specs_read_back_the_same(text: str) -> None:
     assert _comparable(_round_trip(a)) == _comparable(a)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `show --format spec` passes analysis.input, which "
-                   "is None when the input volume is empty (G106), so the canonical text has no "
-                   "INPUT line and reads back with P004 instead of G106")
 def test_an_empty_input_volume_is_kept_in_the_canonical_text() -> None:
     a = analyze(parse_text("[0x224x3] INPUT\nCONV1: 8 3x3 filters\n", "e.txt"))
     assert [d.code for d in a.diagnostics] == ["G106"]
     assert _comparable(_round_trip(a)) == _comparable(a)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the canonical notation has no negative numbers: "
-                   "Keras `Conv2D(-1, 3)` (G106) is written `-1 3x3 filters`, which reads back "
-                   "as P001 `unexpected character -` instead of G106")
 def test_negative_values_survive_the_canonical_text() -> None:
     text = "model = Sequential()\nmodel.add(Conv2D(-1, 3, input_shape=(8, 8, 3)))\n"
     a = analyze(parse_text(text, "k.txt"))
@@ -359,9 +328,6 @@ def test_negative_values_survive_the_canonical_text() -> None:
     assert _comparable(_round_trip(a)) == _comparable(a)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: to_spec_text writes a name with `#` (or a line "
-                   "break) inside the quotes, and the lexer cuts the comment there: the "
-                   "canonical text of a Keras layer named 'a # b' does not read back (P001)")
 @pytest.mark.parametrize("name", ["a # b", "a\\nb", "x\\x0cy"])
 def test_names_with_comment_or_line_break_read_back(name: str) -> None:
     text = ("model = Sequential()\nmodel.add(Input(shape=(8, 8, 3)))\n"

@@ -228,9 +228,6 @@ def test_100000_repeated_pytorch_layers() -> None:
     assert a.layers[-1].layer.name == "blocks.99999"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `cnncalc run` passes a stride of 10**20 to numpy's "
-                   "as_strided: OverflowError (Python int too large to convert to C long) and "
-                   "`internal error`, though the analysis gives a valid 1x1 output")
 @pytest.mark.parametrize("spec", [
     "[8x8x3] INPUT\nCONV1: 8 3x3 filters at stride 100000000000000000000, pad same\n",
     "model = Sequential()\nmodel.add(Conv2D(8, 3, strides=100000000000000000000, "
@@ -243,3 +240,69 @@ def test_run_with_a_huge_stride(spec: str, tmp_path: Path) -> None:
     code, _out, err = cli(["run", "--quiet", str(path)], seconds=20)
     assert "internal error" not in err
     assert code == 0, err
+
+
+H20 = 10**20
+HUGE_RUNS = {  # name: (spec, exit status of `run --max-memory 256M`)
+    # only one window or one tap uses the huge value: run, and match the analysis
+    "conv-stride-pad": (f"ROUNDING: floor\n[8x8x3] INPUT\nCONV1: 8 3x3 filters at stride "
+                        f"{H20}, pad 1\n", 0),
+    "conv-stride-one-axis": (f"ROUNDING: floor\n[8x8x3] INPUT\nCONV1: 8 3x3 filters at stride "
+                             f"1x{H20}\n", 0),
+    "grouped-conv-stride": (f"ROUNDING: ceil\n[8x8x4] INPUT\nCONV1: 8 3x3 filters at stride "
+                            f"{H20}, groups 2\n", 0),
+    "dwconv-stride": (f"ROUNDING: floor\n[8x8x4] INPUT\nDWCONV1: 3x3 filters at stride {H20}\n",
+                      0),
+    "conv-single-tap-dilation": (f"[8x8x3] INPUT\nCONV1: 8 1x3 filters, dilation {H20}x1\n", 0),
+    "max-pool-stride": (f"[7x7x4] INPUT\nMAX POOL: 3x3 filters at stride {H20}, ceil\n", 0),
+    "avg-pool-stride": (f"[7x7x4] INPUT\nAVG POOL: 3x3 filters at stride {H20}, ceil\n", 0),
+    "avg-pool-stride-pad": (f"ROUNDING: floor\n[7x7x4] INPUT\nAVG POOL: 3x3 filters at stride "
+                            f"{H20}, pad 1\n", 0),
+    "avg-pool-single-tap-dilation": (f"[7x7x4] INPUT\nAVG POOL: 1x1 filters, dilation {H20}\n",
+                                     0),
+    "deconv-stride-one-pixel": (f"[1x1x4] INPUT\nDECONV: 4 3x3 filters at stride {H20}\n", 0),
+    "deconv-single-tap-dilation": (f"[4x4x4] INPUT\nDECONV: 4 1x1 filters, dilation {H20}\n", 0),
+    "pytorch-avg-pool": (f"# cnncalc: input 32x32x3\nnn.AvgPool2d(3, stride={H20}, padding=1, "
+                         "ceil_mode=True)\n", 0),
+    # the executor would materialise 10**20 cells of padding or output: refused, not tried
+    "conv-huge-pad": (f"ROUNDING: floor\n[8x8x3] INPUT\nCONV1: 8 3x3 filters at stride {H20}, "
+                      f"pad {H20}\n", 2),
+    "conv-huge-dilation-same": (f"[8x8x3] INPUT\nCONV1: 8 3x3 filters, dilation {H20}, "
+                                "pad same\n", 2),
+    "deconv-stride-two-pixels": (f"[2x2x4] INPUT\nDECONV: 4 3x3 filters at stride {H20}\n", 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE_RUNS))
+def test_run_with_huge_strides_dilations_and_paddings(name: str, tmp_path: Path) -> None:
+    """Every stride, dilation and padding the analysis accepts either runs and matches (exit
+    0) or is refused by the memory guard before anything is allocated (exit 2); no overflow."""
+    pytest.importorskip("cnncalc.execute.network")
+    text, expected = HUGE_RUNS[name]
+    path = tmp_path / "huge.txt"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = cli(["run", "--format", "json", "--max-memory", "256M", str(path)],
+                         seconds=20)
+    assert "internal error" not in err
+    assert code == expected, err
+    if expected == 0:
+        report = json.loads(out)
+        assert report["ok"] is True and len(report["layers"]) == 1
+    else:
+        assert "refusing to run" in err and "above the limit of 256 MiB" in err
+
+
+def test_run_refuses_more_memory_than_a_process_can_address(tmp_path: Path) -> None:
+    """--max-memory may be raised past 2**63 bytes; an estimate above that is refused anyway
+    (NumPy would raise ValueError, not MemoryError, on such an array)."""
+    pytest.importorskip("cnncalc.execute.network")
+    path = tmp_path / "dilated.txt"
+    path.write_text("[8x8x3] INPUT\nCONV1: 8 3x3 filters, dilation 1000000000, pad same\n",
+                    encoding="utf-8")
+    code, out, err = cli(["run", "--max-memory", "99999999999P", str(path)])
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == (
+        f"cnncalc run: refusing to run {path}: the estimated peak memory is 41.6 EiB "
+        "(48,000,000,384,000,012,160 bytes) at batch 1 in float32, more than a process can "
+        "address (9,223,372,036,854,775,807 bytes)")
+    assert err.splitlines()[-1] == "  hint: use a smaller --batch or --input"

@@ -1,0 +1,57 @@
+"""Notation detection does not read ``#`` comments: a comment that quotes another notation
+(``# as nn.Conv2d(3, 8, 3)``), or the canonical text's ``# not read (line N): ...`` line, does
+not change the notation of the text around it."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import SPECS
+
+from cnncalc.analyze import analyze
+from cnncalc.parse import detect, parse_text
+
+LECTURE = "[8x8x3] INPUT\nCONV1: 8 3x3 filters\n"
+KERAS = "model = Sequential()\nmodel.add(Dense(10, input_shape=(4,)))\n"
+PYTORCH = "# cnncalc: input 8x8x3\nnn.Conv2d(3, 8, 3)\n"
+VGG = "INPUT: [32x32x3]\nCONV3-8\n"
+
+
+@pytest.mark.parametrize(("text", "notation"), [
+    ("# the same as nn.Conv2d(3, 8, 3) in PyTorch\n" + LECTURE, "lecture"),
+    ("# Keras: model.add(Conv2D(8, 3))\n" + LECTURE, "lecture"),
+    (LECTURE + "# not read (line 3): model.add(Dense(n))\n", "lecture"),
+    (LECTURE + "# not read (line 3): nn.Conv2d(8, 8, lambda: 3)\n", "lecture"),
+    ("[8x8x3] INPUT  # Sequential(\nCONV1: 8 3x3 filters  # Dense(10)\n", "lecture"),
+    ("# CONV3-64 as in VGG\n" + LECTURE, "lecture"),
+    ("# (0): Conv2d(3, 8, kernel_size=(3, 3))\n" + LECTURE, "lecture"),
+    ("# written for nn.Conv2d(3, 8, 3)\n" + KERAS, "keras"),
+    ("model = Sequential()  # not nn.Linear(4, 10)\nmodel.add(Dense(10, input_shape=(4,)))\n",
+     "keras"),
+    ("# model.add(Dense(10))\n" + PYTORCH, "pytorch"),
+    ("# model.add(Dense(10))\n" + VGG, "vgg"),
+    ("CONV3-64: # a comment after the colon\n", "vgg"),
+    # a `\r` ends a comment as it ends a line
+    ("# a comment\r[8x8x3] INPUT\rCONV1: 8 3x3 filters\r", "lecture"),
+    ("# a comment\rmodel = Sequential()\rmodel.add(Dense(10, input_shape=(4,)))\r", "keras"),
+    ("# cnncalc: input 8x8x3\r\nnn.Conv2d(3, 8, 3)\r\n", "pytorch"),
+    # a docstring is not a comment: what is in it still counts
+    ('"""Built with model.add(Dense(10)) calls."""\n' + LECTURE, "keras"),
+])
+def test_detection_ignores_comments(text: str, notation: str) -> None:
+    assert detect(text) == notation
+
+
+def test_the_shipped_specs_are_detected_as_before() -> None:
+    got = {p.name: detect(p.read_text(encoding="utf-8")) for p in sorted(SPECS.glob("*.txt"))}
+    assert got == {
+        "alexnet.txt": "lecture", "alexnet224.txt": "lecture", "keras_mnist.txt": "keras",
+        "keras_mobilenet.txt": "keras", "lenet5.txt": "lecture", "mobilenet_v1.txt": "lecture",
+        "one_7x7.txt": "lecture", "pytorch_alexnet.txt": "pytorch", "three_3x3.txt": "lecture",
+        "vgg16.txt": "lecture", "vgg_cs231n.txt": "vgg", "vgg_paper_d.txt": "vgg"}
+
+
+def test_a_lecture_spec_quoting_pytorch_in_a_comment_parses_cleanly() -> None:
+    a = analyze(parse_text("# the same as nn.Conv2d(3, 8, 3) in PyTorch\n" + LECTURE, "c.txt"))
+    assert a.spec.notation == "lecture"
+    assert a.ok and a.diagnostics == ()
+    assert a.layers[-1].output_shape == (6, 6, 8)

@@ -39,19 +39,22 @@ def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
     """``at stride S, pad P, dilation D, groups G, no bias, ceil, in C`` in any order,
     separated by ``,``, ``at``, ``and`` or ``with``; each at most once."""
     found: dict[str, Any] = {}
+    tokens = c.tokens
+    n = len(tokens)
     while True:
         c.skip_separators()
-        if c.at_end():
+        i = c.i
+        if i >= n or tokens[i].kind == "remark":
             return found
-        tok = c.peek()
-        assert tok is not None
-        low = tok.low
+        tok = tokens[i]
+        low = tok.text.lower()
         word = _ALIASES.get(low, low)
-        if word == "output" and (nxt := c.peek(1)) is not None and nxt.low in ("pad", "padding"):
-            c.take()
+        if word == "output" and i + 1 < n and tokens[i + 1].text.lower() in ("pad", "padding"):
+            c.i = i = i + 1
             word = "output_padding"
-        after = c.peek(1)
-        key = f"no {after.low}" if word == "no" and after is not None else word
+        key = word
+        if word == "no" and i + 1 < n:
+            key = "no " + tokens[i + 1].text.lower()
         if tok.kind != "word" or key not in allowed:
             names = sorted(n for n in allowed if not n.startswith("no ")) + sorted(
                 n for n in allowed if n.startswith("no "))
@@ -59,7 +62,7 @@ def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
                          choices=names)
         if key in found:
             raise c.fail(f"each option once (`{key}` is given twice)")
-        c.take()
+        c.i = i + 1
         if key.startswith("no "):
             c.note(key, c.take())
             found[key] = True

@@ -14,10 +14,13 @@ Any exception is a failure; so is an input that takes longer than ``--timeout`` 
 Each failing input is saved under ``fuzz/crashes/`` (``<sha1>.txt`` with the bytes,
 ``<sha1>.log`` with the traceback); the directory should be git-ignored.
 
-Engines: ``atheris`` (coverage-guided, libFuzzer) when it is importable, else ``mutate``, a
-mutation fuzzer seeded from ``specs/*.txt`` and a few snippets of each notation. ``--seed``
-makes the mutation engine's sequence of inputs reproducible (and is passed to libFuzzer as
-``-seed``); ``--runs N`` stops after exactly N inputs. At the end it prints how many inputs
+Engines: ``atheris`` (coverage-guided, libFuzzer) when it is importable, else ``hypothesis``
+(a test dependency): its strategies draw raw bytes, text from the notations' alphabet, and
+seeds (``specs/*.txt`` and a few snippets of each notation) edited at drawn places, in batches
+of examples with derived seeds until the time is up; every failing input is recorded, none
+is shrunk. ``mutate`` is a plain mutation fuzzer over the same seeds (``--engine mutate``).
+``--seed`` makes the hypothesis and mutate sequences reproducible (and is passed to libFuzzer
+as ``-seed``); ``--runs N`` stops after N inputs. At the end it prints how many inputs
 it tried and how many failed, and exits 1 when any did.
 """
 
@@ -272,6 +275,64 @@ def run_mutate(args: argparse.Namespace, stats: Stats) -> None:
     print(stats.report("mutate", time.monotonic() - start), flush=True)
 
 
+class _Done(Exception):
+    """Time is up (raised inside a hypothesis example to end its batch)."""
+
+
+def run_hypothesis(args: argparse.Namespace, stats: Stats) -> None:
+    from hypothesis import HealthCheck, given, seed, settings
+    from hypothesis import strategies as st
+
+    target = _load()
+    pool = seeds()
+    alphabet = "".join(sorted({*b"".join(SNIPPETS).decode(), *"\t\r\x0c\u00d7\u2028\ufeff"}))
+
+    @st.composite
+    def edited(draw: st.DrawFn) -> bytes:
+        """A seed with one to four edits at drawn places: a slice replaced by drawn text, a
+        token or a boundary number inserted, a line deleted or repeated."""
+        data = draw(st.sampled_from(pool))
+        for _ in range(draw(st.integers(1, 4))):
+            i = draw(st.integers(0, len(data)))
+            j = min(len(data), i + draw(st.integers(0, 12)))
+            new = draw(st.one_of(
+                st.text(alphabet, max_size=12).map(str.encode),
+                st.sampled_from(TOKENS).map(str.encode),
+                st.sampled_from(("0", "-1", "1", "10**30", "9" * 40, "9" * 5000)).map(str.encode),
+                st.binary(max_size=4),
+                st.just(data[i:j] * 2)))
+            data = data[:i] + new + data[j:]
+        return data[:200_000]
+
+    inputs = st.one_of(edited(), st.binary(max_size=512),
+                       st.text(alphabet, max_size=400).map(str.encode))
+    start = time.monotonic()
+
+    def out_of_time() -> bool:
+        return time.monotonic() - start >= args.seconds or (
+            args.runs is not None and stats.tried >= args.runs)
+
+    for data in pool:
+        run_one(target, data, stats, args.timeout)
+    batch = 0
+    while not out_of_time():
+        @seed(args.seed * 1_000_003 + batch)
+        @settings(max_examples=500, deadline=None, database=None, derandomize=False,
+                  suppress_health_check=list(HealthCheck))
+        @given(inputs)
+        def one(data: bytes) -> None:
+            if out_of_time():
+                raise _Done()
+            run_one(target, data, stats, args.timeout)
+
+        try:
+            one()
+        except _Done:
+            break
+        batch += 1
+    print(stats.report("hypothesis", time.monotonic() - start), flush=True)
+
+
 def run_atheris(args: argparse.Namespace, stats: Stats) -> None:
     import atheris  # type: ignore[import-not-found]
 
@@ -301,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0, help="how long to fuzz")
     p.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
     p.add_argument("--runs", type=int, default=None, help="stop after this many inputs")
-    p.add_argument("--engine", choices=("auto", "atheris", "mutate"), default="auto")
+    p.add_argument("--engine", choices=("auto", "atheris", "hypothesis", "mutate"),
+                   default="auto", help="auto: atheris when importable, else hypothesis")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds one input may take before it counts as a hang")
     p.add_argument("--crashes", default=str(ROOT / "fuzz" / "crashes"),
@@ -329,9 +391,11 @@ def main(argv: list[str] | None = None) -> int:
             import atheris  # type: ignore[import-not-found]  # noqa: F401
             engine = "atheris"
         except ImportError:
-            engine = "mutate"
+            engine = "hypothesis"
     if engine == "atheris":
         run_atheris(args, stats)
+    elif engine == "hypothesis":
+        run_hypothesis(args, stats)
     else:
         run_mutate(args, stats)
     return 1 if stats.failed else 0

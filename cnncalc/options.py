@@ -12,7 +12,7 @@ import click
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
-from cnncalc.spec import Rounding, Shape, Span, Spec
+from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,7 +111,7 @@ def undecodable(text: str, path: str) -> Diagnostic | None:
     encodes as strict UTF-8 holds no surrogate at all, so without a NUL it needs no scan."""
     if "\x00" not in text and (text.isascii() or _encodes(text)):
         return None
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(source_lines(text), start=1):
         for col, ch in enumerate(line, start=1):
             if "\udc80" <= ch <= "\udcff" or ch == "\x00":
                 what = "a NUL byte" if ch == "\x00" else f"byte 0x{ord(ch) - 0xDC00:02x}"
@@ -135,7 +135,7 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
     shown, text = read_spec(path)
     bad = undecodable(text, shown)
     if bad is not None:
-        spec = Spec(shown, None, None, (), (bad,), tuple(text.splitlines()))
+        spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
         return Analysis(spec, None, (), (bad,))
     bound = dict(parse_define(d) for d in defines)
     spec = parse_text(text, shown, notation, bound, input_volume is not None)

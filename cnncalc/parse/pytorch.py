@@ -9,7 +9,8 @@ flattened in order and layers are named by their dotted path (``features.0``), a
 ``named_modules()`` names them; ``(0-2): 3 x Linear(...)`` is three layers. Constructor code
 (``nn.Conv2d(3, 64, 3),`` one a line, bare, after ``self.conv1 =`` or inside ``nn.Sequential(``)
 is read the same way. Each call's arguments are read, never evaluated, by
-:mod:`cnncalc.parse.pytorch_modules`. PyTorch floors sizes (``rounding="floor"``; ceil-mode
+:mod:`cnncalc.parse.pytorch_modules`, all calls at once when the text has been scanned
+(:mod:`cnncalc.parse.pytorch_calls`). PyTorch floors sizes (``rounding="floor"``; ceil-mode
 pools round up). The printed model has no input size: pass ``--input`` or write
 ``# cnncalc: input 224x224x3``. ``AvgPool2d`` does not print its ``ceil_mode``.
 """
@@ -21,24 +22,33 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.pycode import Refusal, refuse
-from cnncalc.parse.pytorch_modules import MODULES, read_call
-from cnncalc.spec import Layer, Span, Spec, Unparsed
+from cnncalc.parse.lexer import MAX_DIGITS
+from cnncalc.parse.pytorch_calls import Call, read_calls
+from cnncalc.parse.pytorch_modules import MODULES
+from cnncalc.parse.pytorch_trees import CallTrees
+from cnncalc.spec import Layer, Span, Spec, Unparsed, source_lines
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 _MAX_LAYERS = 100_000  # what a repeated block may expand to
-_LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*")
-_REPEAT = re.compile(r"(\d+)[ \t]*x[ \t]+")
+_GAP = re.compile(r"[ \t\n,;\[\]]+")
+_LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a repeat count
+_RANGE = re.compile(r"(\d+)-(\d+)")
 _TARGET = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)[ \t]*")
 _HEAD = re.compile(r"((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*)([A-Za-z_]\w*)[ \t]*\(")
 _IMPORT = re.compile(r"[ \t]*(?:import|from)\s")
+_SIGNIFICANT = re.compile(r"[()'\"\n]")  # what match() looks at
+_PLAIN = r"[^()'\"\n]*+"  # a call on one line, without quotes, nested at most two deep:
+_SIMPLE = re.compile(rf"\((?:{_PLAIN}\({_PLAIN}\))*+{_PLAIN}\)")  # match() need not walk it
 _ITEM_START = re.compile(r"\s*(?:\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
                          + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\()")
+
+_new = tuple.__new__  # Span(...) without NamedTuple's Python-level __new__
 
 
 def _mask(line: str) -> str:
@@ -58,13 +68,20 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+def _moved(old: str, new: str, name: str) -> str:
+    """``name`` with its prefix ``old`` (a repeated block's first name) made ``new``."""
+    return new + "." + name[len(old):] if name.startswith(old) else name
+
+
 @dataclass
 class _Box:
-    """An open container: its path component, its names when repeated, where its layers start,
-    its line and indentation, whether its ``(`` ends the line, and its children so far."""
+    """An open container: its path component and the path of its children, its names when
+    repeated (none when its repeat count was refused), where its layers start, its line and
+    indentation, whether its ``(`` ends the line, and its children so far."""
 
     module: str
     path: str | None
+    prefix: str
     names: list[str]
     first: int
     line: int
@@ -76,24 +93,39 @@ class _Box:
 class _Reader:
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue]) -> None:
         self.path, self.defines = path, defines
-        self.lines = text.splitlines()
-        self.src = "\n".join(_mask(line) for line in self.lines)
+        self.lines = source_lines(text)
+        self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
+                             if "#" in text else self.lines)
         self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines[:-1])]
-        self.layers: list[Layer] = []
-        self.diags: list[Diagnostic] = []
-        self.stack = [_Box("", None, [], 0, 0, -1, False)]  # the root stays at the bottom
+        self.layers: list[Layer | Call] = []  # a call's layers are made when it is read
+        self.most = 0  # at most how many layers self.layers makes (they are counted when
+        # that might be more than _MAX_LAYERS)
+        self.diags: list[Diagnostic | Call] = []  # a call stands where its diagnostic goes
+        self.calls: list[Call] = []  # found and not read yet
+        self.trees = CallTrees()
+        self.stack = [_Box("", None, "", [], 0, 0, -1, False)]  # the root stays at the bottom
+        self.has_imports = "import" in self.src or "from" in self.src
 
     def at(self, off: int) -> tuple[int, int]:
         """1-based (line, column) of an offset into the source."""
         i = bisect.bisect_right(self.starts, off) - 1
         return i + 1, off - self.starts[i] + 1
 
-    def span(self, start: int, end: int) -> Span:
-        """A one-line span; one that crosses lines stops at the end of its first line."""
-        (line, col), (end_line, end_col) = self.at(start), self.at(end)
-        if end_line != line:
-            end_col = len(self.lines[line - 1].rstrip()) + 1
-        return Span(self.path, line, col, max(end_col, col + 1))
+    def span(self, start: int, end: int, line: int = 0) -> Span:
+        """A one-line span; one that crosses lines stops at the end of its first line. ``line``,
+        when known, is the line of ``start``."""
+        i = line - 1 if line else bisect.bisect_right(self.starts, start) - 1
+        line_start = self.starts[i]
+        col = start - line_start + 1
+        if end < line_start or (i + 1 < len(self.starts) and end >= self.starts[i + 1]):
+            end_col = self.line_end(i + 1)
+        else:
+            end_col = end - line_start + 1
+        return _new(Span, (self.path, i + 1, col, end_col if end_col > col else col + 1))
+
+    def line_end(self, line: int) -> int:
+        """The column after the text of ``line``."""
+        return len(self.lines[line - 1].rstrip()) + 1
 
     def eol(self, off: int) -> int:
         end = self.src.find("\n", off)
@@ -103,27 +135,43 @@ class _Reader:
         self.diags.append(Diagnostic(self.span(start, end), code, message, hint))
 
     def prefix(self) -> str:
-        return "".join(f"{b.path}." for b in self.stack if b.path is not None)
+        return self.stack[-1].prefix
 
     def next_names(self, label: str | None, repeat: int) -> list[str]:
         """Names of the next child (or its ``repeat`` copies) of the innermost container."""
-        box, pre = self.stack[-1], self.prefix()
-        index, box.count = box.count, box.count + repeat
-        if repeat > 1 and label is not None and (m := re.fullmatch(r"(\d+)-(\d+)", label)):
-            index, label = int(m[1]), None
+        box = self.stack[-1]
+        index, box.count, pre = box.count, box.count + repeat, box.prefix
+        if label is not None and repeat == 1:
+            return [f"{pre}{label}"]
+        if label is not None and (m := _RANGE.fullmatch(label)) and len(m[1]) <= MAX_DIGITS:
+            index, label = int(m[1]), None  # `(0-2): 3 x`: the copies are 0, 1 and 2
         if label is None:
             return [f"{pre}{index + i}" for i in range(repeat)]
-        return [f"{pre}{label}"] if repeat == 1 else [f"{pre}{label}[{i}]" for i in range(repeat)]
+        return [f"{pre}{label}[{i}]" for i in range(repeat)]
+
+    def repeat(self, text: str, start: int) -> int:
+        """The count of ``(0-2): 3 x``; 0 when it is refused: 0, or more than _MAX_LAYERS."""
+        digits, end = text.lstrip("0"), start + len(text)
+        if digits and len(digits) <= len(str(_MAX_LAYERS)) and int(digits) <= _MAX_LAYERS:
+            return int(digits)
+        if digits:
+            count = f"`{text} x`" if len(text) <= 20 else f"a repeat of {len(text):,} digits"
+            self.fail("P011", start, end,
+                      f"{count} is more than the {_MAX_LAYERS} layers cnncalc expands")
+        else:
+            self.fail("P001", start, end, f"`{text} x` repeats nothing: a repeat count must be "
+                      "at least 1", "print(model) writes `(0-2): 3 x` for three copies")
+        return 0
 
     def run(self) -> None:
-        pos = 0
-        while pos < len(self.src):
-            ch = self.src[pos]
+        pos, src, size = 0, self.src, len(self.src)
+        while pos < size:
+            ch = src[pos]
             if ch in " \t\n,;[]":
-                pos += 1
+                pos = _GAP.match(src, pos).end()  # type: ignore[union-attr]  # ch matches
             elif ch == ")":
                 pos = self.close(pos)
-            elif _IMPORT.match(self.src, self.starts[self.at(pos)[0] - 1]):
+            elif self.has_imports and _IMPORT.match(src, src.rfind("\n", 0, pos) + 1):
                 pos = self.eol(pos)
             else:
                 pos = self.item(pos)
@@ -131,6 +179,28 @@ class _Reader:
             start = self.starts[box.line - 1]
             self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
                       "add the `)` that ends it, at the indentation of this line")
+
+    def finish(self) -> tuple[list[Layer], list[Diagnostic]]:
+        """Read the calls and make their layers: the layers and diagnostics, in order."""
+        self.read()
+        layers: list[Layer] = []
+        for item in self.layers:
+            if isinstance(item, Call):
+                layers += item.layers()
+            else:
+                layers.append(item)
+        diags: list[Diagnostic] = []
+        for d in self.diags:
+            if not isinstance(d, Call):
+                diags.append(d)
+            elif d.diag is not None:
+                diags.append(d.diag)
+        return layers, diags
+
+    def read(self) -> None:
+        """Read the calls found so far."""
+        read_calls(self.calls, self.trees, self.line_end, self.defines)
+        self.calls = []
 
     def close(self, pos: int) -> int:
         line, col = self.at(pos)
@@ -140,8 +210,9 @@ class _Reader:
                       "remove it, or add the module it was meant to end")
             return pos + 1
         if col > _indent(self.lines[line - 1]) + 1 and box.line_ending:
-            later = [ln for ln in self.lines[line:] if ln.strip()]
-            if later and _indent(later[0]) > box.indent:
+            later = next((ln for ln in itertools.islice(self.lines, line, None) if ln.strip()),
+                         None)
+            if later is not None and _indent(later) > box.indent:
                 self.fail("P001", pos, pos + 1,
                           f"one `)` too many: `{box.module}(` of line {box.line} goes on below",
                           "remove this `)`")
@@ -149,82 +220,106 @@ class _Reader:
         self.pop()
         return pos + 1
 
+    def add(self, item: Layer | Call) -> None:
+        self.layers.append(item)
+        self.most += len(item.names) if isinstance(item, Call) else 1
+
+    def size(self, block: list[Layer | Call]) -> int:
+        """How many layers ``block`` makes; reads the calls found so far if that is needed."""
+        if any(isinstance(b, Call) and b.count() is None for b in block):
+            self.read()
+        return sum(b.count() or 0 if isinstance(b, Call) else 1 for b in block)
+
     def pop(self) -> None:
         box = self.stack.pop()
         block, old = self.layers[box.first:], f"{box.names[0]}." if box.names else ""
-        if len(box.names) * len(block) > _MAX_LAYERS:
+        if not box.names:  # its repeat count was refused: an Unparsed stands for it
+            del self.layers[box.first:]
+        elif len(box.names) * self.most > _MAX_LAYERS and \
+                len(box.names) * (size := self.size(block)) > _MAX_LAYERS:
             line = self.starts[box.line - 1]
-            self.fail("P011", line, self.eol(line), f"{len(box.names)} x {len(block)} layers "
+            self.fail("P011", line, self.eol(line), f"{len(box.names)} x {size} layers "
                       f"are more than the {_MAX_LAYERS} cnncalc expands")
         elif len(box.names) > 1:  # a repeated block: copy its layers under each name
+            self.most *= len(box.names)
             self.layers[box.first:] = [
-                replace(lyr, name=name + "." + lyr.name[len(old):])
-                if lyr.name.startswith(old) else lyr for name in box.names for lyr in block]
+                b.renamed(partial(_moved, old, name)) if isinstance(b, Call)
+                else replace(b, name=_moved(old, name, b.name)) if b.name.startswith(old) else b
+                for name in box.names for b in block]
 
     def item(self, start: int) -> int:
-        pos, label, repeat = start, None, 1
-        line, col = self.at(start)
-        if m := _LABEL.match(self.src, pos):
-            label, pos = m[1].strip(), m.end()
-            if (box := self.stack[-1]).line_ending and box.line < line and col - 1 <= box.indent:
+        """Read the module (or container) at ``start``, with its label or target; the offset
+        after what was read."""
+        src, pos, label, repeat, count_at = self.src, start, None, 1, -1
+        line = bisect.bisect_right(self.starts, start)
+        if m := _LABEL.match(src, pos):
+            label, pos, box = m[1].strip(), m.end(), self.stack[-1]
+            if box.line_ending and box.line < line and start - self.starts[line - 1] <= box.indent:
                 self.fail("P001", start, self.eol(start),
                           f"`{box.module}(` of line {box.line} is not closed before this line",
                           f"add a `)` at the indentation of line {box.line}")
                 self.pop()
-            if (m := _REPEAT.match(self.src, pos)) and int(m[1]) <= _MAX_LAYERS:
-                repeat, pos = int(m[1]), m.end()
-        elif m := _TARGET.match(self.src, pos):
+            if m[2] is not None:
+                count_at = m.start(2)
+                repeat = self.repeat(m[2], count_at)
+        elif m := _TARGET.match(src, pos):
             pos = m.end()
             if m[1].startswith("self.") or len(self.stack) > 1:
                 label = m[1].removeprefix("self.")
-        head = _HEAD.match(self.src, pos)
-        if head is None:
-            end = self.eol(pos)
-            word = (self.src[pos:end].split() or [""])[0]
-            self.fail("P001", pos, pos + len(word),
-                      f"expected a module such as `Conv2d(3, 64, kernel_size=3)`, found `{word}`",
-                      "paste what print(model) shows, or one nn.Module(...) call a line")
-            self.layers.append(Unparsed(name=word or "?", span=self.span(pos, end)))
-            for _ in range(self.src.count(")", pos, end) - self.src.count("(", pos, end)):
-                if len(self.stack) > 1:
-                    self.pop()  # the skipped text ends containers: `...]),`
-            return end
-        module, rest = head[2], self.src[head.end():self.eol(head.end())].strip()
-        names = self.next_names(label, repeat)
-        if module not in MODULES and (module in _CONTAINERS or not rest):
-            path = None if label is None and len(self.stack) == 1 else \
-                names[0][len(self.prefix()):]
-            self.stack.append(_Box(module, path, names, len(self.layers), line,
-                                   _indent(self.lines[line - 1]), not rest))
-            return head.end()
-        close = self.match(head.end() - 1)
-        if close is None:
+        if (head := _HEAD.match(src, pos)) is None:
+            return self.skip(pos)
+        module, names = head[2], self.next_names(label, repeat or 1)
+        first = names[0]
+        if not repeat:  # a refused count: this stands for the copies, which are read, not kept
+            self.add(Unparsed(name=first, span=self.span(count_at, self.eol(count_at))))
+            names = []
+        if module not in MODULES:
+            rest = src[head.end():self.eol(head.end())].strip()
+            if module in _CONTAINERS or not rest:
+                pre = self.prefix()
+                path = None if label is None and len(self.stack) == 1 else first[len(pre):]
+                self.stack.append(_Box(module, path, pre if path is None else f"{pre}{path}.",
+                                       names, len(self.layers), line,
+                                       _indent(self.lines[line - 1]), not rest))
+                return head.end()
+        if (close := self.match(head.end() - 1)) is None:
             self.fail("P001", pos, self.eol(pos), f"`{module}(` is never closed: a `)` is missing",
                       "close the call on the line where it starts, or before the next module")
-            self.layers.append(Unparsed(name=names[0], span=self.span(pos, self.eol(pos))))
+            if names:
+                self.add(Unparsed(name=first, span=self.span(pos, self.eol(pos))))
             return self.eol(pos)
-        span = self.span(pos, close + 1)
-        try:
-            if module not in MODULES:
-                raise refuse(self.span(head.start(2), head.end(2)), "P002",
-                             f"unknown module `{module}`", suggest(module, list(MODULES))
-                             or f"cnncalc reads {', '.join(MODULES)}")
-            cls, kwargs, fields = read_call(module, self.src[pos:close + 1], pos, span,
-                                            self.span, self.defines)
-            self.layers.extend(cls(name=name, span=span, fields=fields, **kwargs)
-                               for name in names)
-        except Refusal as exc:
-            if exc.diag is not None:
-                self.diags.append(exc.diag)
-            self.layers.append(Unparsed(name=names[0], span=span))
+        call = Call(module, src[pos:close + 1], self.span(pos, close + 1, line), names)
+        if module in MODULES:
+            self.calls.append(call)
+        else:
+            call.read, call.diag = True, Diagnostic(
+                self.span(head.start(2), head.end(2)), "P002", f"unknown module `{module}`",
+                suggest(module, list(MODULES)) or f"cnncalc reads {', '.join(MODULES)}")
+        self.diags.append(call)
+        self.add(call)
         return close + 1
+
+    def skip(self, pos: int) -> int:
+        """Report the text at ``pos``, which is no module, and skip the rest of its line."""
+        end = self.eol(pos)
+        word = (self.src[pos:end].split() or [""])[0]
+        self.fail("P001", pos, pos + len(word),
+                  f"expected a module such as `Conv2d(3, 64, kernel_size=3)`, found `{word}`",
+                  "paste what print(model) shows, or one nn.Module(...) call a line")
+        self.add(Unparsed(name=word or "?", span=self.span(pos, end)))
+        for _ in range(self.src.count(")", pos, end) - self.src.count("(", pos, end)):
+            if len(self.stack) > 1:
+                self.pop()  # the skipped text ends containers: `...]),`
+        return end
 
     def match(self, open_pos: int) -> int | None:
         """The offset of the ``)`` matching ``open_pos``, or None when the text ends or a line
         starting a new module comes first."""
-        depth, quote = 0, ""
-        for i in range(open_pos, len(self.src)):
-            ch = self.src[i]
+        if simple := _SIMPLE.match(self.src, open_pos):
+            return simple.end() - 1
+        depth, quote, src = 0, "", self.src
+        for m in _SIGNIFICANT.finditer(src, open_pos):
+            ch = m[0]
             if quote:
                 quote = "" if ch in (quote, "\n") else quote
             elif ch in "'\"":
@@ -232,8 +327,8 @@ class _Reader:
             elif ch in "()":
                 depth += 1 if ch == "(" else -1
                 if depth == 0:
-                    return i
-            elif ch == "\n" and _ITEM_START.match(self.src, i + 1):
+                    return m.start()
+            elif _ITEM_START.match(src, m.end()):  # ch is "\n"
                 return None
         return None
 
@@ -242,7 +337,8 @@ def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue]) -> S
     """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring."""
     reader = _Reader(text, path, defines)
     reader.run()
-    lines = tuple(text.splitlines())
+    layers, diags = reader.finish()
+    lines = tuple(reader.lines)
     shape, span, problems = find_input(lines, path)
-    return Spec(path, shape, span, tuple(reader.layers), tuple(reader.diags + problems), lines,
+    return Spec(path, shape, span, tuple(layers), tuple(diags + problems), lines,
                 "pytorch", "floor")

@@ -11,7 +11,8 @@ import click
 from cnncalc.diagnostics import Diagnostic, Severity
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# what cannot be shown as is: lone surrogates (undecodable bytes), C0 and C1 controls, U+2028/9
+_UNPRINTABLE = re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) -> str:
@@ -41,20 +42,21 @@ def _printable(line: str) -> tuple[str, Callable[[int], int]]:
     offset past the end lands as far past the printed end).
 
     A file read with ``surrogateescape`` keeps each undecodable byte as a lone surrogate
-    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``, a
-    NUL as ``\\x00`` (invisible on a terminal), and any other lone surrogate as ``\\uNNNN``.
-    The caret then underlines the whole escape."""
-    if "\x00" not in line and (line.isascii() or not _SURROGATE.search(line)):
+    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``,
+    any other lone surrogate as ``\\uNNNN``, and control characters (NUL, a form feed, U+2028:
+    invisible, or a line break on a terminal) as ``\\xNN`` or ``\\uNNNN``. The caret then
+    underlines the whole escape."""
+    if not _UNPRINTABLE.search(line):
         return line, lambda i: i
     parts: list[str] = []
     offsets = [0]
     for ch in line:
         if "\udc80" <= ch <= "\udcff":
             ch = f"\\x{ord(ch) - 0xDC00:02x}"
-        elif ch == "\x00":
-            ch = "\\x00"
-        elif "\ud800" <= ch <= "\udfff":
+        elif "\ud800" <= ch <= "\udfff" or ch in "\u2028\u2029":
             ch = f"\\u{ord(ch):04x}"
+        elif ch < " " or "\x7f" <= ch <= "\x9f":
+            ch = f"\\x{ord(ch):02x}"
         parts.append(ch)
         offsets.append(offsets[-1] + len(ch))
     n = len(line)

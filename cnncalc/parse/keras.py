@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
@@ -39,10 +38,26 @@ from cnncalc.spec import (
     Spec,
     Unparsed,
     ZeroPad,
+    source_lines,
 )
 
 _METHODS = frozenset(("add", "compile", "fit", "summary", "evaluate", "predict", "save",
                       "save_weights", "build"))
+# the rank of what a layer of these kinds gives; other layers keep their input's
+_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1}
+_SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
+_STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
+              ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
+_CNNCALC = re.compile(r"cnncalc:", re.IGNORECASE)  # in every `# cnncalc: input` comment
+
+
+def _may_direct(text: str) -> bool:
+    """False when no line can hold a ``# cnncalc: input`` comment, so none need be searched:
+    there is no ``#``, or no ``cnncalc:`` in any case (ASCII text is tested without the slow
+    case-blind search)."""
+    if "#" not in text:
+        return False
+    return "cnncalc:" in text.lower() if text.isascii() else _CNNCALC.search(text) is not None
 
 
 def _callee(func: ast.expr) -> str | None:
@@ -59,55 +74,95 @@ def _snake(cls: str) -> str:
                   re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", cls)).lower()
 
 
+_Build = Callable[[Args], list[Layer]]
+# each class name read (aliases too): its canonical class, builder, whether it is an input
+# layer, and the base of Keras's automatic names
+_KINDS: dict[str, tuple[str, _Build, bool, str]] = {
+    cls: (canon, LAYERS[canon][0], canon.startswith("Input"), _snake(canon))
+    for cls, canon in [*((c, c) for c in LAYERS), *ALIASES.items()]}
+
+
+def _named(keywords: list[ast.keyword]) -> bool:
+    """Whether the call gives ``name=`` (``name=None`` leaves Keras to name the layer)."""
+    for k in keywords:
+        if k.arg == "name" and not (isinstance(k.value, ast.Constant) and k.value.value is None):
+            return True
+    return False
+
+
 class _Reader(Source):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
                  input_given: bool) -> None:
         super().__init__(text, path, defines)
         self.layers: list[Layer] = []
         self.names: dict[str, int] = {}
-        self.directive, self.directive_span, diags = find_input(text.splitlines(), path)
+        self.lines = source_lines(text)
+        self.directive, self.directive_span, diags = find_input(self.lines, path) \
+            if _may_direct(text) else (None, None, [])
         self.diags: list[Diagnostic] = list(diags)
         self.input_given = input_given or self.directive_span is not None
         self.input: Shape | None = None
         self.input_span: Span | None = self.directive_span if diags else None
 
-    def attempt(self, read: Callable[..., None], *args: object) -> None:
-        try:
-            read(*args)
-        except Refusal as exc:
-            if exc.diag is not None:
-                self.diags.append(exc.diag)
+    def read(self, body: list[ast.stmt]) -> None:
+        """The module's statements in turn; a Refusal is reported and reading goes on."""
+        for stmt in body:
+            try:
+                self.statement(stmt)
+            except Refusal as exc:
+                self.report(exc)
+
+    def report(self, exc: Refusal) -> None:
+        if exc.diag is not None:
+            self.diags.append(exc.diag)
 
     def statement(self, stmt: ast.stmt) -> None:
-        v = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign, ast.AnnAssign)) else None
-        call = v if isinstance(v, ast.Call) else None
-        method = call.func.attr if call is not None and isinstance(call.func, ast.Attribute) \
-            and isinstance(call.func.value, ast.Name) else None
-        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Pass)) or (
-                isinstance(stmt, ast.Expr) and isinstance(v, ast.Constant)):
+        if isinstance(stmt, ast.Expr):
+            call = stmt.value
+            if isinstance(call, ast.Call):
+                func = call.func  # `model.add(...)`, `model.summary()`...
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                        and func.attr in _METHODS:
+                    if func.attr != "add":
+                        return
+                    if len(call.args) != 1 or call.keywords:
+                        raise refuse(self.span(call), "P001", "model.add takes one layer",
+                                     "write one layer per model.add(...), e.g. "
+                                     "`model.add(Dense(10))`")
+                    self.layer(call.args[0])
+                    return
+                if _callee(func) == "Sequential":
+                    self.sequential(call)
+                    return
+            elif isinstance(call, ast.Constant):  # a docstring
+                return
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            v = stmt.value
+            if isinstance(v, ast.Call) and _callee(v.func) == "Sequential":
+                self.sequential(v)
+            else:
+                self.assign(stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target], v)
             return
-        if call is not None and _callee(call.func) == "Sequential":
-            items = call.args[0] if call.args else next(
-                (k.value for k in call.keywords if k.arg == "layers"), ast.List([]))
-            if not isinstance(items, (ast.List, ast.Tuple)):
-                raise self.not_literal(items)
-            for item in items.elts:
-                self.attempt(self.layer, item)
-        elif isinstance(stmt, ast.Expr) and call is not None and method in _METHODS:
-            if method == "add" and (len(call.args) != 1 or call.keywords):
-                raise refuse(self.span(call), "P001", "model.add takes one layer",
-                             "write one layer per model.add(...), e.g. `model.add(Dense(10))`")
-            if method == "add":
-                self.layer(call.args[0])
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and v is not None:
-            self.assign(stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target], v)
-        else:
-            what = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
-                    ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
-            raise refuse(self.span(stmt), "P001", "expected an import, `model = Sequential()`, "
-                         "`model.add(Layer(...))` or `NAME = literal`, found "
-                         f"{what.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
-                         "without running it: write the layers out one per model.add(...) line")
+        elif isinstance(stmt, _SKIPPED):
+            return
+        raise refuse(self.span(stmt), "P001", "expected an import, `model = Sequential()`, "
+                     "`model.add(Layer(...))` or `NAME = literal`, found "
+                     f"{_STATEMENT.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
+                     "without running it: write the layers out one per model.add(...) line")
+
+    def sequential(self, call: ast.Call) -> None:
+        """``Sequential([...])``: each layer of the list is read, or reported, in turn."""
+        items = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg == "layers"), None)
+        if items is None:  # `Sequential()`: the layers come in model.add(...) calls
+            return
+        if not isinstance(items, (ast.List, ast.Tuple)):
+            raise self.not_literal(items)
+        for item in items.elts:
+            try:
+                self.layer(item)
+            except Refusal as exc:
+                self.report(exc)
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         """``NAME = literal`` (or ``a, b = 28, 28``) binds names as ``--define`` does."""
@@ -137,24 +192,25 @@ class _Reader(Source):
     def layer(self, node: ast.expr) -> None:
         span = self.span(node)
         cls = _callee(node.func) if isinstance(node, ast.Call) else None
-        canon = ALIASES.get(cls or "", cls or "")
+        kind = _KINDS.get(cls or "")
+        canon = kind[0] if kind else cls or ""
+        is_input = kind[2] if kind else canon.startswith("Input")  # so is an unknown `Input...`
         shown = cls or "?"
         try:
             if not isinstance(node, ast.Call) or cls is None:
                 raise refuse(span, "P001", "expected a layer such as `Conv2D(32, (3, 3))`, found "
                              f"`{self.segment(node)}`", "write the layer call in model.add(...)")
-            if canon not in LAYERS:
+            if kind is None:
                 raise refuse(span, "P002", f"unknown Keras layer `{cls}`",
                              suggest(cls, [*LAYERS, *ALIASES], fold_case=False)
                              or "cnncalc reads " + ", ".join(sorted(LAYERS)))
-            if not canon.startswith("Input") and all(k.arg != "name" or (isinstance(
-                    k.value, ast.Constant) and k.value.value is None) for k in node.keywords):
-                base = _snake(canon)  # Keras counts only the layers it names itself
+            _, build, _, base = kind
+            if not is_input and not _named(node.keywords):
+                # Keras counts only the layers it names itself
                 self.names[base] = n = self.names.get(base, -1) + 1
                 shown = f"{base}_{n}" if n else base
-            build, positional = LAYERS[canon]
-            args = Args(self, node, canon, tuple(positional.split()))
-            if canon.startswith("Input"):
+            args = Args(self, node, canon, span)
+            if is_input:
                 self.input_layer(args)
                 return
             name = args.raw("name", None) or shown
@@ -163,18 +219,18 @@ class _Reader(Source):
             args.name = shown = name
             if not self.layers and self.input is None:
                 self.read_input(args)
-            made = build(args)
+            made = build(args)  # the layers carry the spans of the arguments read
         except Refusal as exc:
-            if canon.startswith("Input") or not self.layers:  # P004 on top would be noise
+            if is_input or not self.layers:  # P004 on top would be noise
                 self.input_span = self.input_span or (exc.diag.span if exc.diag else span)
-            if not canon.startswith("Input"):
+            if not is_input:
                 self.layers.append(Unparsed(name=shown, span=span))
             raise
+        self.layers += made
         for lay in made:
-            self.layers.append(replace(lay, fields=tuple(args.fields)))
-            if isinstance(lay, (Conv, Pool, ZeroPad, GlobalPool, Flatten, Dense)):
-                self.rank = 1 if isinstance(lay, (Flatten, Dense)) or (
-                    isinstance(lay, GlobalPool) and not lay.keepdims) else 3
+            if type(lay) in _RANK:
+                self.rank = 1 if isinstance(lay, GlobalPool) and not lay.keepdims \
+                    else _RANK[type(lay)]
 
     def input_layer(self, args: Args) -> None:
         if self.layers or self.input is not None:
@@ -195,10 +251,10 @@ class _Reader(Source):
             v = v[1:] if key.startswith("batch_") and isinstance(v, tuple) else v
             shape = ints(v, 1) or ints(v, 3)
             if shape is None:
-                raise refuse(args.spans[key], "P011", f"`{self.segment(args.nodes[key])}` is not "
-                             "a fixed HxWxC or N input", "give whole sizes, e.g. (224, 224, 3), "
-                             "or pass --input 224x224x3")
-            self.input, self.input_span, self.rank = shape, args.spans[key], len(shape)
+                raise refuse(args.arg_span(key), "P011", f"`{self.segment(args.nodes[key])}` "
+                             "is not a fixed HxWxC or N input", "give whole sizes, e.g. "
+                             "(224, 224, 3), or pass --input 224x224x3")
+            self.input, self.input_span, self.rank = shape, args.arg_span(key), len(shape)
         except Refusal as exc:
             if not self.input_given and exc.diag is not None:
                 self.diags.append(exc.diag)
@@ -219,7 +275,7 @@ class _Reader(Source):
                 self.input_span, "P004", "no input volume", "add `# cnncalc: input 28x28x1`, "
                 "`Input(shape=(28, 28, 1))` or input_shape= on the first layer; or pass --input"))
         return Spec(self.path, self.input, self.input_span, tuple(self.layers), tuple(self.diags),
-                    tuple(self.text.splitlines()), "keras", "floor")
+                    tuple(self.lines), "keras", "floor")
 
 
 def parse_keras(text: str, path: str, defines: Mapping[str, DefineValue],
@@ -242,6 +298,5 @@ def parse_keras(text: str, path: str, defines: Mapping[str, DefineValue],
         r.diags.append(Diagnostic(r.input_span, "P001", f"cannot read the code: {exc}",
                                   "cnncalc reads Keras code as Python"))
     else:
-        for stmt in tree.body:
-            r.attempt(r.statement, stmt)
+        r.read(tree.body)
     return r.spec()

@@ -27,7 +27,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Literal
 
 from cnncalc import spec
@@ -52,10 +51,16 @@ ALIASES = {"Convolution2D": "Conv2D", "Deconvolution2D": "Conv2DTranspose",
            "SeparableConvolution2D": "SeparableConv2D", "MaxPool2D": "MaxPooling2D",
            "AvgPool2D": "AveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
            "GlobalMaxPool2D": "GlobalMaxPooling2D"}
+_SAME, _VALID = Padding.same(), Padding()  # frozen: one of each serves every layer
 _WHAT = {ast.Call: "a call", ast.Attribute: "an attribute access", ast.Lambda: "a lambda",
          ast.JoinedStr: "an f-string", ast.Subscript: "a subscript", ast.BinOp: "arithmetic",
          ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
          ast.Starred: "an unpacking", ast.Dict: "a dict", ast.IfExp: "a conditional"}
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Span(*fields) without the Python-level __new__ a NamedTuple has: the same tuple, made faster
+_new_span = tuple.__new__
 
 
 class Source:
@@ -65,21 +70,24 @@ class Source:
 
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue]) -> None:
         self.text, self.path, self.defines = text, path, defines
-        self.src = re.split(r"\r\n|\r|\n", text)
+        self.src = _LINE_END.split(text) if "\r" in text else text.split("\n")
+        self.ascii = text.isascii()  # then a UTF-8 byte offset is a character offset
         self.bound: dict[str, Value] = {}
         self.failed: set[str] = set()
         self.rank: int | None = None
 
-    def _col(self, line: int, offset: int) -> int:
-        return char_col(self.src[line - 1] if 0 < line <= len(self.src) else "", offset) + 1
-
     def span(self, node: ast.expr | ast.stmt | ast.keyword) -> Span:
         """1-based columns from ast's 0-based UTF-8 offsets; a call spanning lines ends at the
-        end of its first line."""
-        line, col = node.lineno, self._col(node.lineno, node.col_offset)
-        end = self._col(line, node.end_col_offset) if node.end_lineno == line \
-            and node.end_col_offset is not None else len(self.src[line - 1]) + 1
-        return Span(self.path, line, col, max(end, col + 1))
+        end of its first line. In ASCII text an offset within the row is its column - 1."""
+        line, start, end = node.lineno, node.col_offset, node.end_col_offset
+        row = self.src[line - 1] if 0 < line <= len(self.src) else ""
+        n = len(row)
+        col = start + 1 if self.ascii and 0 <= start <= n else char_col(row, start) + 1
+        if node.end_lineno != line or end is None:
+            stop = len(self.src[line - 1]) + 1
+        else:
+            stop = end + 1 if self.ascii and 0 <= end <= n else char_col(row, end) + 1
+        return _new_span(Span, (self.path, line, col, stop if stop > col else col + 1))
 
     def segment(self, node: ast.expr) -> str:
         code = " ".join((ast.get_source_segment(self.text, node) or "?").split())
@@ -93,9 +101,10 @@ class Source:
 
     def value(self, node: ast.expr) -> Value:
         """A literal's value, found without evaluating anything."""
-        return literal(node, self._name, self.not_literal)
+        return literal(node, self.name_value, self.not_literal)
 
-    def _name(self, node: ast.Name) -> Value:
+    def name_value(self, node: ast.Name) -> Value:
+        """What ``--define`` or ``NAME = literal`` binds the name to."""
         name = node.id
         if name in self.defines or name in self.bound:
             return self.defines[name] if name in self.defines else self.bound[name]
@@ -109,79 +118,114 @@ class Source:
 
 
 class Args:
-    """One layer call's arguments by parameter name; a value is read only when asked for."""
+    """One layer call's arguments by parameter name; a value is read only when asked for, and
+    an argument's span is worked out only when a message or a layer's ``fields`` needs it.
+    ``fields`` holds, by argument, the spans of the shape-deciding arguments read so far in
+    reading order: a builder reads every argument it needs before it makes its layers."""
 
-    def __init__(self, r: Source, node: ast.Call, cls: str, positional: tuple[str, ...]) -> None:
-        self.r, self.cls, self.span, self.name = r, cls, r.span(node), cls
+    __slots__ = ("_keywords", "cls", "fields", "name", "nodes", "r", "span")
+
+    def __init__(self, r: Source, node: ast.Call, cls: str, span: Span) -> None:
+        self.r, self.cls, self.span, self.name = r, cls, span, cls
         self.nodes: dict[str, ast.expr] = {}
-        self.spans: dict[str, Span] = {}
-        self.fields: list[tuple[str, Span]] = []
-        for i, arg in enumerate(node.args):
+        self.fields: dict[str, tuple[str, Span]] = {}
+        self._keywords = node.keywords
+        positional, accepted = _PARAMS[cls]
+        nodes = self.nodes
+        for i, arg in enumerate(node.args):  # the positional names are all different
             if isinstance(arg, ast.Starred) or i >= len(positional):
                 raise r.not_literal(arg) if isinstance(arg, ast.Starred) else refuse(
                     r.span(arg), "P010", f"{cls} takes at most {len(positional)} positional "
                     "arguments", "name the argument, e.g. `strides=2`")
-            self._put(positional[i], arg, r.span(arg))
+            nodes[positional[i]] = arg
         for kw in node.keywords:
-            if kw.arg is None:
+            name = kw.arg
+            if name is None:
                 raise r.not_literal(kw.value)
-            if kw.arg not in positional and kw.arg not in _NEUTRAL \
-                    and kw.arg not in INPUT_KEYS and not _NEUTRAL_RE.fullmatch(kw.arg):
-                raise refuse(r.span(kw), "P010", f"{cls} has no argument `{kw.arg}`",
-                             suggest(kw.arg, [*positional, *_NEUTRAL], fold_case=False)
+            if name not in accepted and not _NEUTRAL_RE.fullmatch(name):
+                raise refuse(r.span(kw), "P010", f"{cls} has no argument `{name}`",
+                             suggest(name, [*positional, *_NEUTRAL], fold_case=False)
                              or f"{cls} takes " + ", ".join(f"`{a}`" for a in positional))
-            self._put(kw.arg, kw.value, r.span(kw))
+            if name in nodes:
+                raise refuse(r.span(kw), "P010", f"{cls}: `{name}` is given twice",
+                             "give each argument once")
+            nodes[name] = kw.value
 
-    def _put(self, name: str, node: ast.expr, span: Span) -> None:
-        if name in self.nodes:
-            raise refuse(span, "P010", f"{self.cls}: `{name}` is given twice",
-                         "give each argument once")
-        self.nodes[name], self.spans[name] = node, span
+    def arg_span(self, name: str) -> Span:
+        """Where the argument is written: ``name=value`` for a keyword, else its value (each
+        argument is given once, by position or by keyword)."""
+        for kw in self._keywords:
+            if kw.arg == name:
+                return self.r.span(kw)
+        return self.r.span(self.nodes[name])
 
     def raw(self, name: str, default: Value, required: bool = False) -> Value:
-        if name not in self.nodes:
+        node = self.nodes.get(name)
+        if node is None:
             if required:
                 raise refuse(self.span, "P010", f"{self.cls} needs `{name}`",
                              f"give it, e.g. `{self.cls}({name}=...)`")
             return default
-        value = self.r.value(self.nodes[name])
-        field = (_FIELDS[name], self.spans[name]) if name in _FIELDS else None
-        if field is not None and field not in self.fields:
-            self.fields.append(field)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+            value: Value = node.value  # what literal() gives, without the call
+        else:
+            value = literal(node, self.r.name_value, self.r.not_literal)
+        if name in _FIELDS and name not in self.fields:
+            self.fields[name] = (_FIELDS[name], self.arg_span(name))
         return value
 
+    def recorded(self) -> tuple[tuple[str, Span], ...]:
+        """The ``fields`` of the layers made from this call."""
+        return tuple(self.fields.values())
+
     def bad(self, name: str, expected: str) -> Refusal:
-        return refuse(self.spans[name], "P010", f"{self.cls}: `{self.r.segment(self.nodes[name])}`"
-                      f" is not {expected}", f"Keras's `{name}` is {expected}")
+        return refuse(self.arg_span(name), "P010", f"{self.cls}: "
+                      f"`{self.r.segment(self.nodes[name])}` is not {expected}",
+                      f"Keras's `{name}` is {expected}")
+
+    # count, pair, flag and padding return a default at once when the argument is not given
 
     def count(self, name: str, default: int | None = None) -> int:
+        if default is not None and name not in self.nodes:
+            return default
         v = self.raw(name, default, default is None)
         if not is_int(v):
             raise self.bad(name, "a whole number")
         return v
 
     def pair(self, name: str, default: Pair | None = None) -> Pair:
-        v = ints(self.raw(name, default, default is None), 2)
+        if default is not None and name not in self.nodes:
+            return default
+        raw = self.raw(name, default, default is None)
+        if type(raw) is tuple and len(raw) == 2 and type(raw[0]) is int and type(raw[1]) is int:
+            return (raw[0], raw[1])  # what ints() gives, without the call
+        v = ints(raw, 2)
         if v is None:
             raise self.bad(name, "a whole number or a pair such as (3, 3)")
         return (v[0], v[1])
 
     def flag(self, name: str, default: bool) -> bool:
+        if name not in self.nodes:
+            return default
         v = self.raw(name, default)
         if not isinstance(v, bool):
             raise self.bad(name, "True or False")
         return v
 
     def padding(self) -> Padding:
+        if "padding" not in self.nodes:
+            return _VALID
         v = self.raw("padding", "valid")
         if isinstance(v, str) and v.lower() in ("same", "valid"):
-            return Padding.same() if v.lower() == "same" else Padding()
+            return _SAME if v.lower() == "same" else _VALID
         raise self.bad("padding", "'valid' or 'same'")
 
     def data_format(self) -> None:
+        if "data_format" not in self.nodes:
+            return
         v = self.raw("data_format", None)
         if v == "channels_first":
-            raise refuse(self.spans["data_format"], "P011", f"{self.cls}: data_format="
+            raise refuse(self.arg_span("data_format"), "P011", f"{self.cls}: data_format="
                          "'channels_first' is not supported", "cnncalc reads HxWxC volumes "
                          "(channels_last, Keras's default): drop data_format")
         if v not in (None, "channels_last"):
@@ -193,18 +237,24 @@ def _conv(c: Args) -> list[Layer]:
     kernel, stride = c.pair("kernel_size"), c.pair("strides", (1, 1))
     padding, dilation, bias = c.padding(), c.pair("dilation_rate", (1, 1)), c.flag("use_bias", True)
     c.data_format()
-    conv = spec.Conv(name=c.name, span=c.span, filters=0, kernel=kernel, stride=stride,
-                     padding=padding, dilation=dilation, bias=bias)
     if c.cls == "DepthwiseConv2D":
-        return [replace(conv, depth_multiplier=c.count("depth_multiplier", 1))]
+        mult = c.count("depth_multiplier", 1)
+        return [spec.Conv(name=c.name, span=c.span, filters=0, kernel=kernel, stride=stride,
+                          padding=padding, dilation=dilation, bias=bias, depth_multiplier=mult,
+                          fields=c.recorded())]
     filters = c.count("filters")
     if c.cls == "SeparableConv2D":
-        return [replace(conv, name=f"{c.name}/depthwise", bias=False,
-                        depth_multiplier=c.count("depth_multiplier", 1)),
+        mult, fields = c.count("depth_multiplier", 1), c.recorded()
+        return [spec.Conv(name=f"{c.name}/depthwise", span=c.span, filters=0, kernel=kernel,
+                          stride=stride, padding=padding, dilation=dilation, bias=False,
+                          depth_multiplier=mult, fields=fields),
                 spec.Conv(name=f"{c.name}/pointwise", span=c.span, filters=filters,
-                          kernel=(1, 1), bias=bias)]
+                          kernel=(1, 1), bias=bias, fields=fields)]
     if c.cls == "Conv2D":
-        return [replace(conv, filters=filters, groups=c.count("groups", 1))]
+        groups = c.count("groups", 1)
+        return [spec.Conv(name=c.name, span=c.span, filters=filters, kernel=kernel, stride=stride,
+                          padding=padding, dilation=dilation, groups=groups, bias=bias,
+                          fields=c.recorded())]
     spans = [d * (f - 1) + 1 for f, d in zip(kernel, dilation, strict=True)]
     out_pad: Pair = (0, 0)
     if c.raw("output_padding", None) is not None:
@@ -213,8 +263,9 @@ def _conv(c: Args) -> list[Layer]:
             padding = Padding.symmetric(spans[0] // 2, spans[1] // 2)
     elif padding.mode != "same":
         out_pad = (max(stride[0] - spans[0], 0), max(stride[1] - spans[1], 0))
-    return [replace(conv, filters=filters, transposed=True, padding=padding,
-                    output_padding=out_pad)]
+    return [spec.Conv(name=c.name, span=c.span, filters=filters, kernel=kernel, stride=stride,
+                      padding=padding, dilation=dilation, bias=bias, transposed=True,
+                      output_padding=out_pad, fields=c.recorded())]
 
 
 def _pool(c: Args) -> list[Layer]:
@@ -222,35 +273,39 @@ def _pool(c: Args) -> list[Layer]:
     op: Literal["max", "avg"] = "max" if "Max" in c.cls else "avg"
     c.data_format()
     if c.cls.startswith("Global"):
-        return [spec.GlobalPool(name=c.name, span=c.span, op=op,
-                                keepdims=c.flag("keepdims", False))]
+        keepdims = c.flag("keepdims", False)
+        return [spec.GlobalPool(name=c.name, span=c.span, op=op, keepdims=keepdims,
+                                fields=c.recorded())]
     kernel = c.pair("pool_size", (2, 2))
     stride = kernel if c.raw("strides", None) is None else c.pair("strides")
+    padding = c.padding()
     return [spec.Pool(name=c.name, span=c.span, op=op, kernel=kernel, stride=stride,
-                      padding=c.padding())]
+                      padding=padding, fields=c.recorded())]
 
 
 def _batchnorm(c: Args) -> list[Layer]:
     if c.raw("axis", -1) not in (-1, 1 if c.r.rank == 1 else 3):
-        raise refuse(c.spans["axis"], "P011", f"{c.name}: cnncalc normalises only the channel "
+        raise refuse(c.arg_span("axis"), "P011", f"{c.name}: cnncalc normalises only the channel "
                      "axis", "drop `axis` (Keras's default -1)")
-    return [spec.BatchNorm(name=c.name, span=c.span, center=c.flag("center", True),
-                           scale=c.flag("scale", True))]
+    center, scale = c.flag("center", True), c.flag("scale", True)
+    return [spec.BatchNorm(name=c.name, span=c.span, center=center, scale=scale,
+                           fields=c.recorded())]
 
 
 def _dropout(c: Args) -> list[Layer]:
     rate = c.raw("rate", None, True)
     if not isinstance(rate, (int, float)) or isinstance(rate, bool):
         raise c.bad("rate", "a number such as 0.5")
-    return [spec.Dropout(name=c.name, span=c.span, p=float(rate))]
+    return [spec.Dropout(name=c.name, span=c.span, p=float(rate), fields=c.recorded())]
 
 
 def _dense(c: Args) -> list[Layer]:
     units, bias = c.count("units"), c.flag("use_bias", True)
     if c.r.rank == 3:
-        c.fields = [("filters" if f == "units" else f, s) for f, s in c.fields]
-        return [spec.Conv(name=c.name, span=c.span, filters=units, kernel=(1, 1), bias=bias)]
-    return [spec.Dense(name=c.name, span=c.span, units=units, bias=bias)]
+        c.fields = {a: ("filters" if f == "units" else f, s) for a, (f, s) in c.fields.items()}
+        return [spec.Conv(name=c.name, span=c.span, filters=units, kernel=(1, 1), bias=bias,
+                          fields=c.recorded())]
+    return [spec.Dense(name=c.name, span=c.span, units=units, bias=bias, fields=c.recorded())]
 
 
 def _zeropad(c: Args) -> list[Layer]:
@@ -261,26 +316,30 @@ def _zeropad(c: Args) -> list[Layer]:
         if isinstance(v, tuple) and len(v) == 2 else (None, None)
     if h is None or w is None:
         raise c.bad("padding", "N, (H, W) or ((top, bottom), (left, right))")
-    return [spec.ZeroPad(name=c.name, span=c.span,
+    return [spec.ZeroPad(name=c.name, span=c.span, fields=c.recorded(),
                          padding=Padding("explicit", (h[0], h[1]), (w[0], w[1])))]
 
 
 def _flatten(c: Args) -> list[Layer]:
     c.data_format()
-    return [spec.Flatten(name=c.name, span=c.span)]
+    return [spec.Flatten(name=c.name, span=c.span, fields=c.recorded())]
+
+
+_FIXED_FN = {"Softmax": "softmax", "LeakyReLU": "leakyrelu"}
 
 
 def _activation(c: Args) -> list[Layer]:
     """Keras's names without underscores, as the executor knows them: ``leaky_relu`` ->
     ``leakyrelu``, ``linear`` -> ``identity``; ``ReLU(6.0)`` is ``relu6``."""
     cap = c.nodes.get("max_value")
-    fn = {"Softmax": "softmax", "LeakyReLU": "leakyrelu"}.get(c.cls) or (
+    fn = _FIXED_FN.get(c.cls) or (
         ("relu6" if isinstance(cap, ast.Constant) and cap.value == 6 else "relu")
         if c.cls == "ReLU" else c.raw("activation", None, True))
     if not isinstance(fn, str):
         raise c.bad("activation", "a string such as 'relu'")
     fn = fn.lower().replace("_", "")
-    return [spec.Activation(name=c.name, span=c.span, fn="identity" if fn == "linear" else fn)]
+    return [spec.Activation(name=c.name, span=c.span, fn="identity" if fn == "linear" else fn,
+                            fields=c.recorded())]
 
 
 _CONV = "strides padding data_format dilation_rate"
@@ -308,3 +367,7 @@ LAYERS: dict[str, tuple[Callable[[Args], list[Layer]], str]] = {
     "Input": (_flatten, "shape batch_size name dtype"),
     "InputLayer": (_flatten, "input_shape batch_size dtype"),
 }
+# each layer's parameters in order (the positional ones), and every keyword it accepts
+_PARAMS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    cls: (tuple(params.split()), frozenset((*params.split(), *_NEUTRAL, *INPUT_KEYS)))
+    for cls, (_, params) in LAYERS.items()}

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeGuard
 
 from cnncalc.diagnostics import Diagnostic
@@ -24,6 +23,7 @@ Value = int | float | str | None | tuple["Value", ...]
 _OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
     ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y, ast.Mult: lambda x, y: x * y,
     ast.FloorDiv: lambda x, y: x // y if y else 1 << 64}
+_SCALARS = (int, float, str)
 
 
 class Refusal(Exception):
@@ -48,17 +48,19 @@ def ints(v: object, n: int) -> tuple[int, ...] | None:
     """``v`` as ``n`` ints (one int stands for ``n`` copies), else None."""
     if is_int(v):
         return (v,) * n
-    items = tuple(x for x in v if is_int(x)) if isinstance(v, tuple) else ()
-    return items if isinstance(v, tuple) and len(items) == n == len(v) else None
+    if not isinstance(v, tuple) or len(v) != n:
+        return None
+    for x in v:
+        if type(x) is not int and not is_int(x):
+            return None
+    return tuple(v)
 
 
-@contextmanager
-def quiet_parse() -> Iterator[None]:
+def quiet_parse() -> warnings.catch_warnings[None]:
     """Around ``ast.parse``: Python warns about odd code (``3x``, ``is`` with a literal) on
-    stderr, which is not where findings go; a SyntaxError, when there is one, says it all."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    stderr, which is not where findings go; a SyntaxError, when there is one, says it all.
+    (``catch_warnings(action=...)`` is ``simplefilter`` on entry, without a generator.)"""
+    return warnings.catch_warnings(action="ignore")
 
 
 def char_col(row: str, offset: int) -> int:
@@ -76,26 +78,27 @@ def literal(node: ast.expr, name: Callable[[ast.Name], Value],
     raises. ``arithmetic`` also reads signs on any number (``-width``, ``+3``) and integer
     ``+ - * //``, which printed PyTorch models and their constructors use; anything else is
     ``not_literal(node)``."""
-    def read(child: ast.expr) -> Value:
-        return literal(child, name, not_literal, arithmetic)
-
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | None):
-        return node.value
-    if isinstance(node, ast.Tuple | ast.List):
-        return tuple(read(e) for e in node.elts)
+    if isinstance(node, ast.Constant):  # the commonest case first: this runs per argument
+        if node.value is None or isinstance(node.value, _SCALARS):
+            return node.value
+        raise not_literal(node)
+    if isinstance(node, (ast.Tuple, ast.List)):  # (3, 3) needs no call per number
+        return tuple([e.value if type(e) is ast.Constant and type(e.value) is int
+                      else literal(e, name, not_literal, arithmetic) for e in node.elts])
     if isinstance(node, ast.Name):
         return name(node)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         num: object
         if arithmetic:
-            num = read(node.operand)
+            num = literal(node.operand, name, not_literal, arithmetic)
         else:
             num = node.operand.value if isinstance(node.op, ast.USub) \
                 and isinstance(node.operand, ast.Constant) else None
-        if isinstance(num, int | float) and not isinstance(num, bool):
+        if isinstance(num, (int, float)) and not isinstance(num, bool):
             return -num if isinstance(node.op, ast.USub) else num
     if arithmetic and isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        x, y = read(node.left), read(node.right)
+        x = literal(node.left, name, not_literal, arithmetic)
+        y = literal(node.right, name, not_literal, arithmetic)
         if type(x) is int and type(y) is int and abs(result := _OPS[type(node.op)](x, y)) < 1 << 60:
             return result
     raise not_literal(node)

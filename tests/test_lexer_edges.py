@@ -74,3 +74,11 @@ def test_a_number_of_exactly_the_limit_is_read() -> None:
     a = analyze(parse_text(f"[1x1x{digits}] INPUT\nFC1: 2 neurons\n", "big.txt"))
     assert a.ok and a.totals is not None
     assert a.totals.weights == 2 * int(digits)
+
+
+@pytest.mark.parametrize("sep", ["\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u3000"])
+def test_any_whitespace_around_x_in_a_shape(sep: str) -> None:
+    """Found by the fuzzer: `[8x\\x1c8x3]` is a shape to the regex, whose \\s matches \\x1c,
+    but int() does not strip \\x1c."""
+    a = analyze(parse_text(f"[8x{sep}8x3] INPUT\nFC1: 2 neurons\n", "ws.txt"))
+    assert a.ok and a.input == (8, 8, 3)

@@ -153,9 +153,16 @@ def _bracketed(text: str, start: int, path: str, line: int, tokens: list[Token])
     return j + 1
 
 
+_TIMES = re.compile(r"\s*[xX\u00d7]\s*")
+
+
 def parse_size(text: str) -> tuple[int, ...]:
-    """``11x11`` -> (11, 11); ``7`` -> (7,). The text is one ``size`` or ``number`` token."""
-    return tuple(map(int, text.lower().replace("\u00d7", "x").split("x")))
+    """``11x11`` -> (11, 11); ``7`` -> (7,). The text is one ``size`` or ``number`` token, or
+    a shape's inside. Whitespace around ``x`` is whatever ``\\s`` matches, which int() does
+    not always strip (``\\x1c``), so it is split off, not left to int()."""
+    if text.replace("-", "").isalnum():  # nearly always: no whitespace, no multiplication sign
+        return tuple(map(int, text.lower().split("x")))
+    return tuple(map(int, _TIMES.split(text.strip())))
 
 
 _SHAPE = re.compile(r"^\s*\d+(?:\s*[xX\u00d7]\s*\d+)*\s*$")

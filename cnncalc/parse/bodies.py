@@ -20,6 +20,7 @@ from cnncalc.spec import (
     GlobalPool,
     Layer,
     Padding,
+    Pair,
     Pool,
     ZeroPad,
 )
@@ -82,41 +83,70 @@ def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
 
 _WINDOW = frozenset(("stride", "pad", "dilation"))
 # the options each body allows, built once rather than per line
-_CONV_OPTIONS = _WINDOW | {"groups", "no bias", "in"}
-_DECONV_OPTIONS = _CONV_OPTIONS | {"output_padding"}
-_DEPTHWISE_OPTIONS = _WINDOW | {"multiplier", "no bias", "in"}
-_POOL_OPTIONS = _WINDOW | {"ceil"}
+CONV_OPTIONS = _WINDOW | {"groups", "no bias", "in"}
+_DECONV_OPTIONS = CONV_OPTIONS | {"output_padding"}
+DEPTHWISE_OPTIONS = _WINDOW | {"multiplier", "no bias", "in"}
+POOL_OPTIONS = _WINDOW | {"ceil"}
+FC_OPTIONS = frozenset(("no bias", "in"))
 
 
-def _conv(c: Cursor, transposed: bool = False) -> dict[str, Any]:
-    filters = c.count("the number of filters, e.g. `96` in `96 11x11 filters`", "filters")
-    kernel = c.pair("the filter size", "kernel")
-    c.accept_word("filters", "filter", "kernels", "kernel")
-    o = options(c, _DECONV_OPTIONS if transposed else _CONV_OPTIONS)
+def conv_kwargs(filters: int, kernel: Pair, o: dict[str, Any],
+                transposed: bool = False) -> dict[str, Any]:
+    """A convolution's keyword arguments from its count, size and ``options()``; shared with
+    the fast path in ``lecture_fast``, as are the builders below."""
     return {"filters": filters, "kernel": kernel, "stride": o.get("stride", (1, 1)),
             "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
             "groups": o.get("groups", 1), "bias": "no bias" not in o, "transposed": transposed,
             "output_padding": o.get("output_padding", (0, 0)), "in_channels": o.get("in")}
 
 
-def _depthwise(c: Cursor) -> dict[str, Any]:
-    kernel = c.pair("the filter size, e.g. `3x3`", "kernel")
-    c.accept_word("filters", "filter", "kernels", "kernel")
-    o = options(c, _DEPTHWISE_OPTIONS)
+def depthwise_kwargs(kernel: Pair, o: dict[str, Any]) -> dict[str, Any]:
     return {"filters": 0, "kernel": kernel, "stride": o.get("stride", (1, 1)),
             "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
             "depth_multiplier": o.get("multiplier", 1), "bias": "no bias" not in o,
             "in_channels": o.get("in")}
 
 
+def pool_kwargs(op: str, kernel: Pair, o: dict[str, Any]) -> dict[str, Any]:
+    return {"op": op, "kernel": kernel, "stride": o.get("stride", kernel),
+            "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
+            "ceil_mode": "ceil" in o}
+
+
+def fc_kwargs(units: int, o: dict[str, Any]) -> dict[str, Any]:
+    return {"units": units, "bias": "no bias" not in o, "in_features": o.get("in")}
+
+
+def batchnorm_kwargs(o: dict[str, Any]) -> dict[str, Any]:
+    return {"scale": "no scale" not in o, "center": "no center" not in o,
+            "running_stats": "no stats" not in o, "num_features": o.get("in")}
+
+
+FILTER_WORDS = ("filters", "filter", "kernels", "kernel")
+WINDOW_WORDS = ("filters", "filter", "window", "windows", "pooling")
+NEURON_WORDS = ("neurons", "neuron", "units", "outputs")
+LRN_WORDS = ("normalization", "normalisation", "layer", "local", "response", "lrn")
+
+
+def _conv(c: Cursor, transposed: bool = False) -> dict[str, Any]:
+    filters = c.count("the number of filters, e.g. `96` in `96 11x11 filters`", "filters")
+    kernel = c.pair("the filter size", "kernel")
+    c.accept_word(*FILTER_WORDS)
+    return conv_kwargs(filters, kernel, options(c, _DECONV_OPTIONS if transposed
+                                                else CONV_OPTIONS), transposed)
+
+
+def _depthwise(c: Cursor) -> dict[str, Any]:
+    kernel = c.pair("the filter size, e.g. `3x3`", "kernel")
+    c.accept_word(*FILTER_WORDS)
+    return depthwise_kwargs(kernel, options(c, DEPTHWISE_OPTIONS))
+
+
 def _pool(op: str) -> Callable[[Cursor], dict[str, Any]]:
     def parse(c: Cursor) -> dict[str, Any]:
         kernel = c.pair("the window size, e.g. `3x3`", "kernel")
-        c.accept_word("filters", "filter", "window", "windows", "pooling")
-        o = options(c, _POOL_OPTIONS)
-        return {"op": op, "kernel": kernel, "stride": o.get("stride", kernel),
-                "padding": o.get("pad", Padding()), "dilation": o.get("dilation", (1, 1)),
-                "ceil_mode": "ceil" in o}
+        c.accept_word(*WINDOW_WORDS)
+        return pool_kwargs(op, kernel, options(c, POOL_OPTIONS))
     return parse
 
 
@@ -134,7 +164,7 @@ def _adaptive(op: str) -> Callable[[Cursor], dict[str, Any]]:
 
 
 def _lrn(c: Cursor) -> dict[str, Any]:
-    while c.accept_word("normalization", "normalisation", "layer", "local", "response", "lrn"):
+    while c.accept_word(*LRN_WORDS):
         pass
     return {}
 
@@ -142,16 +172,13 @@ def _lrn(c: Cursor) -> dict[str, Any]:
 def _batchnorm(c: Cursor) -> dict[str, Any]:
     while c.accept_word("batch", "normalization", "normalisation", "layer"):
         pass
-    o = options(c, {"no scale", "no center", "no stats", "in"})
-    return {"scale": "no scale" not in o, "center": "no center" not in o,
-            "running_stats": "no stats" not in o, "num_features": o.get("in")}
+    return batchnorm_kwargs(options(c, {"no scale", "no center", "no stats", "in"}))
 
 
 def _fc(c: Cursor) -> dict[str, Any]:
     units = c.count("the number of neurons, e.g. `4096` in `4096 neurons`", "units")
-    c.accept_word("neurons", "neuron", "units", "outputs")
-    o = options(c, {"no bias", "in"})
-    return {"units": units, "bias": "no bias" not in o, "in_features": o.get("in")}
+    c.accept_word(*NEURON_WORDS)
+    return fc_kwargs(units, options(c, FC_OPTIONS))
 
 
 def _zeropad(c: Cursor) -> dict[str, Any]:

@@ -30,7 +30,15 @@ from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.lexer import LexError, Token, parse_shape, split_comment, tokenize
+from cnncalc.parse.lecture_fast import read_common
+from cnncalc.parse.lexer import (
+    MAX_DIGITS,
+    LexError,
+    Token,
+    parse_shape,
+    split_comment,
+    tokenize,
+)
 from cnncalc.spec import Layer, Rounding, Shape, Span, Spec, Unparsed, source_lines
 
 # single layer words (lower case, trailing digits removed) -> kind
@@ -128,6 +136,17 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
     body = split_comment(text).rstrip()
     if not body.strip():
         return
+    if '"' not in body and len(body) <= MAX_DIGITS:
+        layer = read_common(body, path, lineno, head)
+        if layer is not None:
+            st.layers.append(layer)
+            return
+    _parse_tokens(st, body, lineno)
+
+
+def _parse_tokens(st: _State, body: str, lineno: int) -> None:
+    """The general way: any line (comment removed, right-stripped, not blank)."""
+    path = st.path
     tokens = tokenize(body, path, lineno)
     declared: Shape | None = None
     declared_span: Span | None = None

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from cnncalc.parse.lecture import _parse_tokens, _State, head
+from cnncalc.parse.lecture import _parse_tokens, _State, head_words
 from cnncalc.parse.lecture_fast import read_common
 from cnncalc.parse.lexer import LexError, split_comment
 
@@ -19,7 +19,7 @@ SHAPES = ["", "[55x55x96] ", "[4096] ", "[1x1x120]", "  [7X7x512]\t", "[0x3x3] "
 HEADS = ["CONV1", "conv", "CONV3-64", "CONV1_1", "DWCONV2", "MAX POOL1", "max  pool",
          "AVG POOL2", "avg\tpool", "POOL", "FC6", "fc", "DENSE", "NORM1", "LRN", "BN1", "BN2_dw",
          "BATCHNORM", "RELU1", "RELU6", "relu2_pw", "TANH", "FLATTEN", "DROPOUT", "DECONV1",
-         "INPUT", "GLOBAL AVG POOL", "MAX", "CONVT", "Conv layers", "ſOFTMAX", "SIGMOID"]
+         "INPUT", "GLOBAL AVG POOL", "MAX", "CONVT", "Conv layers", "\u017fOFTMAX", "SIGMOID"]
 COLONS = [":", "", " :", "::", ":\t"]
 PIECES = ["96", "11x11", "3x3", "3X3", "1x2", "2x2x2", "0", "007", "-1", "1.5", "filters",
           "filter", "FILTERS", "kernels", "window", "pooling", "neurons", "units", "at", "AT",
@@ -64,7 +64,7 @@ TYPICAL = [
 
 @pytest.mark.parametrize("line", TYPICAL)
 def test_typical_lines_take_the_fast_path_and_agree(line: str) -> None:
-    fast = read_common(line, "f.txt", 7, head)
+    fast = read_common(line, "f.txt", 7, head_words)
     assert fast is not None
     assert repr(fast) == repr(_general(line))
 
@@ -77,7 +77,7 @@ def test_fast_path_agrees_with_the_general_parser(seed: int) -> None:
         body = split_comment(line).rstrip()
         if not body.strip() or '"' in body:
             continue
-        fast = read_common(body, "f.txt", 7, head)
+        fast = read_common(body, "f.txt", 7, head_words)
         if fast is None:
             continue
         accepted += 1
@@ -97,17 +97,31 @@ def structured_lines(rng: random.Random, n: int) -> list[str]:
     for _ in range(n):
         chosen = [rng.choice(words) + rng.choice(values) for _ in range(rng.randint(0, 4))]
         seps = [rng.choice([", ", " at ", " and ", " with ", " ", ",", " , at "]) for _ in chosen]
-        out.append(rng.choice(SHAPES) + rng.choice(heads) + "".join(
-            s + o for s, o in zip(seps, chosen)) + rng.choice(["", " (remark)", "(x (y))"]))
+        options = "".join(s + o for s, o in zip(seps, chosen, strict=True))
+        out.append(rng.choice(SHAPES) + rng.choice(heads) + options
+                   + rng.choice(["", " (remark)", "(x (y))"]))
     return out
 
 
 def test_structured_lines_agree() -> None:
     accepted = 0
     for line in structured_lines(random.Random(11), 6000):
-        fast = read_common(line.rstrip(), "f.txt", 7, head)
+        fast = read_common(line.rstrip(), "f.txt", 7, head_words)
         if fast is None:
             continue
         accepted += 1
         assert repr(fast) == repr(_general(line.rstrip())), line
     assert accepted > 1000
+
+
+@pytest.mark.parametrize(("word", "base"), [
+    ("CONV1_1", "conv"), ("RELU14_dw", "relu"), ("RELU6", "relu6"), ("relu6x", "relu"),
+    ("relu6_1", "relu6"), ("POOLING", "pool"), ("convolution2", "convolution"),
+    ("conv2d", "conv"), ("maxpool3", "maxpool"), ("MAXPOOLX", "maxpoolx"), ("DWCONV", "dwconv"),
+    ("convt", "convt"), ("convtx", "convtx"), ("xyz_1", "xyz"), ("FC-4096", "fc"),
+    ("fc7a", "fc"), ("NORM2", "norm"), ("BN_1", "bn"), ("ĺrn", "ĺrn"), ("", "")])
+def test_layer_word_of_a_name(word: str, base: str) -> None:
+    """The longest layer word followed by no letter; else the name up to `_`, digits off."""
+    from cnncalc.parse.lecture import _base
+
+    assert _base(word) == base

@@ -70,39 +70,61 @@ PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
 LAYER_WORDS = sorted({k.upper() for k in KEYWORDS} | {" ".join(w).upper() for w, _ in PHRASES})
 
 
-_LAYER_WORD = re.compile(
-    "(?:" + "|".join(sorted({*KEYWORDS, *(w for phrase, _ in PHRASES for w in phrase)},
-                            key=len, reverse=True)) + ")(?![a-z])")
+# The layer words a name can start with, by the run of letters they start with: a word
+# matches where it is followed by no letter, so it is that run itself, or the run followed by
+# digits (`relu6`); longest first.
+_BY_LETTERS: dict[str, tuple[str, ...]] = {}
+for _w in sorted({*KEYWORDS, *(w for phrase, _ in PHRASES for w in phrase)},
+                 key=len, reverse=True):
+    _run = re.match("[a-z]*", _w)
+    assert _run is not None
+    _BY_LETTERS[_run.group()] = (*_BY_LETTERS.get(_run.group(), ()), _w)
+_LETTERS = re.compile("[a-z]*")
 
 
 def _base(word: str) -> str:
     """The layer word a name starts with: ``CONV1_1`` -> conv, ``RELU14_dw`` -> relu,
     ``MAX POOL1`` -> max, pool; the longest word wins (``RELU6`` is relu6)."""
     low = word.lower()
-    if low.startswith("pooling"):
+    run = _LETTERS.match(low).group()  # type: ignore[union-attr]  # [a-z]* always matches
+    candidates = _BY_LETTERS.get(run)
+    if candidates is not None:
+        n = len(low)
+        for candidate in candidates:
+            k = len(candidate)
+            if low.startswith(candidate) and not (n > k and "a" <= low[k] <= "z"):
+                return candidate
+    elif run.startswith("pooling"):  # no layer word's letters start with "pooling"
         return "pool"
-    m = _LAYER_WORD.match(low)
-    if m is not None:
-        return m.group()
     return low.split("_")[0].rstrip("0123456789-")
 
 
-_PHRASE_STARTS = frozenset(phrase[0] for phrase, _ in PHRASES)
+# phrases by their first word
+_PHRASES_BY_START: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _phrase, _kind in PHRASES:
+    _PHRASES_BY_START.setdefault(_phrase[0], []).append((_phrase, _kind))
 
 
-def head(tokens: list[Token]) -> tuple[str, int] | None:
-    """(kind, number of tokens naming the layer) when the tokens start with a layer word.
-    The words after the first are read only when the first can start a phrase."""
-    if not tokens or tokens[0].kind != "word":
-        return None
-    first = _base(tokens[0].text)
-    if first in _PHRASE_STARTS:
-        words = (first, *(_base(t.text) if t.kind == "word" else "" for t in tokens[1:3]))
-        for phrase, kind in PHRASES:
-            if words[:len(phrase)] == phrase:
+def head_words(words: list[str]) -> tuple[str, int] | None:
+    """(kind, number of words naming the layer) when ``words`` (a line's first words, ""
+    for a token that is not a word) start with a layer word. The words after the first are
+    read only when the first can start a phrase."""
+    first = _base(words[0])
+    phrases = _PHRASES_BY_START.get(first)
+    if phrases is not None and len(words) > 1:
+        bases = (first, *(_base(w) if w else "" for w in words[1:3]))
+        for phrase, kind in phrases:
+            if bases[:len(phrase)] == phrase:
                 return kind, len(phrase)
     single = KEYWORDS.get(first)
     return None if single is None else (single, 1)
+
+
+def head(tokens: list[Token]) -> tuple[str, int] | None:
+    """``head_words`` for a line's tokens."""
+    if not tokens or tokens[0].kind != "word":
+        return None
+    return head_words([t.text if t.kind == "word" else "" for t in tokens[:3]])
 
 
 class _State:
@@ -137,7 +159,7 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
     if not body.strip():
         return
     if '"' not in body and len(body) <= MAX_DIGITS:
-        layer = read_common(body, path, lineno, head)
+        layer = read_common(body, path, lineno, head_words)
         if layer is not None:
             st.layers.append(layer)
             return

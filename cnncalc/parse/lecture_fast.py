@@ -35,7 +35,6 @@ from cnncalc.parse.bodies import (
     fc_kwargs,
     pool_kwargs,
 )
-from cnncalc.parse.lexer import Token
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -149,7 +148,7 @@ def _options(b: re.Match[str], form: str, path: str, line: int, base: int,
 
 
 def read_common(body: str, path: str, line: int,
-                head: Callable[[list[Token]], tuple[str, int] | None]) -> Layer | None:
+                head: Callable[[list[str]], tuple[str, int] | None]) -> Layer | None:
     """The layer on ``body`` (a line without its comment, right-stripped) when it is one of
     the common forms above, else None. ``head`` is the lecture parser's own layer-word
     reader, so that names map to kinds in one place."""
@@ -157,7 +156,7 @@ def read_common(body: str, path: str, line: int,
     if m is None:
         return None
     words = m.group("head").split()
-    found = head([Token("word", w, 0, 0) for w in words])
+    found = head(words)
     if found is None or found[1] != len(words):
         return None
     kind = found[0]

@@ -28,7 +28,6 @@ line is an error: nothing is skipped silently.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TypedDict
 
 from cnncalc.diagnostics import Diagnostic
@@ -60,9 +59,6 @@ from cnncalc.spec import (
     source_lines,
 )
 
-DeclaredWeights = dict[int, tuple[int, Span]]
-"""1-based layer index (as ``LayerResult.index``) -> declared weights figure and its span."""
-
 _STEM = re.compile(r"(input|conv|fc|maxpool|avgpool|pool|lrn|soft-?max)(?![a-z])")
 _CONV = re.compile(r"conv(?P<kernel>\d+(?:x\d+)?)-(?P<filters>\d+)", re.IGNORECASE)
 _FC = re.compile(r"fc(?:-(?P<units>\d+))?", re.IGNORECASE)
@@ -71,6 +67,7 @@ _FORMS = {"conv": "convF-K such as conv3-64", "fc": "FC or FC-N such as FC-4096"
           "pool": "POOLn, maxpool or avgpool", "maxpool": "maxpool or maxpoolN",
           "avgpool": "avgpool or avgpoolN"}
 _ANNOTATION = re.compile(r"\b(memory|weights)\s*:", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"\s*([A-Za-z][\w\-]*)")
 _TOTAL = re.compile(r"^\s*total\b[^:]*:", re.IGNORECASE)
 _EXACT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
 _APPROX = re.compile(r"~?\s*(?:\d+\.?\d*|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
@@ -100,6 +97,8 @@ class _Common(TypedDict):
     span: Span
     declared: Shape | None
     declared_span: Span | None
+    declared_weights: int | None
+    declared_weights_span: Span | None
 
 
 class _State:
@@ -109,7 +108,6 @@ class _State:
         self.input_span: Span | None = None
         self.layers: list[Layer] = []
         self.diags: list[Diagnostic] = []
-        self.weights: DeclaredWeights = {}
 
 
 def _unknown(tok: Token, path: str, line: int) -> LexError:
@@ -130,10 +128,13 @@ def _sub(tok: Token, m: re.Match[str], group: str, path: str, line: int) -> Span
 
 
 def _layer(head: Token, kind: str, declared: Shape | None, declared_span: Span | None,
-           span: Span) -> Layer:
-    """The layer a VGG word names; ``span`` is the layer's, ``declared`` its [shape]."""
+           span: Span, weights: tuple[int, Span] | None) -> Layer:
+    """The layer a VGG word names; ``span`` is the layer's, ``declared`` its [shape],
+    ``weights`` the figure its ``weights:`` annotation declares."""
     path, line = span.path, span.line
-    common = _Common(name=head.text, span=span, declared=declared, declared_span=declared_span)
+    common = _Common(name=head.text, span=span, declared=declared, declared_span=declared_span,
+                     declared_weights=None if weights is None else weights[0],
+                     declared_weights_span=None if weights is None else weights[1])
     if kind == "lrn":
         return LRN(**common)
     if kind == "activation":
@@ -190,8 +191,12 @@ def _input_size(tok: Token, path: str, line: int) -> Shape:
     return int(m[1]), int(m[2]), channels
 
 
-def _weights(st: _State, body: str, start: int, line: int) -> None:
-    """Keep the exact figure of a ``weights:`` annotation for the last layer."""
+def _weights(path: str, body: str, start: int, line: int
+             ) -> tuple[tuple[int, Span] | None, list[Diagnostic]]:
+    """The exact figure of the line's (last) ``weights:`` annotation and its span, if any,
+    and the problems with its annotations."""
+    figures: tuple[int, Span] | None = None
+    diags: list[Diagnostic] = []
     marks = list(_ANNOTATION.finditer(body, start))
     for i, mark in enumerate(marks):
         if mark.group(1).lower() != "weights":
@@ -203,20 +208,21 @@ def _weights(st: _State, body: str, start: int, line: int) -> None:
         text = body[lo:stop]
         col = lo + len(text) - len(text.lstrip()) + 1
         figure = text.strip()
-        span = Span(st.path, line, col, col + len(figure)) if figure \
-            else Span(st.path, line, mark.start() + 1, mark.end() + 1)
+        span = Span(path, line, col, col + len(figure)) if figure \
+            else Span(path, line, mark.start() + 1, mark.end() + 1)
         run = long_number(figure.replace(",", ""))
         if run is not None:
-            st.diags.append(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
+            diags.append(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
                                        "write the figure the layer has, e.g. `1,728`"))
         elif _EXACT.fullmatch(figure):
-            st.weights[len(st.layers)] = (int(figure.replace(",", "")), span)
+            figures = (int(figure.replace(",", "")), span)
         elif not (_APPROX.fullmatch(figure) or (eq < 0 and _EXPR.fullmatch(figure))):
-            st.diags.append(Diagnostic(
+            diags.append(Diagnostic(
                 span, "P001", f"cannot read the declared weights `{figure}`" if figure
                 else "`weights:` gives no figure",
                 "write a whole number such as `1,728` or `(3*3*3)*64 = 1,728`, or an "
                 "approximate one such as `3.2M`"))
+    return figures, diags
 
 
 def _line(st: _State, raw: str, line: int) -> None:
@@ -226,7 +232,7 @@ def _line(st: _State, raw: str, line: int) -> None:
         return
     note = _ANNOTATION.search(body)
     text = body[:note.start()].rstrip() if note else body
-    first = re.match(r"\s*([A-Za-z][\w\-]*)", text)
+    first = _FIRST_WORD.match(text)
     if body.endswith(":") and first is not None and _kind(first.group(1)) is None:
         return  # a heading such as `VGGNet in detail:`
     tokens = tokenize(text, path, line)
@@ -264,9 +270,9 @@ def _line(st: _State, raw: str, line: int) -> None:
         else:
             st.input, st.input_span = declared, declared_span or span
         return
-    st.layers.append(_layer(head, kind, declared, declared_span, span))
-    if note is not None:
-        _weights(st, body, note.start(), line)
+    weights, problems = _weights(path, body, note.start(), line) if note else (None, [])
+    st.layers.append(_layer(head, kind, declared, declared_span, span, weights))
+    st.diags.extend(problems)
 
 
 def parse_vgg(text: str, path: str) -> Spec:
@@ -290,8 +296,5 @@ def parse_vgg(text: str, path: str) -> Spec:
         if shape is not None or span is not None:
             st.input, st.input_span = shape, span
         st.diags.extend(problems)
-    layers = [replace(layer, declared_weights=st.weights[i][0],
-                      declared_weights_span=st.weights[i][1]) if i in st.weights else layer
-              for i, layer in enumerate(st.layers, start=1)]
-    return Spec(path, st.input, st.input_span, tuple(layers), tuple(st.diags), tuple(lines),
+    return Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
                 "vgg", "strict")

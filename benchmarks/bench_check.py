@@ -9,7 +9,8 @@ process through click (discovery, reading, parse, analysis, rules, output) with 
 and `json` formats; figures are medians of R runs taken side by side, so that the machine's
 load hits them alike. Target: 1,000 files under 2 seconds. Also printed: the time per
 notation, the cost of one file, the ratio (1,000-file time / 1,000 x one-file time, ~1 when
-the per-file cost does not grow), peak memory, and whether numpy was imported.
+the per-file cost does not grow), peak memory, whether numpy was imported, and a calibration
+loop timed beside each run, which says how fast the (shared, drifting) host was at the time.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def run_once(args: list[str]) -> tuple[float, int]:
         else:
             code = 0
     return time.perf_counter() - start, code
+
+
+def calibrate() -> float:
+    """A fixed pure-Python workload (the interpreter loop, no cnncalc), timed beside every run:
+    this shared host's speed drifts by 1.6x within an hour, and the ratio of a run to this
+    figure drifts much less than either does."""
+    start = time.perf_counter()
+    for _ in range(20):
+        sum(i * i for i in range(100_000))
+    return (time.perf_counter() - start) / 20
 
 
 def make_tree(directory: Path, n: int) -> dict[str, int]:
@@ -116,9 +127,14 @@ def main() -> int:
             rows.setdefault("1 file (alexnet.txt), concise", []).append(t)
             rows.setdefault(f"{opts.files} files, parse+analyse only", []).append(
                 bare_analysis(tmp))
+            rows.setdefault("calibration loop", []).append(calibrate())
         print(f"\nmedians of {opts.runs} runs [min-max]; exit status of the big run: {code}")
         for label, times in rows.items():
             med = statistics.median(times)
+            if label == "calibration loop":
+                print(f"  {label:<32} {med * 1e3:8.2f} ms [{min(times) * 1e3:.2f}-"
+                      f"{max(times) * 1e3:.2f}]  (sum(i*i for i in range(100000)), host speed)")
+                continue
             print(f"  {label:<32} {med:8.3f} s  [{min(times):.3f}-{max(times):.3f}]"
                   f"  {med / (opts.files if 'files' in label else 1) * 1e3:6.2f} ms/file")
         big = statistics.median(rows[f"{opts.files} files, concise"])
@@ -130,6 +146,9 @@ def main() -> int:
         scale = opts.files / 1000
         print(f"  {opts.files} files / ({opts.files} x one alexnet file): "
               f"{big / (opts.files * single):.2f}x (the mix is heavier than alexnet alone)")
+        unit = statistics.median(rows["calibration loop"])
+        print(f"  1,000 files = {big / scale / unit:.0f} calibration loops (compare runs taken"
+              " at different moments by this figure, not by seconds)")
         verdict = "PASS" if big / scale < TARGET else "FAIL"
         print(f"  1,000 files: {big / scale:.3f} s (target < {TARGET} s)  {verdict}")
         print("\nper file, by notation (one shipped spec at a time):")

@@ -55,3 +55,26 @@ def test_a_lecture_spec_quoting_pytorch_in_a_comment_parses_cleanly() -> None:
     assert a.spec.notation == "lecture"
     assert a.ok and a.diagnostics == ()
     assert a.layers[-1].output_shape == (6, 6, 8)
+
+
+def test_anchored_markers_are_found_exactly_where_a_search_finds_them() -> None:
+    """Markers that every match starts with are tried only where they occur; on generated
+    texts that gives what a search of the whole text gives."""
+    import random
+
+    from cnncalc.parse import _PYTORCH, _found
+
+    pieces = ["nn.", "nn.Conv2d", "xnn.", "_nn.", "nn", ".", "Sequential(", "ModuleList(",
+              "aSequential(", "(", ")", " ", "\t", "\n", "\r\n", "\r", "\x0b", "\u2028", "\xa0",
+              "x", "1", "é", "Conv2d(", ":", "model = "]
+    rng = random.Random(3)
+    anchored = [(needs, pattern) for needs, pattern, starts in _PYTORCH if starts]
+    assert anchored
+    found = 0
+    for _ in range(20000):
+        text = "".join(rng.choices(pieces, k=rng.randint(1, 12)))
+        for needs, pattern in anchored:
+            expected = pattern.search(text) is not None
+            found += expected
+            assert _found(text, needs, pattern, starts=True) == expected, repr(text)
+    assert found > 1000

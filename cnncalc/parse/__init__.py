@@ -29,14 +29,16 @@ _KERAS = re.compile(
 _PYTORCH_NAMES = (r"(?:Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|AdaptiveAvgPool2d|"
                   r"AdaptiveMaxPool2d|BatchNorm2d|LocalResponseNorm|Linear|ZeroPad2d)")
 # PyTorch text matches one of these; each is searched only when the text holds one of the
-# strings that every match of it contains (the searches are slow, the `in` tests are not)
-_PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
-    (("nn.",), re.compile(r"\bnn\.\w+\s*\(")),
+# strings that every match of it contains (the searches are slow, the `in` tests are not).
+# When every match starts with one of those strings (the third item), the pattern is tried
+# only where they occur: Keras code holds `Sequential(` too, and a search of all of it costs.
+_PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str], bool], ...] = (
+    (("nn.",), re.compile(r"\bnn\.\w+\s*\("), True),
     (("Conv2d", "ConvTranspose2d", "Pool2d", "BatchNorm2d", "LocalResponseNorm", "Linear",
-      "ZeroPad2d"), re.compile(r"\b" + _PYTORCH_NAMES + r"\s*\(")),
-    (("):",), re.compile(r"^\s*\([^()\n]*\):\s*\w+\(", re.MULTILINE)),
+      "ZeroPad2d"), re.compile(r"\b" + _PYTORCH_NAMES + r"\s*\("), False),
+    (("):",), re.compile(r"^\s*\([^()\n]*\):\s*\w+\(", re.MULTILINE), False),
     (("Sequential(", "ModuleList("),
-     re.compile(r"\b(?:Sequential|ModuleList)\(\s*$", re.MULTILINE)),
+     re.compile(r"\b(?:Sequential|ModuleList)\(\s*$", re.MULTILINE), True),
 )
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's
@@ -49,9 +51,19 @@ _KERAS_NEEDS = ("model.add", "Sequential", "layers.", "Conv2D", "Pooling2D", "Ba
                 "Dense", "ZeroPadding2D")
 
 
-def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
-    """``pattern.search(text)``, skipped when ``text`` has none of the ``needs``."""
-    return any(n in text for n in needs) and pattern.search(text) is not None
+def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str],
+           starts: bool = False) -> bool:
+    """``pattern.search(text)``, skipped when ``text`` has none of the ``needs``; with
+    ``starts`` (every match starts with one of them), tried only where they occur."""
+    if not starts:
+        return any(n in text for n in needs) and pattern.search(text) is not None
+    for need in needs:
+        at = text.find(need)
+        while at >= 0:
+            if pattern.match(text, at) is not None:
+                return True
+            at = text.find(need, at + 1)
+    return False
 
 
 # A `#` comment, to the end of its line (`\r` ends a line too, as the front ends read it)
@@ -69,7 +81,7 @@ def detect(text: str) -> str:
     a statement, a module or a line. Python docstrings are read: they are not comments."""
     if "#" in text:
         text = _COMMENT.sub("", text)
-    if any(_found(text, needs, pattern) for needs, pattern in _PYTORCH):
+    if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
     if _found(text, _KERAS_NEEDS, _KERAS):
         return "keras"

@@ -10,8 +10,9 @@ from its input shape. Pure functions; the formulas themselves live in ``shapes``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.shapes import (
@@ -42,6 +43,7 @@ from cnncalc.spec import (
     Pool,
     Rounding,
     Shape,
+    Unparsed,
     ZeroPad,
     elements,
     fmt_pair,
@@ -119,23 +121,23 @@ def _unique(items: list[tuple[str, Diagnostic]]) -> list[Diagnostic]:
     return out
 
 
-def _need_volume(layer: Layer, shape: Shape) -> None:
-    if len(shape) != 3:
-        raise Invalid(Diagnostic(
-            layer.span, "G104",
-            f"{layer.name} works on an HxWxC volume, but its input is the flat vector "
-            f"[{fmt_shape(shape)}]",
-            "move this layer before the flattening or FC layer"))
+def _flat_input(layer: Layer, shape: Shape) -> Invalid:
+    """The error for a spatial layer whose input (not of 3 dimensions) is a flat vector."""
+    return Invalid(Diagnostic(
+        layer.span, "G104",
+        f"{layer.name} works on an HxWxC volume, but its input is the flat vector "
+        f"[{fmt_shape(shape)}]",
+        "move this layer before the flattening or FC layer"))
 
 
 def _check_declared(layer: Layer, what: str, declared: int | None, actual: int,
-                    fname: str) -> list[Diagnostic]:
+                    fname: str) -> tuple[Diagnostic, ...]:
     if declared is None or declared == actual:
-        return []
-    return [Diagnostic(
+        return ()
+    return (Diagnostic(
         layer.span_of(fname, "in"), "C001",
         f"{layer.name} declares {declared} {what} but receives {actual}",
-        f"write {actual}, or change the layer before it so that it gives {declared}")]
+        f"write {actual}, or change the layer before it so that it gives {declared}"),)
 
 
 def _whole_sizes(layer: Conv | Pool, shape: Shape) -> Pair | None:
@@ -144,7 +146,7 @@ def _whole_sizes(layer: Conv | Pool, shape: Shape) -> Pair | None:
     is not whole, a window larger than its input, a bad value), which ``sliding`` explains."""
     (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.stride, layer.dilation
     (top, bottom), (left, right) = layer.padding.h, layer.padding.w
-    if min(kh, kw, sh, sw, dh, dw) < 1:
+    if kh < 1 or kw < 1 or sh < 1 or sw < 1 or dh < 1 or dw < 1:  # min() of them, faster
         return None
     free_h = shape[0] + top + bottom - (kh - 1) * dh - 1
     free_w = shape[1] + left + right - (kw - 1) * dw - 1
@@ -154,26 +156,35 @@ def _whole_sizes(layer: Conv | Pool, shape: Shape) -> Pair | None:
 
 
 def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
-            ) -> tuple[Pair, tuple[Pair, Pair], bool, list[Diagnostic]]:
+            ) -> tuple[Pair, tuple[Pair, Pair], bool, tuple[Diagnostic, ...]]:
     """Output height and width of a window sliding over both axes, the padding used, whether
     a size was rounded, and the notes; raises Invalid when there is no output."""
-    if layer.padding.mode == "explicit" and rounding != "ceil" and not (
+    mode = layer.padding.mode
+    dilation = layer.dilation
+    if mode == "explicit" and rounding != "ceil" and not (
             isinstance(layer, Pool) and layer.ceil_mode):
         sizes_hw = _whole_sizes(layer, shape)
         if sizes_hw is not None:
-            return sizes_hw, (layer.padding.h, layer.padding.w), False, []
-    dilation = layer.dilation
+            return sizes_hw, (layer.padding.h, layer.padding.w), False, ()
+    square = shape[0] == shape[1] and layer.kernel[0] == layer.kernel[1] \
+        and layer.stride[0] == layer.stride[1] and dilation[0] == dilation[1]
+    if mode == "same" and square:
+        # what the loop below gives, without its bookkeeping: a 'same' axis has nothing to
+        # report. Square layers only, as the loop formats other layers' sizes into text first
+        # (which fails past 4,300 digits), and that stays as it was.
+        h, w, sh, sw = shape[0], shape[1], layer.stride[0], layer.stride[1]
+        pad_h = same_pad(h, dilated(layer.kernel[0], dilation[0]), sh)
+        size_h = ceil_div(h, sh)
+        pad_w = same_pad(w, dilated(layer.kernel[1], dilation[1]), sw)
+        return (size_h, ceil_div(w, sw)), (pad_h, pad_w), False, ()
     notes: list[tuple[str, Diagnostic]] = []
     problems: list[tuple[str, Diagnostic]] = []
     pads: list[Pair] = []
     sizes: list[int] = []
     rounded = False
-    mode = layer.padding.mode
     ceil_mode = isinstance(layer, Pool) and layer.ceil_mode
     up = ceil_mode or rounding == "ceil"
     noun = "filter" if isinstance(layer, Conv) else "window"
-    square = shape[0] == shape[1] and layer.kernel[0] == layer.kernel[1] \
-        and layer.stride[0] == layer.stride[1] and dilation[0] == dilation[1]
     for axis, word in ((0, "high"), (1, "wide")):
         w, s = shape[axis], layer.stride[axis]
         f = dilated(layer.kernel[axis], dilation[axis])
@@ -238,13 +249,15 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
         sizes.append(size)
     if problems:
         raise Invalid(*_unique(problems))
-    return (sizes[0], sizes[1]), (pads[0], pads[1]), rounded, _unique(notes)
+    return (sizes[0], sizes[1]), (pads[0], pads[1]), rounded, tuple(_unique(notes))
 
 
 def _conv(layer: Conv, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
-    _need_volume(layer, shape)
+    if len(shape) != 3:
+        raise _flat_input(layer, shape)
     depth = shape[2]
-    notes = _check_declared(layer, "input channels", layer.in_channels, depth, "in_channels")
+    notes = () if layer.in_channels is None else _check_declared(
+        layer, "input channels", layer.in_channels, depth, "in_channels")
     groups, filters = layer.groups, layer.filters
     if layer.depth_multiplier is not None:
         groups, filters = depth, depth * layer.depth_multiplier
@@ -254,19 +267,18 @@ def _conv(layer: Conv, shape: Shape, fld: Field, rounding: Rounding) -> Computed
             f"{layer.name}: {groups} groups do not divide {depth} input channels and "
             f"{filters} filters",
             "groups must divide both the input depth and the number of filters"))
-    span = (dilated(layer.kernel[0], layer.dilation[0]), dilated(layer.kernel[1],
-                                                                  layer.dilation[1]))
-    taps = layer.kernel[0] * layer.kernel[1] * (depth // groups)
+    kernel, dilation = layer.kernel, layer.dilation
+    span = (dilated(kernel[0], dilation[0]), dilated(kernel[1], dilation[1]))
+    taps = kernel[0] * kernel[1] * (depth // groups)
     weights = taps * filters
     biases = filters if layer.bias else 0
     if layer.transposed:
-        macs = shape[0] * shape[1] * depth * layer.kernel[0] * layer.kernel[1] \
-            * (filters // groups)
+        macs = shape[0] * shape[1] * depth * kernel[0] * kernel[1] * (filters // groups)
         return _transposed(layer, shape, fld, span, Computed(
-            (0, 0, filters), fld, weights, biases, 0, macs, notes=tuple(notes)))
+            (0, 0, filters), fld, weights, biases, 0, macs, notes=notes))
     (h, w), pads, rounded, more = sliding(layer, shape, rounding)
     return Computed((h, w, filters), fld.window(span, layer.stride), weights, biases, 0,
-                    h * w * filters * taps, pads, rounded, tuple(notes + more))
+                    h * w * filters * taps, pads, rounded, notes + more)
 
 
 def _transposed(layer: Conv, shape: Shape, fld: Field, span: Pair, counts: Computed
@@ -301,52 +313,91 @@ def _transposed(layer: Conv, shape: Shape, fld: Field, span: Pair, counts: Compu
 
 
 def _pool(layer: Pool, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
-    _need_volume(layer, shape)
+    if len(shape) != 3:
+        raise _flat_input(layer, shape)
     (h, w), pads, rounded, notes = sliding(layer, shape, rounding)
-    span = (dilated(layer.kernel[0], layer.dilation[0]), dilated(layer.kernel[1],
-                                                                  layer.dilation[1]))
-    return Computed((h, w, shape[2]), fld.window(span, layer.stride), padding=pads,
-                    rounded=rounded, notes=tuple(notes))
+    kernel, dilation = layer.kernel, layer.dilation
+    span = (dilated(kernel[0], dilation[0]), dilated(kernel[1], dilation[1]))
+    return Computed((h, w, shape[2]), fld.window(span, layer.stride), 0, 0, 0, 0, pads, rounded,
+                    notes)
+
+
+def _dense(layer: Dense, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    n_in = elements(shape)
+    notes = _check_declared(layer, "input features", layer.in_features, n_in, "in_features")
+    extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
+    biases = layer.units if layer.bias else 0
+    return Computed((layer.units,), fld.window(extent, (1, 1)), n_in * layer.units, biases,
+                    0, n_in * layer.units, notes=notes)
+
+
+def _global_pool(layer: GlobalPool, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    if len(shape) != 3:
+        raise _flat_input(layer, shape)
+    out = (1, 1, shape[2]) if layer.keepdims else (shape[2],)
+    return Computed(out, fld.window((shape[0], shape[1]), (1, 1)))
+
+
+def _adaptive_pool(layer: AdaptivePool, shape: Shape, fld: Field, rounding: Rounding
+                   ) -> Computed:
+    if len(shape) != 3:
+        raise _flat_input(layer, shape)
+    span = (adaptive_window(shape[0], layer.output[0]),
+            adaptive_window(shape[1], layer.output[1]))
+    stride = (max(1, shape[0] // layer.output[0]), max(1, shape[1] // layer.output[1]))
+    return Computed((layer.output[0], layer.output[1], shape[2]), fld.window(span, stride))
+
+
+def _batch_norm(layer: BatchNorm, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    c = shape[-1]
+    notes = () if layer.num_features is None else _check_declared(
+        layer, "features", layer.num_features, c, "num_features")
+    return Computed(shape, fld, c if layer.scale else 0, c if layer.center else 0,
+                    2 * c if layer.running_stats else 0, 0, None, False, notes)
+
+
+def _zero_pad(layer: ZeroPad, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    if len(shape) != 3:
+        raise _flat_input(layer, shape)
+    p = layer.padding
+    return Computed((shape[0] + p.h[0] + p.h[1], shape[1] + p.w[0] + p.w[1], shape[2]), fld)
+
+
+def _flatten(layer: Flatten, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
+    return Computed((elements(shape),), Field(fld.rf, fld.jump, extent))
+
+
+def _same(layer: Layer, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    """Normalisation, activations, dropout: the volume passes through unchanged."""
+    return Computed(shape, fld)
+
+
+def _unreadable(layer: Layer, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    raise Invalid()  # a layer the front end could not read; it already said why
+
+
+Rule = Callable[[Any, Shape, Field, Rounding], Computed]
+
+RULES: dict[type[Layer], Rule] = {
+    Conv: _conv, Pool: _pool, Dense: _dense, GlobalPool: _global_pool,
+    AdaptivePool: _adaptive_pool, BatchNorm: _batch_norm, ZeroPad: _zero_pad,
+    Flatten: _flatten, LRN: _same, Activation: _same, Dropout: _same, Unparsed: _unreadable,
+}
+"""Each layer class's rule, looked up by the layer's exact class: one dictionary lookup instead
+of a chain of isinstance tests. ``rule_for`` answers for any other class."""
+
+
+def rule_for(cls: type[Layer]) -> Rule:
+    """The rule for a layer class, as a chain of isinstance tests would pick it (the first
+    matching base class in the order above); a class none of them covers is unreadable."""
+    for base, rule in RULES.items():
+        if issubclass(cls, base):
+            return rule
+    return _unreadable
 
 
 def compute(layer: Layer, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
     """Everything about one layer from its input; raises Invalid when it has no output."""
-    if isinstance(layer, Conv):
-        return _conv(layer, shape, fld, rounding)
-    if isinstance(layer, Pool):
-        return _pool(layer, shape, fld, rounding)
-    if isinstance(layer, Dense):
-        n_in = elements(shape)
-        notes = _check_declared(layer, "input features", layer.in_features, n_in,
-                                "in_features")
-        extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
-        biases = layer.units if layer.bias else 0
-        return Computed((layer.units,), fld.window(extent, (1, 1)), n_in * layer.units, biases,
-                        0, n_in * layer.units, notes=tuple(notes))
-    if isinstance(layer, GlobalPool):
-        _need_volume(layer, shape)
-        out = (1, 1, shape[2]) if layer.keepdims else (shape[2],)
-        seen = fld.window((shape[0], shape[1]), (1, 1))
-        return Computed(out, Field(seen.rf, seen.jump))
-    if isinstance(layer, AdaptivePool):
-        _need_volume(layer, shape)
-        span = (adaptive_window(shape[0], layer.output[0]),
-                adaptive_window(shape[1], layer.output[1]))
-        stride = (max(1, shape[0] // layer.output[0]), max(1, shape[1] // layer.output[1]))
-        return Computed((layer.output[0], layer.output[1], shape[2]), fld.window(span, stride))
-    if isinstance(layer, BatchNorm):
-        c = shape[-1]
-        notes = _check_declared(layer, "features", layer.num_features, c, "num_features")
-        return Computed(shape, fld, weights=c if layer.scale else 0,
-                        biases=c if layer.center else 0,
-                        buffers=2 * c if layer.running_stats else 0, notes=tuple(notes))
-    if isinstance(layer, ZeroPad):
-        _need_volume(layer, shape)
-        p = layer.padding
-        return Computed((shape[0] + p.h[0] + p.h[1], shape[1] + p.w[0] + p.w[1], shape[2]), fld)
-    if isinstance(layer, Flatten):
-        extent = (shape[0], shape[1]) if len(shape) == 3 else fld.extent
-        return Computed((elements(shape),), Field(fld.rf, fld.jump, extent))
-    if isinstance(layer, (LRN, Activation, Dropout)):
-        return Computed(shape, fld)
-    raise Invalid()  # a layer the front end could not read; it already said why
+    rule = RULES.get(type(layer)) or rule_for(type(layer))
+    return rule(layer, shape, fld, rounding)

@@ -35,6 +35,7 @@ from cnncalc.parse.bodies import ACTIVATIONS
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import (
+    MAX_DIGITS,
     LexError,
     Token,
     long_number,
@@ -235,6 +236,51 @@ def _line(st: _State, raw: str, line: int) -> None:
     first = _FIRST_WORD.match(text)
     if body.endswith(":") and first is not None and _kind(first.group(1)) is None:
         return  # a heading such as `VGGNet in detail:`
+    # nearly every line is simple: no tokenizer needed (nor its check of very long numbers)
+    simple = _SIMPLE.fullmatch(text) if len(text) <= MAX_DIGITS else None
+    declared: Shape | None = None
+    declared_span: Span | None = None
+    remark: Token | None = None
+    if simple is not None:
+        head = Token("word", simple["word"], simple.start("word") + 1, simple.end("word") + 1)
+        if simple["shape"] is not None:
+            declared = (int(simple["h"]), int(simple["w"]), int(simple["c"])) \
+                if simple["n"] is None else (int(simple["n"]),)
+            declared_span = Span(path, line, simple.start("shape") + 1, simple.end("shape") + 1)
+        kind = _kind(head.text)
+        if kind is None:
+            raise _unknown(head, path, line)
+    else:
+        head, kind, declared, declared_span, remark = _tokens(text, path, line)
+    span = Span(path, line, head.col, len(text) + 1)
+    if kind == "input":
+        if st.input_span is not None:
+            raise LexError(Diagnostic(span, "P005", "a second INPUT line",
+                                      f"the input was already given on line {st.input_span.line}"))
+        if st.layers:
+            raise LexError(Diagnostic(span, "P007", "INPUT comes after the first layer",
+                                      "move the INPUT line above every layer"))
+        if remark is not None and remark.kind == "remark":
+            st.input, st.input_span = _input_size(remark, path, line), remark.span(path, line)
+        else:
+            st.input, st.input_span = declared, declared_span or span
+        return
+    weights, problems = _weights(path, body, note.start(), line) if note else (None, [])
+    st.layers.append(_layer(head, kind, declared, declared_span, span, weights))
+    st.diags.extend(problems)
+
+
+# A layer word alone, or followed by `:` and a declared [HxWxC] or [N]: what the tokenizer
+# would read as one word token (and a shape token), so the general way is not needed
+_SIMPLE = re.compile(r"[ \t]*(?P<word>[A-Za-z_][A-Za-z0-9_\-]*)(?:[ \t]*:)?"
+                     r"(?:[ \t]*(?P<shape>\[(?:(?P<h>[0-9]+)x(?P<w>[0-9]+)x(?P<c>[0-9]+)"
+                     r"|(?P<n>[0-9]+))\]))?")
+
+
+def _tokens(text: str, path: str, line: int
+            ) -> tuple[Token, str, Shape | None, Span | None, Token | None]:
+    """The general way: the layer word, its kind, the declared shape and its span, and for
+    an INPUT without a shape its remark (``input (224 x 224 RGB image)``)."""
     tokens = tokenize(text, path, line)
     c = Cursor(tokens, path, line, len(text) + 1)
     declared: Shape | None = None
@@ -257,22 +303,7 @@ def _line(st: _State, raw: str, line: int) -> None:
         c.take()
     remark = c.peek() if kind == "input" and declared is None else None
     c.end()
-    span = Span(path, line, head.col, len(text) + 1)
-    if kind == "input":
-        if st.input_span is not None:
-            raise LexError(Diagnostic(span, "P005", "a second INPUT line",
-                                      f"the input was already given on line {st.input_span.line}"))
-        if st.layers:
-            raise LexError(Diagnostic(span, "P007", "INPUT comes after the first layer",
-                                      "move the INPUT line above every layer"))
-        if remark is not None and remark.kind == "remark":
-            st.input, st.input_span = _input_size(remark, path, line), remark.span(path, line)
-        else:
-            st.input, st.input_span = declared, declared_span or span
-        return
-    weights, problems = _weights(path, body, note.start(), line) if note else (None, [])
-    st.layers.append(_layer(head, kind, declared, declared_span, span, weights))
-    st.diags.extend(problems)
+    return head, kind, declared, declared_span, remark
 
 
 def parse_vgg(text: str, path: str) -> Spec:

@@ -101,11 +101,12 @@ def fast_shrinking(analysis: Analysis) -> Iterator[Diagnostic]:
     """
     run: list[LayerResult] = []
     for r in (*analysis.layers, None):
-        if r is not None and r.status == "ok" and _shrinking_unpadded(r):
-            run.append(r)
-            continue
-        if r is not None and r.status == "ok" and isinstance(r.layer, _TRANSPARENT):
-            continue
+        if r is not None and r.status == "ok":
+            if isinstance(r.layer, Conv) and _shrinking_unpadded(r):
+                run.append(r)
+                continue
+            if isinstance(r.layer, _TRANSPARENT):
+                continue
         if len(run) >= 2:
             yield _shrink_finding(analysis, run)
         run = []
@@ -204,13 +205,15 @@ def padding_only_window(analysis: Analysis) -> Iterator[Diagnostic]:
                 or r.input_shape is None or r.output_shape is None
                 or (isinstance(layer, Conv) and layer.transposed)):
             continue
-        axes: list[str] = []
-        for axis, word in ((0, "height"), (1, "width")):
-            before, _after = r.padding[axis]
-            f = layer.dilation[axis] * (layer.kernel[axis] - 1) + 1
-            last_start = (r.output_shape[axis] - 1) * layer.stride[axis]
-            if before >= f or last_start >= before + r.input_shape[axis]:
-                axes.append(word)
+        # per axis: the first window lies in the padding, or the last starts past the input
+        (top, _), (left, _) = r.padding
+        (kh, kw), (dh, dw), (sh, sw) = layer.kernel, layer.dilation, layer.stride
+        ih, iw, oh, ow = r.input_shape[0], r.input_shape[1], r.output_shape[0], r.output_shape[1]
+        tall = top >= dh * (kh - 1) + 1 or (oh - 1) * sh >= top + ih
+        wide = left >= dw * (kw - 1) + 1 or (ow - 1) * sw >= left + iw
+        if not (tall or wide):
+            continue
+        axes = [word for word, hit in (("height", tall), ("width", wide)) if hit]
         if axes:
             pads = r.padding
             shown = f"{pads[0][0]}" if len({*pads[0], *pads[1]}) == 1 else \

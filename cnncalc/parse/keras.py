@@ -38,7 +38,6 @@ from cnncalc.spec import (
     Spec,
     Unparsed,
     ZeroPad,
-    source_lines,
 )
 
 _METHODS = frozenset(("add", "compile", "fit", "summary", "evaluate", "predict", "save",
@@ -48,24 +47,24 @@ _RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Fl
 _SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
 _STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
               ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
-_CNNCALC = re.compile(r"cnncalc:", re.IGNORECASE)  # in every `# cnncalc: input` comment
+# how every `# cnncalc: input` comment starts, matched as directives.find_input matches it
+# (case-blind); searched for in the whole text, where a `#` is found fast and few are tried
+_DIRECTIVE_START = re.compile(r"#\s*cnncalc:", re.IGNORECASE)
 
 
 def _may_direct(text: str) -> bool:
-    """False when no line can hold a ``# cnncalc: input`` comment, so none need be searched:
-    there is no ``#``, or no ``cnncalc:`` in any case (ASCII text is tested without the slow
-    case-blind search)."""
-    if "#" not in text:
-        return False
-    return "cnncalc:" in text.lower() if text.isascii() else _CNNCALC.search(text) is not None
+    """False when no line can hold a ``# cnncalc: input`` comment, so none need be searched."""
+    return "#" in text and _DIRECTIVE_START.search(text) is not None
 
 
 def _callee(func: ast.expr) -> str | None:
     """``Conv2D``, ``layers.Conv2D`` or ``tf.keras.layers.Conv2D`` -> ``Conv2D``."""
-    name = func.attr if isinstance(func, ast.Attribute) else None
-    while isinstance(func, ast.Attribute):
+    if type(func) is not ast.Attribute:
+        return func.id if type(func) is ast.Name else None
+    name, func = func.attr, func.value
+    while type(func) is ast.Attribute:
         func = func.value
-    return (name or func.id) if isinstance(func, ast.Name) else None
+    return name if type(func) is ast.Name else None
 
 
 def _snake(cls: str) -> str:
@@ -83,7 +82,8 @@ _KINDS: dict[str, tuple[str, _Build, bool, str]] = {
 
 
 def _named(keywords: list[ast.keyword]) -> bool:
-    """Whether the call gives ``name=`` (``name=None`` leaves Keras to name the layer)."""
+    """Whether the call gives ``name=`` (``name=None`` leaves Keras to name the layer), for
+    a call whose arguments could not be read."""
     for k in keywords:
         if k.arg == "name" and not (isinstance(k.value, ast.Constant) and k.value.value is None):
             return True
@@ -96,7 +96,6 @@ class _Reader(Source):
         super().__init__(text, path, defines)
         self.layers: list[Layer] = []
         self.names: dict[str, int] = {}
-        self.lines = source_lines(text)
         self.directive, self.directive_span, diags = find_input(self.lines, path) \
             if _may_direct(text) else (None, None, [])
         self.diags: list[Diagnostic] = list(diags)
@@ -117,19 +116,20 @@ class _Reader(Source):
             self.diags.append(exc.diag)
 
     def statement(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Expr):
+        if type(stmt) is ast.Expr:
             call = stmt.value
-            if isinstance(call, ast.Call):
+            if type(call) is ast.Call:
                 func = call.func  # `model.add(...)`, `model.summary()`...
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                        and func.attr in _METHODS:
-                    if func.attr != "add":
+                if type(func) is ast.Attribute and (method := func.attr) in _METHODS \
+                        and type(func.value) is ast.Name:
+                    if method != "add":
                         return
-                    if len(call.args) != 1 or call.keywords:
+                    args = call.args
+                    if len(args) != 1 or call.keywords:
                         raise refuse(self.span(call), "P001", "model.add takes one layer",
                                      "write one layer per model.add(...), e.g. "
                                      "`model.add(Dense(10))`")
-                    self.layer(call.args[0])
+                    self.layer(args[0])
                     return
                 if _callee(func) == "Sequential":
                     self.sequential(call)
@@ -191,46 +191,77 @@ class _Reader(Source):
 
     def layer(self, node: ast.expr) -> None:
         span = self.span(node)
-        cls = _callee(node.func) if isinstance(node, ast.Call) else None
+        if type(node) is not ast.Call:
+            raise self.unknown(node, None, span)
+        func = node.func  # `layers.Conv2D` (read here: the commonest form) or another
+        cls = func.attr if type(func) is ast.Attribute and type(func.value) is ast.Name \
+            else _callee(func)
         kind = _KINDS.get(cls or "")
-        canon = kind[0] if kind else cls or ""
-        is_input = kind[2] if kind else canon.startswith("Input")  # so is an unknown `Input...`
+        if kind is None:
+            raise self.unknown(node, cls, span)
+        canon, build, is_input, base = kind
         shown = cls or "?"
         try:
-            if not isinstance(node, ast.Call) or cls is None:
-                raise refuse(span, "P001", "expected a layer such as `Conv2D(32, (3, 3))`, found "
-                             f"`{self.segment(node)}`", "write the layer call in model.add(...)")
-            if kind is None:
-                raise refuse(span, "P002", f"unknown Keras layer `{cls}`",
-                             suggest(cls, [*LAYERS, *ALIASES], fold_case=False)
-                             or "cnncalc reads " + ", ".join(sorted(LAYERS)))
-            _, build, _, base = kind
-            if not is_input and not _named(node.keywords):
-                # Keras counts only the layers it names itself
-                self.names[base] = n = self.names.get(base, -1) + 1
-                shown = f"{base}_{n}" if n else base
             args = Args(self, node, canon, span)
+        except Refusal as exc:  # (a layer Keras names counts, read or not)
+            if not is_input and not _named(node.keywords):
+                shown = self.auto_name(base)
+            self.failed_layer(exc, is_input, shown, span)
+            raise
+        try:
             if is_input:
                 self.input_layer(args)
                 return
-            name = args.raw("name", None) or shown
-            if not isinstance(name, str):
-                raise args.bad("name", "a string")
-            args.name = shown = name
+            given = args.nodes.get("name")  # `name=` (no layer class takes it by position)
+            name: object = given.value if type(given) is ast.Constant else given
+            if name is None:  # no name, or name=None: Keras names the layer
+                shown = self.auto_name(base)
+            else:
+                if type(name) is not str:  # (a string constant is its own value)
+                    name = args.raw("name", None)
+                name = name or shown
+                if not isinstance(name, str):
+                    raise args.bad("name", "a string")
+                shown = name
+            args.name = shown
             if not self.layers and self.input is None:
                 self.read_input(args)
             made = build(args)  # the layers carry the spans of the arguments read
         except Refusal as exc:
-            if is_input or not self.layers:  # P004 on top would be noise
-                self.input_span = self.input_span or (exc.diag.span if exc.diag else span)
-            if not is_input:
-                self.layers.append(Unparsed(name=shown, span=span))
+            self.failed_layer(exc, is_input, shown, span)
             raise
         self.layers += made
-        for lay in made:
-            if type(lay) in _RANK:
-                self.rank = 1 if isinstance(lay, GlobalPool) and not lay.keepdims \
-                    else _RANK[type(lay)]
+        last = made[-1]  # (the layers a call makes all give the same rank)
+        if type(last) in _RANK:
+            self.rank = 1 if type(last) is GlobalPool and not last.keepdims \
+                else _RANK[type(last)]
+
+    def auto_name(self, base: str) -> str:
+        """Keras's name for the next layer of a kind it names itself: conv2d, conv2d_1..."""
+        self.names[base] = n = self.names.get(base, -1) + 1
+        return f"{base}_{n}" if n else base
+
+    def unknown(self, node: ast.expr, cls: str | None, span: Span) -> Refusal:
+        """What to raise for an item that is no layer call, or a call of no layer cnncalc
+        knows; its placeholder is recorded as for any layer that fails."""
+        if not isinstance(node, ast.Call) or cls is None:
+            exc = refuse(span, "P001", "expected a layer such as `Conv2D(32, (3, 3))`, found "
+                         f"`{self.segment(node)}`", "write the layer call in model.add(...)")
+        else:
+            exc = refuse(span, "P002", f"unknown Keras layer `{cls}`",
+                         suggest(cls, [*LAYERS, *ALIASES], fold_case=False)
+                         or "cnncalc reads " + ", ".join(sorted(LAYERS)))
+        # an unknown `Input...` counts as an input layer
+        self.failed_layer(exc, (cls or "").startswith("Input"), cls or "?", span)
+        return exc
+
+    def failed_layer(self, exc: Refusal, is_input: bool, shown: str, span: Span) -> None:
+        """A layer that could not be read leaves a placeholder, and an input layer or first
+        layer that fails accounts for the input (P004 on top would be noise)."""
+        if is_input or not self.layers:
+            self.input_span = self.input_span or (exc.diag.span if exc.diag else span)
+        if not is_input:
+            self.layers.append(Unparsed(name=shown, span=span))
 
     def input_layer(self, args: Args) -> None:
         if self.layers or self.input is not None:

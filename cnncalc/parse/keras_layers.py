@@ -25,15 +25,16 @@ Conventions, as Keras computes them:
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from cnncalc import spec
 from cnncalc.parse import DefineValue
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.pycode import Refusal, Value, char_col, ints, is_int, literal, refuse
-from cnncalc.spec import Layer, Padding, Pair, Span
+from cnncalc.spec import Layer, Padding, Pair, Span, source_lines
 
 _NEUTRAL = frozenset((
     "name", "trainable", "dtype", "activation", "activity_regularizer", "weights", "autocast",
@@ -56,11 +57,55 @@ _WHAT = {ast.Call: "a call", ast.Attribute: "an attribute access", ast.Lambda: "
          ast.JoinedStr: "an f-string", ast.Subscript: "a subscript", ast.BinOp: "arithmetic",
          ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
          ast.Starred: "an unpacking", ast.Dict: "a dict", ast.IfExp: "a conditional"}
-
-
-_LINE_END = re.compile(r"\r\n|\r|\n")
+_PLAIN = (int, float, str)  # a Constant of these types (bool is an int) is its own value
 # Span(*fields) without the Python-level __new__ a NamedTuple has: the same tuple, made faster
 _new_span = tuple.__new__
+_L = TypeVar("_L", bound=Layer)
+
+
+def _int_pair(elts: list[ast.expr]) -> Pair | None:
+    """The value of a tuple such as ``(3, 3)`` (two int constants), else None."""
+    if len(elts) == 2:
+        a, b = elts
+        if type(a) is ast.Constant and type(b) is ast.Constant:
+            x, y = a.value, b.value
+            if type(x) is int and type(y) is int:
+                return (x, y)
+    return None
+
+
+def _quick(cls: type[_L]) -> Callable[..., _L]:
+    """``cls(**given)`` for a frozen layer dataclass, 2-3x faster. Its generated ``__init__``
+    sets each of the 10 to 18 fields with a call to ``object.__setattr__``, as a frozen class
+    must; here the new instance gets its whole ``__dict__`` at once, the defaults updated with
+    the given fields, in field order: an equal object (``==``, repr, hash, pickle alike). A class
+    that cannot be built so (no ``__dict__``, a ``__post_init__``, a default factory, a field
+    left out of ``__init__``) is returned as is, and a call that gives an unknown field or
+    leaves out a required one goes to the class, to raise as it would."""
+    fields = dataclasses.fields(cls)
+    if not cls.__dictoffset__ or hasattr(cls, "__post_init__") or any(
+            f.default_factory is not dataclasses.MISSING or not f.init for f in fields):
+        return cls
+    defaults = {f.name: f.default for f in fields}  # MISSING for a required field
+    size = len(defaults)
+    required = frozenset(f.name for f in fields if f.default is dataclasses.MISSING)
+    new, set_ = object.__new__, object.__setattr__
+
+    def make(**given: Any) -> _L:
+        attrs = {**defaults, **given}
+        if len(attrs) != size or not given.keys() >= required:
+            return cls(**given)
+        made = new(cls)
+        set_(made, "__dict__", attrs)
+        return made
+
+    return make
+
+
+_Conv, _Pool, _GlobalPool = _quick(spec.Conv), _quick(spec.Pool), _quick(spec.GlobalPool)
+_BatchNorm, _Dropout, _Dense = _quick(spec.BatchNorm), _quick(spec.Dropout), _quick(spec.Dense)
+_ZeroPad, _Flatten = _quick(spec.ZeroPad), _quick(spec.Flatten)
+_Activation = _quick(spec.Activation)
 
 
 class Source:
@@ -70,7 +115,9 @@ class Source:
 
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue]) -> None:
         self.text, self.path, self.defines = text, path, defines
-        self.src = _LINE_END.split(text) if "\r" in text else text.split("\n")
+        self.lines = source_lines(text)
+        # as ast numbers them: the lines, and the empty one after a final line break
+        self.src = [*self.lines, ""] if not text or text[-1] in "\r\n" else self.lines
         self.ascii = text.isascii()  # then a UTF-8 byte offset is a character offset
         self.bound: dict[str, Value] = {}
         self.failed: set[str] = set()
@@ -78,13 +125,20 @@ class Source:
 
     def span(self, node: ast.expr | ast.stmt | ast.keyword) -> Span:
         """1-based columns from ast's 0-based UTF-8 offsets; a call spanning lines ends at the
-        end of its first line. In ASCII text an offset within the row is its column - 1."""
+        end of its first line, and a span is one column wide at least. In ASCII text an offset
+        within the row is its column - 1: nearly every span is that of a node on one row of
+        ASCII text, worked out first."""
         line, start, end = node.lineno, node.col_offset, node.end_col_offset
-        row = self.src[line - 1] if 0 < line <= len(self.src) else ""
+        src = self.src
+        if self.ascii and node.end_lineno == line and end is not None and 0 < line <= len(src) \
+                and 0 <= start <= end <= len(src[line - 1]):
+            return _new_span(Span, (self.path, line, start + 1, end + 1 if end > start
+                                    else start + 2))
+        row = src[line - 1] if 0 < line <= len(src) else ""
         n = len(row)
         col = start + 1 if self.ascii and 0 <= start <= n else char_col(row, start) + 1
         if node.end_lineno != line or end is None:
-            stop = len(self.src[line - 1]) + 1
+            stop = len(src[line - 1]) + 1
         else:
             stop = end + 1 if self.ascii and 0 <= end <= n else char_col(row, end) + 1
         return _new_span(Span, (self.path, line, col, stop if stop > col else col + 1))
@@ -123,41 +177,34 @@ class Args:
     ``fields`` holds, by argument, the spans of the shape-deciding arguments read so far in
     reading order: a builder reads every argument it needs before it makes its layers."""
 
-    __slots__ = ("_keywords", "cls", "fields", "name", "nodes", "r", "span")
+    __slots__ = ("cls", "fields", "keywords", "name", "nodes", "r", "span")
 
     def __init__(self, r: Source, node: ast.Call, cls: str, span: Span) -> None:
         self.r, self.cls, self.span, self.name = r, cls, span, cls
-        self.nodes: dict[str, ast.expr] = {}
         self.fields: dict[str, tuple[str, Span]] = {}
-        self._keywords = node.keywords
         positional, accepted = _PARAMS[cls]
-        nodes = self.nodes
-        for i, arg in enumerate(node.args):  # the positional names are all different
-            if isinstance(arg, ast.Starred) or i >= len(positional):
-                raise r.not_literal(arg) if isinstance(arg, ast.Starred) else refuse(
-                    r.span(arg), "P010", f"{cls} takes at most {len(positional)} positional "
-                    "arguments", "name the argument, e.g. `strides=2`")
-            nodes[positional[i]] = arg
+        nodes: dict[str, ast.expr] = {}
+        args = node.args
+        if args:  # each parameter in turn (their names are all different); no `*x`, no extra
+            if len(args) > len(positional):
+                _refuse_positional(r, cls, positional, args)
+            for param, arg in zip(positional, args, strict=False):
+                if type(arg) is ast.Starred:
+                    _refuse_positional(r, cls, positional, args)
+                nodes[param] = arg
+        keywords: dict[str, ast.keyword] = {}  # the arguments given as `name=value`
+        self.nodes, self.keywords = nodes, keywords
         for kw in node.keywords:
             name = kw.arg
-            if name is None:
-                raise r.not_literal(kw.value)
-            if name not in accepted and not _NEUTRAL_RE.fullmatch(name):
-                raise refuse(r.span(kw), "P010", f"{cls} has no argument `{name}`",
-                             suggest(name, [*positional, *_NEUTRAL], fold_case=False)
-                             or f"{cls} takes " + ", ".join(f"`{a}`" for a in positional))
-            if name in nodes:
-                raise refuse(r.span(kw), "P010", f"{cls}: `{name}` is given twice",
-                             "give each argument once")
+            if name is None or name not in accepted or name in nodes:
+                name = _odd_keyword(r, cls, positional, accepted, nodes, kw)
             nodes[name] = kw.value
+            keywords[name] = kw
 
     def arg_span(self, name: str) -> Span:
         """Where the argument is written: ``name=value`` for a keyword, else its value (each
         argument is given once, by position or by keyword)."""
-        for kw in self._keywords:
-            if kw.arg == name:
-                return self.r.span(kw)
-        return self.r.span(self.nodes[name])
+        return self.r.span(self.keywords.get(name) or self.nodes[name])
 
     def raw(self, name: str, default: Value, required: bool = False) -> Value:
         node = self.nodes.get(name)
@@ -166,12 +213,22 @@ class Args:
                 raise refuse(self.span, "P010", f"{self.cls} needs `{name}`",
                              f"give it, e.g. `{self.cls}({name}=...)`")
             return default
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
-            value: Value = node.value  # what literal() gives, without the call
-        else:
+        return self.read(name, node)
+
+    def read(self, name: str, node: ast.expr) -> Value:
+        """The value of the argument ``name``, given as ``node``; a shape-deciding one has its
+        span recorded in ``fields``."""
+        # what literal() gives for the commonest values (3, 'same', (3, 3)), without the call
+        value: Value
+        if type(node) is ast.Constant:
+            plain = node.value
+            value = plain if isinstance(plain, _PLAIN) else literal(
+                node, self.r.name_value, self.r.not_literal)
+        elif type(node) is not ast.Tuple or (value := _int_pair(node.elts)) is None:
             value = literal(node, self.r.name_value, self.r.not_literal)
-        if name in _FIELDS and name not in self.fields:
-            self.fields[name] = (_FIELDS[name], self.arg_span(name))
+        field = _FIELDS.get(name)
+        if field is not None and name not in self.fields:
+            self.fields[name] = (field, self.r.span(self.keywords.get(name) or node))
         return value
 
     def recorded(self) -> tuple[tuple[str, Span], ...]:
@@ -183,39 +240,44 @@ class Args:
                       f"`{self.r.segment(self.nodes[name])}` is not {expected}",
                       f"Keras's `{name}` is {expected}")
 
-    # count, pair, flag and padding return a default at once when the argument is not given
+    # count, pair, flag and padding return the default at once when the argument is not given
+    # (or raise, without one)
 
     def count(self, name: str, default: int | None = None) -> int:
-        if default is not None and name not in self.nodes:
+        node = self.nodes.get(name)
+        if node is None and default is not None:
             return default
-        v = self.raw(name, default, default is None)
+        v = self.raw(name, None, True) if node is None else self.read(name, node)
         if not is_int(v):
             raise self.bad(name, "a whole number")
         return v
 
     def pair(self, name: str, default: Pair | None = None) -> Pair:
-        if default is not None and name not in self.nodes:
+        node = self.nodes.get(name)
+        if node is None and default is not None:
             return default
-        raw = self.raw(name, default, default is None)
-        if type(raw) is tuple and len(raw) == 2 and type(raw[0]) is int and type(raw[1]) is int:
-            return (raw[0], raw[1])  # what ints() gives, without the call
-        v = ints(raw, 2)
-        if v is None:
+        v = self.raw(name, None, True) if node is None else self.read(name, node)
+        if type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int:
+            return (v[0], v[1])  # what ints() gives, without the call
+        pair = ints(v, 2)
+        if pair is None:
             raise self.bad(name, "a whole number or a pair such as (3, 3)")
-        return (v[0], v[1])
+        return (pair[0], pair[1])
 
     def flag(self, name: str, default: bool) -> bool:
-        if name not in self.nodes:
+        node = self.nodes.get(name)
+        if node is None:
             return default
-        v = self.raw(name, default)
+        v = self.read(name, node)
         if not isinstance(v, bool):
             raise self.bad(name, "True or False")
         return v
 
     def padding(self) -> Padding:
-        if "padding" not in self.nodes:
+        node = self.nodes.get("padding")
+        if node is None:
             return _VALID
-        v = self.raw("padding", "valid")
+        v = self.read("padding", node)
         if isinstance(v, str) and v.lower() in ("same", "valid"):
             return _SAME if v.lower() == "same" else _VALID
         raise self.bad("padding", "'valid' or 'same'")
@@ -239,22 +301,22 @@ def _conv(c: Args) -> list[Layer]:
     c.data_format()
     if c.cls == "DepthwiseConv2D":
         mult = c.count("depth_multiplier", 1)
-        return [spec.Conv(name=c.name, span=c.span, filters=0, kernel=kernel, stride=stride,
-                          padding=padding, dilation=dilation, bias=bias, depth_multiplier=mult,
-                          fields=c.recorded())]
+        return [_Conv(name=c.name, span=c.span, filters=0, kernel=kernel, stride=stride,
+                      padding=padding, dilation=dilation, bias=bias, depth_multiplier=mult,
+                      fields=c.recorded())]
     filters = c.count("filters")
     if c.cls == "SeparableConv2D":
         mult, fields = c.count("depth_multiplier", 1), c.recorded()
-        return [spec.Conv(name=f"{c.name}/depthwise", span=c.span, filters=0, kernel=kernel,
-                          stride=stride, padding=padding, dilation=dilation, bias=False,
-                          depth_multiplier=mult, fields=fields),
-                spec.Conv(name=f"{c.name}/pointwise", span=c.span, filters=filters,
-                          kernel=(1, 1), bias=bias, fields=fields)]
+        return [_Conv(name=f"{c.name}/depthwise", span=c.span, filters=0, kernel=kernel,
+                      stride=stride, padding=padding, dilation=dilation, bias=False,
+                      depth_multiplier=mult, fields=fields),
+                _Conv(name=f"{c.name}/pointwise", span=c.span, filters=filters,
+                      kernel=(1, 1), bias=bias, fields=fields)]
     if c.cls == "Conv2D":
         groups = c.count("groups", 1)
-        return [spec.Conv(name=c.name, span=c.span, filters=filters, kernel=kernel, stride=stride,
-                          padding=padding, dilation=dilation, groups=groups, bias=bias,
-                          fields=c.recorded())]
+        return [_Conv(name=c.name, span=c.span, filters=filters, kernel=kernel, stride=stride,
+                      padding=padding, dilation=dilation, groups=groups, bias=bias,
+                      fields=c.recorded())]
     spans = [d * (f - 1) + 1 for f, d in zip(kernel, dilation, strict=True)]
     out_pad: Pair = (0, 0)
     if c.raw("output_padding", None) is not None:
@@ -263,9 +325,9 @@ def _conv(c: Args) -> list[Layer]:
             padding = Padding.symmetric(spans[0] // 2, spans[1] // 2)
     elif padding.mode != "same":
         out_pad = (max(stride[0] - spans[0], 0), max(stride[1] - spans[1], 0))
-    return [spec.Conv(name=c.name, span=c.span, filters=filters, kernel=kernel, stride=stride,
-                      padding=padding, dilation=dilation, bias=bias, transposed=True,
-                      output_padding=out_pad, fields=c.recorded())]
+    return [_Conv(name=c.name, span=c.span, filters=filters, kernel=kernel, stride=stride,
+                  padding=padding, dilation=dilation, bias=bias, transposed=True,
+                  output_padding=out_pad, fields=c.recorded())]
 
 
 def _pool(c: Args) -> list[Layer]:
@@ -274,38 +336,38 @@ def _pool(c: Args) -> list[Layer]:
     c.data_format()
     if c.cls.startswith("Global"):
         keepdims = c.flag("keepdims", False)
-        return [spec.GlobalPool(name=c.name, span=c.span, op=op, keepdims=keepdims,
-                                fields=c.recorded())]
+        return [_GlobalPool(name=c.name, span=c.span, op=op, keepdims=keepdims,
+                            fields=c.recorded())]
     kernel = c.pair("pool_size", (2, 2))
     stride = kernel if c.raw("strides", None) is None else c.pair("strides")
     padding = c.padding()
-    return [spec.Pool(name=c.name, span=c.span, op=op, kernel=kernel, stride=stride,
-                      padding=padding, fields=c.recorded())]
+    return [_Pool(name=c.name, span=c.span, op=op, kernel=kernel, stride=stride,
+                  padding=padding, fields=c.recorded())]
 
 
 def _batchnorm(c: Args) -> list[Layer]:
-    if c.raw("axis", -1) not in (-1, 1 if c.r.rank == 1 else 3):
+    if "axis" in c.nodes and c.raw("axis", -1) not in (-1, 1 if c.r.rank == 1 else 3):
         raise refuse(c.arg_span("axis"), "P011", f"{c.name}: cnncalc normalises only the channel "
                      "axis", "drop `axis` (Keras's default -1)")
     center, scale = c.flag("center", True), c.flag("scale", True)
-    return [spec.BatchNorm(name=c.name, span=c.span, center=center, scale=scale,
-                           fields=c.recorded())]
+    return [_BatchNorm(name=c.name, span=c.span, center=center, scale=scale,
+                       fields=c.recorded())]
 
 
 def _dropout(c: Args) -> list[Layer]:
     rate = c.raw("rate", None, True)
     if not isinstance(rate, (int, float)) or isinstance(rate, bool):
         raise c.bad("rate", "a number such as 0.5")
-    return [spec.Dropout(name=c.name, span=c.span, p=float(rate), fields=c.recorded())]
+    return [_Dropout(name=c.name, span=c.span, p=float(rate), fields=c.recorded())]
 
 
 def _dense(c: Args) -> list[Layer]:
     units, bias = c.count("units"), c.flag("use_bias", True)
     if c.r.rank == 3:
         c.fields = {a: ("filters" if f == "units" else f, s) for a, (f, s) in c.fields.items()}
-        return [spec.Conv(name=c.name, span=c.span, filters=units, kernel=(1, 1), bias=bias,
-                          fields=c.recorded())]
-    return [spec.Dense(name=c.name, span=c.span, units=units, bias=bias, fields=c.recorded())]
+        return [_Conv(name=c.name, span=c.span, filters=units, kernel=(1, 1), bias=bias,
+                      fields=c.recorded())]
+    return [_Dense(name=c.name, span=c.span, units=units, bias=bias, fields=c.recorded())]
 
 
 def _zeropad(c: Args) -> list[Layer]:
@@ -316,13 +378,13 @@ def _zeropad(c: Args) -> list[Layer]:
         if isinstance(v, tuple) and len(v) == 2 else (None, None)
     if h is None or w is None:
         raise c.bad("padding", "N, (H, W) or ((top, bottom), (left, right))")
-    return [spec.ZeroPad(name=c.name, span=c.span, fields=c.recorded(),
-                         padding=Padding("explicit", (h[0], h[1]), (w[0], w[1])))]
+    return [_ZeroPad(name=c.name, span=c.span, fields=c.recorded(),
+                     padding=Padding("explicit", (h[0], h[1]), (w[0], w[1])))]
 
 
 def _flatten(c: Args) -> list[Layer]:
     c.data_format()
-    return [spec.Flatten(name=c.name, span=c.span, fields=c.recorded())]
+    return [_Flatten(name=c.name, span=c.span, fields=c.recorded())]
 
 
 _FIXED_FN = {"Softmax": "softmax", "LeakyReLU": "leakyrelu"}
@@ -338,8 +400,8 @@ def _activation(c: Args) -> list[Layer]:
     if not isinstance(fn, str):
         raise c.bad("activation", "a string such as 'relu'")
     fn = fn.lower().replace("_", "")
-    return [spec.Activation(name=c.name, span=c.span, fn="identity" if fn == "linear" else fn,
-                            fields=c.recorded())]
+    return [_Activation(name=c.name, span=c.span, fn="identity" if fn == "linear" else fn,
+                        fields=c.recorded())]
 
 
 _CONV = "strides padding data_format dilation_rate"
@@ -367,6 +429,36 @@ LAYERS: dict[str, tuple[Callable[[Args], list[Layer]], str]] = {
     "Input": (_flatten, "shape batch_size name dtype"),
     "InputLayer": (_flatten, "input_shape batch_size dtype"),
 }
+
+
+def _refuse_positional(r: Source, cls: str, positional: tuple[str, ...],
+                       args: list[ast.expr]) -> None:
+    """Raise for the first positional argument that is ``*x`` or one too many."""
+    for i, arg in enumerate(args):
+        if isinstance(arg, ast.Starred):
+            raise r.not_literal(arg)
+        if i >= len(positional):
+            raise refuse(r.span(arg), "P010", f"{cls} takes at most {len(positional)} "
+                         "positional arguments", "name the argument, e.g. `strides=2`")
+
+
+def _odd_keyword(r: Source, cls: str, positional: tuple[str, ...], accepted: frozenset[str],
+                 nodes: dict[str, ast.expr], kw: ast.keyword) -> str:
+    """Raise for ``**x``, an argument the layer does not take, or one given twice; the name
+    of a neutral one that is not listed (``kernel_initializer=...``)."""
+    name = kw.arg
+    if name is None:
+        raise r.not_literal(kw.value)
+    if name not in accepted and not _NEUTRAL_RE.fullmatch(name):
+        raise refuse(r.span(kw), "P010", f"{cls} has no argument `{name}`",
+                     suggest(name, [*positional, *_NEUTRAL], fold_case=False)
+                     or f"{cls} takes " + ", ".join(f"`{a}`" for a in positional))
+    if name in nodes:
+        raise refuse(r.span(kw), "P010", f"{cls}: `{name}` is given twice",
+                     "give each argument once")
+    return name
+
+
 # each layer's parameters in order (the positional ones), and every keyword it accepts
 _PARAMS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     cls: (tuple(params.split()), frozenset((*params.split(), *_NEUTRAL, *INPUT_KEYS)))

@@ -83,11 +83,11 @@ def options(c: Cursor, allowed: Set[str]) -> dict[str, Any]:
 
 _WINDOW = frozenset(("stride", "pad", "dilation"))
 # the options each body allows, built once rather than per line
-CONV_OPTIONS = _WINDOW | {"groups", "no bias", "in"}
-_DECONV_OPTIONS = CONV_OPTIONS | {"output_padding"}
-DEPTHWISE_OPTIONS = _WINDOW | {"multiplier", "no bias", "in"}
-POOL_OPTIONS = _WINDOW | {"ceil"}
-FC_OPTIONS = frozenset(("no bias", "in"))
+_CONV_OPTIONS = _WINDOW | {"groups", "no bias", "in"}
+_DECONV_OPTIONS = _CONV_OPTIONS | {"output_padding"}
+_DEPTHWISE_OPTIONS = _WINDOW | {"multiplier", "no bias", "in"}
+_POOL_OPTIONS = _WINDOW | {"ceil"}
+_FC_OPTIONS = frozenset(("no bias", "in"))
 
 
 def conv_kwargs(filters: int, kernel: Pair, o: dict[str, Any],
@@ -133,20 +133,20 @@ def _conv(c: Cursor, transposed: bool = False) -> dict[str, Any]:
     kernel = c.pair("the filter size", "kernel")
     c.accept_word(*FILTER_WORDS)
     return conv_kwargs(filters, kernel, options(c, _DECONV_OPTIONS if transposed
-                                                else CONV_OPTIONS), transposed)
+                                                else _CONV_OPTIONS), transposed)
 
 
 def _depthwise(c: Cursor) -> dict[str, Any]:
     kernel = c.pair("the filter size, e.g. `3x3`", "kernel")
     c.accept_word(*FILTER_WORDS)
-    return depthwise_kwargs(kernel, options(c, DEPTHWISE_OPTIONS))
+    return depthwise_kwargs(kernel, options(c, _DEPTHWISE_OPTIONS))
 
 
 def _pool(op: str) -> Callable[[Cursor], dict[str, Any]]:
     def parse(c: Cursor) -> dict[str, Any]:
         kernel = c.pair("the window size, e.g. `3x3`", "kernel")
         c.accept_word(*WINDOW_WORDS)
-        return pool_kwargs(op, kernel, options(c, POOL_OPTIONS))
+        return pool_kwargs(op, kernel, options(c, _POOL_OPTIONS))
     return parse
 
 
@@ -178,7 +178,7 @@ def _batchnorm(c: Cursor) -> dict[str, Any]:
 def _fc(c: Cursor) -> dict[str, Any]:
     units = c.count("the number of neurons, e.g. `4096` in `4096 neurons`", "units")
     c.accept_word(*NEURON_WORDS)
-    return fc_kwargs(units, options(c, FC_OPTIONS))
+    return fc_kwargs(units, options(c, _FC_OPTIONS))
 
 
 def _zeropad(c: Cursor) -> dict[str, Any]:

@@ -73,13 +73,12 @@ LAYER_WORDS = sorted({k.upper() for k in KEYWORDS} | {" ".join(w).upper() for w,
 # The layer words a name can start with, by the run of letters they start with: a word
 # matches where it is followed by no letter, so it is that run itself, or the run followed by
 # digits (`relu6`); longest first.
+_LETTERS = re.compile("[a-z]*")
 _BY_LETTERS: dict[str, tuple[str, ...]] = {}
 for _w in sorted({*KEYWORDS, *(w for phrase, _ in PHRASES for w in phrase)},
                  key=len, reverse=True):
-    _run = re.match("[a-z]*", _w)
-    assert _run is not None
-    _BY_LETTERS[_run.group()] = (*_BY_LETTERS.get(_run.group(), ()), _w)
-_LETTERS = re.compile("[a-z]*")
+    _run = _LETTERS.match(_w).group()  # type: ignore[union-attr]  # [a-z]* always matches
+    _BY_LETTERS[_run] = (*_BY_LETTERS.get(_run, ()), _w)
 
 
 def _base(word: str) -> str:

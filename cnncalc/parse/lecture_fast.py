@@ -25,6 +25,7 @@ from typing import Any
 
 from cnncalc.parse.bodies import (
     ACTIVATIONS,
+    BODIES,
     FILTER_WORDS,
     LRN_WORDS,
     NEURON_WORDS,
@@ -35,18 +36,7 @@ from cnncalc.parse.bodies import (
     fc_kwargs,
     pool_kwargs,
 )
-from cnncalc.spec import (
-    LRN,
-    Activation,
-    BatchNorm,
-    Conv,
-    Dense,
-    Flatten,
-    Layer,
-    Padding,
-    Pool,
-    Span,
-)
+from cnncalc.spec import Layer, Padding, Span
 
 _WORD = r"[A-Za-z_][A-Za-z0-9_\-]*"
 _END = r"(?![A-Za-z0-9_\-.])"  # a word or number ends here, as the tokenizer ends it
@@ -191,7 +181,7 @@ def read_common(body: str, path: str, line: int,
         kwargs = {"fn": kind}
     else:
         kwargs = {}
-    cls = _CLASSES.get(kind, Activation)
+    cls = BODIES[kind][0]
     if m.group("shape") is None:
         declared, declared_span = None, None
     else:
@@ -201,8 +191,3 @@ def read_common(body: str, path: str, line: int,
     return cls(name=m.group("head"),
                span=_span(Span, (path, line, m.start("head") + 1, len(body) + 1)),
                declared=declared, declared_span=declared_span, fields=tuple(fields), **kwargs)
-
-
-_CLASSES: dict[str, type[Layer]] = {
-    "conv": Conv, "depthwise": Conv, "maxpool": Pool, "avgpool": Pool, "fc": Dense, "lrn": LRN,
-    "batchnorm": BatchNorm, "flatten": Flatten}

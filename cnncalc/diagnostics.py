@@ -11,7 +11,8 @@ Codes carry a letter prefix by family (ruff / sqlfluff style) and a kebab-case n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +55,10 @@ RULES: dict[str, Rule] = {
         Rule("P011", "unsupported", Severity.ERROR,
              "a layer option cnncalc reads but cannot model (e.g. channels_first)"),
         Rule("P006", "unreadable", Severity.ERROR, "a file that cannot be read as text"),
+        Rule("P012", "too-many-layers", Severity.ERROR,
+             "more layers than --max-layers (default 100,000); reading stops there"),
+        Rule("P013", "file-too-large", Severity.ERROR,
+             "a file longer than --max-file-size (default 8 MiB); it is not read"),
         Rule("G101", "filter-does-not-fit", Severity.ERROR,
              "(W - F + 2P)/S + 1 is not a whole number"),
         Rule("G102", "filter-too-large", Severity.ERROR, "a filter larger than its padded input"),
@@ -131,3 +136,29 @@ class Diagnostic:
 
 def has_errors(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
+
+
+_QUOTED = re.compile(r"`[^`]*`")
+
+
+def once_per_line(diags: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
+    """The first of the diagnostics on one line that say the same thing (the same code, and
+    the same message but for what it quotes in backticks), saying how many more there are: a
+    front end that finds one problem per token (a run of stray ``)``, list items that are not
+    layers, ``weights:`` without a figure) would otherwise report a long line once per token,
+    each time with the line. Nearly always nothing repeats, and ``diags`` is returned as is."""
+    keys = [(d.span.path, d.span.line, d.code, _QUOTED.sub("``", d.message)) for d in diags]
+    seen: dict[tuple[str, int, str, str], int] = {}
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    if len(seen) == len(diags):
+        return diags
+    out: list[Diagnostic] = []
+    for d, key in zip(diags, keys, strict=True):
+        n = seen.pop(key, 0)
+        if n > 1:
+            out.append(replace(d, message=f"{d.message} (and {n - 1:,} more like it on this "
+                                          "line)"))
+        elif n:
+            out.append(d)
+    return tuple(out)

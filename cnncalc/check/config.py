@@ -29,6 +29,7 @@ from cnncalc.check.units import UnitError, parse_bytes, parse_count
 from cnncalc.diagnostics import Severity
 from cnncalc.options import dims
 from cnncalc.parse import NOTATIONS, DefineValue
+from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -36,7 +37,7 @@ ROUNDINGS: tuple[Rounding, ...] = ("strict", "floor", "ceil")
 FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs",
              "max-activations")
 KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
-        "output-format", "baseline", "per-path", *FILE_KEYS)
+        "output-format", "baseline", "per-path", "max-layers", "max-file-size", *FILE_KEYS)
 PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
 
 
@@ -204,6 +205,28 @@ class _Reader:
             self.fail(f"define.{name}", f"{value!r} is not a number or a size like \"28x28x1\"")
 
 
+def _max_layers(top: _Reader) -> int:
+    """``max-layers``: a whole number, 1 or more."""
+    layers = top.get("max-layers", int, "a whole number of layers, e.g. 200000")
+    if layers is not None and layers < 1:
+        top.fail("max-layers", f"{layers} is not 1 or more")
+    return MAX_LAYERS if layers is None else int(layers)
+
+
+def _max_file_size(top: _Reader) -> int:
+    """``max-file-size``: a size in bytes such as "64MiB", 1 or more."""
+    size = top.table.get("max-file-size")
+    if size is None:
+        return MAX_FILE_SIZE
+    try:
+        n = parse_bytes(size if isinstance(size, str | int) else repr(size))
+    except UnitError as exc:
+        top.fail("max-file-size", str(exc))
+    if n < 1:
+        top.fail("max-file-size", f"{size!r} is not 1 byte or more")
+    return n
+
+
 def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settings:
     top = _Reader(table, path, where, KEYS)
     root = path.resolve().parent
@@ -239,6 +262,8 @@ def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settin
         dtype=top.choice("dtype", tuple(DTYPES)) or "float32",
         output_format=top.choice("output-format", FORMATS),
         baseline=None if baseline is None else root / baseline,
+        max_layers=_max_layers(top),
+        max_file_size=_max_file_size(top),
         file=top.file_settings(f"{shown} [tool.cnncalc]" if where else shown, False),
         per_path=tuple(entries),
     )

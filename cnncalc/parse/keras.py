@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
@@ -92,9 +93,10 @@ def _named(keywords: list[ast.keyword]) -> bool:
 
 class _Reader(Source):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
-                 input_given: bool) -> None:
+                 input_given: bool, max_layers: int = MAX_LAYERS) -> None:
         super().__init__(text, path, defines)
         self.layers: list[Layer] = []
+        self.max_layers = max_layers
         self.names: dict[str, int] = {}
         self.directive, self.directive_span, diags = find_input(self.lines, path) \
             if _may_direct(text) else (None, None, [])
@@ -104,12 +106,25 @@ class _Reader(Source):
         self.input_span: Span | None = self.directive_span if diags else None
 
     def read(self, body: list[ast.stmt]) -> None:
-        """The module's statements in turn; a Refusal is reported and reading goes on."""
-        for stmt in body:
-            try:
-                self.statement(stmt)
-            except Refusal as exc:
-                self.report(exc)
+        """The module's statements in turn; a Refusal is reported and reading goes on, until
+        the layers are more than ``max_layers``."""
+        try:
+            for stmt in body:
+                try:
+                    self.statement(stmt)
+                except Refusal as exc:
+                    self.report(exc)
+                self.count(stmt)
+        except TooManyLayers as exc:
+            del self.layers[self.max_layers:]
+            diag, rest = cut(exc, self.max_layers)
+            self.diags.append(diag)
+            self.layers.append(rest)
+
+    def count(self, node: ast.stmt | ast.expr) -> None:
+        """Stop reading if the layers are now more than the cap (``node`` made the last)."""
+        if len(self.layers) > self.max_layers:
+            raise TooManyLayers(self.span(node), self.layers[self.max_layers].name)
 
     def report(self, exc: Refusal) -> None:
         if exc.diag is not None:
@@ -163,6 +178,7 @@ class _Reader(Source):
                 self.layer(item)
             except Refusal as exc:
                 self.report(exc)
+            self.count(item)
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         """``NAME = literal`` (or ``a, b = 28, 28``) binds names as ``--define`` does."""
@@ -310,9 +326,10 @@ class _Reader(Source):
 
 
 def parse_keras(text: str, path: str, defines: Mapping[str, DefineValue],
-                input_given: bool) -> Spec:
-    """Read Keras code into a Spec; ``input_given`` says ``--input`` supplies the volume."""
-    r = _Reader(text, path, defines, input_given)
+                input_given: bool, max_layers: int = MAX_LAYERS) -> Spec:
+    """Read Keras code into a Spec; ``input_given`` says ``--input`` supplies the volume.
+    Reading stops at the first layer over ``max_layers``."""
+    r = _Reader(text, path, defines, input_given, max_layers)
     try:
         with quiet_parse():
             tree = ast.parse(text, filename=path)

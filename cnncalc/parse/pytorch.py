@@ -26,27 +26,27 @@ from functools import partial
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.parse.pytorch_calls import Call, read_calls
 from cnncalc.parse.pytorch_modules import MODULES
 from cnncalc.parse.pytorch_trees import CallTrees
+from cnncalc.parse.pytorch_walk import Matcher
 from cnncalc.spec import Layer, Span, Spec, Unparsed, source_lines
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
-_MAX_LAYERS = 100_000  # what a repeated block may expand to
 _GAP = re.compile(r"[ \t\n,;\[\]]+")
 _LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a repeat count
 _RANGE = re.compile(r"(\d+)-(\d+)")
 _TARGET = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)[ \t]*")
 _HEAD = re.compile(r"((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*)([A-Za-z_]\w*)[ \t]*\(")
 _IMPORT = re.compile(r"[ \t]*(?:import|from)\s")
-_SIGNIFICANT = re.compile(r"[()'\"\n]")  # what match() looks at
-_PLAIN = r"[^()'\"\n]*+"  # a call on one line, without quotes, nested at most two deep:
-_SIMPLE = re.compile(rf"\((?:{_PLAIN}\({_PLAIN}\))*+{_PLAIN}\)")  # match() need not walk it
-_ITEM_START = re.compile(r"\s*(?:\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
-                         + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\()")
+# a module or a label at the first character of a line that is not blank (pytorch_walk)
+_ITEM_START = re.compile(r"\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
+                         + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\(")
+_BLANK_REST = re.compile(r"[^\S\n]*(?:\n|\Z)")  # nothing but blanks to the end of the line
 
 _new = tuple.__new__  # Span(...) without NamedTuple's Python-level __new__
 
@@ -64,13 +64,20 @@ def _mask(line: str) -> str:
     return line
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
 def _moved(old: str, new: str, name: str) -> str:
     """``name`` with its prefix ``old`` (a repeated block's first name) made ``new``."""
-    return new + "." + name[len(old):] if name.startswith(old) else name
+    return _bounded(new + "." + name[len(old):]) if name.startswith(old) else name
+
+
+LONGEST_NAME = 200
+"""A layer's dotted name is at most this long: a longer one keeps its last characters after
+``...``. Every layer of a container repeats the container's path in its name, so names of
+unbounded length would make their total length quadratic in the text (a deep nest, a long
+label over many layers)."""
+
+
+def _bounded(name: str) -> str:
+    return name if len(name) <= LONGEST_NAME else "..." + name[3 - LONGEST_NAME:]
 
 
 @dataclass
@@ -84,6 +91,7 @@ class _Box:
     prefix: str
     names: list[str]
     first: int
+    before: int
     line: int
     indent: int
     line_ending: bool
@@ -91,20 +99,49 @@ class _Box:
 
 
 class _Reader:
-    def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue]) -> None:
-        self.path, self.defines = path, defines
+    def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
+                 max_layers: int = MAX_LAYERS) -> None:
+        self.path, self.defines, self.max_layers = path, defines, max_layers
         self.lines = source_lines(text)
         self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
                              if "#" in text else self.lines)
         self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines[:-1])]
         self.layers: list[Layer | Call] = []  # a call's layers are made when it is read
-        self.most = 0  # at most how many layers self.layers makes (they are counted when
-        # that might be more than _MAX_LAYERS)
+        self.total = 0  # how many layers self.layers makes
         self.diags: list[Diagnostic | Call] = []  # a call stands where its diagnostic goes
         self.calls: list[Call] = []  # found and not read yet
         self.trees = CallTrees()
-        self.stack = [_Box("", None, "", [], 0, 0, -1, False)]  # the root stays at the bottom
+        self.stack = [_Box("", None, "", [], 0, 0, 0, -1, False)]  # the root stays at the bottom
         self.has_imports = "import" in self.src or "from" in self.src
+        # per line, worked out once: whatever looks at a line does so in time linear in the
+        # text, not once per item or `)` on it
+        self.indents: dict[int, int] = {}
+        self.import_line = (0, False)  # the last line asked about, and whether it imports
+        self.below: dict[int, int | None] = {}  # the next line that is not blank, per line
+        self.match = Matcher(self.src, self.lines, self.starts, _ITEM_START).match
+
+    def indent(self, line: int) -> int:
+        """The indentation of ``line`` (1-based)."""
+        found = self.indents.get(line)
+        if found is None:
+            text = self.lines[line - 1]
+            found = self.indents[line] = len(text) - len(text.lstrip())
+        return found
+
+    def imports(self, pos: int) -> bool:
+        """Whether the line of ``pos`` is an ``import`` or ``from`` statement."""
+        line = bisect.bisect_right(self.starts, pos)
+        if self.import_line[0] != line:
+            self.import_line = (line, _IMPORT.match(self.src, self.starts[line - 1]) is not None)
+        return self.import_line[1]
+
+    def next_text(self, line: int) -> int | None:
+        """The first line after ``line`` that is not blank, if any."""
+        if line not in self.below:
+            self.below[line] = next((k for k in range(line + 1, len(self.lines) + 1)
+                                     if (text := self.lines[k - 1]) and not text.isspace()),
+                                    None)
+        return self.below[line]
 
     def at(self, off: int) -> tuple[int, int]:
         """1-based (line, column) of an offset into the source."""
@@ -128,8 +165,10 @@ class _Reader:
         return len(self.lines[line - 1].rstrip()) + 1
 
     def eol(self, off: int) -> int:
-        end = self.src.find("\n", off)
-        return len(self.src) if end < 0 else end
+        """The offset of the end of the line of ``off`` (found from the line starts: many
+        items on one long line each ask for it)."""
+        line = bisect.bisect_right(self.starts, off)
+        return self.starts[line] - 1 if line < len(self.starts) else len(self.src)
 
     def fail(self, code: str, start: int, end: int, message: str, hint: str = "") -> None:
         self.diags.append(Diagnostic(self.span(start, end), code, message, hint))
@@ -142,22 +181,24 @@ class _Reader:
         box = self.stack[-1]
         index, box.count, pre = box.count, box.count + repeat, box.prefix
         if label is not None and repeat == 1:
-            return [f"{pre}{label}"]
+            return [_bounded(f"{pre}{label}")]
         if label is not None and (m := _RANGE.fullmatch(label)) and len(m[1]) <= MAX_DIGITS:
             index, label = int(m[1]), None  # `(0-2): 3 x`: the copies are 0, 1 and 2
         if label is None:
-            return [f"{pre}{index + i}" for i in range(repeat)]
-        return [f"{pre}{label}[{i}]" for i in range(repeat)]
+            return [_bounded(f"{pre}{index + i}") for i in range(repeat)]
+        label = _bounded(label)
+        return [_bounded(f"{pre}{label}[{i}]") for i in range(repeat)]
 
-    def repeat(self, text: str, start: int) -> int:
-        """The count of ``(0-2): 3 x``; 0 when it is refused: 0, or more than _MAX_LAYERS."""
+    def repeat(self, text: str, start: int, name: str) -> int:
+        """The count of ``(0-2): 3 x``; 0 when it is refused. A count over the layer cap
+        stops reading."""
         digits, end = text.lstrip("0"), start + len(text)
-        if digits and len(digits) <= len(str(_MAX_LAYERS)) and int(digits) <= _MAX_LAYERS:
+        if digits and len(digits) <= len(str(self.max_layers)) and \
+                int(digits) <= self.max_layers:
             return int(digits)
         if digits:
             count = f"`{text} x`" if len(text) <= 20 else f"a repeat of {len(text):,} digits"
-            self.fail("P011", start, end,
-                      f"{count} is more than the {_MAX_LAYERS} layers cnncalc expands")
+            raise TooManyLayers(self.span(start, end), name, f"the repeat {count}")
         else:
             self.fail("P001", start, end, f"`{text} x` repeats nothing: a repeat count must be "
                       "at least 1", "print(model) writes `(0-2): 3 x` for three copies")
@@ -165,16 +206,22 @@ class _Reader:
 
     def run(self) -> None:
         pos, src, size = 0, self.src, len(self.src)
-        while pos < size:
-            ch = src[pos]
-            if ch in " \t\n,;[]":
-                pos = _GAP.match(src, pos).end()  # type: ignore[union-attr]  # ch matches
-            elif ch == ")":
-                pos = self.close(pos)
-            elif self.has_imports and _IMPORT.match(src, src.rfind("\n", 0, pos) + 1):
-                pos = self.eol(pos)
-            else:
-                pos = self.item(pos)
+        try:
+            while pos < size:
+                ch = src[pos]
+                if ch in " \t\n,;[]":
+                    pos = _GAP.match(src, pos).end()  # type: ignore[union-attr]  # ch matches
+                elif ch == ")":
+                    pos = self.close(pos)
+                elif self.has_imports and self.imports(pos):
+                    pos = self.eol(pos)
+                else:
+                    pos = self.item(pos)
+        except TooManyLayers as exc:
+            diag, rest = cut(exc, self.max_layers)
+            self.diags.append(diag)
+            self.layers.append(rest)
+            return
         for box in reversed(self.stack[1:]):
             start = self.starts[box.line - 1]
             self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
@@ -209,10 +256,9 @@ class _Reader:
             self.fail("P001", pos, pos + 1, "a `)` with no `(` to close",
                       "remove it, or add the module it was meant to end")
             return pos + 1
-        if col > _indent(self.lines[line - 1]) + 1 and box.line_ending:
-            later = next((ln for ln in itertools.islice(self.lines, line, None) if ln.strip()),
-                         None)
-            if later is not None and _indent(later) > box.indent:
+        if col > self.indent(line) + 1 and box.line_ending:
+            later = self.next_text(line)
+            if later is not None and self.indent(later) > box.indent:
                 self.fail("P001", pos, pos + 1,
                           f"one `)` too many: `{box.module}(` of line {box.line} goes on below",
                           "remove this `)`")
@@ -221,27 +267,34 @@ class _Reader:
         return pos + 1
 
     def add(self, item: Layer | Call) -> None:
+        """Append ``item``, unless that makes more layers than the cap: then stop reading. A
+        repeated call makes one layer when it cannot be read, so it is read now."""
+        count = 1
+        if isinstance(item, Call):
+            if len(item.names) > 1 and not item.read:
+                read_calls([item], self.trees, self.line_end, self.defines)
+            count = item.count() or 0
+        if self.total + count > self.max_layers:
+            name = item.names[0] if isinstance(item, Call) else item.name
+            raise TooManyLayers(item.span, name)
         self.layers.append(item)
-        self.most += len(item.names) if isinstance(item, Call) else 1
-
-    def size(self, block: list[Layer | Call]) -> int:
-        """How many layers ``block`` makes; reads the calls found so far if that is needed."""
-        if any(isinstance(b, Call) and b.count() is None for b in block):
-            self.read()
-        return sum(b.count() or 0 if isinstance(b, Call) else 1 for b in block)
+        self.total += count
 
     def pop(self) -> None:
         box = self.stack.pop()
-        block, old = self.layers[box.first:], f"{box.names[0]}." if box.names else ""
+        old = f"{box.names[0]}." if box.names else ""
         if not box.names:  # its repeat count was refused: an Unparsed stands for it
             del self.layers[box.first:]
-        elif len(box.names) * self.most > _MAX_LAYERS and \
-                len(box.names) * (size := self.size(block)) > _MAX_LAYERS:
-            line = self.starts[box.line - 1]
-            self.fail("P011", line, self.eol(line), f"{len(box.names)} x {size} layers "
-                      f"are more than the {_MAX_LAYERS} cnncalc expands")
+            self.total = box.before
         elif len(box.names) > 1:  # a repeated block: copy its layers under each name
-            self.most *= len(box.names)
+            size = self.total - box.before
+            if box.before + len(box.names) * size > self.max_layers:
+                line = self.starts[box.line - 1]
+                raise TooManyLayers(self.span(line, self.eol(line), box.line), box.names[1],
+                                    f"this block of {size:,} layers repeated "
+                                    f"{len(box.names):,} times")
+            self.total = box.before + len(box.names) * size
+            block = self.layers[box.first:]
             self.layers[box.first:] = [
                 b.renamed(partial(_moved, old, name)) if isinstance(b, Call)
                 else replace(b, name=_moved(old, name, b.name)) if b.name.startswith(old) else b
@@ -261,7 +314,7 @@ class _Reader:
                 self.pop()
             if m[2] is not None:
                 count_at = m.start(2)
-                repeat = self.repeat(m[2], count_at)
+                repeat = self.repeat(m[2], count_at, f"{self.prefix()}{label}")
         elif m := _TARGET.match(src, pos):
             pos = m.end()
             if m[1].startswith("self.") or len(self.stack) > 1:
@@ -274,13 +327,13 @@ class _Reader:
             self.add(Unparsed(name=first, span=self.span(count_at, self.eol(count_at))))
             names = []
         if module not in MODULES:
-            rest = src[head.end():self.eol(head.end())].strip()
-            if module in _CONTAINERS or not rest:
+            line_ending = _BLANK_REST.match(src, head.end()) is not None
+            if module in _CONTAINERS or line_ending:
                 pre = self.prefix()
                 path = None if label is None and len(self.stack) == 1 else first[len(pre):]
-                self.stack.append(_Box(module, path, pre if path is None else f"{pre}{path}.",
-                                       names, len(self.layers), line,
-                                       _indent(self.lines[line - 1]), not rest))
+                self.stack.append(_Box(module, path, pre if path is None else f"{first}.",
+                                       names, len(self.layers), self.total, line,
+                                       self.indent(line), line_ending))
                 return head.end()
         if (close := self.match(head.end() - 1)) is None:
             self.fail("P001", pos, self.eol(pos), f"`{module}(` is never closed: a `)` is missing",
@@ -289,14 +342,14 @@ class _Reader:
                 self.add(Unparsed(name=first, span=self.span(pos, self.eol(pos))))
             return self.eol(pos)
         call = Call(module, src[pos:close + 1], self.span(pos, close + 1, line), names)
-        if module in MODULES:
-            self.calls.append(call)
-        else:
+        if module not in MODULES:
             call.read, call.diag = True, Diagnostic(
                 self.span(head.start(2), head.end(2)), "P002", f"unknown module `{module}`",
                 suggest(module, list(MODULES)) or f"cnncalc reads {', '.join(MODULES)}")
-        self.diags.append(call)
         self.add(call)
+        if not call.read:
+            self.calls.append(call)
+        self.diags.append(call)
         return close + 1
 
     def skip(self, pos: int) -> int:
@@ -312,30 +365,12 @@ class _Reader:
                 self.pop()  # the skipped text ends containers: `...]),`
         return end
 
-    def match(self, open_pos: int) -> int | None:
-        """The offset of the ``)`` matching ``open_pos``, or None when the text ends or a line
-        starting a new module comes first."""
-        if simple := _SIMPLE.match(self.src, open_pos):
-            return simple.end() - 1
-        depth, quote, src = 0, "", self.src
-        for m in _SIGNIFICANT.finditer(src, open_pos):
-            ch = m[0]
-            if quote:
-                quote = "" if ch in (quote, "\n") else quote
-            elif ch in "'\"":
-                quote = ch
-            elif ch in "()":
-                depth += 1 if ch == "(" else -1
-                if depth == 0:
-                    return m.start()
-            elif _ITEM_START.match(src, m.end()):  # ch is "\n"
-                return None
-        return None
 
-
-def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue]) -> Spec:
-    """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring."""
-    reader = _Reader(text, path, defines)
+def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue],
+                  max_layers: int = MAX_LAYERS) -> Spec:
+    """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring.
+    Reading stops at the first layer over ``max_layers``."""
+    reader = _Reader(text, path, defines, max_layers)
     reader.run()
     layers, diags = reader.finish()
     lines = tuple(reader.lines)

@@ -32,6 +32,7 @@ from typing import TypedDict
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bodies import ACTIVATIONS
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import (
@@ -71,8 +72,11 @@ _ANNOTATION = re.compile(r"\b(memory|weights)\s*:", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"\s*([A-Za-z][\w\-]*)")
 _TOTAL = re.compile(r"^\s*total\b[^:]*:", re.IGNORECASE)
 _EXACT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
-_APPROX = re.compile(r"~?\s*(?:\d+\.?\d*|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
-_EXPR = re.compile(r"[\d\s*x().+]*\d[\d\s*x().+]*")
+# (each written so that a figure that does not match is refused in linear time: no run of
+# digits can be split between two quantifiers, which backtracks quadratically)
+_APPROX = re.compile(r"~?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
+_EXPR = re.compile(r"[\d\s*x().+]*")  # an expression such as (3*3*3)*64, with a digit
+_DIGIT = re.compile(r"\d")
 _INPUT_SIZE = re.compile(r"(\d+)\s*[x\u00d7]\s*(\d+)\s*(?:[x\u00d7]\s*(\d+)\b|([a-z]+))",
                          re.IGNORECASE)
 _CHANNELS = {"rgb": 3, "bgr": 3, "rgba": 4, "gray": 1, "grey": 1, "grayscale": 1,
@@ -217,7 +221,8 @@ def _weights(path: str, body: str, start: int, line: int
                                        "write the figure the layer has, e.g. `1,728`"))
         elif _EXACT.fullmatch(figure):
             figures = (int(figure.replace(",", "")), span)
-        elif not (_APPROX.fullmatch(figure) or (eq < 0 and _EXPR.fullmatch(figure))):
+        elif not (_APPROX.fullmatch(figure)
+                  or (eq < 0 and _EXPR.fullmatch(figure) and _DIGIT.search(figure))):
             diags.append(Diagnostic(
                 span, "P001", f"cannot read the declared weights `{figure}`" if figure
                 else "`weights:` gives no figure",
@@ -306,7 +311,8 @@ def _tokens(text: str, path: str, line: int
     return head, kind, declared, declared_span, remark
 
 
-def parse_vgg(text: str, path: str) -> Spec:
+def parse_vgg(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
+    """Read the text; reading stops at the first layer over ``max_layers``."""
     st = _State(path)
     lines = source_lines(text)
     for lineno, raw in enumerate(lines, start=1):
@@ -322,6 +328,12 @@ def parse_vgg(text: str, path: str) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group() if word else "?",
                     span=Span(path, lineno, start, len(split_comment(raw).rstrip()) + 1)))
+        if len(st.layers) > max_layers:  # (a line makes one layer at most)
+            last = st.layers.pop()
+            diag, rest = cut(TooManyLayers(last.span, last.name), max_layers)
+            st.diags.append(diag)
+            st.layers.append(rest)
+            break
     if st.input is None:
         shape, span, problems = find_input(lines, path)
         if shape is not None or span is not None:

@@ -141,24 +141,39 @@ def has_errors(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
 _QUOTED = re.compile(r"`[^`]*`")
 
 
+class OncePerLine:
+    """Collects diagnostics, keeping the first of those on one line that say the same thing
+    (the same code, and the same message but for what it quotes in backticks) and counting
+    the others: a front end that finds one problem per token (a run of stray ``)``, list
+    items that are not layers, ``weights:`` without a figure) would otherwise report a long
+    line once per token, each time with the line. Memory is that of the kept ones."""
+
+    def __init__(self) -> None:
+        self.kept: list[Diagnostic] = []
+        self.counts: list[int] = []
+        self.where: dict[tuple[str, int, str, str], int] = {}
+
+    def add(self, d: Diagnostic) -> None:
+        key = (d.span.path, d.span.line, d.code, _QUOTED.sub("``", d.message))
+        at = self.where.get(key)
+        if at is None:
+            self.where[key] = len(self.kept)
+            self.kept.append(d)
+            self.counts.append(1)
+        else:
+            self.counts[at] += 1
+
+    def result(self) -> list[Diagnostic]:
+        """The kept ones, each saying how many more like it there are on its line."""
+        return [d if n == 1 else replace(d, message=f"{d.message} (and {n - 1:,} more like it "
+                                                    "on this line)")
+                for d, n in zip(self.kept, self.counts, strict=True)]
+
+
 def once_per_line(diags: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
-    """The first of the diagnostics on one line that say the same thing (the same code, and
-    the same message but for what it quotes in backticks), saying how many more there are: a
-    front end that finds one problem per token (a run of stray ``)``, list items that are not
-    layers, ``weights:`` without a figure) would otherwise report a long line once per token,
-    each time with the line. Nearly always nothing repeats, and ``diags`` is returned as is."""
-    keys = [(d.span.path, d.span.line, d.code, _QUOTED.sub("``", d.message)) for d in diags]
-    seen: dict[tuple[str, int, str, str], int] = {}
-    for key in keys:
-        seen[key] = seen.get(key, 0) + 1
-    if len(seen) == len(diags):
-        return diags
-    out: list[Diagnostic] = []
-    for d, key in zip(diags, keys, strict=True):
-        n = seen.pop(key, 0)
-        if n > 1:
-            out.append(replace(d, message=f"{d.message} (and {n - 1:,} more like it on this "
-                                          "line)"))
-        elif n:
-            out.append(d)
-    return tuple(out)
+    """``diags`` through :class:`OncePerLine`; nearly always nothing repeats, and ``diags`` is
+    returned as it is."""
+    collected = OncePerLine()
+    for d in diags:
+        collected.add(d)
+    return diags if len(collected.kept) == len(diags) else tuple(collected.result())

@@ -200,5 +200,5 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
         return refused(shown, text, bad)
     bound = dict(parse_define(d) for d in defines)
     spec = parse_text(text, shown, notation, bound, input_volume is not None,
-                      MAX_LAYERS if max_layers is None else max_layers)
+                      MAX_LAYERS if max_layers is None else max_layers, limit)
     return analyze(spec, input_volume, rounding)

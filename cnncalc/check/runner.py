@@ -25,7 +25,7 @@ from cnncalc.check.suppress import apply_suppressions, find_suppressions
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.options import read_limited, refused, undecodable
 from cnncalc.parse import parse_text
-from cnncalc.parse.bounds import MAX_LAYERS, file_too_large
+from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS, file_too_large
 from cnncalc.render.memory import Memory
 
 
@@ -80,12 +80,12 @@ def decode(data: bytes, shown: str) -> tuple[str, Diagnostic | None]:
 
 
 def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = None,
-            max_layers: int = MAX_LAYERS) -> Analysis:
+            max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE) -> Analysis:
     """What ``cnncalc.options.load`` does, from text already read."""
     if bad is not None:
         return refused(shown, text, bad)
     spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None,
-                      max_layers)
+                      max_layers, max_file_size)
     return analyze(spec, fs.input, fs.rounding)
 
 
@@ -158,7 +158,8 @@ def _check_file(found: Found, settings: Settings,
             text, bad = "", file_too_large(found.shown, settings.max_file_size)
         else:
             text, bad = decode(data, found.shown)
-        analysis = analyse(text, found.shown, fs, bad, settings.max_layers)
+        analysis = analyse(text, found.shown, fs, bad, settings.max_layers,
+                           settings.max_file_size)
         return check_analysis(analysis, fs, settings, (baseline or {}).get(found.shown))
     except Exception as exc:  # one bad file must not hide the others' findings
         return Problem(found.shown, f"internal error: {type(exc).__name__}: {exc}",

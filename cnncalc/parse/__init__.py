@@ -18,8 +18,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from cnncalc.diagnostics import once_per_line
-from cnncalc.parse.bounds import MAX_LAYERS
-from cnncalc.spec import Spec
+from cnncalc.parse.bounds import (
+    CODE_NOTATIONS,
+    MAX_FILE_SIZE,
+    MAX_LAYERS,
+    code_refused,
+    code_too_large,
+)
+from cnncalc.spec import Spec, source_lines
 
 NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
 
@@ -134,14 +140,21 @@ def _without_remark(m: re.Match[str]) -> str:
 
 def parse_text(text: str, path: str, notation: str | None = None,
                defines: Mapping[str, DefineValue] | None = None,
-               input_given: bool = False, max_layers: int = MAX_LAYERS) -> Spec:
+               input_given: bool = False, max_layers: int = MAX_LAYERS,
+               max_file_size: int = MAX_FILE_SIZE) -> Spec:
     """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
     names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
     an unbound ``input_shape`` is not an error. Reading stops at the first layer over
-    ``max_layers`` (P012)."""
+    ``max_layers`` (P012); Keras and PyTorch text over its share of ``max_file_size`` is not
+    read (P013; the caller refuses a file over the limit itself before reading it)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    spec = _parse(text, path, notation or detect(text), defines or {}, input_given, max_layers)
+    kind = notation or detect(text)
+    if kind in CODE_NOTATIONS and code_too_large(text, max_file_size):
+        refused = code_refused(path, max_file_size, kind)
+        return Spec(path, None, refused.span, (), (refused,), tuple(source_lines(text)), kind,
+                    "floor")
+    spec = _parse(text, path, kind, defines or {}, input_given, max_layers)
     diags = once_per_line(spec.diagnostics)
     return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
 

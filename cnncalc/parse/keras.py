@@ -122,9 +122,12 @@ class _Reader(Source):
             self.layers.append(rest)
 
     def count(self, node: ast.stmt | ast.expr) -> None:
-        """Stop reading if the layers are now more than the cap (``node`` made the last)."""
+        """Stop reading if the layers or the problems are now more than the cap (``node``
+        made the last)."""
         if len(self.layers) > self.max_layers:
             raise TooManyLayers(self.span(node), self.layers[self.max_layers].name)
+        if len(self.diags) > self.max_layers:
+            raise TooManyLayers(self.span(node), "...", problems=True)
 
     def report(self, exc: Refusal) -> None:
         if exc.diag is not None:

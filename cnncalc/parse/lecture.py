@@ -28,7 +28,7 @@ from typing import Any, cast
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
-from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
+from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lecture_fast import read_common
@@ -259,11 +259,8 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group(1) if word else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
-        if len(st.layers) > max_layers:  # (a line makes one layer at most)
-            last = st.layers.pop()
-            diag, rest = cut(TooManyLayers(last.span, last.name), max_layers)
-            st.diags.append(diag)
-            st.layers.append(rest)
+        if stop_reading(st.layers, st.diags, max_layers,
+                        Span(path, lineno, 1, len(raw.rstrip()) + 1)):
             break
     if st.input is None and st.input_span is None:
         st.input, st.input_span, problems = find_input(lines, path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -105,9 +106,12 @@ class _Reader:
         self.lines = source_lines(text)
         self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
                              if "#" in text else self.lines)
-        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines[:-1])]
+        # the offset where each line starts (8 bytes a line: a list of ints takes 36)
+        self.starts = array("q", [0])
+        self.starts.extend(itertools.accumulate(len(line) + 1 for line in self.lines[:-1]))
         self.layers: list[Layer | Call] = []  # a call's layers are made when it is read
         self.total = 0  # how many layers self.layers makes
+        self.problems = 0  # how many problems fail() reported
         self.diags: list[Diagnostic | Call] = []  # a call stands where its diagnostic goes
         self.calls: list[Call] = []  # found and not read yet
         self.trees = CallTrees()
@@ -171,7 +175,13 @@ class _Reader:
         return self.starts[line] - 1 if line < len(self.starts) else len(self.src)
 
     def fail(self, code: str, start: int, end: int, message: str, hint: str = "") -> None:
-        self.diags.append(Diagnostic(self.span(start, end), code, message, hint))
+        """A problem with the text (a call's own problem is the call's); reading stops at
+        more problems than the layer cap."""
+        span = self.span(start, end)
+        self.problems += 1
+        if self.problems > self.max_layers:
+            raise TooManyLayers(span, "...", problems=True)
+        self.diags.append(Diagnostic(span, code, message, hint))
 
     def prefix(self) -> str:
         return self.stack[-1].prefix
@@ -217,15 +227,14 @@ class _Reader:
                     pos = self.eol(pos)
                 else:
                     pos = self.item(pos)
+            for box in reversed(self.stack[1:]):
+                start = self.starts[box.line - 1]
+                self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
+                          "add the `)` that ends it, at the indentation of this line")
         except TooManyLayers as exc:
             diag, rest = cut(exc, self.max_layers)
             self.diags.append(diag)
             self.layers.append(rest)
-            return
-        for box in reversed(self.stack[1:]):
-            start = self.starts[box.line - 1]
-            self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
-                      "add the `)` that ends it, at the indentation of this line")
 
     def finish(self) -> tuple[list[Layer], list[Diagnostic]]:
         """Read the calls and make their layers: the layers and diagnostics, in order."""

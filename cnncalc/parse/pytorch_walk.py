@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
+from collections.abc import Sequence
 
 _SIGNIFICANT = re.compile(r"[()'\"\n]")
 _PLAIN = r"[^()'\"\n]*+"  # a call on one line, without quotes, nested at most two deep:
@@ -36,7 +37,7 @@ class Walks:
     ``\\n``) as a walk meets them on every line after its first. ``item_start`` matches a
     module or label at the first character of a line that is not blank."""
 
-    def __init__(self, src: str, lines: list[str], starts: list[int],
+    def __init__(self, src: str, lines: list[str], starts: Sequence[int],
                  item_start: re.Pattern[str]) -> None:
         self.starts = starts
         self.pos, self.depth = array("q"), array("q")
@@ -134,7 +135,7 @@ class Matcher:
     """The reader's :meth:`match`, with the :class:`Walks` of its text made when a call first
     goes on past its own line (``print(model)`` text never does)."""
 
-    def __init__(self, src: str, lines: list[str], starts: list[int],
+    def __init__(self, src: str, lines: list[str], starts: Sequence[int],
                  item_start: re.Pattern[str]) -> None:
         self.src, self.lines, self.starts, self.item_start = src, lines, starts, item_start
         self._walks: Walks | None = None

@@ -30,9 +30,9 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
-from cnncalc.diagnostics import Diagnostic
+from cnncalc.diagnostics import Diagnostic, OncePerLine
 from cnncalc.parse.bodies import ACTIVATIONS
-from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
+from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import (
@@ -199,14 +199,17 @@ def _input_size(tok: Token, path: str, line: int) -> Shape:
 def _weights(path: str, body: str, start: int, line: int
              ) -> tuple[tuple[int, Span] | None, list[Diagnostic]]:
     """The exact figure of the line's (last) ``weights:`` annotation and its span, if any,
-    and the problems with its annotations."""
+    and the problems with its annotations (each kind once, see OncePerLine: a line may hold
+    any number of annotations)."""
     figures: tuple[int, Span] | None = None
-    diags: list[Diagnostic] = []
-    marks = list(_ANNOTATION.finditer(body, start))
-    for i, mark in enumerate(marks):
+    diags = OncePerLine()
+    marks = _ANNOTATION.finditer(body, start)
+    following = next(marks, None)
+    while following is not None:
+        mark, following = following, next(marks, None)
         if mark.group(1).lower() != "weights":
             continue
-        stop = marks[i + 1].start() if i + 1 < len(marks) else len(body)
+        stop = following.start() if following is not None else len(body)
         value_at = mark.end()
         eq = body.rfind("=", value_at, stop)
         lo = eq + 1 if eq >= 0 else value_at
@@ -217,18 +220,18 @@ def _weights(path: str, body: str, start: int, line: int
             else Span(path, line, mark.start() + 1, mark.end() + 1)
         run = long_number(figure.replace(",", ""))
         if run is not None:
-            diags.append(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
-                                       "write the figure the layer has, e.g. `1,728`"))
+            diags.add(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
+                                 "write the figure the layer has, e.g. `1,728`"))
         elif _EXACT.fullmatch(figure):
             figures = (int(figure.replace(",", "")), span)
         elif not (_APPROX.fullmatch(figure)
                   or (eq < 0 and _EXPR.fullmatch(figure) and _DIGIT.search(figure))):
-            diags.append(Diagnostic(
+            diags.add(Diagnostic(
                 span, "P001", f"cannot read the declared weights `{figure}`" if figure
                 else "`weights:` gives no figure",
                 "write a whole number such as `1,728` or `(3*3*3)*64 = 1,728`, or an "
                 "approximate one such as `3.2M`"))
-    return figures, diags
+    return figures, diags.result()
 
 
 def _line(st: _State, raw: str, line: int) -> None:
@@ -328,11 +331,8 @@ def parse_vgg(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group() if word else "?",
                     span=Span(path, lineno, start, len(split_comment(raw).rstrip()) + 1)))
-        if len(st.layers) > max_layers:  # (a line makes one layer at most)
-            last = st.layers.pop()
-            diag, rest = cut(TooManyLayers(last.span, last.name), max_layers)
-            st.diags.append(diag)
-            st.layers.append(rest)
+        if stop_reading(st.layers, st.diags, max_layers,
+                        Span(path, lineno, 1, len(raw.rstrip()) + 1)):
             break
     if st.input is None:
         shape, span, problems = find_input(lines, path)

@@ -59,21 +59,18 @@ def cut(exc: TooManyLayers, cap: int) -> tuple[Diagnostic, Unparsed]:
             Unparsed(name=exc.name, span=exc.span))
 
 
-def stop_reading(layers: list[Layer], diags: list[Diagnostic], cap: int, line: Span) -> bool:
-    """For the front ends that read a line at a time (at most one layer a line): after
-    ``line``, whether the layers or the problems are more than ``cap``; if so the layer over
-    the cap gives way to P012 and the Unparsed that stands for the rest."""
+def stop_reading(layers: list[Layer], diags: list[Diagnostic], cap: int, line: Span) -> None:
+    """For the front ends that read a line at a time (at most one layer a line), when the
+    layers or the problems are more than ``cap`` after ``line``: the layer over the cap gives
+    way to P012 and the Unparsed that stands for the rest."""
     if len(layers) > cap:
         last = layers.pop()
         exc = TooManyLayers(last.span, last.name)
-    elif len(diags) > cap:
-        exc = TooManyLayers(line, "...", problems=True)
     else:
-        return False
+        exc = TooManyLayers(line, "...", problems=True)
     diag, rest = cut(exc, cap)
     diags.append(diag)
     layers.append(rest)
-    return True
 
 
 def file_too_large(path: str, limit: int) -> Diagnostic:

@@ -259,8 +259,9 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group(1) if word else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
-        if stop_reading(st.layers, st.diags, max_layers,
-                        Span(path, lineno, 1, len(raw.rstrip()) + 1)):
+        if len(st.layers) > max_layers or len(st.diags) > max_layers:
+            stop_reading(st.layers, st.diags, max_layers,
+                         Span(path, lineno, 1, len(raw.rstrip()) + 1))
             break
     if st.input is None and st.input_span is None:
         st.input, st.input_span, problems = find_input(lines, path)

@@ -331,8 +331,9 @@ def parse_vgg(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group() if word else "?",
                     span=Span(path, lineno, start, len(split_comment(raw).rstrip()) + 1)))
-        if stop_reading(st.layers, st.diags, max_layers,
-                        Span(path, lineno, 1, len(raw.rstrip()) + 1)):
+        if len(st.layers) > max_layers or len(st.diags) > max_layers:
+            stop_reading(st.layers, st.diags, max_layers,
+                         Span(path, lineno, 1, len(raw.rstrip()) + 1))
             break
     if st.input is None:
         shape, span, problems = find_input(lines, path)

@@ -10,7 +10,6 @@ from typing import Any, BinaryIO, TypeVar
 import click
 
 from cnncalc.analyze import Analysis, analyze
-from cnncalc.check.units import UnitError, parse_bytes
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
 from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS, file_too_large
@@ -85,6 +84,8 @@ class BytesType(click.ParamType):  # type: ignore[type-arg]
     name = "SIZE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from cnncalc.check.units import UnitError, parse_bytes  # only when the flag is given
+
         if isinstance(value, int):
             return value
         try:

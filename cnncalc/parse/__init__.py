@@ -13,6 +13,7 @@ Notations are detected from the text unless one is forced:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -99,10 +100,12 @@ def detect(text: str) -> str:
     if "#" in text:
         text = _COMMENT.sub("", text)
     kind = _notation(text)
-    if kind in ("pytorch", "keras") and _REMARKED.search(text) is not None:
-        unremarked = _REMARKED.sub(_without_remark, text)
-        if unremarked != text:
-            return _notation(unremarked)
+    if kind in ("pytorch", "keras"):
+        remarked = _remarked()
+        if remarked.search(text) is not None:
+            unremarked = remarked.sub(_without_remark, text)
+            if unremarked != text:
+                return _notation(unremarked)
     return kind
 
 
@@ -117,19 +120,22 @@ def _notation(text: str) -> str:
     return "lecture"
 
 
-# A line that may be a lecture layer with a remark at its end: an optional [shape], one to
-# three words (the layer head, e.g. `MAX POOL1`), anything without `(`, then a blank and the
-# remark (brackets nested at most three deep), and nothing after it. The `[^\n(]*` before the
-# remark is greedy and stops at the line's first `(`, so each line is tried in linear time.
-_REMARKED = re.compile(
-    r"^(?P<keep>[ \t]*(?:\[[^\[\]\n]*\][ \t]*)?"
-    r"(?P<head>[A-Za-z_][A-Za-z0-9_\-]*(?:[ \t]+[A-Za-z_][A-Za-z0-9_\-]*){0,2})[^\n(]*)"
-    r"(?<=[ \t])\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)(?P<end>[ \t\r]*)$",
-    re.MULTILINE)
+@functools.cache
+def _remarked() -> re.Pattern[str]:
+    """A line that may be a lecture layer with a remark at its end: an optional [shape], one
+    to three words (the layer head, e.g. `MAX POOL1`), anything without `(`, then a blank and
+    the remark (brackets nested at most three deep), and nothing after it. The `[^\n(]*`
+    before the remark is greedy and stops at the line's first `(`, so each line is tried in
+    linear time. Compiled when first needed: most texts never need it, and start-up counts."""
+    return re.compile(
+        r"^(?P<keep>[ \t]*(?:\[[^\[\]\n]*\][ \t]*)?"
+        r"(?P<head>[A-Za-z_][A-Za-z0-9_\-]*(?:[ \t]+[A-Za-z_][A-Za-z0-9_\-]*){0,2})[^\n(]*)"
+        r"(?<=[ \t])\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)(?P<end>[ \t\r]*)$",
+        re.MULTILINE)
 
 
 def _without_remark(m: re.Match[str]) -> str:
-    """The line of an ``_REMARKED`` match without its remark, when its head is a lecture
+    """The line of a ``_remarked()`` match without its remark, when its head is a lecture
     layer word (``CONV1``, ``MAX POOL1``: what the lecture parser reads), else as it was."""
     from cnncalc.parse.lecture import head_words
 

@@ -27,6 +27,7 @@ import re
 from typing import Any, cast
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.escape import unescape
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
@@ -186,7 +187,7 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     c.i = n_head
     quoted = c.peek()
     if quoted is not None and quoted.kind == "string":
-        name = c.take().text[1:-1]
+        name = unescape(c.take().text[1:-1])
     c.accept_punct(":")
     span = Span(path, lineno, tokens[0].col, len(body) + 1)
     if kind == "input":

@@ -171,3 +171,17 @@ def test_plain_names_stay_unquoted() -> None:
 
 def test_quote() -> None:
     assert quote('a "b" #c (d) \\ \n') == '"a \\x22b\\x22 \\x23c \\x28d) \\\\ \\n"'
+
+
+def test_the_caret_display_escapes_what_is_unsafe_and_keeps_the_caret_in_place() -> None:
+    """The source line under a diagnostic shows a bidi override and a ``##[`` command
+    escaped, and the caret still lands under the offending text."""
+    from cnncalc.render.report import format_all
+
+    source = '[9x9x3] INPUT\nCONV "\u202e##[error]x\u200b": 4 30x30 filters\n'
+    a = analyze(parse_text(source, "a.txt"))
+    text = format_all(a.diagnostics, a.spec.lines)
+    shown, caret = text.splitlines()[1:3]
+    assert shown == '    2 | CONV "\\u202e\\x23#[error]x\\u200b": 4 30x30 filters'
+    assert shown[caret.index("^"):].startswith("30x30")
+    assert is_safe(shown)

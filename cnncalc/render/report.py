@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterable, Sequence
 import click
 
 from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.escape import BEACON, escape_char
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-# what cannot be shown as is: lone surrogates (undecodable bytes), C0 and C1 controls, U+2028/9
-_UNPRINTABLE = re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# where a line may need escaping: a character outside printable ASCII, or a `##[` command
+_UNPRINTABLE = re.compile(f"[^\x20-\x7e]|{BEACON.pattern}")
 
 
 def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) -> str:
@@ -42,21 +43,21 @@ def _printable(line: str) -> tuple[str, Callable[[int], int]]:
     offset past the end lands as far past the printed end).
 
     A file read with ``surrogateescape`` keeps each undecodable byte as a lone surrogate
-    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``,
-    any other lone surrogate as ``\\uNNNN``, and control characters (NUL, a form feed, U+2028:
-    invisible, or a line break on a terminal) as ``\\xNN`` or ``\\uNNNN``. The caret then
+    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``.
+    Every other character ``cnncalc.escape`` calls unsafe (another lone surrogate, control
+    and format characters such as NUL, a form feed, U+2028 or a bidi override: invisible, a
+    line break, or a reordered line on a terminal) is shown as its escape, ``\\xNN`` or
+    ``\\uNNNN``, and so is the ``#`` that starts a ``##[`` workflow command. The caret then
     underlines the whole escape."""
     if not _UNPRINTABLE.search(line):
         return line, lambda i: i
     parts: list[str] = []
     offsets = [0]
-    for ch in line:
+    for i, ch in enumerate(line):
         if "\udc80" <= ch <= "\udcff":
             ch = f"\\x{ord(ch) - 0xDC00:02x}"
-        elif "\ud800" <= ch <= "\udfff" or ch in "\u2028\u2029":
-            ch = f"\\u{ord(ch):04x}"
-        elif ch < " " or "\x7f" <= ch <= "\x9f":
-            ch = f"\\x{ord(ch):02x}"
+        elif (escaped := escape_char(line, i)) is not None:
+            ch = escaped
         parts.append(ch)
         offsets.append(offsets[-1] + len(ch))
     n = len(line)

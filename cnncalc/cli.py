@@ -4,13 +4,15 @@ errors (or a filter does not fit), 2 usage problems or internal errors."""
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from cnncalc import __version__
+from cnncalc.escape import escape, escape_lines
 
 # name -> "module:attribute", imported only when that command runs, so that `show` does not
 # pay for importing `check` and `run` (click's lazy-loading pattern)
@@ -55,30 +57,41 @@ def main(argv: list[str] | None = None) -> None:
 
     click runs in non-standalone mode so that an interrupt reaches this function (standalone
     mode turns it into ``Aborted!`` and exit 1, the status of a spec with errors); its other
-    exceptions are reported here as standalone mode reports them."""
+    exceptions are reported here as standalone mode reports them.
+
+    Everything written here that may quote the input (an exception's message, a usage error
+    naming a path, a traceback) is escaped with ``cnncalc.escape``. Standard output writes
+    what it cannot encode as a backslash escape instead of failing."""
     args = sys.argv[1:] if argv is None else argv
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+        reconfigure(errors="backslashreplace")
+    status = _run(args)
+    sys.exit(status if type(status) is int else 0)
+
+
+def _run(args: list[str]) -> Any:
     try:
-        status = cli.main(args=args, prog_name="cnncalc", standalone_mode=False)
-    except SystemExit:
-        raise
+        return cli.main(args=args, prog_name="cnncalc", standalone_mode=False)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             _interrupted()
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(escape_lines(shown.getvalue().rstrip("\n")), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _interrupted()
     except Exception as exc:  # the last line of defence
         if "--debug" in args:
-            traceback.print_exc()
+            click.echo(escape_lines(traceback.format_exc().rstrip("\n")), err=True)
         else:
-            click.echo(f"internal error: {_one_line(exc)}", err=True)
+            click.echo(f"internal error: {escape(_one_line(exc))}", err=True)
             click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
         sys.exit(2)
-    sys.exit(status if type(status) is int else 0)
 
 
 def _interrupted() -> NoReturn:

@@ -16,6 +16,7 @@ import click
 from cnncalc.check.settings import FORMATS, FileSettings, Limit, Settings, bad_selector
 from cnncalc.check.units import UnitError, parse_bytes, parse_count
 from cnncalc.diagnostics import Severity
+from cnncalc.escape import escape, escape_lines
 from cnncalc.options import parse_define, spec_options
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
@@ -55,7 +56,8 @@ def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...] | None:
 
 
 def _err(message: str) -> None:
-    click.echo(f"cnncalc: error: {message}", err=True)
+    """One line on standard error; the message may quote paths, keys and values, escaped."""
+    click.echo(f"cnncalc: error: {escape(message)}", err=True)
 
 
 @click.command()
@@ -135,11 +137,11 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
     for p in report.problems:
         _err(f"{p.path}: {p.message}")
         if p.detail and debug:
-            click.echo(p.detail.rstrip(), err=True)
+            click.echo(escape_lines(p.detail.rstrip()), err=True)
     if any(p.detail for p in report.problems) and not debug:
         click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
     if not report.files and not report.problems:
-        globs = ", ".join(g.pattern for g in settings.include)
+        globs = ", ".join(escape(g.pattern) for g in settings.include)
         click.echo(f"cnncalc: warning: no spec files found (include: {globs})", err=True)
 
     _print(report, settings.output_format or "full")
@@ -197,4 +199,5 @@ def _write_baseline(report: Report, path: Path) -> None:
     except BaselineError as exc:
         _err(str(exc))
         sys.exit(2)
-    click.echo(f"cnncalc: wrote the totals of {len(figures)} specs to {path}", err=True)
+    click.echo(f"cnncalc: wrote the totals of {len(figures)} specs to {escape(str(path))}",
+               err=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnncalc.analyze import Analysis
+from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, human, parse_size
 from cnncalc.options import load, spec_options
 from cnncalc.spec import Rounding, Shape
@@ -114,10 +115,11 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     from cnncalc.execute.network import memory_estimate, plan
 
     planned = plan(analysis)
+    shown = escape(analysis.spec.path)
     est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype])
     if est.peak_bytes > limit:
         click.echo(
-            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
+            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
             f"{human(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in {dtype}, "
             f"above the limit of {human(limit)} ({limit:,} bytes)\n"
             f"  estimate: {est.describe()}\n"
@@ -125,7 +127,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
         sys.exit(2)
     if est.peak_bytes > sys.maxsize:  # above any --max-memory a 64-bit process could honour
         click.echo(
-            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
+            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
             f"{human(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in {dtype}, "
             f"more than a process can address ({sys.maxsize:,} bytes)\n"
             f"  estimate: {est.describe()}\n"
@@ -151,7 +153,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                 x = random_input(analysis.input, batch, dtype, seed)
                 measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
         except MemoryError:
-            click.echo(f"cnncalc run: out of memory running {analysis.spec.path} although the "
+            click.echo(f"cnncalc run: out of memory running {shown} although the "
                        f"estimated peak, {human(est.peak_bytes)}, is within the limit of "
                        f"{human(limit)}\n  hint: use a smaller --batch or --max-memory",
                        err=True)
@@ -178,4 +180,4 @@ def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
 
         click.echo(format_all(diags, report.analysis.spec.lines, sys.stderr.isatty()), err=True)
     for line in messages(report):
-        click.echo(f"cnncalc run: {line}", err=True)
+        click.echo(f"cnncalc run: {escape(line)}", err=True)

@@ -1,5 +1,7 @@
 """What ``cnncalc run`` prints: the per-layer table (rich), the JSON record, and the messages
-for standard error. No numpy: everything here is already Python ints, floats and strings."""
+for standard error. No numpy: everything here is already Python ints, floats and strings.
+Names are escaped in the table (``cnncalc.escape``); the messages are escaped where they are
+printed, and the JSON keeps names exact but for ``##[``."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.escape import escape, json_safe
 from cnncalc.execute.estimate import Estimate, human
 from cnncalc.render.common import describe, shape_list, volume
 from cnncalc.render.numbers import abbreviate
@@ -165,7 +168,7 @@ def build_table(report: RunReport) -> Table:
         r = row.result
         expected_shape = volume(r.output_shape)
         table.add_row(
-            str(r.index), Text(r.layer.name), Text(describe(r)),
+            str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
             _cell(fmt_shape(row.output_shape), expected_shape,
                   r.output_shape == row.output_shape),
             _cell(abbreviate(row.params), None if r.params is None else abbreviate(r.params),
@@ -176,7 +179,7 @@ def build_table(report: RunReport) -> Table:
             Text("✓", style="green") if row.match else Text("✗", style="bold red"))
     for r in ((report.stop,) if report.stop is not None else ()) + (
             (report.failure[0],) if report.failure is not None else ()):
-        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)),
+        table.add_row(str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
                       Text("not run", style="red"), "", "", "", Text("✗", style="bold red"))
     table.add_section()
     macs = sum(r.macs for r in report.rows)
@@ -240,4 +243,4 @@ def to_record(report: RunReport) -> dict[str, Any]:
 
 
 def to_json(report: RunReport) -> str:
-    return json.dumps(to_record(report), indent=2) + "\n"
+    return json_safe(json.dumps(to_record(report), indent=2) + "\n")

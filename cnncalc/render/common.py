@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.escape import escape
 from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.spec import (
     AdaptivePool,
@@ -165,7 +166,7 @@ def summary_line(a: Analysis, memory: Memory) -> str:
             f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
     if t.buffers:
         text += f"; {t.buffers:,} buffers (batch-norm running statistics, not params)"
-    rounded = [r.layer.name for r in a.layers if r.rounded]
+    rounded = [escape(r.layer.name) for r in a.layers if r.rounded]
     if rounded:
         text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
     return (f"{text}. Memory ({memory.dtype}): activations "

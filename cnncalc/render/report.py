@@ -1,5 +1,7 @@
 """Human diagnostics: ``path:line:col: severity: message [CODE name]``, the source line, a
-caret under the offending text, and the hint. Plain text, so it reads the same in a log."""
+caret under the offending text, and the hint. Plain text, so it reads the same in a log; the
+path, message and hint are escaped as ``cnncalc.escape`` says (a name in a message may hold
+anything)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 import click
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.escape import BEACON, escape_char
+from cnncalc.escape import BEACON, escape, escape_char
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # where a line may need escaping: a character outside printable ASCII, or a `##[` command
@@ -21,7 +23,8 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
     sev = d.severity.value
     if color:
         sev = click.style(sev, fg=_COLORS[d.severity], bold=True)
-    out = [f"{s.path}:{s.line}:{s.col}: {sev}: {d.message} [{d.code} {d.rule.name}]"]
+    out = [f"{escape(s.path)}:{s.line}:{s.col}: {sev}: {escape(d.message)} "
+           f"[{d.code} {d.rule.name}]"]
     if 1 <= s.line <= len(lines):
         raw = lines[s.line - 1].replace("\t", " ").rstrip("\r\n")
         src, at = _printable(raw)
@@ -34,7 +37,7 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
         out.append(gutter + src)
         out.append(" " * (len(gutter) - 2) + "| " + caret)
     if d.hint:
-        out.append(f"  hint: {d.hint}")
+        out.append(f"  hint: {escape(d.hint)}")
     return "\n".join(out)
 
 

@@ -1,5 +1,5 @@
 """The human table, drawn with rich. User text goes in as ``Text`` so that a shape such as
-``[55x55x96]`` is never read as rich markup."""
+``[55x55x96]`` is never read as rich markup, and names escaped (``cnncalc.escape``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis
+from cnncalc.escape import escape
 from cnncalc.render.common import (
     CONVENTIONS,
     describe,
@@ -45,7 +46,8 @@ def build_table(a: Analysis) -> Table:
         out = Text(volume(r.output_shape) + ("*" if r.rounded else "")) \
             if r.output_shape is not None else Text(
                 status_text(r), style="red" if r.status == "error" else "dim")
-        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)), volume(r.input_shape),
+        table.add_row(str(r.index), Text(escape(r.layer.name)),
+                      Text(describe(r)), volume(r.input_shape),
                       out, _n(r.params), _n(r.macs), _n(r.activations), receptive_field(r))
     t = a.totals
     table.add_section()

@@ -1,13 +1,21 @@
 """The command line. Only the commands print or decide exit codes: 0 clean, 1 the spec has
-errors (or a filter does not fit), 2 usage problems or internal errors."""
+errors (or a filter does not fit), 2 usage problems or internal errors.
+
+A reader that stops reading early (``cnncalc show spec.txt | head -1``) is not an error: the
+rest of the output is dropped, quietly, and the command ends with the status it would have
+had (``pipe_may_close``), or 0 where output was all it had to do."""
 
 from __future__ import annotations
 
 import importlib
 import io
+import os
+import select
 import sys
 import traceback
-from typing import Any, NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -38,6 +46,66 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """``cnncalc --help | head -1``: a closed pipe ends it with 0 too."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            drop_closed_streams()
+            sys.exit(0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A closed pipe that a command did not expect ends it with 0, before click's own
+        handling turns it into 1 (the status of a spec with errors)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            drop_closed_streams()
+            sys.exit(0)
+
+
+@contextmanager
+def pipe_may_close() -> Iterator[None]:
+    """Around a command's output: if the reader closes the pipe, the rest of what goes to
+    that stream is dropped and the command goes on to its own exit status (so that
+    ``cnncalc check | head`` still fails a failing check, under ``set -o pipefail``)."""
+    try:
+        yield
+    except BrokenPipeError:
+        drop_closed_streams()
+
+
+def drop_closed_streams() -> None:
+    """Send what is still to be written to a stream whose reader has gone to /dev/null
+    (standard output when neither says so: a pipe to ``head`` is the usual case)."""
+    closed = [name for name in ("stdout", "stderr") if _closed(getattr(sys, name))]
+    for name in closed or ["stdout"]:
+        stream = getattr(sys, name)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+
+
+def _closed(stream: TextIO) -> bool:
+    """Whether the reader of ``stream`` has gone: its buffered text cannot be flushed, or
+    (Linux, macOS) poll reports an error on it."""
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
@@ -66,8 +134,16 @@ def main(argv: list[str] | None = None) -> None:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
         reconfigure(errors="backslashreplace")
-    status = _run(args)
-    sys.exit(status if type(status) is int else 0)
+    try:
+        returned = _run(args)
+    except SystemExit as exc:
+        status: Any = exc.code
+    else:
+        status = returned if type(returned) is int else 0
+    with pipe_may_close():
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.exit(status)
 
 
 def _run(args: list[str]) -> Any:
@@ -85,6 +161,9 @@ def _run(args: list[str]) -> Any:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _interrupted()
+    except BrokenPipeError:  # raised outside a command (click's help, --version)
+        drop_closed_streams()
+        sys.exit(0)
     except Exception as exc:  # the last line of defence
         if "--debug" in args:
             click.echo(escape_lines(traceback.format_exc().rstrip("\n")), err=True)

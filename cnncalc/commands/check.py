@@ -15,6 +15,7 @@ import click
 
 from cnncalc.check.settings import FORMATS, FileSettings, Limit, Settings, bad_selector
 from cnncalc.check.units import UnitError, parse_bytes, parse_count
+from cnncalc.cli import pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape, escape_lines
 from cnncalc.options import parse_define, spec_options
@@ -133,7 +134,19 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
         sys.exit(2)
 
     report = run_check(paths or (".",), settings, baseline)
-    debug = bool(ctx.find_root().params.get("debug"))
+    with pipe_may_close():
+        _log(report, settings, bool(ctx.find_root().params.get("debug")))
+    with pipe_may_close():
+        _print(report, settings.output_format or "full")
+    if write_baseline is not None:
+        _write_baseline(report, write_baseline)
+    if report.problems:
+        sys.exit(2)
+    sys.exit(1 if report.failed and not exit_zero else 0)
+
+
+def _log(report: Report, settings: Settings, debug: bool) -> None:
+    """What standard error says before the findings: paths that could not be checked."""
     for p in report.problems:
         _err(f"{p.path}: {p.message}")
         if p.detail and debug:
@@ -143,13 +156,6 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
     if not report.files and not report.problems:
         globs = ", ".join(escape(g.pattern) for g in settings.include)
         click.echo(f"cnncalc: warning: no spec files found (include: {globs})", err=True)
-
-    _print(report, settings.output_format or "full")
-    if write_baseline is not None:
-        _write_baseline(report, write_baseline)
-    if report.problems:
-        sys.exit(2)
-    sys.exit(1 if report.failed and not exit_zero else 0)
 
 
 def _override(settings: Settings, cli: FileSettings, select: tuple[str, ...] | None,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnncalc.analyze import Analysis
+from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, human, parse_size
 from cnncalc.options import load, spec_options
@@ -162,17 +163,26 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                          m.macs_whole) for r, m in zip(planned.results, measured, strict=True)]
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
                        planned.stop, planned.failure)
-    _print(report, fmt, quiet, width)
+    with pipe_may_close():
+        _print(report, fmt, quiet, width)
+    with pipe_may_close():
+        _problems(report)
     sys.exit(0 if report.ok else 1)
 
 
 def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
-    from cnncalc.execute.report import messages, print_table, to_json
+    from cnncalc.execute.report import print_table, to_json
 
     if fmt == "json":
         click.echo(to_json(report), nl=False)
     elif not quiet:
         print_table(report, width=width)
+
+
+def _problems(report: RunReport) -> None:
+    """Standard error: the spec's diagnostics, then what the run found or why it stopped."""
+    from cnncalc.execute.report import messages
+
     sys.stdout.flush()
     diags = report.analysis.diagnostics
     if diags:

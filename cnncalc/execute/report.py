@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -19,6 +18,7 @@ from cnncalc.escape import escape, json_safe
 from cnncalc.execute.estimate import Estimate, human
 from cnncalc.render.common import describe, shape_list, volume
 from cnncalc.render.numbers import abbreviate
+from cnncalc.render.table import PipeConsole
 from cnncalc.spec import fmt_shape
 
 CONVENTIONS = (
@@ -191,7 +191,7 @@ def build_table(report: RunReport) -> Table:
 
 def print_table(report: RunReport, file: IO[str] | None = None, width: int | None = None
                 ) -> None:
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False)
     console.print(build_table(report))
     console.print(Text(summary(report)))
     console.print(Text(CONVENTIONS, style="dim"))

@@ -24,6 +24,15 @@ from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 
 
+class PipeConsole(Console):
+    """A rich console that leaves a closed pipe to the command (``cli.pipe_may_close``):
+    rich's own handling exits 1, the status of a spec with errors."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _n(value: int | None) -> Text:
     return Text("" if value is None else abbreviate(value))
 
@@ -62,7 +71,7 @@ def build_table(a: Analysis) -> Table:
 
 def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None = None,
                 width: int | None = None, color: bool | None = None) -> None:
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False,
+    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
                       no_color=color is False, force_terminal=color if color else None)
     console.print(build_table(a))
     console.print(Text(summary_line(a, memory or Memory())))

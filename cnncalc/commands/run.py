@@ -160,7 +160,8 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                        err=True)
             sys.exit(2)
         rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, m.seconds,
-                         m.macs_whole) for r, m in zip(planned.results, measured, strict=True)]
+                         m.macs_whole, m.finite)
+                for r, m in zip(planned.results, measured, strict=True)]
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
                        planned.stop, planned.failure)
     with pipe_may_close():

@@ -31,7 +31,8 @@ CONVENTIONS = (
 
 @dataclass(frozen=True)
 class RunRow:
-    """One layer that ran: the analysis's record and what the executor measured."""
+    """One layer that ran: the analysis's record and what the executor measured;
+    ``finite``: its output held no inf or nan."""
 
     result: LayerResult
     output_shape: tuple[int, ...]
@@ -40,6 +41,7 @@ class RunRow:
     macs: int
     seconds: float
     mismatches: tuple[str, ...]
+    finite: bool = True
 
     @property
     def match(self) -> bool:
@@ -65,12 +67,12 @@ def compare(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers:
 
 
 def make_row(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers: int,
-             macs: int, seconds: float, whole: bool = True) -> RunRow:
+             macs: int, seconds: float, whole: bool = True, finite: bool = True) -> RunRow:
     """``whole`` False: the products performed were not a whole number per example."""
     problems = compare(r, output_shape, params, buffers, macs)
     if not whole:
         problems += ("MACs: the products performed are not a whole number per example",)
-    return RunRow(r, output_shape, params, buffers, macs, seconds, problems)
+    return RunRow(r, output_shape, params, buffers, macs, seconds, problems, finite)
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,19 @@ def _where(r: LayerResult) -> str:
 
 
 def messages(report: RunReport) -> list[str]:
-    """Lines for standard error: each disagreement naming the layer and both figures, and why
-    the run stopped early."""
+    """Lines for standard error: each disagreement naming the layer and both figures, where
+    values stopped being finite (a note: nothing measured depends on them), and why the run
+    stopped early."""
     out: list[str] = []
     for row in report.rows:
         for problem in row.mismatches:
             out.append(f"{_where(row.result)}: {row.result.layer.name}: mismatch: {problem}")
+    overflowed = next((row.result for row in report.rows if not row.finite), None)
+    if overflowed is not None:
+        out.append(f"{_where(overflowed)}: {overflowed.layer.name}: note: from this layer on, "
+                   f"the random {report.dtype} values overflowed to inf or nan; output volumes, "
+                   "params and MACs are measured from the arrays' shapes and the products "
+                   "performed, so they are not affected")
     if report.failure is not None:
         r, reason = report.failure
         out.append(f"{_where(r)}: {r.layer.name}: the executor cannot build this layer, which "

@@ -1,7 +1,7 @@
 """json, csv and markdown: exact figures, no rich, no abbreviations in json and csv.
 
 Names: json keeps them exact (its string escapes are lossless, and its text ASCII), with only
-``##[`` written ``#\u0023[``; csv and markdown write them escaped (``cnncalc.escape``): csv
+``##[`` written ``\\u0023#[``; csv and markdown write them escaped (``cnncalc.escape``): csv
 quoting would keep a line break, and the line after it would start with the name."""
 
 from __future__ import annotations

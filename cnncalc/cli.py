@@ -82,15 +82,18 @@ def drop_closed_streams() -> None:
     closed = [name for name in ("stdout", "stderr") if _closed(getattr(sys, name))]
     for name in closed or ["stdout"]:
         stream = getattr(sys, name)
+        devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            os.dup2(devnull, stream.fileno())
         except (OSError, ValueError, io.UnsupportedOperation):
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        finally:
+            os.close(devnull)
 
 
 def _closed(stream: TextIO) -> bool:
     """Whether the reader of ``stream`` has gone: its buffered text cannot be flushed, or
-    (Linux, macOS) poll reports an error on it."""
+    poll reports an error on it (Linux: POLLERR on a pipe whose reader has gone)."""
     try:
         stream.flush()
     except BrokenPipeError:

@@ -9,7 +9,7 @@ terminal escape sequence, a bidi override that reorders the line on screen, or a
 surrogate that no UTF-8 stream can encode. ``escape`` writes such text so that it is one line,
 holds none of those, and reads unambiguously:
 
-- ``\\`` is written ``\\\\``; line feed, carriage return and tab ``\\n``, ``\\r``, ``\\t``;
+- line feed, carriage return and tab are written ``\\n``, ``\\r``, ``\\t``;
 - every other character that is not safe, ``\\xNN`` below U+0100, ``\\uNNNN`` in the BMP,
   ``\\UNNNNNNNN`` above: control characters (Unicode category Cc: C0, DEL, C1 including
   U+0085 and the CSI U+009B), format characters (Cf: bidi controls such as U+202E, zero
@@ -18,7 +18,10 @@ holds none of those, and reads unambiguously:
 - ``:`` is written ``\\x3a`` where it is the first character after leading blanks, or is
   followed by another ``:`` (so ``::`` never comes from user text, wherever a line wraps);
 - ``#`` is written ``\\x23`` where ``#`` and letters and ``[`` follow it (``##[error]``,
-  ``##vso[``).
+  ``##vso[``);
+- a backslash is written ``\\\\`` where it would otherwise start an escape: before another
+  backslash, before ``n``, ``r``, ``t``, ``x``, ``u`` or ``U``, and before a character that is
+  written escaped. Elsewhere it stays single, so that ``specs\\vgg16.txt`` reads as it is.
 
 Anything else is kept as it is: text without any of these comes back unchanged (the usual
 case, checked at C speed). ``unescape`` is the exact inverse, so the canonical notation reads
@@ -87,9 +90,22 @@ def _replace(m: re.Match[str], also: str) -> str:
         return "\\x3a"
     if s == "#":
         return "\\x23"
-    if s == "\\" or s in also or unsafe(s):
+    if s == "\\":
+        return "\\\\" if _starts_escape(m.string, m.end(), also) else s
+    if s in also or unsafe(s):
         return code(s)
     return s
+
+
+def _starts_escape(text: str, i: int, also: str) -> bool:
+    """Whether a backslash before ``text[i]`` would read as the start of an escape: the next
+    character is a backslash or an escape letter, or is itself written escaped. (A ``:``
+    after a backslash is never a leading one.)"""
+    if i >= len(text):
+        return False
+    ch = text[i]
+    return (ch in "\\nrtxuU" or ch in also or unsafe(ch) or (ch == ":" and text[i + 1:i + 2] == ":")
+            or (ch == "#" and BEACON.match(text, i) is not None))
 
 
 def escape(text: str, also: str = "") -> str:

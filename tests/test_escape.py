@@ -59,8 +59,13 @@ def is_safe(text: str) -> bool:
     ("\ud800", "\\ud800"),
     ("\udcff", "\\udcff"),
     ("tag\U000e0041", "tag\\U000e0041"),
-    ("back\\slash", "back\\\\slash"),
+    ("back\\slash", "back\\slash"),  # a backslash that starts no escape stays single
+    ("specs\\vgg16.txt", "specs\\vgg16.txt"),
+    ("C:\\new\\x.txt", "C:\\\\new\\\\x.txt"),  # before n, x: doubled
     ("\\n", "\\\\n"),
+    ("\\\\", "\\\\\\"),  # the first doubled, the last not: it ends the text
+    ("a\\\n", "a\\\\\\n"),  # before a character written escaped
+    ("a\\::b", "a\\\\\\x3a:b"),
     ('quote " and #', 'quote " and #'),
     ("[bold]markup[/]", "[bold]markup[/]"),
     ("é中文 \u00d7", "é中文 \u00d7"),
@@ -170,7 +175,8 @@ def test_plain_names_stay_unquoted() -> None:
 
 
 def test_quote() -> None:
-    assert quote('a "b" #c (d) \\ \n') == '"a \\x22b\\x22 \\x23c \\x28d) \\\\ \\n"'
+    assert quote('a "b" #c (d) \\ \n') == '"a \\x22b\\x22 \\x23c \\x28d) \\ \\n"'
+    assert quote('a\\"') == '"a\\\\\\x22"'  # a backslash before an escaped quote: doubled
 
 
 def test_the_caret_display_escapes_what_is_unsafe_and_keeps_the_caret_in_place() -> None:

@@ -12,8 +12,9 @@
 
 Keys sorted, two-space indent, one trailing newline: the file diffs cleanly in review. Paths
 are as ``check`` shows them (relative to the current directory), so write and compare from the
-same directory. ``--baseline FILE`` reports W701 for a spec whose params or MACs differ; specs
-missing from the baseline, or without totals now, are not compared.
+same directory. ``--baseline FILE`` reports W701 for a spec whose params or MACs differ, with
+the change as a percentage rounded half up on the exact value (integers only, never a float);
+specs missing from the baseline, or without totals now, are not compared.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from cnncalc.analyze import Analysis
 from cnncalc.check.budgets import head_span
-from cnncalc.check.units import count_text
+from cnncalc.check.units import count_text, percent_text
 from cnncalc.diagnostics import Diagnostic
 
 VERSION = 1
@@ -83,8 +84,9 @@ def _change(name: str, old: int, new: int) -> str:
     if old == new:
         return f"{name} unchanged ({count_text(new)})"
     delta = new - old
-    pct = f", {delta * 100 / old:+.2f}%" if old else ""
-    return f"{name} {count_text(old)} -> {count_text(new)} ({delta:+,}{pct})"
+    pct = f", {percent_text(delta, old, 2)}" if old else ""
+    sign = "+" if delta > 0 else ""
+    return f"{name} {count_text(old)} -> {count_text(new)} ({sign}{count_text(delta)}{pct})"
 
 
 def totals_changed(analysis: Analysis, before: Figures) -> Diagnostic | None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from cnncalc.analyze import Analysis, Totals
 from cnncalc.check.settings import FileSettings, Limit
-from cnncalc.check.units import count_text
+from cnncalc.check.units import bytes_text, count_text, decimal_text, percent_text
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.render.memory import Memory, human_bytes
+from cnncalc.render.memory import Memory
 from cnncalc.spec import Span, Spec
 
 Figure = Callable[[Totals, Memory], int]
@@ -30,11 +30,13 @@ def head_span(spec: Spec) -> Span:
 
 
 def _over(figure: int, limit: int) -> str:
+    """``by 7,206 (+18.0%)``, or ``by ... (12x the limit)`` from 11 times the limit on; both
+    rounded half up on the exact ratio."""
     excess = figure - limit
     if not limit:
         return f"by {count_text(excess)}"
-    ratio = f"+{excess * 100 / limit:.1f}%" if excess < 10 * limit else \
-        f"{figure / limit:,.0f}x the limit"
+    ratio = percent_text(excess, limit, 1) if excess < 10 * limit else \
+        f"{decimal_text(figure, limit, 0)}x the limit"
     return f"by {count_text(excess)} ({ratio})"
 
 
@@ -118,7 +120,7 @@ def max_activations(analysis: Analysis, totals: Totals, limit: Limit, memory: Me
     size = memory.activations(totals.activations)
     if size <= limit.value:
         return None
-    what = (f"activation memory {count_text(size)} B ({human_bytes(size)}: "
+    what = (f"activation memory {count_text(size)} B ({bytes_text(size)}: "
             f"{count_text(totals.activations)} elements x {memory.size} B {memory.dtype} x "
             f"batch {memory.batch})")
     return _finding(analysis, "B403", "max-activations", what, limit, size)

@@ -1,4 +1,5 @@
-"""Budget figures as people write them: ``65M`` params, ``2G`` MACs, ``100MB`` of activations.
+"""Budget figures as people write them: ``65M`` params, ``2G`` MACs, ``100MB`` of activations,
+and the figures ``check`` prints back: exact, whatever their size.
 
 - Counts take SI suffixes, 1000-based: ``K`` (``k``), ``M``, ``G``, ``T``. ``1.5M`` is
   1,500,000; a figure that is not a whole count (``1.5K5``, ``0.0001K``) is refused.
@@ -6,13 +7,19 @@
   ``KiB``/``MiB``/``GiB``/``TiB`` (1024-based); units are case-insensitive (``mb`` = ``MB``).
   A bare number is bytes. ``100M`` is refused for bytes: say ``100MB`` or ``100MiB``.
 - ``_`` and ``,`` group digits: ``65_000_000``, ``65,000,000``.
+- A budget above ``MAX_BUDGET`` (10^30) is refused as a typo: no network comes near it, and
+  a bound keeps a 5,000-digit flag from reaching ``int()``.
 
-Parsing goes through ``Fraction`` so that no figure is ever a float.
+Parsing goes through ``Fraction`` (and TOML decimals arrive as ``Decimal``) so that no figure
+is ever a float. Printing uses integers only: ratios are rounded half up on the exact value,
+and a figure longer than Python's ``int()`` limit (4,300 digits) prints as its first digits
+and its length instead of crashing.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 COUNT_UNITS: dict[str, int] = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -21,6 +28,14 @@ BYTE_UNITS: dict[str, int] = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
     "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
 }
+MAX_BUDGET = 10**30
+"""The largest budget (count or bytes) accepted: 10^30, far above any network (GPT-scale
+models have about 10^12 params) and far below where figures get slow to handle."""
+_MAX_DIGITS = 40
+"""Digits a budget may be written with (``1.500000000000M`` included); more is refused before
+any conversion."""
+_LEAD_DIGITS = 20
+"""Digits shown of a figure too long to print whole."""
 
 _FIGURE = re.compile(r"^\s*(?P<num>\d[\d_,]*(?:\.\d+)?|\.\d+)\s*(?P<unit>[A-Za-z]*)\s*$")
 
@@ -29,42 +44,158 @@ class UnitError(ValueError):
     """A figure that could not be read; the message says what to write instead."""
 
 
-def _parse(text: str | int, units: dict[str, int], what: str, example: str) -> int:
+def shown(text: str, most: int = 40, quote: bool = True) -> str:
+    """``text`` for a message (``repr``-quoted unless ``quote`` is false), shortened when long:
+    a 5,000-digit flag is not echoed whole."""
+    show = repr if quote else str
+    if len(text) <= most:
+        return show(text)
+    return f"{show(text[:most // 2])}... ({len(text):,} characters)"
+
+
+def _whole(value: Fraction | int | Decimal, text: str, what: str) -> int:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise UnitError(f"{text} is not {what}")
+        if value.adjusted() > 30:
+            raise UnitError(f"{text} is more than the largest budget, 10^30")
+        if value != value.to_integral_value():
+            raise UnitError(f"{text} is not a whole number")
+        value = int(value)
+    if isinstance(value, Fraction):
+        if value.denominator != 1:
+            raise UnitError(f"{text} is not a whole number")
+        value = int(value)
+    if value < 0:
+        raise UnitError(f"{text} is negative: {what} is 0 or more")
+    if value > MAX_BUDGET:
+        raise UnitError(f"{text} is more than the largest budget, 10^30 "
+                        f"({count_text(MAX_BUDGET)}): is it a typo?")
+    return value
+
+
+def _parse(text: str | int | Decimal, units: dict[str, int], what: str, example: str) -> int:
     if isinstance(text, bool):
         raise UnitError(f"{str(text).lower()} is not {what}: write e.g. {example}")
     if isinstance(text, int):
-        if text < 0:
-            raise UnitError(f"{text} is negative: {what} is 0 or more")
-        return text
+        label = str(text) if abs(text) < 10**_MAX_DIGITS else \
+            f"a number of {_digit_count(abs(text)):,} digits"
+        return _whole(text, label, what)
+    if isinstance(text, Decimal):
+        return _whole(text, str(text), what)
     m = _FIGURE.match(text)
     unit = m["unit"].upper() if m else ""
     if m is None or unit not in units:
         known = ", ".join(u for u in units if u)
-        raise UnitError(f"{text!r} is not {what}: write a number with an optional unit "
+        raise UnitError(f"{shown(text)} is not {what}: write a number with an optional unit "
                         f"({known}), e.g. {example}")
+    digits = re.sub(r"[_,.]", "", m["num"]).lstrip("0")
+    if len(digits) > _MAX_DIGITS:
+        raise UnitError(f"{shown(text)} has more digits than any budget needs (the largest "
+                        "is 10^30)")
     value = Fraction(m["num"].replace("_", "").replace(",", "")) * units[unit]
-    if value.denominator != 1:
-        raise UnitError(f"{text!r} is not a whole number of {what}")
-    return int(value)
+    return _whole(value, repr(text), what)
 
 
-def parse_count(text: str | int) -> int:
+def parse_count(text: str | int | Decimal) -> int:
     """``65M`` -> 65,000,000; ``2G`` -> 2,000,000,000; ``1500`` -> 1500."""
     return _parse(text, COUNT_UNITS, "a count", "65M or 2G")
 
 
-def parse_bytes(text: str | int) -> int:
+def parse_bytes(text: str | int | Decimal) -> int:
     """``100MB`` -> 100,000,000; ``100MiB`` -> 104,857,600; ``4096`` -> 4096."""
     try:
         return _parse(text, BYTE_UNITS, "a size in bytes", "100MB or 64MiB")
     except UnitError:
-        m = _FIGURE.match(text) if isinstance(text, str) else None
+        m = _FIGURE.match(text) if isinstance(text, str) and len(text) <= _MAX_DIGITS else None
         if m is not None and m["unit"].upper() in COUNT_UNITS:
-            raise UnitError(f"{text!r}: say which bytes, e.g. {m['num']}{m['unit']}B "
+            raise UnitError(f"{m.string!r}: say which bytes, e.g. {m['num']}{m['unit']}B "
                             f"(1000-based) or {m['num']}{m['unit']}iB (1024-based)") from None
         raise
 
 
+def _digit_count(n: int) -> int:
+    """Decimal digits of ``n`` > 0, from its bit length (a lower bound, log10(2) rounded
+    down) corrected upwards, without converting ``n`` to text."""
+    exponent = (n.bit_length() - 1) * 30102999566 // 10**11
+    power = 10 ** (exponent + 1)
+    while n >= power:
+        exponent += 1
+        power *= 10
+    return exponent + 1
+
+
 def count_text(n: int) -> str:
-    """Thousands separators: 62,378,344."""
-    return f"{n:,}"
+    """Thousands separators: 62,378,344. A figure longer than ``int()`` converts (4,300
+    digits) shows its first 20 digits and its length: ``12345678901234567890... (8,601
+    digits)``."""
+    try:
+        return f"{n:,}"
+    except ValueError:
+        pass
+    sign, n = ("-", -n) if n < 0 else ("", n)
+    digits = _digit_count(n)
+    lead = n // 10 ** (digits - _LEAD_DIGITS)
+    return f"{sign}{lead}... ({digits:,} digits)"
+
+
+_PLURALS = {"info": "info"}
+"""Words whose plural is not the word and ``s`` (``3 info``: findings of severity info)."""
+
+
+def plural(n: int, word: str) -> str:
+    """``1 spec``, ``2 specs``, ``0 files``, ``3 info``: every count check prints in words goes
+    through here."""
+    return f"{count_text(n)} {word if n == 1 else _PLURALS.get(word, word + 's')}"
+
+
+def _half_up(num: int, den: int) -> int:
+    """``num / den`` (both > 0, or ``num`` 0) rounded to the nearest whole number, halves up."""
+    q, r = divmod(num, den)
+    return q + (2 * r >= den)
+
+
+def decimal_text(num: int, den: int, places: int) -> str:
+    """``|num| / den`` with ``places`` decimals, rounded half up on the exact value:
+    ``decimal_text(1, 3, 2)`` is ``0.33``, ``decimal_text(1, 8, 2)`` is ``0.13``."""
+    scale = 10**places
+    whole, frac = divmod(_half_up(abs(num) * scale, den), scale)
+    text = count_text(whole)
+    if places == 0 or text.endswith("digits)"):
+        return text
+    return f"{text}.{frac:0{places}d}"
+
+
+def percent_text(part: int, whole: int, places: int) -> str:
+    """``part`` as a signed percentage of ``whole`` (> 0): ``percent_text(15732, 47206, 2)``
+    is ``+33.33%``. The sign is the exact value's; the magnitude is rounded half up."""
+    sign = "-" if part < 0 else "+"
+    return f"{sign}{decimal_text(part * 100, whole, places)}%"
+
+
+_BINARY = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def bytes_text(n: int) -> str:
+    """Binary units, three significant figures, rounded half up on the exact value, as
+    ``cnncalc show`` prints memory: 3,579,904 -> ``3.41 MiB``; 71,680 -> ``70 KiB``; under
+    1 KiB in bytes (``512 B``). Values of 100 and more in their unit print whole
+    (``1023 KiB``), and past ``YiB`` the figure in YiB grows as it must."""
+    if n < 1024:
+        return f"{n} B"
+    for i, unit in enumerate(_BINARY, 1):
+        scale = 1024**i
+        if n >= 1024 * scale and unit != _BINARY[-1]:
+            continue
+        for places in (2, 1, 0):
+            q = _half_up(n * 10**places, scale)
+            if q < 1000 or places == 0:
+                break
+        if q >= 1024 and places == 0 and unit != _BINARY[-1]:
+            continue  # 1023.6 KiB rounds to 1024 KiB: say 1 MiB instead
+        whole, frac = divmod(q, 10**places)
+        text = str(whole) if whole < 1024 else count_text(whole)
+        if places:
+            text = f"{text}.{frac:0{places}d}".rstrip("0").rstrip(".")
+        return f"{text} {unit}"
+    raise AssertionError("unreachable")

@@ -54,6 +54,8 @@ RULES: dict[str, Rule] = {
         Rule("P011", "unsupported", Severity.ERROR,
              "a layer option cnncalc reads but cannot model (e.g. channels_first)"),
         Rule("P006", "unreadable", Severity.ERROR, "a file that cannot be read as text"),
+        Rule("P020", "link-outside-tree", Severity.ERROR,
+             "a symbolic link out of the checked tree, not followed (cnncalc check)"),
         Rule("G101", "filter-does-not-fit", Severity.ERROR,
              "(W - F + 2P)/S + 1 is not a whole number"),
         Rule("G102", "filter-too-large", Severity.ERROR, "a filter larger than its padded input"),

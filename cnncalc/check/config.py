@@ -5,6 +5,7 @@ upwards (as ruff does), or the file given with ``--config`` (a pyproject.toml, o
 whose top level is the table). Unknown keys and bad values are errors that name the key.
 docs/ci.md documents every key; ``KEYS`` and ``PER_PATH_KEYS`` are the list.
 
+A configuration file must be a regular file of at most ``CONFIG_LIMIT`` bytes (``files``), and
 TOML nested too deeply to read is an error naming the file, not a crash. Decimals are read
 as ``Decimal``, never as floats, so that ``max-params = 1e30`` is exactly 10^30.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any, NoReturn
 
 import click
 
+from cnncalc.check.files import FileError, read_regular
 from cnncalc.check.globs import Glob, GlobError
 from cnncalc.check.settings import (
     DEFAULT_INCLUDE,
@@ -44,6 +47,8 @@ FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs"
 KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
         "output-format", "baseline", "per-path", *FILE_KEYS)
 PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
+CONFIG_LIMIT = 2**20
+"""The largest configuration file read, 1 MiB: pyproject.toml files are a few kilobytes."""
 
 
 class ConfigError(Exception):
@@ -54,16 +59,18 @@ def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above ``start`` that has a [tool.cnncalc] table."""
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "cnncalc" in _read(candidate).get("tool", {}):
+        if os.path.lexists(candidate) and "cnncalc" in _read(candidate).get("tool", {}):
             return candidate
     return None
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """Every pyproject.toml on the way up is read (a FIFO or ``/dev/zero`` there is an error
+    that names it, not a hang)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        data = read_regular(path, CONFIG_LIMIT)
+    except FileError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

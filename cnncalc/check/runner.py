@@ -4,7 +4,9 @@ advice rules, budgets and baseline comparison, keep the selected codes, apply in
 suppressions. No printing and no exit codes here: the command decides both.
 
 A file that cannot be read (permission denied, vanished) or that crashes cnncalc is a
-``Problem``, not a finding: it makes the run exit 2 whatever the findings.
+``Problem``, not a finding: it makes the run exit 2 whatever the findings. A symbolic link out
+of the checked tree (``discover.Outside``) is never opened: it is a file with one finding,
+P020, and no notation or totals.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from cnncalc.analyze import Analysis, Totals, analyze
 from cnncalc.check.baseline import Figures, totals_changed
 from cnncalc.check.budgets import check_budgets
-from cnncalc.check.discover import Found, Missing, discover
+from cnncalc.check.discover import Found, Missing, Outside, discover
 from cnncalc.check.lint import LINT_RULES
 from cnncalc.check.settings import FileSettings, Settings, selected
 from cnncalc.check.suppress import apply_suppressions, find_suppressions
@@ -27,15 +29,16 @@ from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.options import undecodable
 from cnncalc.parse import parse_text
 from cnncalc.render.memory import Memory
-from cnncalc.spec import Spec, source_lines
+from cnncalc.spec import Span, Spec, source_lines
 
 
 @dataclass(frozen=True)
 class FileResult:
-    """One checked file: its findings (selected, not suppressed, sorted) and its figures."""
+    """One checked file: its findings (selected, not suppressed, sorted) and its figures.
+    ``notation`` is None for a file that was not read (P020)."""
 
     path: str
-    notation: str
+    notation: str | None
     totals: Totals | None
     activation_bytes: int | None
     diagnostics: tuple[Diagnostic, ...]
@@ -118,6 +121,18 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
                       tuple(kept), spec.lines, suppressed)
 
 
+def refused(outside: Outside, settings: Settings) -> FileResult:
+    """A link out of the checked tree: P020 at line 1, the file it leads to never opened."""
+    fs = settings.for_path(outside.rel)
+    d = Diagnostic(
+        Span(outside.shown, 1, 1, 2), "P020",
+        f"symbolic link not followed: {outside.why}; the file it leads to was not read",
+        f"check that file where it lives (name it, or its directory), or copy it into "
+        f"{outside.tree}; exclude this link to skip it")
+    kept = (d,) if selected("P020", settings.select, settings.ignore + fs.ignore) else ()
+    return FileResult(outside.shown, None, None, None, kept, ())
+
+
 def _read(found: Found) -> bytes:
     if found.path == "-":
         return sys.stdin.buffer.read()
@@ -176,6 +191,9 @@ def run_check(paths: Iterable[str], settings: Settings,
     for item in discover(tuple(paths), settings):
         if isinstance(item, Missing):
             problems.append(Problem(item.path, item.reason))
+            continue
+        if isinstance(item, Outside):
+            files.append(refused(item, settings))
             continue
         result = check_file(item, settings, baseline)
         if isinstance(result, Problem):

@@ -188,14 +188,28 @@ def _print(report: Report, fmt: str) -> None:
 
 
 def _write_baseline(report: Report, path: Path) -> None:
-    from cnncalc.check.baseline import BaselineError, Figures, write_baseline
+    """Every spec with complete totals; the others are counted in the message, so that a
+    spec dropped from the baseline because it broke does not go unnoticed."""
+    from cnncalc.check.baseline import (
+        MAX_DIGITS,
+        BaselineError,
+        Figures,
+        recordable,
+        write_baseline,
+    )
 
-    figures = {f.path: Figures(f.totals.params, f.totals.macs)
-               for f in report.files if f.totals is not None}
+    complete = [(f.path, Figures(f.totals.params, f.totals.macs))
+                for f in report.files if f.totals is not None]
+    figures = {name: f for name, f in complete if recordable(f.params, f.macs)}
     try:
         write_baseline(path, figures)
     except BaselineError as exc:
         _err(str(exc))
         sys.exit(2)
-    click.echo(f"cnncalc: wrote the totals of {plural(len(figures), 'spec')} to {path}",
+    left_out = [f"{plural(n, 'spec')} {why}" for n, why in (
+        (len(report.files) - len(complete), "without complete totals"),
+        (len(complete) - len(figures), f"with figures of more than {MAX_DIGITS:,} digits"))
+        if n]
+    why = f" (left out: {', '.join(left_out)})" if left_out else ""
+    click.echo(f"cnncalc: wrote the totals of {plural(len(figures), 'spec')} to {path}{why}",
                err=True)

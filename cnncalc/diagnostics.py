@@ -81,6 +81,9 @@ RULES: dict[str, Rule] = {
              "total MACs above the max-macs budget (cnncalc check)"),
         Rule("B403", "max-activations", Severity.ERROR,
              "activation memory above the max-activations budget (cnncalc check)"),
+        Rule("B404", "budget-not-judged", Severity.INFO,
+             "budgets or the baseline not judged: the spec has no complete totals "
+             "(cnncalc check)"),
         Rule("W501", "fast-shrinking", Severity.WARNING,
              "two or more unpadded convolutions in a row, each shrinking the volume"),
         Rule("W502", "large-pool-window", Severity.WARNING,

@@ -1,7 +1,8 @@
-"""`cnncalc check`'s figures and settings (issue 11, items 5, 7 and 8): budget ratios and
+"""`cnncalc check`'s figures and settings (issue 11, items 1, 5, 7 and 8): budget ratios and
 baseline changes in integers, rounded half up on the exact value, for figures of any size;
 absurd budgets, batches and defines refused naming the key or flag; malformed globs refused
-naming the key, and matched in linear time; counts in the singular and the plural."""
+naming the key, and matched in linear time; budgets and the baseline not judged on incomplete
+totals (B404); counts in the singular and the plural."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from cnncalc.check.units import (
 from cnncalc.cli import cli
 
 LENET = "# LeNet-5\n[32x32x1] INPUT\nCONV1: 6 5x5 filters\nFC2: 10 neurons\n"  # 47,206 params
+BROKEN = "[32x32x1] INPUT\nCONV1: 6 5x5 filters at stride 2\nFC2: 10 neurons\n"  # G101
 N = "9" * 1500
 HUGE = f"[{N}x{N}x3] INPUT\nCONV1: {N} 1x1 filters\n"  # MACs of 4,501 digits
 
@@ -107,6 +109,18 @@ def test_budget_and_baseline_messages_with_huge_figures():
         "(4,501 digits), +29999999999999999999... (4,503 digits)%)" in w701
 
 
+def test_write_baseline_leaves_out_figures_it_could_not_read_back(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "huge.txt").write_text(HUGE, encoding="utf-8")
+    (tmp_path / "ok.txt").write_text(LENET, encoding="utf-8")
+    (tmp_path / "broken.txt").write_text(BROKEN, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--isolated", "--write-baseline", "b.json"])
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "cnncalc: wrote the totals of 1 spec to b.json (left out: 1 spec without complete "
+        "totals, 1 spec with figures of more than 4,300 digits)\n")
+
+
 # --- plurals ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("n", "word", "text"), [
@@ -127,6 +141,14 @@ def test_baseline_message_counts_specs(tmp_path, monkeypatch, files, says):
         (tmp_path / f"s{i}.txt").write_text(LENET, encoding="utf-8")
     result = CliRunner().invoke(cli, ["check", "--isolated", "--write-baseline", "b.json"])
     assert result.stderr == f"cnncalc: {says}"
+
+
+def test_summary_counts_info_findings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text(BROKEN, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--isolated", "--output-format", "concise",
+                                      "--max-params", "1M"])
+    assert result.stdout.endswith("2 findings in 1 file (1 error, 1 info); 1 file checked\n")
 
 
 # --- absurd numbers are configuration errors -------------------------------------------------
@@ -276,3 +298,34 @@ def test_many_wildcards_match_in_linear_time(pattern, path):
     start = time.perf_counter()
     assert not Glob(pattern).match(path)
     assert time.perf_counter() - start < 10  # a generous hang guard; about 0.01 s
+
+
+# --- budgets and the baseline on incomplete totals (B404) ------------------------------------
+
+@pytest.mark.parametrize(("table", "before", "expected"), [
+    ({}, None, []),
+    ({"max-params": "40K"}, None, ["B404 not judged: max-params 40K; the spec has errors, "
+                                   "so its totals are withheld"]),
+    ({"max-params": "40K", "max-macs": "2G", "max-activations": "1MiB"}, None,
+     ["B404 not judged: max-params 40K, max-macs 2G, max-activations 1MiB; the spec has "
+      "errors, so its totals are withheld"]),
+    ({}, Figures(47_206, 164_640), ["B404 not judged: the baseline's params and MACs (W701);"
+                                    " the spec has errors, so its totals are withheld"]),
+    ({"max-params": "40K", "ignore": ["B401"]}, None, []),  # only selected budgets count
+    ({"max-params": "40K", "ignore": ["B404"]}, None, []),
+    ({"select": ["B402", "B404"], "max-params": "40K", "max-macs": "2G"}, None,
+     ["B404 not judged: max-macs 2G; the spec has errors, so its totals are withheld"]),
+])
+def test_budgets_on_incomplete_totals_are_not_judged_and_b404_says_so(table, before,
+                                                                      expected):
+    found = [f for f in findings(BROKEN, table, before) if not f.startswith("G101")]
+    assert found == expected
+    assert not any(f.startswith(("B401", "B402", "B403", "W701"))
+                   for f in findings(BROKEN, table, before))
+
+
+def test_b404_is_information_and_suppressible_on_the_input_line():
+    assert findings(BROKEN.replace("INPUT", "INPUT  # cnncalc: ignore[B404]"),
+                    {"max-params": "1"})[0].startswith("G101")
+    result = CliRunner().invoke(cli, ["rules", "B404"])
+    assert result.stdout.startswith("B404 budget-not-judged (info)\n")

@@ -14,7 +14,8 @@ Keys sorted, two-space indent, one trailing newline: the file diffs cleanly in r
 are as ``check`` shows them (relative to the current directory), so write and compare from the
 same directory. ``--baseline FILE`` reports W701 for a spec whose params or MACs differ, with
 the change as a percentage rounded half up on the exact value (integers only, never a float);
-specs missing from the baseline, or without complete totals now, are not compared.
+specs missing from the baseline are not compared, and a spec without complete totals now is
+not compared either, which B404 says.
 
 The file is read as the configuration is (``files.read_regular``): a regular file of at most
 ``BASELINE_LIMIT`` bytes; JSON nested too deeply is an error naming the file. It is written

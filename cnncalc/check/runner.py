@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from cnncalc.analyze import Analysis, Totals, analyze
 from cnncalc.check.baseline import Figures, totals_changed
-from cnncalc.check.budgets import check_budgets
+from cnncalc.check.budgets import check_budgets, not_judged
 from cnncalc.check.discover import Found, Missing, Outside, discover
 from cnncalc.check.lint import LINT_RULES
 from cnncalc.check.settings import FileSettings, Settings, selected
@@ -106,6 +106,9 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
         if is_selected(rule.code):
             found.extend(rule.check(analysis))
     found.extend(check_budgets(analysis, fs, memory))
+    unjudged = not_judged(analysis, fs, before is not None, is_selected)
+    if unjudged is not None:
+        found.append(unjudged)
     if before is not None:
         changed = totals_changed(analysis, before)
         if changed is not None:

@@ -27,6 +27,7 @@ from cnncalc.check.units import (
     bytes_text,
     count_text,
     decimal_text,
+    digits_text,
     parse_bytes,
     parse_count,
     percent_text,
@@ -87,6 +88,21 @@ def test_figures_over_4300_digits_print_their_lead_and_length():
     assert count_text(10**4299) == f"{10**4299:,}"
     assert percent_text(10**6000, 3, 1) == "+33333333333333333333... (6,002 digits)%"
     assert bytes_text(10**5000).endswith(" digits) YiB")
+
+
+def test_digits_text():
+    assert digits_text(224) == "224"
+    assert digits_text(10**5000) == "10000000000000000000... (5,001 digits)"
+
+
+def test_advice_with_sizes_past_4300_digits():
+    """A transposed conv at stride 10^3000 makes 4,500-digit sizes; W501 used to crash on
+    them (ValueError from str())."""
+    source = (f"[{N}x{N}x3] INPUT\nDECONV1: 4 2x2 filters at stride 1{'0' * 3000}\n"
+              "CONV2: 4 3x3 filters\nCONV3: 4 3x3 filters\n")
+    (w501,) = findings(source)
+    assert w501.startswith("W501 2 unpadded convolutions in a row shrink the volume "
+                           "99999999999999999999... (4,500 digits) -> ")
 
 
 def test_no_float_anywhere_in_the_ratios():

@@ -132,7 +132,19 @@ def count_text(n: int) -> str:
     try:
         return f"{n:,}"
     except ValueError:
-        pass
+        return _long_text(n)
+
+
+def digits_text(n: int) -> str:
+    """Plain digits, as sizes are written (``224 -> 222``); past 4,300 digits as ``count_text``
+    shows them."""
+    try:
+        return str(n)
+    except ValueError:
+        return _long_text(n)
+
+
+def _long_text(n: int) -> str:
     sign, n = ("-", -n) if n < 0 else ("", n)
     digits = _digit_count(n)
     lead = n // 10 ** (digits - _LEAD_DIGITS)

@@ -6,8 +6,10 @@ totals (B404); counts in the singular and the plural."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import sys
 import time
 from decimal import Decimal
 from fractions import Fraction
@@ -18,6 +20,7 @@ from click.testing import CliRunner
 
 from cnncalc.check.baseline import Figures
 from cnncalc.check.config import settings_from_table
+from cnncalc.check.formats import dumps_exact
 from cnncalc.check.globs import Glob, GlobError, _Automaton, _tokens
 from cnncalc.check.runner import analyse, check_analysis
 from cnncalc.check.settings import Settings
@@ -28,6 +31,7 @@ from cnncalc.check.units import (
     count_text,
     decimal_text,
     digits_text,
+    exact_digits,
     parse_bytes,
     parse_count,
     percent_text,
@@ -103,6 +107,24 @@ def test_advice_with_sizes_past_4300_digits():
     (w501,) = findings(source)
     assert w501.startswith("W501 2 unpadded convolutions in a row shrink the volume "
                            "99999999999999999999... (4,500 digits) -> ")
+
+
+def test_json_holds_every_digit_of_a_long_figure(tmp_path, monkeypatch):
+    record = {"a": 10**5000 + 7, "b": [1, -(10**4400)], "c": "x", "d": True, "e": None}
+    text = dumps_exact(record)
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        assert json.loads(text) == record
+    finally:
+        sys.set_int_max_str_digits(limit)
+    assert sys.get_int_max_str_digits() == limit  # restored by exact_digits too
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "huge.txt").write_text(HUGE, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--isolated", "--output-format", "json"])
+    assert result.exit_code == 0, result.output
+    macs = re.search(r'"macs": (\d+)', result.stdout)
+    assert macs is not None and macs[1] == exact_digits(3 * (10**1500 - 1) ** 3)
 
 
 def test_no_float_anywhere_in_the_ratios():

@@ -19,6 +19,7 @@ and its length instead of crashing.
 from __future__ import annotations
 
 import re
+import sys
 from decimal import Decimal
 from fractions import Fraction
 
@@ -142,6 +143,32 @@ def digits_text(n: int) -> str:
         return str(n)
     except ValueError:
         return _long_text(n)
+
+
+def fits(n: int) -> bool:
+    """Whether ``str(n)`` works under Python's limit on int-to-text conversion (4,300
+    digits by default; the check costs nothing for a longer one)."""
+    try:
+        str(n)
+    except ValueError:
+        return False
+    return True
+
+
+def exact_digits(n: int) -> str:
+    """Every digit of ``n``, whatever its length: for JSON, which holds any integer exactly.
+    Past the limit, the limit is lifted for this one conversion (its quadratic cost is that
+    of the figure cnncalc already computed)."""
+    try:
+        return str(n)
+    except ValueError:
+        pass
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return str(n)
+    finally:
+        sys.set_int_max_str_digits(limit)
 
 
 def _long_text(n: int) -> str:

@@ -198,6 +198,20 @@ def test_a_named_path_through_a_linked_directory_is_the_users_choice(tree):
     assert concise("linked").stdout == "All checks passed! (1 file checked)\n"
 
 
+def test_globs_judge_a_link_target_by_its_path_as_walked(tree):
+    """Named through a linked directory, the tree's files keep the paths the walk gives them,
+    so an anchored include glob matches the target of a link as it matches the file."""
+    elsewhere = tree.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "real.txt").write_text(CLEAN, encoding="utf-8")
+    link(elsewhere / "alias.txt", "real.txt")
+    link(tree / "linked", str(elsewhere))
+    (tree / "pyproject.toml").write_text('[tool.cnncalc]\ninclude = ["linked/*.txt"]\n',
+                                         encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--output-format", "concise", "linked"])
+    assert (result.exit_code, result.stdout) == (0, "All checks passed! (2 files checked)\n")
+
+
 def test_a_named_link_loop_says_so(tree):
     link(tree / "loop.txt", "loop.txt")
     result = concise("loop.txt")

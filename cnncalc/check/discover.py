@@ -51,12 +51,11 @@ class Found:
 
 @dataclass(frozen=True)
 class Outside:
-    """A symbolic link that leads out of the checked tree: never opened (P020). ``tree`` is
-    the tree as shown, ``why`` says where the link leads in words."""
+    """A symbolic link that leads out of the checked tree: never opened (P020). ``why`` says
+    where it leads, in words."""
 
     shown: str
     rel: str
-    tree: str
     why: str
 
 
@@ -91,26 +90,24 @@ class _Paths:
     def included(self, rel: str) -> bool:
         return any(g.match_name(rel) for g in self.settings.include)
 
-    def link(self, path: str, tree: _Tree, named: bool) -> Found | Outside:
+    def link(self, path: str, tree: _Tree) -> Found | Outside:
         """A symbolic link to a file at ``path`` in ``tree``: followed to the file it leads to
-        when the walk of ``tree`` reads that file anyway (module docstring), else
-        ``Outside``. ``named``: given on the command line, so that it is opened as named (its
-        target may not be a path: ``/dev/fd/3``)."""
+        (which is then opened, not the link) when the walk of ``tree`` reads that file anyway
+        (module docstring), else ``Outside``."""
         target = os.path.realpath(path)
         shown, rel = self.shown(path), self.rel(path)
         if not _under(target, tree.real):
-            return Outside(shown, rel, tree.shown,
-                           f"it leads out of the checked tree {tree.shown}")
+            return Outside(shown, rel, f"it leads out of the checked tree {tree.shown}")
         below = os.path.relpath(target, tree.real).split(os.sep)
         if any(part.startswith(".") or part in SKIP_DIRS for part in below):
-            return Outside(shown, rel, tree.shown, "it leads to a hidden file or into a "
-                           "directory check never searches")
+            return Outside(shown, rel, "it leads to a hidden file or into a directory check "
+                           "never searches")
         walked = [self.rel(os.path.join(tree.given, *below[:i]))
                   for i in range(1, len(below) + 1)]  # its folders and itself, as walked
         if not self.included(walked[-1]) or any(self.excluded(r) for r in walked):
-            return Outside(shown, rel, tree.shown, "it leads to a file the include and "
-                           "exclude globs leave out")
-        return Found(path if named else target, shown, rel)
+            return Outside(shown, rel, "it leads to a file the include and exclude globs "
+                           "leave out")
+        return Found(target, shown, rel)
 
 
 @dataclass(frozen=True)
@@ -161,7 +158,7 @@ def _named(arg: str, p: _Paths) -> Found | Outside:
     if not os.path.islink(arg):
         return Found(arg, p.shown(arg), rel)
     given = os.path.dirname(arg) or "."
-    return p.link(arg, _Tree(os.path.realpath(given), given, p.shown(given)), named=True)
+    return p.link(arg, _Tree(os.path.realpath(given), given, p.shown(given)))
 
 
 def _walk(directory: str, p: _Paths, tree: _Tree, explicit: bool
@@ -195,7 +192,7 @@ def _walk(directory: str, p: _Paths, tree: _Tree, explicit: bool
             files.append(Found(entry.path, p.shown(entry.path), sub))
             continue
         if not _under(os.path.realpath(entry.path), tree.real):
-            files.append(p.link(entry.path, tree, named=False))
+            files.append(p.link(entry.path, tree))
             continue
         try:
             mode = os.stat(entry.path).st_mode
@@ -204,7 +201,7 @@ def _walk(directory: str, p: _Paths, tree: _Tree, explicit: bool
                                  f"followed: {exc.strerror or exc}"))
             continue
         if stat.S_ISREG(mode):  # a link to a directory is never followed
-            files.append(p.link(entry.path, tree, named=False))
+            files.append(p.link(entry.path, tree))
     yield from files
     for sub_dir in dirs:
         yield from _walk(sub_dir, p, tree, explicit=False)

@@ -130,8 +130,8 @@ def refused(outside: Outside, settings: Settings) -> FileResult:
     d = Diagnostic(
         Span(outside.shown, 1, 1, 2), "P020",
         f"symbolic link not followed: {outside.why}; the file it leads to was not read",
-        f"check that file where it lives (name it, or its directory), or copy it into "
-        f"{outside.tree}; exclude this link to skip it")
+        "to check that file, name it or its directory on the command line; exclude this "
+        "link to skip it")
     kept = (d,) if selected("P020", settings.select, settings.ignore + fs.ignore) else ()
     return FileResult(outside.shown, None, None, None, kept, ())
 

@@ -13,6 +13,7 @@ import click
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,7 +63,7 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         return name.strip(), dims(value, "--define value", (1, 2, 3))
     if not math.isfinite(number):  # inf, nan, or an integer past int()'s 4,300 digits
         raise click.BadParameter(f"{name.strip()}: the value is not a finite number of at "
-                                 "most 4,300 digits", param_hint="--define")
+                                 f"most {MAX_DIGITS:,} digits", param_hint="--define")
     return name.strip(), number
 
 

@@ -36,13 +36,13 @@ from cnncalc.check.budgets import head_span
 from cnncalc.check.files import FileError, mib, read_regular, write_atomic
 from cnncalc.check.units import count_text, percent_text
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.parse.lexer import MAX_DIGITS
 
 VERSION = 1
 BASELINE_LIMIT = 16 * 2**20
 """The largest baseline read or written, 16 MiB: about 200,000 specs at some 80 bytes each."""
-MAX_DIGITS = 4300
-"""The longest figure a baseline holds: what ``int()`` converts from text by default."""
 _TOO_LONG: int = 10**MAX_DIGITS
+"""Figures from here on are not recorded: they have more digits than ``int()`` reads back."""
 
 
 class BaselineError(Exception):

@@ -38,6 +38,7 @@ from cnncalc.check.units import UnitError, count_text, parse_bytes, parse_count,
 from cnncalc.diagnostics import Severity
 from cnncalc.options import dims
 from cnncalc.parse import NOTATIONS, DefineValue
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -83,8 +84,8 @@ def _read(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except ValueError:  # from int(): TOML integers are 64-bit, Python reads 4,300 digits
-        raise ConfigError(f"{path}: not valid TOML: an integer of more than 4,300 digits"
-                          ) from None
+        raise ConfigError(f"{path}: not valid TOML: an integer of more than {MAX_DIGITS:,} "
+                          "digits") from None
 
 
 def _where(data: bytes, at: int) -> str:

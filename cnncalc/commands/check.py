@@ -190,13 +190,8 @@ def _print(report: Report, fmt: str) -> None:
 def _write_baseline(report: Report, path: Path) -> None:
     """Every spec with complete totals; the others are counted in the message, so that a
     spec dropped from the baseline because it broke does not go unnoticed."""
-    from cnncalc.check.baseline import (
-        MAX_DIGITS,
-        BaselineError,
-        Figures,
-        recordable,
-        write_baseline,
-    )
+    from cnncalc.check.baseline import BaselineError, Figures, recordable, write_baseline
+    from cnncalc.parse.lexer import MAX_DIGITS
 
     complete = [(f.path, Figures(f.totals.params, f.totals.macs))
                 for f in report.files if f.totals is not None]

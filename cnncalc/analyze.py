@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cnncalc.diagnostics import Diagnostic, has_errors
+from cnncalc.diagnostics import Diagnostic, Severity, has_errors
 from cnncalc.layers import RULES, Field, Invalid, rule_for
 from cnncalc.spec import (
     LRN,
@@ -238,6 +238,21 @@ def _missing_input(spec: Spec, diags: list[Diagnostic]) -> None:
         f"add {where}, or pass --input 227x227x3"))
 
 
+_INPUT_CODES = frozenset(("P004", "P005", "P007", "G105"))
+"""Errors about the network's input or the file as a whole, not about a layer on their line
+(a missing input is reported at the first layer's span)."""
+
+def _flagged_lines(front_end: tuple[Diagnostic, ...]) -> frozenset[int]:
+    """The lines on which the front end reported an error about a layer."""
+    return frozenset(d.span.line for d in front_end
+                     if d.code not in _INPUT_CODES and d.severity is Severity.ERROR)
+
+
+def _on_lines(layer: Layer, lines: frozenset[int]) -> bool:
+    """Whether the layer's text, or the text of one of its options, is on one of ``lines``."""
+    return layer.span.line in lines or any(s.line in lines for _, s in layer.fields)
+
+
 def analyze(spec: Spec, input_override: Shape | None = None,
             rounding: Rounding | None = None) -> Analysis:
     """Walk the layers in order. ``rounding`` None uses the notation's own policy."""
@@ -257,6 +272,7 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                                 "add layers after the INPUT line, e.g. `CONV1: 16 3x3 filters`"))
 
     results: list[LayerResult] = []
+    flagged = _flagged_lines(spec.diagnostics)
     fld: Field | None = Field() if shape is not None else None
     current = shape
     # the totals, summed as the layers are computed; kept only when every layer computes
@@ -267,9 +283,10 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         valid = _VALID.get(cls)
         bad_values: Sequence[Diagnostic] = (
             () if valid is not None and valid(layer) else _invalid_values(layer))
-        if bad_values or current is None or fld is None:
+        misread = bool(flagged) and _on_lines(layer, flagged)
+        if bad_values or misread or current is None or fld is None:
             diags.extend(bad_values)
-            status: Status = "error" if bad_values else "not-computed"
+            status: Status = "error" if bad_values or misread else "not-computed"
             results.append(_result(index, layer, status, current))
             current = None
             complete = False
@@ -284,8 +301,10 @@ def analyze(spec: Spec, input_override: Shape | None = None,
             current = None
             complete = False
             continue
+        failed = False
         if notes:
             diags.extend(notes)
+            failed = has_errors(notes)
         declared = layer.declared
         if declared is not None and declared != output and not same_shape(declared, output):
             diags.append(Diagnostic(
@@ -294,6 +313,12 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                 f"[{fmt_shape(output)}]",
                 f"write [{fmt_shape(output)}], or change the layer so that it gives "
                 f"[{fmt_shape(declared)}]"))
+            failed = True
+        if failed:  # its figures would rest on the error: neither shown nor passed on
+            results.append(_result(index, layer, "error", current))
+            current = None
+            complete = False
+            continue
         if layer.declared_weights is not None and layer.declared_weights != w:
             with_biases = f"; weights leave out the {b:,} biases" if b else ""
             diags.append(Diagnostic(
@@ -310,7 +335,7 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         current, fld = output, out_field
 
     totals = None
-    if shape is not None and results and complete:
+    if shape is not None and results and complete and not has_errors(diags):
         totals = Totals(weights, biases, weights + biases, buffers, macs, 2 * macs, activations)
     diags.sort(key=lambda d: d.sort_key)
     return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy)

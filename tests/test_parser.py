@@ -425,7 +425,7 @@ def test_declared_shape_mismatch_shows_both():
     assert (d.span.line, d.span.col, d.span.end_col) == (2, 1, 11)  # the whole `[54x54x96]`
 
 
-def test_analysis_continues_after_d201():
+def test_nothing_is_computed_after_a_d201():
     a = analyze_text(spec_text(
         "8x8x3",
         "[7x7x2] CONV1: 2 3x3 filters",
@@ -434,10 +434,9 @@ def test_analysis_continues_after_d201():
         "FC1: 3 neurons",
     ))
     assert [d.code for d in a.diagnostics] == ["D201"]
-    assert [r.status for r in a.layers] == ["ok"] * 4
-    assert [r.output_shape for r in a.layers] == [(6, 6, 2), (4, 4, 2), (2, 2, 2), (3,)]
-    assert a.totals is not None
-    assert a.totals.params == 56 + 38 + 0 + 27
+    assert [r.status for r in a.layers] == ["error"] + ["not-computed"] * 3
+    assert [r.output_shape for r in a.layers] == [None] * 4
+    assert a.totals is None
     assert not a.ok
 
 

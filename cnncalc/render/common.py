@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.diagnostics import Severity
 from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.spec import (
     AdaptivePool,
@@ -156,11 +157,23 @@ def volume(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else fmt_shape(shape)
 
 
+def withheld(a: Analysis) -> str:
+    """Why the totals are absent: the first layer with an error, or the first error."""
+    bad = next((r for r in a.layers if r.status == "error"), None)
+    if bad is not None:
+        return (f"totals withheld: layer {bad.index} ({bad.layer.name}, line "
+                f"{bad.layer.span.line}) has an error")
+    first = next((d for d in a.diagnostics if d.severity is Severity.ERROR), None)
+    if first is not None:
+        return f"totals withheld: the spec has an error ({first.code}, line {first.span.line})"
+    return "totals withheld: the network was not computed"
+
+
 def summary_line(a: Analysis, memory: Memory) -> str:
     """Exact totals in one sentence, with memory for the batch and dtype asked for."""
     t = a.totals
     if t is None:
-        return "totals are incomplete: a layer has an error"
+        return withheld(a)
     text = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
             f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
     if t.buffers:

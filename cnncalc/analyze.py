@@ -16,7 +16,7 @@ layer after it is marked not computed: nothing is guessed, and totals are then a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from cnncalc.diagnostics import Diagnostic, Severity, has_errors
@@ -68,6 +68,7 @@ class LayerResult:
     field: Field | None = None
     buffers: int | None = None
     rounded: bool = False
+    assumed: str | None = None
 
     @property
     def params(self) -> int | None:
@@ -91,7 +92,8 @@ def _result(index: int, layer: Layer, status: Status, input_shape: Shape | None 
             output_shape: Shape | None = None, weights: int | None = None,
             biases: int | None = None, macs: int | None = None,
             padding: tuple[Pair, Pair] | None = None, field: Field | None = None,
-            buffers: int | None = None, rounded: bool = False) -> LayerResult:
+            buffers: int | None = None, rounded: bool = False,
+            assumed: str | None = None) -> LayerResult:
     """``LayerResult(...)`` with the same fields and defaults, made about 3x faster: a frozen
     dataclass's ``__init__`` sets each of its twelve fields with an ``object.__setattr__``
     call; here they go straight into the instance's ``__dict__``, in field order (so that the
@@ -111,7 +113,14 @@ def _result(index: int, layer: Layer, status: Status, input_shape: Shape | None 
     values["field"] = field
     values["buffers"] = buffers
     values["rounded"] = rounded
+    values["assumed"] = assumed
     return result
+
+
+ASSUMED_FIGURES = ("macs", "flops", "activations")
+"""What rests on an assumed wiring: the volumes a layer receives, so its MACs and activations.
+Params do not: every layer a wiring is assumed for declares its input channels or features
+(PyTorch's ``Conv2d(64, ...)``), and a layer that receives others is a C001 error."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,7 @@ class Totals:
     macs: int
     flops: int
     activations: int
+    assumed: tuple[str, ...] = ()  # the figures that rest on an assumed wiring
 
 
 @dataclass(frozen=True)
@@ -253,6 +263,23 @@ def _on_lines(layer: Layer, lines: frozenset[int]) -> bool:
     return layer.span.line in lines or any(s.line in lines for _, s in layer.fields)
 
 
+def _wiring_hint(wiring: str) -> str:
+    whose = ("the order forward() calls the `self.` modules in" if wiring == "self"
+             else f"the wiring of `{wiring}` (its forward() is not known)")
+    return (f"cnncalc assumed {whose}: the real network may pool, reshape or branch before "
+            "this layer; check that first")
+
+
+def _blame_wiring(found: Sequence[Diagnostic], wiring: str | None) -> Sequence[Diagnostic]:
+    """On a layer whose input rests on an assumed wiring, an error is more likely the
+    assumption's than the text's: its hint says so instead of proposing to change a figure
+    that may be right."""
+    if wiring is None:
+        return found
+    hint = _wiring_hint(wiring)
+    return [replace(d, hint=hint) if d.severity is Severity.ERROR else d for d in found]
+
+
 def analyze(spec: Spec, input_override: Shape | None = None,
             rounding: Rounding | None = None) -> Analysis:
     """Walk the layers in order. ``rounding`` None uses the notation's own policy."""
@@ -278,8 +305,10 @@ def analyze(spec: Spec, input_override: Shape | None = None,
     # the totals, summed as the layers are computed; kept only when every layer computes
     weights = biases = buffers = macs = activations = 0
     complete = True
+    assumed: str | None = None  # the container whose unknown wiring what follows rests on
     for index, layer in enumerate(spec.layers, start=1):
         cls = type(layer)
+        assumed = layer.wiring or assumed
         valid = _VALID.get(cls)
         bad_values: Sequence[Diagnostic] = (
             () if valid is not None and valid(layer) else _invalid_values(layer))
@@ -287,7 +316,20 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         if bad_values or misread or current is None or fld is None:
             diags.extend(bad_values)
             status: Status = "error" if bad_values or misread else "not-computed"
-            results.append(_result(index, layer, status, current))
+            results.append(_result(index, layer, status, current, assumed=assumed))
+            current = None
+            complete = False
+            continue
+        if layer.declared_input is not None and not same_shape(layer.declared_input[0],
+                                                               current):
+            given, at = layer.declared_input
+            diags.append(Diagnostic(
+                at, "C001", f"{layer.name} declares the input [{fmt_shape(given)}] but "
+                f"receives [{fmt_shape(current)}]", _wiring_hint(assumed) if assumed else
+                "an input shape after the first layer is a claim about what the layer "
+                f"receives: write [{fmt_shape(current)}], or change the layers before it so "
+                f"that they give [{fmt_shape(given)}]"))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
             current = None
             complete = False
             continue
@@ -296,15 +338,15 @@ def analyze(spec: Spec, input_override: Shape | None = None,
             output, out_field, w, b, buf, m, padding, rounded, notes = rule(
                 layer, current, fld, policy)
         except Invalid as exc:
-            diags.extend(exc.diags)
-            results.append(_result(index, layer, "error", current))
+            diags.extend(_blame_wiring(exc.diags, assumed))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
             current = None
             complete = False
             continue
         failed = False
         if notes:
-            diags.extend(notes)
             failed = has_errors(notes)
+            diags.extend(_blame_wiring(notes, assumed) if failed else notes)
         declared = layer.declared
         if declared is not None and declared != output and not same_shape(declared, output):
             diags.append(Diagnostic(
@@ -315,7 +357,7 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                 f"[{fmt_shape(declared)}]"))
             failed = True
         if failed:  # its figures would rest on the error: neither shown nor passed on
-            results.append(_result(index, layer, "error", current))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
             current = None
             complete = False
             continue
@@ -326,7 +368,7 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                 f"{layer.name} declares weights: {layer.declared_weights:,} but computes "
                 f"{w:,}", f"write {w:,}{with_biases}"))
         results.append(_result(index, layer, "ok", current, output, w, b, m, padding,
-                               out_field, buf, rounded))
+                               out_field, buf, rounded, assumed))
         weights += w or 0
         biases += b or 0
         buffers += buf or 0
@@ -336,6 +378,7 @@ def analyze(spec: Spec, input_override: Shape | None = None,
 
     totals = None
     if shape is not None and results and complete and not has_errors(diags):
-        totals = Totals(weights, biases, weights + biases, buffers, macs, 2 * macs, activations)
+        totals = Totals(weights, biases, weights + biases, buffers, macs, 2 * macs, activations,
+                        ASSUMED_FIGURES if assumed else ())
     diags.sort(key=lambda d: d.sort_key)
     return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy)

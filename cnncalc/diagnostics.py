@@ -54,6 +54,11 @@ RULES: dict[str, Rule] = {
         Rule("P011", "unsupported", Severity.ERROR,
              "a layer option cnncalc reads but cannot model (e.g. channels_first)"),
         Rule("P006", "unreadable", Severity.ERROR, "a file that cannot be read as text"),
+        Rule("P015", "second-model", Severity.ERROR,
+             "a file that builds more than one model: pick one with --model NAME"),
+        Rule("P014", "unknown-forward", Severity.WARNING,
+             "a container whose forward() cnncalc does not know: its children are read in "
+             "order, and the figures that rest on that order are marked"),
         Rule("G101", "filter-does-not-fit", Severity.ERROR,
              "(W - F + 2P)/S + 1 is not a whole number"),
         Rule("G102", "filter-too-large", Severity.ERROR, "a filter larger than its padded input"),

@@ -77,6 +77,14 @@ def spec_options(f: F) -> F:
     return f
 
 
+def model_option(f: F) -> F:
+    """``--model NAME``: for the commands that read one spec (``show``, ``run``)."""
+    return click.option(
+        "--model", default=None, metavar="NAME",
+        help="The model to read when the file builds several: the variable a Keras model is "
+        "assigned to, or the class a printed PyTorch model starts with.")(f)
+
+
 class SpecReadError(click.ClickException):
     """A spec that cannot be read (permission denied, an I/O error, a directory): one line
     ``cnncalc: error: PATH: REASON`` and exit 2, as ``check`` reports an unreadable path.
@@ -130,7 +138,8 @@ def _encodes(text: str) -> bool:
 
 
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
-         notation: str | None = None, rounding: Rounding | None = None) -> Analysis:
+         notation: str | None = None, rounding: Rounding | None = None,
+         model: str | None = None) -> Analysis:
     """Read, parse and analyse one spec file (``-`` for standard input)."""
     shown, text = read_spec(path)
     bad = undecodable(text, shown)
@@ -138,5 +147,5 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
         spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
         return Analysis(spec, None, (), (bad,))
     bound = dict(parse_define(d) for d in defines)
-    spec = parse_text(text, shown, notation, bound, input_volume is not None)
+    spec = parse_text(text, shown, notation, bound, input_volume is not None, model)
     return analyze(spec, input_volume, rounding)

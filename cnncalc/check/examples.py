@@ -120,6 +120,21 @@ EXAMPLES: dict[str, Example] = {
         "weights.",
         "INPUT: [224x224x3]\nCONV3-64: [224x224x64]  weights: (3*3*3)*64 = 1,728\n",
         "INPUT: [224x224x3]\nCONV3-64: [224x224x64]  weights: (3*3*3)*64 = 1,792\n"),
+    "P014": Example(
+        "print(model) shows a module's children, not what its forward() does with them. "
+        "cnncalc knows nn.Sequential and a few torchvision classes; for any other container it "
+        "reads the children in order, says so, and marks (~) every volume, MAC and activation "
+        "that rests on that order. Params are exact either way.",
+        "# cnncalc: input 32x32x3\nSequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3))\n"
+        "  (1): ReLU()\n)\n",
+        "# cnncalc: input 32x32x3\nNet(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3))\n"
+        "  (relu): ReLU()\n)\n"),
+    "P015": Example(
+        "One file, one network: a second model (a GAN's discriminator after its generator) is "
+        "never chained onto the first. Pick one with --model NAME, or give each a file.",
+        "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n",
+        "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n"
+        "disc = Sequential()\ndisc.add(Dense(1, input_shape=(784,)))\n"),
     "I301": Example(
         "`pad ?` (the lecture's P = ?) is solved as the smallest padding that fits; cnncalc "
         "says what it chose. Information: it fails a check only with --fail-on info.",

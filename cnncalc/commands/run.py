@@ -16,7 +16,7 @@ import click
 
 from cnncalc.analyze import Analysis
 from cnncalc.execute.estimate import default_limit, human, parse_size
-from cnncalc.options import load, spec_options
+from cnncalc.options import load, model_option, spec_options
 from cnncalc.spec import Rounding, Shape
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
                                        exists=True))
 @spec_options
+@model_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random weights, input and dropout masks.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
@@ -95,7 +96,8 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @click.option("--width", type=click.IntRange(40, 400), default=None,
               help="Table width in columns (default: the terminal's).")
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
-        rounding: Rounding | None, seed: int, dtype: str, batch: int, mode: str, fmt: str,
+        rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
+        mode: str, fmt: str,
         quiet: bool, max_memory: int | None, width: int | None) -> None:
     """Run SPEC in NumPy and check the analysis against what it measures (- reads stdin).
 
@@ -108,7 +110,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     Exit status: 0 every layer matches the analysis, 1 a mismatch, a spec error or a layer
     not run, 2 usage problems (including an estimated peak above --max-memory).
     """
-    analysis = load(spec, input_volume, defines, notation, rounding)
+    analysis = load(spec, input_volume, defines, notation, rounding, model)
     limit = max_memory if max_memory is not None else default_limit()
 
     from cnncalc.execute.network import memory_estimate, plan

@@ -115,6 +115,7 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
         "activations": r.activations,
         "buffers": r.buffers,
         "rounded": r.rounded,
+        "assumed": r.assumed,
         "receptive_field": None if r.field is None else [plain(v) for v in r.field.rf],
         "jump": None if r.field is None else [plain(v) for v in r.field.jump],
     }
@@ -142,6 +143,7 @@ def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]
             "macs": t.macs, "flops": t.flops, "activations": t.activations,
             "activation_bytes": mem.activations(t.activations),
             "param_bytes": mem.params(t.params, t.buffers),
+            "assumed": [*t.assumed, "activation_bytes"] if t.assumed else [],
         },
         "conventions": CONVENTIONS,
         "diagnostics": [d.to_dict() for d in a.diagnostics],
@@ -181,6 +183,24 @@ def summary_line(a: Analysis, memory: Memory) -> str:
     rounded = [r.layer.name for r in a.layers if r.rounded]
     if rounded:
         text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
-    return (f"{text}. Memory ({memory.dtype}): activations "
+    text = (f"{text}. Memory ({memory.dtype}): activations "
             f"{human_bytes(memory.activations(t.activations))} at batch {memory.batch}, "
             f"parameters {human_bytes(memory.params(t.params, t.buffers))}.")
+    return f"{text} {assumption(a)}" if t.assumed else text
+
+
+ASSUMED_MARK = "~"
+
+
+def assumption(a: Analysis) -> str:
+    """What the ``~`` marks rest on: the containers whose forward() is not known."""
+    names = list(dict.fromkeys(r.assumed for r in a.layers if r.assumed))
+    whose = ", ".join("the `self.` modules" if n == "self" else f"`{n}`" for n in names)
+    return (f"{ASSUMED_MARK} rests on an assumed wiring: the forward() of {whose} is not known, "
+            "so the children were read in the order written (P014); volumes, MACs and "
+            "activations from there on are only as right as that order. Params are exact.")
+
+
+def mark(r: LayerResult, text: str) -> str:
+    """A figure of a row that rests on an assumed wiring gets the ``~`` mark."""
+    return f"{text}{ASSUMED_MARK}" if r.assumed and text else text

@@ -140,6 +140,11 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
         input_volume = spec.input
     lines = [f"# {spec.path}: {spec.notation} notation, rewritten by cnncalc in its canonical"
              " notation"]
+    assumed = list(dict.fromkeys(layer.wiring for layer in spec.layers if layer.wiring))
+    if assumed:
+        whose = ", ".join("the `self.` modules" if w == "self" else f"`{w}`" for w in assumed)
+        lines.append(f"# the forward() of {whose} was not known (P014): this text lists the "
+                     "layers in the order written, and says they run in that order")
     if spec.rounding != "strict":
         lines.append(f"ROUNDING: {spec.rounding}")
     if input_volume is not None:
@@ -151,5 +156,7 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
             continue
         declared = "" if layer.declared is None else f"[{fmt_shape(layer.declared)}] "
         body = _body(layer)
+        if layer.declared_input is not None:
+            body += f"{', ' if body else ''}receives [{fmt_shape(layer.declared_input[0])}]"
         lines.append(f"{declared}{_head_text(layer)}" + (f": {body}" if body else ""))
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from cnncalc.diagnostics import Diagnostic, Severity, has_errors
 from cnncalc.layers import RULES, Field, Invalid, rule_for
+from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -149,6 +150,20 @@ class Analysis:
         return not has_errors(self.diagnostics)
 
 
+MAX_FIGURE_DIGITS = 4200
+_MAX_FIGURE = 10**MAX_FIGURE_DIGITS
+"""Figures of more than 4,200 digits are refused (G108): every figure cnncalc prints, and what
+it is summed or multiplied into (totals over any number of layers, bytes at any batch), stays
+under the 4,300 digits Python writes out, and no input makes the arithmetic slow."""
+
+
+def _too_large(what: str, n: int, at: Span, name: str) -> Diagnostic:
+    digits = n.bit_length() * 30103 // 100000 + 1  # about log10(n) + 1, without str(n)
+    return Diagnostic(at, "G108", f"{name}: its {what} would be a number of about {digits:,} "
+                      f"digits; cnncalc computes figures of up to {MAX_FIGURE_DIGITS:,} digits",
+                      "use sizes a network can have")
+
+
 def _invalid_values(layer: Layer) -> list[Diagnostic]:
     """Values that are wrong whatever the input: zero strides, empty filters, bad rates.
     Each test comes before its message, so that a valid layer (nearly all) formats none."""
@@ -164,7 +179,7 @@ def _invalid_values(layer: Layer) -> list[Diagnostic]:
         if not min(layer.stride) >= 1:
             bad("stride", f"stride {fmt_scalar_pair(layer.stride)} is not a step",
                 "strides are 1 or more; stride 1 visits every position")
-    if isinstance(layer, (Conv, Pool, ZeroPad)):
+    if isinstance(layer, (Conv, Pool)):
         p = layer.padding
         if not min(p.h + p.w) >= 0:
             bad("pad", "negative padding", "padding is 0 or more")
@@ -187,9 +202,35 @@ def _invalid_values(layer: Layer) -> list[Diagnostic]:
     if isinstance(layer, Dense) and not layer.units >= 1:
         bad("units", f"{layer.units} neurons make an empty output", "use 1 or more neurons")
     if isinstance(layer, Dropout) and not 0 <= layer.p < 1:
-        bad("p", f"dropout rate {layer.p} is outside [0, 1)",
+        bad("p", f"dropout rate {fmt_fraction(layer.p)} is outside [0, 1)",
             "a dropout rate is the probability of dropping a unit, e.g. 0.5")
+    if not out:
+        for fname, v in _numbers(layer):
+            if abs(v) >= _MAX_FIGURE:
+                out.append(_too_large(fname.replace("_", " "), abs(v), layer.span_of(fname),
+                                      layer.name))
+                break
     return out
+
+
+def _numbers(layer: Layer) -> list[tuple[str, int]]:
+    """The numbers a layer's arithmetic uses, by option name (G108 bounds them)."""
+    found: list[tuple[str, int]] = []
+    if isinstance(layer, (Conv, Pool, ZeroPad)):
+        p = layer.padding
+        found += [("pad", v) for v in (*p.h, *p.w)]
+    if isinstance(layer, (Conv, Pool)):
+        found += [("kernel", v) for v in layer.kernel] + [("stride", v) for v in layer.stride]
+        found += [("dilation", v) for v in layer.dilation]
+    if isinstance(layer, Conv):
+        found += [("filters", layer.filters), ("groups", layer.groups),
+                  ("depth_multiplier", layer.depth_multiplier or 1)]
+        found += [("output_padding", v) for v in layer.output_padding]
+    if isinstance(layer, AdaptivePool):
+        found += [("output", v) for v in layer.output]
+    if isinstance(layer, Dense):
+        found.append(("units", layer.units))
+    return found
 
 
 def _padding_valid(padding: Padding) -> bool:
@@ -198,16 +239,19 @@ def _padding_valid(padding: Padding) -> bool:
 
 
 def _window_valid(layer: Conv | Pool) -> bool:
-    kernel, stride, dilation = layer.kernel, layer.stride, layer.dilation
+    kernel, stride, dilation, pad = layer.kernel, layer.stride, layer.dilation, layer.padding
     return (kernel[0] >= 1 and kernel[1] >= 1 and stride[0] >= 1 and stride[1] >= 1
-            and _padding_valid(layer.padding) and dilation[0] >= 1 and dilation[1] >= 1)
+            and _padding_valid(pad) and dilation[0] >= 1 and dilation[1] >= 1
+            and max(*kernel, *stride, *dilation, *pad.h, *pad.w) < _MAX_FIGURE)
 
 
 def _conv_valid(layer: Conv) -> bool:
     multiplier, output_padding = layer.depth_multiplier, layer.output_padding
     return (_window_valid(layer) and (layer.filters >= 1 or multiplier is not None)
             and layer.groups >= 1 and (multiplier is None or multiplier >= 1)
-            and output_padding[0] >= 0 and output_padding[1] >= 0)
+            and output_padding[0] >= 0 and output_padding[1] >= 0
+            and max(layer.filters, layer.groups, multiplier or 1, *output_padding)
+            < _MAX_FIGURE)
 
 
 def _no_values(layer: Layer) -> bool:
@@ -217,9 +261,10 @@ def _no_values(layer: Layer) -> bool:
 _VALID: dict[type[Layer], Callable[[Any], bool]] = {
     Conv: _conv_valid,
     Pool: _window_valid,
-    ZeroPad: lambda layer: _padding_valid(layer.padding),
-    AdaptivePool: lambda layer: layer.output[0] >= 1 and layer.output[1] >= 1,
-    Dense: lambda layer: layer.units >= 1,
+    ZeroPad: lambda layer: max(map(abs, (*layer.padding.h, *layer.padding.w))) < _MAX_FIGURE,
+    AdaptivePool: lambda layer: (layer.output[0] >= 1 and layer.output[1] >= 1
+                                 and max(layer.output) < _MAX_FIGURE),
+    Dense: lambda layer: 1 <= layer.units < _MAX_FIGURE,
     Dropout: lambda layer: 0 <= layer.p < 1,
     **dict.fromkeys((BatchNorm, GlobalPool, LRN, Activation, Flatten, Unparsed), _no_values),
 }
@@ -263,6 +308,29 @@ def _on_lines(layer: Layer, lines: frozenset[int]) -> bool:
     return layer.span.line in lines or any(s.line in lines for _, s in layer.fields)
 
 
+def _small_field(fld: Field) -> bool:
+    """Whether the receptive field and jump are within the limit (a fraction's terms too)."""
+    for v in (*fld.rf, *fld.jump):
+        if type(v) is int:
+            if v >= _MAX_FIGURE:
+                return False
+        elif max(v.numerator, v.denominator) >= _MAX_FIGURE:
+            return False
+    return True
+
+
+def _oversized(layer: Layer, acts: int, fld: Field, counts: tuple[int, int, int, int]
+               ) -> Diagnostic:
+    """G108 for the first figure of a computed layer past the limit."""
+    for what, n in (("activations", acts), ("weights", counts[0]), ("biases", counts[1]),
+                    ("buffers", counts[2]), ("MACs", counts[3])):
+        if n >= _MAX_FIGURE:
+            return _too_large(what, n, layer.span, layer.name)
+    big = max(v if isinstance(v, int) else max(v.numerator, v.denominator)
+              for v in (*fld.rf, *fld.jump))
+    return _too_large("receptive field", big, layer.span, layer.name)
+
+
 def _wiring_hint(wiring: str) -> str:
     whose = ("the order forward() calls the `self.` modules in" if wiring == "self"
              else f"the wiring of `{wiring}` (its forward() is not known)")
@@ -292,6 +360,10 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         span = spec.input_span or Span(spec.path, 1, 1, 1)
         diags.append(Diagnostic(span, "G106", f"input volume [{fmt_shape(shape)}] is empty",
                                 "every input dimension is 1 or more"))
+        shape = None
+    elif elements(shape) >= _MAX_FIGURE:
+        diags.append(_too_large("element count", elements(shape),
+                                spec.input_span or Span(spec.path, 1, 1, 2), "the input"))
         shape = None
     if not spec.layers and shape is not None and not spec.diagnostics:
         diags.append(Diagnostic(spec.input_span or Span(spec.path, 1, 1, 1), "G105",
@@ -361,6 +433,14 @@ def analyze(spec: Spec, input_override: Shape | None = None,
             current = None
             complete = False
             continue
+        acts = elements(output)
+        if w >= _MAX_FIGURE or m >= _MAX_FIGURE or acts >= _MAX_FIGURE or buf >= _MAX_FIGURE \
+                or not _small_field(out_field):
+            diags.append(_oversized(layer, acts, out_field, (w, b, buf, m)))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
+            current = None
+            complete = False
+            continue
         if layer.declared_weights is not None and layer.declared_weights != w:
             with_biases = f"; weights leave out the {b:,} biases" if b else ""
             diags.append(Diagnostic(
@@ -373,7 +453,7 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         biases += b or 0
         buffers += buf or 0
         macs += m or 0
-        activations += elements(output) or 0
+        activations += acts
         current, fld = output, out_field
 
     totals = None

@@ -67,6 +67,8 @@ RULES: dict[str, Rule] = {
         Rule("G105", "empty-network", Severity.ERROR, "a spec with an input and no layers"),
         Rule("G106", "invalid-value", Severity.ERROR,
              "a zero or negative size, stride or count, or a dropout rate outside [0, 1)"),
+        Rule("G108", "figure-too-large", Severity.ERROR,
+             "a figure of more than 4,200 digits, which cnncalc does not compute"),
         Rule("G107", "rounded", Severity.WARNING,
              "a size that is not whole, rounded as the rounding policy says"),
         Rule("C001", "channel-mismatch", Severity.ERROR,

@@ -12,9 +12,13 @@ import click
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_BATCH = 10**9
+"""The largest --batch: memory figures are figures times batch, and stay exact and printable."""
 
 
 def dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
@@ -51,6 +55,10 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         raise click.BadParameter(f"{text!r}: write NAME=VALUE, e.g. num_classes=10",
                                  param_hint="--define")
     value = value.strip()
+    if len(value) > MAX_DIGITS and value.lstrip("+-").isdigit():
+        raise click.BadParameter(f"{name.strip()}=: a number of {len(value):,} digits; "
+                                 f"cnncalc reads numbers of at most {MAX_DIGITS:,}",
+                                 param_hint="--define")
     try:
         return name.strip(), int(value)
     except ValueError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -266,7 +267,10 @@ class Activation(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class Dropout(Layer):
-    p: float
+    """``p``: the rate, exact (a decimal as written), so that it is compared with 0 and 1
+    without float rounding."""
+
+    p: Fraction
 
     kind = "dropout"
 

@@ -10,10 +10,11 @@ import pytest
 from helpers import SPECS, analyze_spec, analyze_text, spec_text
 
 from cnncalc.analyze import Analysis
-from cnncalc.execute.estimate import human, parse_size
+from cnncalc.execute.estimate import parse_size
 from cnncalc.execute.modules import Context
 from cnncalc.execute.network import Network, memory_estimate, plan, random_input
 from cnncalc.execute.report import RunRow, make_row
+from cnncalc.render.memory import human_bytes
 
 CLEAN_SPECS = sorted(p.name for p in SPECS.glob("*.txt") if analyze_spec(p.name).ok)
 
@@ -208,7 +209,7 @@ def test_a_huge_spec_is_estimated_in_python_ints_without_allocating():
     est = memory_estimate(p.modules, (8, 8, 10**30), 2, 4)
     assert est.param_bytes == (9 * 10**30 * 1000 + 1000) * 4
     assert est.peak_bytes > 10**33
-    assert "YiB" in human(est.peak_bytes)
+    assert "YiB" in human_bytes(est.peak_bytes)
 
 
 @pytest.mark.parametrize(("line", "cols"), [

@@ -98,6 +98,11 @@ EXAMPLES: dict[str, Example] = {
         "Sizes, strides and counts are 1 or more; padding 0 or more; dropout in [0, 1).",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1\n",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 0\n"),
+    "G108": Example(
+        "Figures are exact integers of up to 4,200 digits; past that cnncalc refuses the "
+        "layer rather than spend minutes writing out a number no network has.",
+        "[32x32x3] INPUT\nFC1: 10 neurons\n",
+        "[32x32x3] INPUT\nFC1: 1000...000 neurons  # a 1 and 4,200 zeros\n", live=False),
     "G107": Example(
         "Under a rounding policy (floor, ceil) a size that is not whole is rounded, and said.",
         "ROUNDING floor\n[227x227x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n",

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cnncalc.options import load, model_option, spec_options
+from cnncalc.options import MAX_BATCH, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -22,7 +22,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "
               "rewritten in cnncalc's canonical notation.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Batch size for activation memory.")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default="float32", show_default=True,
               help="Element type for activation and parameter memory.")

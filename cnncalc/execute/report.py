@@ -13,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis, LayerResult
-from cnncalc.execute.estimate import Estimate, human
+from cnncalc.execute.estimate import Estimate
 from cnncalc.render.common import describe, shape_list, volume
+from cnncalc.render.memory import human_bytes
 from cnncalc.render.numbers import abbreviate
 from cnncalc.spec import fmt_shape
 
@@ -149,8 +150,8 @@ def summary(report: RunReport) -> str:
     seconds = report.seconds
     return (f"{head} Forward pass {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
             f"{report.mode} mode, seed {report.seed}): {_gflops(macs, seconds)} GFLOP/s. "
-            f"Estimated peak memory {human(report.estimate.peak_bytes)} "
-            f"(limit {human(report.limit)}).")
+            f"Estimated peak memory {human_bytes(report.estimate.peak_bytes)} "
+            f"(limit {human_bytes(report.limit)}).")
 
 
 def _cell(measured: str, expected: str | None, ok: bool) -> Text:

@@ -9,6 +9,7 @@ from typing import Any
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.diagnostics import Severity
 from cnncalc.render.memory import Memory, human_bytes
+from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
     AdaptivePool,
     BatchNorm,
@@ -67,7 +68,7 @@ def describe(r: LayerResult) -> str:
     if isinstance(layer, Dense):
         return "fc" if layer.bias else "fc nb"
     if isinstance(layer, Dropout):
-        return f"dropout {layer.p:g}"
+        return f"dropout {fmt_fraction(layer.p)}"
     if isinstance(layer, GlobalPool):
         return f"global {layer.op}"
     if isinstance(layer, AdaptivePool):
@@ -79,17 +80,19 @@ def describe(r: LayerResult) -> str:
     return layer.kind
 
 
-def plain(x: int | Fraction) -> int | float:
-    """A receptive-field figure for JSON: an int, or (after a transposed conv) a float."""
-    return x if isinstance(x, int) else (x.numerator if x.denominator == 1 else
-                                         round(float(x), 4))
+def plain(x: int | Fraction) -> int | str:
+    """A receptive-field or jump figure for JSON: an int, or (after a transposed conv, whose
+    jump is a fraction) the exact value as text, ``"3.5"`` or ``"7/3"``: never a float."""
+    if isinstance(x, int) or x.denominator == 1:
+        return int(x)
+    return fmt_fraction(x)
 
 
 def receptive_field(r: LayerResult) -> str:
     if r.field is None:
         return ""
-    h, w = (plain(v) for v in r.field.rf)
-    return f"{h:g}" if h == w else f"{h:g}x{w:g}"
+    h, w = (fmt_fraction(v) for v in r.field.rf)
+    return h if h == w else f"{h}x{w}"
 
 
 def shape_list(shape: tuple[int, ...] | None) -> list[int] | None:

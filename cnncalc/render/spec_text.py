@@ -5,10 +5,9 @@ declared shapes, rounding policy and input; a name keeps every character but ``"
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from cnncalc.parse.lecture import head
 from cnncalc.parse.lexer import LexError, tokenize
+from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -76,11 +75,6 @@ def _pad(p: Padding) -> str:
     return fmt_scalar_pair((p.h[0], p.w[0]))
 
 
-def _number(x: float) -> str:
-    text = repr(x)
-    return format(Decimal(text), "f") if "e" in text else text
-
-
 def _body(layer: Layer) -> str:
     opts: list[str] = []
     if isinstance(layer, Conv):
@@ -126,7 +120,7 @@ def _body(layer: Layer) -> str:
         p = layer.padding
         return (f"top {p.h[0]}, bottom {p.h[1]}, left {p.w[0]}, right {p.w[1]}")
     if isinstance(layer, Dropout):
-        return _number(layer.p)
+        return fmt_fraction(layer.p)
     if isinstance(layer, (LRN, Flatten, Activation)):
         return ""
     raise ValueError(f"layer {layer.name!r} has no canonical form")

@@ -50,6 +50,7 @@ def test_executor_agrees_with_the_analysis_on_shipped_specs(name):
 EVERY_KIND = spec_text(
     "31x29x6",
     "ZEROPAD: top 1, bottom 2, left 0, right 1",
+    "ZEROPAD: top -1, bottom 1, left -2, right -1",  # negative: a crop, as ZeroPad2d does
     "CONV1: 12 3x5 filters at stride 2x1, pad 1x2, dilation 1x2, groups 3",
     "BN1", "RELU1",
     "DWCONV2: 3x3 filters at stride 2, pad same, multiplier 2, no bias",

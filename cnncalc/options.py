@@ -18,6 +18,9 @@ from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+MAX_BATCH = 10**9
+"""The largest --batch: memory figures are figures times batch, and stay exact and printable."""
+
 
 def dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
     """``7``, ``7x5``, ``7x5x3`` as ints, or a usage error that says what was expected."""
@@ -53,6 +56,10 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         raise click.BadParameter(f"{text!r}: write NAME=VALUE, e.g. num_classes=10",
                                  param_hint="--define")
     value = value.strip()
+    if len(value) > MAX_DIGITS and value.lstrip("+-").isdigit():
+        raise click.BadParameter(f"{name.strip()}=: a number of {len(value):,} digits; "
+                                 f"cnncalc reads numbers of at most {MAX_DIGITS:,}",
+                                 param_hint="--define")
     try:
         return name.strip(), int(value)
     except ValueError:
@@ -61,9 +68,9 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         number = float(value)
     except ValueError:
         return name.strip(), dims(value, "--define value", (1, 2, 3))
-    if not math.isfinite(number):  # inf, nan, or an integer past int()'s 4,300 digits
-        raise click.BadParameter(f"{name.strip()}: the value is not a finite number of at "
-                                 f"most {MAX_DIGITS:,} digits", param_hint="--define")
+    if not math.isfinite(number):  # inf, nan, 1e400
+        raise click.BadParameter(f"{name.strip()}=: not a finite number (inf, nan or past 1e308)",
+                                 param_hint="--define")
     return name.strip(), number
 
 
@@ -80,6 +87,14 @@ def spec_options(f: F) -> F:
     f = click.option("--input", "input_volume", type=VolumeType(),
                      help="Supply or override the input volume, e.g. 227x227x3.")(f)
     return f
+
+
+def model_option(f: F) -> F:
+    """``--model NAME``: for the commands that read one spec (``show``, ``run``)."""
+    return click.option(
+        "--model", default=None, metavar="NAME",
+        help="The model to read when the file builds several: the variable a Keras model is "
+        "assigned to, or the class a printed PyTorch model starts with.")(f)
 
 
 class SpecReadError(click.ClickException):
@@ -135,7 +150,8 @@ def _encodes(text: str) -> bool:
 
 
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
-         notation: str | None = None, rounding: Rounding | None = None) -> Analysis:
+         notation: str | None = None, rounding: Rounding | None = None,
+         model: str | None = None) -> Analysis:
     """Read, parse and analyse one spec file (``-`` for standard input)."""
     shown, text = read_spec(path)
     bad = undecodable(text, shown)
@@ -143,5 +159,5 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
         spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
         return Analysis(spec, None, (), (bad,))
     bound = dict(parse_define(d) for d in defines)
-    spec = parse_text(text, shown, notation, bound, input_volume is not None)
+    spec = parse_text(text, shown, notation, bound, input_volume is not None, model)
     return analyze(spec, input_volume, rounding)

@@ -19,8 +19,7 @@ not compared either, which B404 says.
 
 The file is read as the configuration is (``files.read_regular``): a regular file of at most
 ``BASELINE_LIMIT`` bytes; JSON nested too deeply is an error naming the file. It is written
-atomically (``files.write_atomic``), never through a symbolic link. A figure of more than
-4,300 digits (what Python's ``int()`` reads back) is not recorded.
+atomically (``files.write_atomic``), never through a symbolic link.
 """
 
 from __future__ import annotations
@@ -41,8 +40,6 @@ from cnncalc.parse.lexer import MAX_DIGITS
 VERSION = 1
 BASELINE_LIMIT = 16 * 2**20
 """The largest baseline read or written, 16 MiB: about 200,000 specs at some 80 bytes each."""
-_TOO_LONG: int = 10**MAX_DIGITS
-"""Figures from here on are not recorded: they have more digits than ``int()`` reads back."""
 
 
 class BaselineError(Exception):
@@ -98,11 +95,6 @@ def baseline_text(figures: Mapping[str, Figures]) -> str:
             "conventions": "params = weights + biases; MACs = multiply-accumulates",
             "specs": specs}
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-def recordable(params: int, macs: int) -> bool:
-    """Figures a baseline can hold and read back (at most ``MAX_DIGITS`` digits)."""
-    return max(params, macs) < _TOO_LONG
 
 
 def write_baseline(path: Path, figures: Mapping[str, Figures]) -> None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from cnncalc.analyze import Analysis, Totals
 from cnncalc.check.settings import FileSettings, Limit
-from cnncalc.check.units import bytes_text, count_text, decimal_text, percent_text
+from cnncalc.check.units import count_text, decimal_text, percent_text
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.render.memory import Memory
+from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.spec import Span, Spec
 
 Figure = Callable[[Totals, Memory], int]
@@ -121,7 +121,7 @@ def max_activations(analysis: Analysis, totals: Totals, limit: Limit, memory: Me
     size = memory.activations(totals.activations)
     if size <= limit.value:
         return None
-    what = (f"activation memory {count_text(size)} B ({bytes_text(size)}: "
+    what = (f"activation memory {count_text(size)} B ({human_bytes(size)}: "
             f"{count_text(totals.activations)} elements x {memory.size} B {memory.dtype} x "
             f"batch {memory.batch})")
     return _finding(analysis, "B403", "max-activations", what, limit, size)

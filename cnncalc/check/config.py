@@ -27,7 +27,6 @@ from cnncalc.check.globs import Glob, GlobError
 from cnncalc.check.settings import (
     DEFAULT_INCLUDE,
     FORMATS,
-    MAX_BATCH,
     FileSettings,
     Limit,
     PerPath,
@@ -36,7 +35,7 @@ from cnncalc.check.settings import (
 )
 from cnncalc.check.units import UnitError, count_text, parse_bytes, parse_count, shown
 from cnncalc.diagnostics import Severity
-from cnncalc.options import dims
+from cnncalc.options import MAX_BATCH, dims
 from cnncalc.parse import NOTATIONS, DefineValue
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.render.memory import DTYPES

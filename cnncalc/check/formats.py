@@ -14,11 +14,10 @@ Findings are sorted by path, line, column and code. Machine formats never import
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from cnncalc.check.runner import Report
-from cnncalc.check.units import count_text, exact_digits, fits, plural
+from cnncalc.check.units import count_text, plural
 from cnncalc.diagnostics import Severity
 
 JSON_VERSION = 1
@@ -95,31 +94,7 @@ def json_record(report: Report) -> dict[str, Any]:
 
 
 def to_json(report: Report) -> str:
-    return dumps_exact(json_record(report))
-
-
-def dumps_exact(record: Any) -> str:
-    """``json.dumps`` with every integer exact, however long: JSON numbers have no size
-    limit, but ``json.dumps`` raises ValueError past 4,300 digits. Such an integer is dumped
-    as a placeholder string holding a random token (which no path or message can match) and
-    then replaced by its digits."""
-    token = secrets.token_hex(8)
-    long: list[int] = []
-
-    def mark(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: mark(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [mark(v) for v in value]
-        if isinstance(value, int) and not isinstance(value, bool) and not fits(value):
-            long.append(value)
-            return f"{token}:{len(long) - 1}"
-        return value
-
-    text = json.dumps(mark(record), indent=2) + "\n"
-    for i, value in enumerate(long):
-        text = text.replace(f'"{token}:{i}"', exact_digits(value), 1)
-    return text
+    return json.dumps(json_record(report), indent=2) + "\n"
 
 
 def escape_data(text: str) -> str:

@@ -18,9 +18,6 @@ from cnncalc.spec import Rounding, Shape
 
 DEFAULT_INCLUDE = ("*.txt",)
 FORMATS = ("concise", "full", "json", "github", "junit")
-MAX_BATCH = 10**6
-"""The largest batch (``--batch``, ``batch``): a batch of a million examples is already far
-beyond any device; a larger one is taken for a typo."""
 
 
 @dataclass(frozen=True)

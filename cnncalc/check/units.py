@@ -11,17 +11,19 @@ and the figures ``check`` prints back: exact, whatever their size.
   a bound keeps a 5,000-digit flag from reaching ``int()``.
 
 Parsing goes through ``Fraction`` (and TOML decimals arrive as ``Decimal``) so that no figure
-is ever a float. Printing uses integers only: ratios are rounded half up on the exact value,
-and a figure longer than Python's ``int()`` limit (4,300 digits) prints as its first digits
-and its length instead of crashing.
+is ever a float. Printing uses integers only: ratios are rounded half up on the exact value.
+The analysis keeps every figure under 4,200 digits (G108), but check multiplies some (a pooling
+window's area), and a number longer than Python's ``int()`` limit (4,300 digits) prints as its
+first digits and its length instead of crashing.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from decimal import Decimal
 from fractions import Fraction
+
+from cnncalc.shapes import fixed
 
 COUNT_UNITS: dict[str, int] = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_UNITS: dict[str, int] = {
@@ -32,7 +34,7 @@ BYTE_UNITS: dict[str, int] = {
 MAX_BUDGET = 10**30
 """The largest budget (count or bytes) accepted: 10^30, far above any network (GPT-scale
 models have about 10^12 params) and far below where figures get slow to handle."""
-_MAX_DIGITS = 40
+_BUDGET_DIGITS = 40
 """Digits a budget may be written with (``1.500000000000M`` included); more is refused before
 any conversion."""
 _LEAD_DIGITS = 20
@@ -79,7 +81,7 @@ def _parse(text: str | int | Decimal, units: dict[str, int], what: str, example:
     if isinstance(text, bool):
         raise UnitError(f"{str(text).lower()} is not {what}: write e.g. {example}")
     if isinstance(text, int):
-        label = str(text) if abs(text) < 10**_MAX_DIGITS else \
+        label = str(text) if abs(text) < 10**_BUDGET_DIGITS else \
             f"a number of {_digit_count(abs(text)):,} digits"
         return _whole(text, label, what)
     if isinstance(text, Decimal):
@@ -91,7 +93,7 @@ def _parse(text: str | int | Decimal, units: dict[str, int], what: str, example:
         raise UnitError(f"{shown(text)} is not {what}: write a number with an optional unit "
                         f"({known}), e.g. {example}")
     digits = re.sub(r"[_,.]", "", m["num"]).lstrip("0")
-    if len(digits) > _MAX_DIGITS:
+    if len(digits) > _BUDGET_DIGITS:
         raise UnitError(f"{shown(text)} has more digits than any budget needs (the largest "
                         "is 10^30)")
     value = Fraction(m["num"].replace("_", "").replace(",", "")) * units[unit]
@@ -108,7 +110,7 @@ def parse_bytes(text: str | int | Decimal) -> int:
     try:
         return _parse(text, BYTE_UNITS, "a size in bytes", "100MB or 64MiB")
     except UnitError:
-        m = _FIGURE.match(text) if isinstance(text, str) and len(text) <= _MAX_DIGITS else None
+        m = _FIGURE.match(text) if isinstance(text, str) and len(text) <= _BUDGET_DIGITS else None
         if m is not None and m["unit"].upper() in COUNT_UNITS:
             raise UnitError(f"{m.string!r}: say which bytes, e.g. {m['num']}{m['unit']}B "
                             f"(1000-based) or {m['num']}{m['unit']}iB (1024-based)") from None
@@ -145,32 +147,6 @@ def digits_text(n: int) -> str:
         return _long_text(n)
 
 
-def fits(n: int) -> bool:
-    """Whether ``str(n)`` works under Python's limit on int-to-text conversion (4,300
-    digits by default; the check costs nothing for a longer one)."""
-    try:
-        str(n)
-    except ValueError:
-        return False
-    return True
-
-
-def exact_digits(n: int) -> str:
-    """Every digit of ``n``, whatever its length: for JSON, which holds any integer exactly.
-    Past the limit, the limit is lifted for this one conversion (its quadratic cost is that
-    of the figure cnncalc already computed)."""
-    try:
-        return str(n)
-    except ValueError:
-        pass
-    limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
-    try:
-        return str(n)
-    finally:
-        sys.set_int_max_str_digits(limit)
-
-
 def _long_text(n: int) -> str:
     sign, n = ("-", -n) if n < 0 else ("", n)
     digits = _digit_count(n)
@@ -188,21 +164,12 @@ def plural(n: int, word: str) -> str:
     return f"{count_text(n)} {word if n == 1 else _PLURALS.get(word, word + 's')}"
 
 
-def _half_up(num: int, den: int) -> int:
-    """``num / den`` (both > 0, or ``num`` 0) rounded to the nearest whole number, halves up."""
-    q, r = divmod(num, den)
-    return q + (2 * r >= den)
-
-
 def decimal_text(num: int, den: int, places: int) -> str:
-    """``|num| / den`` with ``places`` decimals, rounded half up on the exact value:
-    ``decimal_text(1, 3, 2)`` is ``0.33``, ``decimal_text(1, 8, 2)`` is ``0.13``."""
-    scale = 10**places
-    whole, frac = divmod(_half_up(abs(num) * scale, den), scale)
-    text = count_text(whole)
-    if places == 0 or text.endswith("digits)"):
-        return text
-    return f"{text}.{frac:0{places}d}"
+    """``|num| / den`` with ``places`` decimals, rounded half up on the exact value
+    (``shapes.fixed``), thousands grouped: ``decimal_text(1, 8, 2)`` is ``0.13``,
+    ``decimal_text(12345, 1, 0)`` is ``12,345``."""
+    whole, dot, frac = fixed(Fraction(abs(num), den), places).partition(".")
+    return f"{int(whole):,}{dot}{frac}"
 
 
 def percent_text(part: int, whole: int, places: int) -> str:
@@ -210,31 +177,3 @@ def percent_text(part: int, whole: int, places: int) -> str:
     is ``+33.33%``. The sign is the exact value's; the magnitude is rounded half up."""
     sign = "-" if part < 0 else "+"
     return f"{sign}{decimal_text(part * 100, whole, places)}%"
-
-
-_BINARY = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-
-
-def bytes_text(n: int) -> str:
-    """Binary units, three significant figures, rounded half up on the exact value, as
-    ``cnncalc show`` prints memory: 3,579,904 -> ``3.41 MiB``; 71,680 -> ``70 KiB``; under
-    1 KiB in bytes (``512 B``). Values of 100 and more in their unit print whole
-    (``1023 KiB``), and past ``YiB`` the figure in YiB grows as it must."""
-    if n < 1024:
-        return f"{n} B"
-    for i, unit in enumerate(_BINARY, 1):
-        scale = 1024**i
-        if n >= 1024 * scale and unit != _BINARY[-1]:
-            continue
-        for places in (2, 1, 0):
-            q = _half_up(n * 10**places, scale)
-            if q < 1000 or places == 0:
-                break
-        if q >= 1024 and places == 0 and unit != _BINARY[-1]:
-            continue  # 1023.6 KiB rounds to 1024 KiB: say 1 MiB instead
-        whole, frac = divmod(q, 10**places)
-        text = str(whole) if whole < 1024 else count_text(whole)
-        if places:
-            text = f"{text}.{frac:0{places}d}".rstrip("0").rstrip(".")
-        return f"{text} {unit}"
-    raise AssertionError("unreachable")

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cnncalc.check.settings import FORMATS, MAX_BATCH, FileSettings, Limit, Settings, bad_selector
+from cnncalc.check.settings import FORMATS, FileSettings, Limit, Settings, bad_selector
 from cnncalc.check.units import UnitError, parse_bytes, parse_count, plural
 from cnncalc.diagnostics import Severity
-from cnncalc.options import parse_define, spec_options
+from cnncalc.options import MAX_BATCH, parse_define, spec_options
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -78,7 +78,7 @@ def _err(message: str) -> None:
 @click.option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
               default=None, help="Budget for activation memory, e.g. 100MB or 64MiB.")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=None,
-              help="Batch size for activation memory (default 1; at most 1,000,000).")
+              help="Batch size for activation memory (default 1; at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
               help="Element type for activation memory (default float32).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -190,21 +190,16 @@ def _print(report: Report, fmt: str) -> None:
 def _write_baseline(report: Report, path: Path) -> None:
     """Every spec with complete totals; the others are counted in the message, so that a
     spec dropped from the baseline because it broke does not go unnoticed."""
-    from cnncalc.check.baseline import BaselineError, Figures, recordable, write_baseline
-    from cnncalc.parse.lexer import MAX_DIGITS
+    from cnncalc.check.baseline import BaselineError, Figures, write_baseline
 
-    complete = [(f.path, Figures(f.totals.params, f.totals.macs))
-                for f in report.files if f.totals is not None]
-    figures = {name: f for name, f in complete if recordable(f.params, f.macs)}
+    figures = {f.path: Figures(f.totals.params, f.totals.macs)
+               for f in report.files if f.totals is not None}
     try:
         write_baseline(path, figures)
     except BaselineError as exc:
         _err(str(exc))
         sys.exit(2)
-    left_out = [f"{plural(n, 'spec')} {why}" for n, why in (
-        (len(report.files) - len(complete), "without complete totals"),
-        (len(complete) - len(figures), f"with figures of more than {MAX_DIGITS:,} digits"))
-        if n]
-    why = f" (left out: {', '.join(left_out)})" if left_out else ""
+    left_out = len(report.files) - len(figures)
+    why = f" (left out: {plural(left_out, 'spec')} without complete totals)" if left_out else ""
     click.echo(f"cnncalc: wrote the totals of {plural(len(figures), 'spec')} to {path}{why}",
                err=True)

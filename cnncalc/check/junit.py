@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from cnncalc.check.runner import Report
+from cnncalc.check.units import plural
 from cnncalc.diagnostics import Diagnostic
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -39,7 +40,7 @@ def junit(report: Report) -> str:
         others = [d for d in f.diagnostics if not report.failing(d)]
         if failing:
             failures += 1
-            counted = f"{len(failing)} finding{'s' if len(failing) > 1 else ''}"
+            counted = plural(len(failing), "finding")
             failure = ET.SubElement(
                 case, "failure", type=failing[0].code,
                 message=_clean(f"{counted} at or above {report.fail_on.value}: "

@@ -132,6 +132,7 @@ class BudgetRule:
     code: str
     key: str
     check: Callable[[Analysis, Totals, Limit, Memory], Diagnostic | None]
+    figure: str  # the total it judges, as Totals.assumed names it
 
     @property
     def doc(self) -> str:
@@ -139,9 +140,9 @@ class BudgetRule:
 
 
 BUDGET_RULES = (
-    BudgetRule("B401", "max-params", max_params),
-    BudgetRule("B402", "max-macs", max_macs),
-    BudgetRule("B403", "max-activations", max_activations),
+    BudgetRule("B401", "max-params", max_params, "params"),
+    BudgetRule("B402", "max-macs", max_macs, "macs"),
+    BudgetRule("B403", "max-activations", max_activations, "activations"),
 )
 
 
@@ -152,7 +153,8 @@ def _limits(fs: FileSettings) -> tuple[Limit | None, ...]:
 def not_judged(analysis: Analysis, fs: FileSettings, baseline: bool,
                is_selected: Callable[[str], bool]) -> Diagnostic | None:
     """Budgets (or the baseline comparison, W701) that were not judged: the spec has errors,
-    so its totals are withheld.
+    so its totals are withheld; or the totals they judge (MACs, activations) rest on a wiring
+    cnncalc assumed (P014), while params, exact either way, are judged.
 
     A budget judged on the totals of a network that does not compute would pass or fail on
     numbers that mean nothing; the budget is skipped instead, and this says so, so that the
@@ -172,19 +174,30 @@ def not_judged(analysis: Analysis, fs: FileSettings, baseline: bool,
         CONV1: 6 5x5 filters at stride 2
         FC2: 10 neurons
     """
-    if analysis.totals is not None:
+    totals = analysis.totals
+    assumed = () if totals is None else totals.assumed
+    if totals is not None and not assumed:
         return None
     what = [f"{rule.key} {limit.text}"
             for rule, limit in zip(BUDGET_RULES, _limits(fs), strict=True)
-            if limit is not None and is_selected(rule.code)]
-    if baseline and is_selected("W701"):
-        what.append("the baseline's params and MACs (W701)")
+            if limit is not None and is_selected(rule.code)
+            and (totals is None or rule.figure in assumed)]
+    if baseline and is_selected("W701") and (totals is None or "macs" in assumed):
+        what.append("the baseline's params and MACs (W701)" if totals is None
+                    else "the baseline's MACs (W701)")
     if not what:
         return None
+    if totals is None:
+        return Diagnostic(
+            head_span(analysis.spec), "B404",
+            f"not judged: {', '.join(what)}; the spec has errors, so its totals are withheld",
+            "fix the errors reported for this file; budgets are judged on complete totals only")
     return Diagnostic(
         head_span(analysis.spec), "B404",
-        f"not judged: {', '.join(what)}; the spec has errors, so its totals are withheld",
-        "fix the errors reported for this file; budgets are judged on complete totals only")
+        f"not judged: {', '.join(what)}; those totals rest on an assumed wiring (P014), and a "
+        "budget passed or failed on them would mean nothing",
+        "describe the wiring (a notation cnncalc reads in full) to have them judged; params "
+        "are exact and are judged")
 
 
 def check_budgets(analysis: Analysis, fs: FileSettings, memory: Memory) -> list[Diagnostic]:
@@ -193,7 +206,7 @@ def check_budgets(analysis: Analysis, fs: FileSettings, memory: Memory) -> list[
         return []
     out = []
     for rule, limit in zip(BUDGET_RULES, _limits(fs), strict=True):
-        if limit is not None:
+        if limit is not None and rule.figure not in totals.assumed:
             found = rule.check(analysis, totals, limit, memory)
             if found is not None:
                 out.append(found)

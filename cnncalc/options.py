@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,9 +13,13 @@ import click
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_BATCH = 10**9
+"""The largest --batch: memory figures are figures times batch, and stay exact and printable."""
 
 
 def dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
@@ -51,15 +56,22 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         raise click.BadParameter(f"{text!r}: write NAME=VALUE, e.g. num_classes=10",
                                  param_hint="--define")
     value = value.strip()
+    if len(value) > MAX_DIGITS and value.lstrip("+-").isdigit():
+        raise click.BadParameter(f"{name.strip()}=: a number of {len(value):,} digits; "
+                                 f"cnncalc reads numbers of at most {MAX_DIGITS:,}",
+                                 param_hint="--define")
     try:
         return name.strip(), int(value)
     except ValueError:
         pass
     try:
-        return name.strip(), float(value)
+        number = float(value)
     except ValueError:
-        pass
-    return name.strip(), dims(value, "--define value", (1, 2, 3))
+        return name.strip(), dims(value, "--define value", (1, 2, 3))
+    if not math.isfinite(number):  # inf, nan, 1e400
+        raise click.BadParameter(f"{name.strip()}=: not a finite number (inf, nan or past 1e308)",
+                                 param_hint="--define")
+    return name.strip(), number
 
 
 def spec_options(f: F) -> F:
@@ -75,6 +87,14 @@ def spec_options(f: F) -> F:
     f = click.option("--input", "input_volume", type=VolumeType(),
                      help="Supply or override the input volume, e.g. 227x227x3.")(f)
     return f
+
+
+def model_option(f: F) -> F:
+    """``--model NAME``: for the commands that read one spec (``show``, ``run``)."""
+    return click.option(
+        "--model", default=None, metavar="NAME",
+        help="The model to read when the file builds several: the variable a Keras model is "
+        "assigned to, or the class a printed PyTorch model starts with.")(f)
 
 
 class SpecReadError(click.ClickException):
@@ -130,7 +150,8 @@ def _encodes(text: str) -> bool:
 
 
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
-         notation: str | None = None, rounding: Rounding | None = None) -> Analysis:
+         notation: str | None = None, rounding: Rounding | None = None,
+         model: str | None = None) -> Analysis:
     """Read, parse and analyse one spec file (``-`` for standard input)."""
     shown, text = read_spec(path)
     bad = undecodable(text, shown)
@@ -138,5 +159,5 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
         spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
         return Analysis(spec, None, (), (bad,))
     bound = dict(parse_define(d) for d in defines)
-    spec = parse_text(text, shown, notation, bound, input_volume is not None)
+    spec = parse_text(text, shown, notation, bound, input_volume is not None, model)
     return analyze(spec, input_volume, rounding)

@@ -84,12 +84,12 @@ def test_run_stops_before_a_layer_the_analysis_could_not_compute(runner):
                                         "status": "error"}
 
 
-def test_a_spec_error_that_leaves_every_layer_computed_still_exits_1(runner):
-    """--rounding floor lets AlexNet at 224 compute; its declared shapes are then wrong (D201):
-    the executor agrees with the analysis on every layer, but the spec has errors."""
+def test_nothing_runs_past_a_layer_with_an_error(runner):
+    """--rounding floor lets AlexNet at 224 compute CONV1, but its declared [55x55x96] is then
+    wrong (D201): CONV1 is an error, nothing after it is computed, and run exits 1."""
     code, record, err = run_json(runner, "--rounding", "floor", "specs/alexnet224.txt")
     assert code == 1
-    assert all(r["match"] for r in record["layers"]) and len(record["layers"]) == 13
+    assert record["layers"] == [] and record["stopped_before"]["name"] == "CONV1"
     assert "D201" in err
 
 

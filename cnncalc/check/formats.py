@@ -19,14 +19,11 @@ import json
 from typing import Any
 
 from cnncalc.check.runner import Report
+from cnncalc.check.units import count_text, plural
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape, escape_char, json_safe
 
 JSON_VERSION = 1
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def summary(report: Report) -> str:
@@ -34,20 +31,20 @@ def summary(report: Report) -> str:
     files were checked, suppressed findings and paths that could not be checked."""
     findings = report.findings
     n_files = len(report.files)
-    extra = [f"{_plural(n_files, 'file')} checked"]
+    extra = [f"{plural(n_files, 'file')} checked"]
     suppressed = sum(f.suppressed for f in report.files)
     if suppressed:
-        extra.append(f"{suppressed:,} suppressed")
+        extra.append(f"{count_text(suppressed)} suppressed")
     if report.problems:
-        extra.append(f"{_plural(len(report.problems), 'path')} could not be checked")
+        extra.append(f"{plural(len(report.problems), 'path')} could not be checked")
     if not findings:
         return f"All checks passed! ({', '.join(extra)})" if not report.problems else \
             f"No findings ({', '.join(extra)})"
     with_findings = len({d.span.path for d in findings})
-    by = [_plural(sum(d.severity is s for d in findings), s.value)
+    by = [plural(sum(d.severity is s for d in findings), s.value)
           for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
           if any(d.severity is s for d in findings)]
-    return (f"{_plural(len(findings), 'finding')} in {_plural(with_findings, 'file')} "
+    return (f"{plural(len(findings), 'finding')} in {plural(with_findings, 'file')} "
             f"({', '.join(by)}); {', '.join(extra)}")
 
 

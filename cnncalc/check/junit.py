@@ -15,6 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from cnncalc.check.runner import Report
+from cnncalc.check.units import plural
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import escape
 
@@ -36,7 +37,7 @@ def junit(report: Report) -> str:
         others = [d for d in f.diagnostics if not report.failing(d)]
         if failing:
             failures += 1
-            counted = f"{len(failing)} finding{'s' if len(failing) > 1 else ''}"
+            counted = plural(len(failing), "finding")
             failure = ET.SubElement(
                 case, "failure", type=failing[0].code,
                 message=f"{counted} at or above {report.fail_on.value}: "

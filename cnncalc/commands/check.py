@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnncalc.check.settings import FORMATS, FileSettings, Limit, Settings, bad_selector
-from cnncalc.check.units import UnitError, parse_bytes, parse_count
+from cnncalc.check.units import UnitError, parse_bytes, parse_count, plural
 from cnncalc.cli import pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape, escape_lines
-from cnncalc.options import parse_define, spec_options
+from cnncalc.options import MAX_BATCH, parse_define, spec_options
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -80,8 +80,8 @@ def _err(message: str) -> None:
               help="Budget for total MACs, e.g. 2G.")
 @click.option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
               default=None, help="Budget for activation memory, e.g. 100MB or 64MiB.")
-@click.option("--batch", type=click.IntRange(min=1), default=None,
-              help="Batch size for activation memory (default 1).")
+@click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=None,
+              help="Batch size for activation memory (default 1; at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
               help="Element type for activation memory (default float32).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -196,6 +196,8 @@ def _print(report: Report, fmt: str) -> None:
 
 
 def _write_baseline(report: Report, path: Path) -> None:
+    """Every spec with complete totals; the others are counted in the message, so that a
+    spec dropped from the baseline because it broke does not go unnoticed."""
     from cnncalc.check.baseline import BaselineError, Figures, write_baseline
 
     figures = {f.path: Figures(f.totals.params, f.totals.macs)
@@ -205,5 +207,8 @@ def _write_baseline(report: Report, path: Path) -> None:
     except BaselineError as exc:
         _err(str(exc))
         sys.exit(2)
-    click.echo(f"cnncalc: wrote the totals of {len(figures)} specs to {escape(str(path))}",
+    left_out = len(report.files) - len(figures)
+    why = f" (left out: {plural(left_out, 'spec')} without complete totals)" if left_out else ""
+    click.echo(f"cnncalc: wrote the totals of {plural(len(figures), 'spec')} to "
+               f"{escape(str(path))}{why}",
                err=True)

@@ -8,7 +8,7 @@ import click
 
 from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
-from cnncalc.options import load, spec_options
+from cnncalc.options import MAX_BATCH, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -20,22 +20,24 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 @click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
                                        exists=True))
 @spec_options
+@model_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "
               "rewritten in cnncalc's canonical notation.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Batch size for activation memory.")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default="float32", show_default=True,
               help="Element type for activation and parameter memory.")
 @click.option("--width", type=click.IntRange(40, 400), default=None,
               help="Table width in columns (default: the terminal's).")
 def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
-         rounding: Rounding | None, fmt: str, batch: int, dtype: str, width: int | None) -> None:
+         rounding: Rounding | None, model: str | None, fmt: str, batch: int, dtype: str,
+         width: int | None) -> None:
     """Compute every layer of SPEC and print a per-layer table (- reads standard input).
 
     Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
     """
-    analysis = load(spec, input_volume, defines, notation, rounding)
+    analysis = load(spec, input_volume, defines, notation, rounding, model)
     with pipe_may_close():
         _print(analysis, Memory(batch, dtype), fmt, width)
     if analysis.diagnostics and fmt != "json":  # json holds them

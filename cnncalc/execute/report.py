@@ -15,8 +15,9 @@ from rich.text import Text
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.escape import escape, json_safe
-from cnncalc.execute.estimate import Estimate, human
+from cnncalc.execute.estimate import Estimate
 from cnncalc.render.common import describe, shape_list, volume
+from cnncalc.render.memory import human_bytes
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.table import PipeConsole
 from cnncalc.spec import fmt_shape
@@ -132,6 +133,11 @@ def messages(report: RunReport) -> list[str]:
     return out
 
 
+def assumed(report: RunReport) -> list[str]:
+    """The containers whose unknown forward() the layers that ran were ordered by."""
+    return list(dict.fromkeys(r.result.assumed for r in report.rows if r.result.assumed))
+
+
 def _gflops(macs: int, seconds: float) -> str:
     return f"{2 * macs / seconds / 1e9:.1f}" if seconds > 0 and macs else "-"
 
@@ -148,12 +154,16 @@ def summary(report: RunReport) -> str:
         head = "No layer ran."
     if report.stop is not None or report.failure is not None:
         head += " The run stopped early (see stderr)."
+    if assumed(report):
+        whose = ", ".join(f"`{escape(n)}`" for n in assumed(report))
+        head += (f" It ran the order cnncalc assumed for {whose} (P014): this confirms the "
+                 "arithmetic, not that wiring.")
     macs = sum(r.macs for r in report.rows) * report.batch
     seconds = report.seconds
     return (f"{head} Forward pass {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
             f"{report.mode} mode, seed {report.seed}): {_gflops(macs, seconds)} GFLOP/s. "
-            f"Estimated peak memory {human(report.estimate.peak_bytes)} "
-            f"(limit {human(report.limit)}).")
+            f"Estimated peak memory {human_bytes(report.estimate.peak_bytes)} "
+            f"(limit {human_bytes(report.limit)}).")
 
 
 def _cell(measured: str, expected: str | None, ok: bool) -> Text:
@@ -225,6 +235,7 @@ def to_record(report: RunReport) -> dict[str, Any]:
             "buffers": row.buffers, "expected_buffers": r.buffers,
             "macs": row.macs, "expected_macs": r.macs,
             "seconds": row.seconds, "match": row.match, "mismatches": list(row.mismatches),
+            "assumed": r.assumed,
         })
     est = report.estimate
     failure = None
@@ -246,6 +257,7 @@ def to_record(report: RunReport) -> dict[str, Any]:
         },
         "stopped_before": None if report.stop is None else _layer_ref(report.stop),
         "failed": failure,
+        "assumed": assumed(report),
         "ok": report.ok,
         "conventions": CONVENTIONS,
     }

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
-from cnncalc.spec import Spec
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.spec import Span, Spec
 
 NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
 
@@ -92,25 +94,32 @@ def detect(text: str) -> str:
 
 def parse_text(text: str, path: str, notation: str | None = None,
                defines: Mapping[str, DefineValue] | None = None,
-               input_given: bool = False) -> Spec:
+               input_given: bool = False, model: str | None = None) -> Spec:
     """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
     names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
-    an unbound ``input_shape`` is not an error."""
+    an unbound ``input_shape`` is not an error; ``model`` picks one model of a file that
+    builds several (the variable in Keras code, the class name in print(model) text)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     kind = notation or detect(text)
     if kind == "keras":
         from cnncalc.parse.keras import parse_keras
 
-        return parse_keras(text, path, defines or {}, input_given)
+        return parse_keras(text, path, defines or {}, input_given, model)
     if kind == "pytorch":
         from cnncalc.parse.pytorch import parse_pytorch
 
-        return parse_pytorch(text, path, defines or {})
+        return parse_pytorch(text, path, defines or {}, model)
     if kind == "vgg":
         from cnncalc.parse.vgg import parse_vgg
 
-        return parse_vgg(text, path)
-    from cnncalc.parse.lecture import parse_lecture
+        spec = parse_vgg(text, path)
+    else:
+        from cnncalc.parse.lecture import parse_lecture
 
-    return parse_lecture(text, path)
+        spec = parse_lecture(text, path)
+    if model is None:
+        return spec
+    return replace(spec, diagnostics=(*spec.diagnostics, Diagnostic(
+        Span(path, 1, 1, 2), "P015", f"--model {model}: the {kind} notation holds one network "
+        "a file", "--model picks a model in Keras code or print(model) text")))

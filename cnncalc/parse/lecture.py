@@ -167,6 +167,19 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
     _parse_tokens(st, body, lineno)
 
 
+def _receives(tokens: list[Token], path: str, lineno: int
+              ) -> tuple[list[Token], tuple[Shape, Span] | None]:
+    """A layer's last option may be ``receives [HxWxC]``: the input volume the text declares
+    for it (Keras's ``input_shape=`` on a later layer), whatever its kind. The tokens without
+    it, and the volume with its span."""
+    end = len(tokens) - (1 if tokens and tokens[-1].kind == "remark" else 0)
+    if end < 2 or tokens[end - 1].kind != "shape" or tokens[end - 2].kind != "word" \
+            or tokens[end - 2].low != "receives":
+        return tokens, None
+    shape = parse_shape(tokens[end - 1], path, lineno)
+    return tokens[:end - 2] + tokens[end:], (shape, tokens[end - 1].span(path, lineno))
+
+
 def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     """The general way: any line (comment removed, right-stripped, not blank)."""
     path = st.path
@@ -184,6 +197,10 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
         raise _not_a_layer(tokens, body, path, lineno)
     kind, n_head = found
     name = body[tokens[0].col - 1:tokens[n_head - 1].end_col - 1]
+    tokens, receives = _receives(tokens, path, lineno)
+    if receives is not None and kind == "input":
+        raise LexError(Diagnostic(receives[1], "P001", "INPUT receives nothing: it is the input",
+                                  "write the input volume in brackets before INPUT"))
     c = Cursor(tokens, path, lineno, len(body) + 1)
     c.i = n_head
     quoted = c.peek()
@@ -214,7 +231,7 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     kwargs: dict[str, Any] = parse_body(c)
     c.end()
     st.layers.append(cls(name=name, span=span, declared=declared, declared_span=declared_span,
-                         fields=tuple(c.fields), **kwargs))
+                         fields=tuple(c.fields), declared_input=receives, **kwargs))
 
 
 # an INPUT line, even when its [shape] is malformed (unclosed, or `[[8x8x3]]`)

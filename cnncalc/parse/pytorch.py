@@ -35,6 +35,15 @@ from cnncalc.parse.pytorch_trees import CallTrees
 from cnncalc.spec import Layer, Span, Spec, Unparsed, source_lines
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
+# Containers whose forward() calls their children in the order print(model) lists them:
+# nn.Sequential and torchvision's subclasses of it, Inception's conv-bn-relu BasicConv2d, and
+# the classic models whose forward() is their children in order with a flatten before the
+# classifier (an FC layer after a volume already connects to all of it). For any other
+# container the order is an assumption, said (P014) and marked on every figure resting on it.
+_IN_ORDER = frozenset(("Sequential", "Conv2dNormActivation", "ConvNormActivation",
+                       "ConvBNActivation", "ConvBNReLU", "BasicConv2d", "AlexNet", "VGG"))
+_NO_FORWARD = frozenset(("ModuleList", "ModuleDict"))  # the module holding one calls it
+_SELF = "self"  # the wiring of `self.conv1 = nn.Conv2d(...)` lines: forward() is not shown
 _MAX_LAYERS = 100_000  # what a repeated block may expand to
 _GAP = re.compile(r"[ \t\n,;\[\]]+")
 _LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a repeat count
@@ -88,11 +97,18 @@ class _Box:
     indent: int
     line_ending: bool
     count: int = 0
+    head: Span | None = None  # where its class name is written
+    dropped: bool = False  # a printed model that is not read (--model, or a second one)
+    diags: int = 0  # how many findings there were when it started
 
 
 class _Reader:
-    def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue]) -> None:
+    def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
+                 model: str | None = None) -> None:
         self.path, self.defines = path, defines
+        self.wanted = model  # --model: the class of the printed model to read
+        self.models: list[tuple[str, int]] = []  # each printed model's class and line
+        self.read_model: tuple[str, int] | None = None  # the one read
         self.lines = source_lines(text)
         self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
                              if "#" in text else self.lines)
@@ -104,6 +120,7 @@ class _Reader:
         self.calls: list[Call] = []  # found and not read yet
         self.trees = CallTrees()
         self.stack = [_Box("", None, "", [], 0, 0, -1, False)]  # the root stays at the bottom
+        self.assumed: dict[str, list[Span]] = {}  # class -> where each of its blocks starts
         self.has_imports = "import" in self.src or "from" in self.src
 
     def at(self, off: int) -> tuple[int, int]:
@@ -195,6 +212,7 @@ class _Reader:
                 diags.append(d)
             elif d.diag is not None:
                 diags.append(d.diag)
+        diags += [_assumed_order(cls, spans) for cls, spans in self.assumed.items()]
         return layers, diags
 
     def read(self) -> None:
@@ -230,8 +248,58 @@ class _Reader:
             self.read()
         return sum(b.count() or 0 if isinstance(b, Call) else 1 for b in block)
 
+    def assume(self, wiring: str, first: int, head: Span) -> None:
+        """The layers from ``first`` on stand where the order of the text put them, because
+        the ``forward()`` of ``wiring`` is not known; an inner unknown container's name stays
+        on its own layers."""
+        layers = self.layers
+        for i in range(first, len(layers)):
+            item = layers[i]
+            if item.wiring is None:
+                layers[i] = replace(item, wiring=wiring) if isinstance(item, Layer) else item
+                if isinstance(item, Call):
+                    item.wiring = wiring
+        self.assumed.setdefault(wiring, []).append(head)
+
+    def model(self, box: _Box) -> None:
+        """A printed model (``Net(`` at the top level) is read when it is the one asked for
+        (--model) or, without that, the first; another one is never chained onto it (P015)."""
+        read = self.read_model
+        self.models.append((box.module, box.line))
+        if self.wanted is not None and box.module != self.wanted:
+            box.dropped = True
+        elif read is None:
+            self.read_model = (box.module, box.line)
+        elif box.head is not None:
+            box.dropped = True
+            names = [m for m, _ in self.models]
+            self.diags.append(Diagnostic(
+                box.head, "P015", f"a second model, `{box.module}`, starts here (`{read[0]}` "
+                f"starts on line {read[1]}): cnncalc reads one model and never chains two",
+                "pick one with " + " or ".join(f"--model {m}" for m in names)
+                if len(set(names)) == len(names) else "write each model in a file of its own"))
+
+    def drop(self, box: _Box) -> None:
+        """Forget what a model that is not read made: everything since it started (it is at
+        the top level, so nothing else was open), its layers, findings and notes."""
+        del self.layers[box.first:]
+        del self.diags[box.diags:]
+        calls = [c for c in self.calls if c.span.line < box.line]
+        self.calls[:] = calls
+        for cls, heads in list(self.assumed.items()):
+            heads[:] = [h for h in heads if h.line < box.line]
+            if not heads:
+                del self.assumed[cls]
+
     def pop(self) -> None:
         box = self.stack.pop()
+        if box.dropped:
+            self.drop(box)
+            return
+        if box.module not in _IN_ORDER and box.head is not None and box.first < len(
+                self.layers) and not (box.module in _NO_FORWARD and any(
+                    b.module not in _IN_ORDER for b in self.stack[1:])):
+            self.assume(box.module, box.first, box.head)
         block, old = self.layers[box.first:], f"{box.names[0]}." if box.names else ""
         if not box.names:  # its repeat count was refused: an Unparsed stands for it
             del self.layers[box.first:]
@@ -251,6 +319,7 @@ class _Reader:
         """Read the module (or container) at ``start``, with its label or target; the offset
         after what was read."""
         src, pos, label, repeat, count_at = self.src, start, None, 1, -1
+        attribute: Span | None = None  # `self.name = ...`: an __init__, its forward() not shown
         line = bisect.bisect_right(self.starts, start)
         if m := _LABEL.match(src, pos):
             label, pos, box = m[1].strip(), m.end(), self.stack[-1]
@@ -266,6 +335,8 @@ class _Reader:
             pos = m.end()
             if m[1].startswith("self.") or len(self.stack) > 1:
                 label = m[1].removeprefix("self.")
+            if m[1].startswith("self.") and len(self.stack) == 1:
+                attribute = self.span(start, m.end(1), line)
         if (head := _HEAD.match(src, pos)) is None:
             return self.skip(pos)
         module, names = head[2], self.next_names(label, repeat or 1)
@@ -278,9 +349,13 @@ class _Reader:
             if module in _CONTAINERS or not rest:
                 pre = self.prefix()
                 path = None if label is None and len(self.stack) == 1 else first[len(pre):]
-                self.stack.append(_Box(module, path, pre if path is None else f"{pre}{path}.",
-                                       names, len(self.layers), line,
-                                       _indent(self.lines[line - 1]), not rest))
+                box = _Box(module, path, pre if path is None else f"{pre}{path}.", names,
+                           len(self.layers), line, _indent(self.lines[line - 1]), not rest,
+                           head=self.span(head.start(2), head.end(2), line))
+                if len(self.stack) == 1 and label is None and not rest:
+                    self.model(box)
+                box.diags = len(self.diags)
+                self.stack.append(box)
                 return head.end()
         if (close := self.match(head.end() - 1)) is None:
             self.fail("P001", pos, self.eol(pos), f"`{module}(` is never closed: a `)` is missing",
@@ -297,6 +372,8 @@ class _Reader:
                 suggest(module, list(MODULES)) or f"cnncalc reads {', '.join(MODULES)}")
         self.diags.append(call)
         self.add(call)
+        if attribute is not None:
+            self.assume(_SELF, len(self.layers) - 1, attribute)
         return close + 1
 
     def skip(self, pos: int) -> int:
@@ -333,11 +410,37 @@ class _Reader:
         return None
 
 
-def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue]) -> Spec:
-    """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring."""
-    reader = _Reader(text, path, defines)
+def _assumed_order(cls: str, heads: list[Span]) -> Diagnostic:
+    """P014 for a container class whose ``forward()`` is not known, once, at its first block."""
+    if cls == _SELF:
+        what = (f"{len(heads)} modules are assigned to `self.` attributes" if len(heads) > 1
+                else "a module is assigned to a `self.` attribute")
+        return Diagnostic(
+            heads[0], "P014", f"{what}: the order forward() calls them in is not shown, so "
+            "cnncalc read them in the order written; the volumes, MACs and activations rest "
+            "on that order (marked ~), the params do not",
+            "paste print(model) instead, or write the network in the canonical notation")
+    blocks = f" ({len(heads)} blocks)" if len(heads) > 1 else ""
+    return Diagnostic(
+        heads[0], "P014", f"`{cls}`{blocks}: its forward() is not known, so cnncalc read its "
+        "children in the order printed; the volumes, MACs and activations from here on rest "
+        "on that order (marked ~), the params do not",
+        "cnncalc knows the forward() of nn.Sequential and of torchvision's "
+        f"{', '.join(sorted(_IN_ORDER - {'Sequential'}))}; if `{cls}` pools, reshapes or "
+        "branches, write the network in the canonical notation")
+
+
+def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue],
+                  model: str | None = None) -> Spec:
+    """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring.
+    ``model`` picks one printed model by its class when the text holds several."""
+    reader = _Reader(text, path, defines, model)
     reader.run()
     layers, diags = reader.finish()
+    if model is not None and all(m != model for m, _ in reader.models):
+        built = ", ".join(f"`{m}`" for m, _ in reader.models) or "no printed model"
+        diags.append(Diagnostic(Span(path, 1, 1, 2), "P015", f"--model {model}: the text "
+                                f"prints {built}", "name the class a printed model starts with"))
     lines = tuple(reader.lines)
     shape, span, problems = find_input(lines, path)
     return Spec(path, shape, span, tuple(layers), tuple(diags + problems), lines,

@@ -13,10 +13,12 @@ import json
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape, json_safe
 from cnncalc.render.common import (
+    ASSUMED_MARK,
     CONVENTIONS,
     analysis_record,
     describe,
     layer_record,
+    mark,
     receptive_field,
     status_text,
     summary_line,
@@ -27,7 +29,7 @@ from cnncalc.render.numbers import grouped
 
 CSV_COLUMNS = ("index", "name", "kind", "line", "layer", "status", "input_shape", "output_shape",
                "weights", "biases", "params", "macs", "flops", "activations", "receptive_field",
-               "jump")
+               "jump", "assumed")
 
 
 def to_json(a: Analysis, memory: Memory | None = None) -> str:
@@ -62,6 +64,8 @@ def to_csv(a: Analysis) -> str:
     for r in a.layers:
         rec = layer_record(r)
         rec["name"] = escape(rec["name"])
+        if rec["assumed"] is not None:
+            rec["assumed"] = escape(rec["assumed"])
         w.writerow([_cell(rec[c]) for c in CSV_COLUMNS])
     t = a.totals
     sums = {} if t is None else {"weights": t.weights, "biases": t.biases, "params": t.params,
@@ -82,14 +86,17 @@ def to_markdown(a: Analysis, memory: Memory | None = None) -> str:
     if a.input is not None:
         rows.append(["0", "INPUT", "", "", volume(a.input), "", "", "", "1"])
     for r in a.layers:
-        out = volume(r.output_shape) or f"*{status_text(r)}*"
+        out = mark(r, volume(r.output_shape)) or f"*{status_text(r)}*"
         rows.append([str(r.index), _md(escape(r.layer.name)), _md(describe(r)),
-                     volume(r.input_shape), out, _num(r.params), _num(r.macs),
-                     _num(r.activations), receptive_field(r)])
+                     volume(r.input_shape), out, _num(r.params),
+                     mark(r, _num(r.macs)) if r.macs else _num(r.macs),
+                     mark(r, _num(r.activations)), mark(r, receptive_field(r))])
     t = a.totals
     if t is not None:
+        tilde = ASSUMED_MARK if t.assumed else ""
         rows.append(["", "**total**", "", "", "", f"**{grouped(t.params)}**",
-                     f"**{grouped(t.macs)}**", f"**{grouped(t.activations)}**", ""])
+                     f"**{grouped(t.macs)}**{tilde}", f"**{grouped(t.activations)}**{tilde}",
+                     ""])
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     summary = "" if t is None else f"{summary_line(a, memory or Memory())}\n\n"
     return "\n".join(lines) + f"\n\n{summary}{CONVENTIONS}.\n"

@@ -8,11 +8,11 @@ the lecture parser unescapes it."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from cnncalc.escape import escape, quote
 from cnncalc.parse.lecture import head
 from cnncalc.parse.lexer import LexError, tokenize
+from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -79,11 +79,6 @@ def _pad(p: Padding) -> str:
     return fmt_scalar_pair((p.h[0], p.w[0]))
 
 
-def _number(x: float) -> str:
-    text = repr(x)
-    return format(Decimal(text), "f") if "e" in text else text
-
-
 def _body(layer: Layer) -> str:
     opts: list[str] = []
     if isinstance(layer, Conv):
@@ -129,7 +124,7 @@ def _body(layer: Layer) -> str:
         p = layer.padding
         return (f"top {p.h[0]}, bottom {p.h[1]}, left {p.w[0]}, right {p.w[1]}")
     if isinstance(layer, Dropout):
-        return _number(layer.p)
+        return fmt_fraction(layer.p)
     if isinstance(layer, (LRN, Flatten, Activation)):
         return ""
     raise ValueError(f"layer {layer.name!r} has no canonical form")
@@ -143,6 +138,12 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
         input_volume = spec.input
     lines = [f"# {escape(spec.path)}: {spec.notation} notation, rewritten by cnncalc in its "
              "canonical notation"]
+    assumed = list(dict.fromkeys(layer.wiring for layer in spec.layers if layer.wiring))
+    if assumed:
+        whose = ", ".join("the `self.` modules" if w == "self" else f"`{escape(w)}`"
+                          for w in assumed)
+        lines.append(f"# the forward() of {whose} was not known (P014): this text lists the "
+                     "layers in the order written, and says they run in that order")
     if spec.rounding != "strict":
         lines.append(f"ROUNDING: {spec.rounding}")
     if input_volume is not None:
@@ -154,5 +155,7 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
             continue
         declared = "" if layer.declared is None else f"[{fmt_shape(layer.declared)}] "
         body = _body(layer)
+        if layer.declared_input is not None:
+            body += f"{', ' if body else ''}receives [{fmt_shape(layer.declared_input[0])}]"
         lines.append(f"{declared}{_head_text(layer)}" + (f": {body}" if body else ""))
     return "\n".join(lines) + "\n"

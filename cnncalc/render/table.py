@@ -13,8 +13,10 @@ from rich.text import Text
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
 from cnncalc.render.common import (
+    ASSUMED_MARK,
     CONVENTIONS,
     describe,
+    mark,
     receptive_field,
     status_text,
     summary_line,
@@ -33,8 +35,10 @@ class PipeConsole(Console):
         raise BrokenPipeError
 
 
-def _n(value: int | None) -> Text:
-    return Text("" if value is None else abbreviate(value))
+def _n(value: int | None, assumed: bool = False) -> Text:
+    if value is None:
+        return Text("")
+    return Text(abbreviate(value) + (ASSUMED_MARK if assumed else ""))
 
 
 def build_table(a: Analysis) -> Table:
@@ -52,17 +56,20 @@ def build_table(a: Analysis) -> Table:
     if a.input is not None:
         table.add_row("0", Text("INPUT"), "", "", volume(a.input), "", "", "", "1")
     for r in a.layers:
-        out = Text(volume(r.output_shape) + ("*" if r.rounded else "")) \
+        out = Text(mark(r, volume(r.output_shape)) + ("*" if r.rounded else "")) \
             if r.output_shape is not None else Text(
                 status_text(r), style="red" if r.status == "error" else "dim")
-        table.add_row(str(r.index), Text(escape(r.layer.name)),
-                      Text(describe(r)), volume(r.input_shape),
-                      out, _n(r.params), _n(r.macs), _n(r.activations), receptive_field(r))
+        assumed = r.assumed is not None
+        table.add_row(str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
+                      volume(r.input_shape), out, _n(r.params),
+                      _n(r.macs, assumed and bool(r.macs)), _n(r.activations, assumed),
+                      mark(r, receptive_field(r)))
     t = a.totals
     table.add_section()
     if t is not None:
-        table.add_row("", Text("total", style="bold"), "", "", "", _n(t.params), _n(t.macs),
-                      _n(t.activations), "", style="bold")
+        table.add_row("", Text("total", style="bold"), "", "", "", _n(t.params),
+                      _n(t.macs, "macs" in t.assumed),
+                      _n(t.activations, "activations" in t.assumed), "", style="bold")
     else:
         table.add_row("", Text("total"), Text("incomplete", style="red"), "", "", "", "", "",
                       "")

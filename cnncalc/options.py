@@ -108,7 +108,7 @@ class SpecReadError(click.ClickException):
         super().__init__(f"{path}: {reason}")
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"cnncalc: error: {self.format_message()}", err=True)
+        click.echo(f"cnncalc: error: {self.format_message()}", file=file, err=True)
 
 
 def read_spec(path: str) -> tuple[str, str]:

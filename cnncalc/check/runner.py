@@ -114,7 +114,7 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
         if changed is not None:
             found.append(changed)
     spec = analysis.spec
-    suppressions, blanket = find_suppressions(spec.lines, spec.path)
+    suppressions, blanket = find_suppressions(spec.lines, spec.path, spec.notation)
     kept = [d for d in [*found, *blanket] if is_selected(d.code)]
     kept, suppressed = apply_suppressions(kept, suppressions, is_selected)
     kept.sort(key=lambda d: d.sort_key)

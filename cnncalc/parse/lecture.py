@@ -11,9 +11,10 @@
 A leading ``[HxWxC]`` or ``[N]`` is the shape the author declares for the layer's output (an
 assertion the analysis checks), except on INPUT where it defines the input volume. Keywords
 are case-insensitive and the author's layer names are kept; a name that does not start with
-the layer word is quoted after it (``CONV "features.0": ...``). A line ending in ``:`` that
-does not start with a layer word is a heading; a trailing parenthesised remark is ignored;
-``#`` starts a comment. Any other line is an error: nothing is skipped silently.
+the layer word is quoted after it (``CONV "features.0": ...``; backslash escapes in it are
+read by ``cnncalc.escape.unescape``). A line ending in ``:`` that does not start with a layer
+word is a heading; a trailing parenthesised remark is ignored; ``#`` starts a comment. Any
+other line is an error: nothing is skipped silently.
 
 The canonical extensions (every layer kind cnncalc knows, one line each) are documented with a
 grammar in the README: ``dilation``, ``groups``, ``no bias``, ``in C``, ``pad same``,
@@ -27,6 +28,7 @@ import re
 from typing import Any, cast
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.escape import unescape
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
@@ -203,7 +205,7 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     c.i = n_head
     quoted = c.peek()
     if quoted is not None and quoted.kind == "string":
-        name = c.take().text[1:-1]
+        name = unescape(c.take().text[1:-1])
     c.accept_punct(":")
     span = Span(path, lineno, tokens[0].col, len(body) + 1)
     if kind == "input":

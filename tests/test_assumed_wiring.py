@@ -296,3 +296,18 @@ def test_check_judges_no_budget_on_an_assumed_wiring(tmp_path: Path, monkeypatch
     w701 = next(ln for ln in result.stdout.splitlines() if " W701 " in ln)
     assert "params 224 -> 32" in w701 and "MACs" not in w701
     assert "the baseline's MACs (W701)" in result.stdout
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), [
+    ('CONV "# cnncalc: input 8x8x3 ": 8 3x3 filters\n', "a.txt", None),
+    ('CONV "a": 8 3x3 filters  # cnncalc: input 8x8x3\n', "a.txt", (8, 8, 3)),
+    ("model = Sequential()\nmodel.add(Dense(4, name='# cnncalc: input 8x8x3'))\n", "k.py",
+     None),
+    ("model = Sequential()  # cnncalc: input 8x8x1\nmodel.add(Dense(4))\n", "k.py",
+     (8, 8, 1)),
+    ("nn.Linear(4, 2)  # a 'quoted' # cnncalc: input 2x2x1\n", "t.txt", (2, 2, 1)),
+    ("nn.Conv2d(3, 8, 3, padding_mode='# cnncalc: input 8x8x3')\n", "t.txt", None),
+])
+def test_an_input_directive_counts_only_in_a_comment(text: str, path: str,
+                                                     expected: tuple[int, ...] | None) -> None:
+    assert analyze(parse_text(text, path)).input == expected

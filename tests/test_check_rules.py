@@ -395,7 +395,7 @@ def test_a_suppression_after_a_string_still_counts(source):
     (["#", "", "'#'"], [0, -1, -1]),
 ])
 def test_python_comments(lines, starts):
-    from cnncalc.check.suppress import python_comments
+    from cnncalc.parse.comments import python_comments
 
     assert python_comments(lines) == starts
 
@@ -404,7 +404,7 @@ def test_python_comments_in_linear_time():
     """A hang guard, not a timing assertion: 200,000 quotes and hashes in a few seconds."""
     import time
 
-    from cnncalc.check.suppress import python_comments
+    from cnncalc.parse.comments import python_comments
 
     lines = ["'''" + "'#" * 50_000, "\"#'" * 50_000, "#" + "'''" * 10_000]
     start = time.perf_counter()

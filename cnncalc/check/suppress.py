@@ -9,7 +9,7 @@ comments), so these comments never change what is parsed.
 
 A suppression counts only inside a comment, as the notation reads comments: in the lecture,
 canonical and VGG notations a ``#`` outside a quoted name starts one (``lexer.split_comment``);
-in Keras and PyTorch text, a ``#`` outside a Python string literal (``python_comments``). So
+in Keras and PyTorch text, a ``#`` outside a Python string literal (``parse.comments``). So
 ``CONV "a # cnncalc: ignore[G101]"`` or ``name='# cnncalc: ignore[G101]'`` suppresses nothing.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnncalc.diagnostics import RULES, Diagnostic
-from cnncalc.parse.lexer import split_comment
+from cnncalc.parse.comments import comment_columns
 from cnncalc.spec import Span
 
 _COMMENT = re.compile(r"#\s*cnncalc\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
@@ -50,13 +50,10 @@ def find_suppressions(lines: Sequence[str], path: str, notation: str | None = No
     blanket: list[Diagnostic] = []
     if _COMMENT.search("\n".join(lines)) is None:  # the common case: one scan at C speed
         return found, blanket
-    starts = python_comments(lines) if notation in ("keras", "pytorch") else None
+    starts = comment_columns(lines, notation)
     for lineno, line in enumerate(lines, start=1):
-        if starts is not None:
-            comment = starts[lineno - 1]
-        else:
-            comment = len(split_comment(line)) if "#" in line else -1
-        if comment < 0 or comment >= len(line):
+        comment = starts[lineno - 1]
+        if comment < 0:
             continue
         for m in _COMMENT.finditer(line, comment):
             codes = m["codes"] or ""
@@ -72,58 +69,6 @@ def find_suppressions(lines: Sequence[str], path: str, notation: str | None = No
                 found.append(Suppression(t.group().upper(),
                                          Span(path, lineno, col, col + len(t.group()))))
     return found, blanket
-
-
-# what can end the code between strings, and each kind of string literal
-_CODE_STOP = re.compile(r"[#'\"]")
-_STRING_STOP = {"'": re.compile(r"[\\'\n]"), '"': re.compile(r'[\\"\n]'),
-                "'''": re.compile(r"[\\']"), '"""': re.compile(r'[\\"]')}
-
-
-def python_comments(lines: Sequence[str]) -> list[int]:
-    """For each line of Python code, the column (0-based) of the ``#`` that starts its
-    comment, or -1. Strings are skipped as Python's tokenizer skips them: ``'`` and ``"``
-    literals end at their quote or the line's end, triple-quoted ones may span lines, and a
-    backslash escapes the next character in every kind (raw strings too, for where they end).
-    One pass over the text, never run."""
-    src = "\n".join(lines)
-    starts = [-1] * len(lines)
-    line_starts = [0]
-    for line in lines[:-1]:
-        line_starts.append(line_starts[-1] + len(line) + 1)
-    lineno, pos, n = 0, 0, len(src)
-    while pos < n:
-        m = _CODE_STOP.search(src, pos)
-        if m is None:
-            break
-        i = m.start()
-        while lineno + 1 < len(lines) and line_starts[lineno + 1] <= i:
-            lineno += 1
-        if src[i] == "#":
-            starts[lineno] = i - line_starts[lineno]
-            end = src.find("\n", i)
-            pos = n if end < 0 else end + 1
-            continue
-        quote = src[i] * 3 if src.startswith(src[i] * 3, i) else src[i]
-        pos = _string_end(src, i + len(quote), quote)
-    return starts
-
-
-def _string_end(src: str, pos: int, quote: str) -> int:
-    """Where the string literal opened by ``quote`` just before ``pos`` ends."""
-    stop = _STRING_STOP[quote]
-    while True:
-        m = stop.search(src, pos)
-        if m is None:
-            return len(src)
-        k = m.start()
-        ch = src[k]
-        if ch == "\\":
-            pos = k + 2
-        elif ch == "\n" or src.startswith(quote, k):
-            return k + (1 if ch == "\n" else len(quote))
-        else:
-            pos = k + 1
 
 
 def apply_suppressions(diags: list[Diagnostic], suppressions: list[Suppression],

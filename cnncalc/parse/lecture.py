@@ -257,7 +257,7 @@ def parse_lecture(text: str, path: str) -> Spec:
                     name=word.group(1) if word else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
     if st.input is None and st.input_span is None:
-        st.input, st.input_span, problems = find_input(lines, path)
+        st.input, st.input_span, problems = find_input(lines, path, "lecture")
         st.diags.extend(problems)
     return Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
                 "lecture", st.rounding)

@@ -130,12 +130,21 @@ CASES: tuple[Case, ...] = (
     Case("a deep nest of containers", ("pytorch",),
          lambda n: PT + times("Sequential(\n", n // 3) + times("ReLU()\n", n // 3)
          + times(")\n", n // 3), 20_000),
+    Case("a deep nest of unknown containers", ("pytorch",),
+         lambda n: PT + times("Block(\n", n // 3) + times("ReLU()\n", n // 3)
+         + times(")\n", n // 3), 20_000),
+    Case("many printed models", ("pytorch",),
+         lambda n: PT + "Net(\n" + times("  nn.ReLU(0)\n", n // 2) + ")\n"
+         + times("Other(\n  (0): ReLU()\n)\n", n // 2), 20_000),
     Case("a long label over many layers", ("pytorch",),
          lambda n: PT + "(" + "a" * (n // 2) + "): Sequential(\n" + times("ReLU()\n", n // 2)
          + ")\n", 20_000),
     # Keras
     Case("calls that are not literals", ("keras",),
          lambda n: "model = Sequential()\n" + times("model.add(Dense(f()))\n", n), 40_000),
+    Case("many models", ("keras",),
+         lambda n: "".join(f"m{i} = Sequential()\nm{i}.add(Dense(1, input_shape=(4,)))\n"
+                           for i in range(n // 50)), 20_000),
     Case("list items that are not layers", ("keras",),
          lambda n: "model = Sequential([" + times("1, ", n) + "])\n", 20_000),
     Case("a long non-ASCII line of layers", ("keras",),

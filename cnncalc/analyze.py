@@ -16,11 +16,12 @@ layer after it is marked not computed: nothing is guessed, and totals are then a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from cnncalc.diagnostics import Diagnostic, has_errors
+from cnncalc.diagnostics import Diagnostic, Severity, has_errors
 from cnncalc.layers import RULES, Field, Invalid, rule_for
+from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -68,6 +69,7 @@ class LayerResult:
     field: Field | None = None
     buffers: int | None = None
     rounded: bool = False
+    assumed: str | None = None
 
     @property
     def params(self) -> int | None:
@@ -91,7 +93,8 @@ def _result(index: int, layer: Layer, status: Status, input_shape: Shape | None 
             output_shape: Shape | None = None, weights: int | None = None,
             biases: int | None = None, macs: int | None = None,
             padding: tuple[Pair, Pair] | None = None, field: Field | None = None,
-            buffers: int | None = None, rounded: bool = False) -> LayerResult:
+            buffers: int | None = None, rounded: bool = False,
+            assumed: str | None = None) -> LayerResult:
     """``LayerResult(...)`` with the same fields and defaults, made about 3x faster: a frozen
     dataclass's ``__init__`` sets each of its twelve fields with an ``object.__setattr__``
     call; here they go straight into the instance's ``__dict__``, in field order (so that the
@@ -111,7 +114,14 @@ def _result(index: int, layer: Layer, status: Status, input_shape: Shape | None 
     values["field"] = field
     values["buffers"] = buffers
     values["rounded"] = rounded
+    values["assumed"] = assumed
     return result
+
+
+ASSUMED_FIGURES = ("macs", "flops", "activations")
+"""What rests on an assumed wiring: the volumes a layer receives, so its MACs and activations.
+Params do not: every layer a wiring is assumed for declares its input channels or features
+(PyTorch's ``Conv2d(64, ...)``), and a layer that receives others is a C001 error."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class Totals:
     macs: int
     flops: int
     activations: int
+    assumed: tuple[str, ...] = ()  # the figures that rest on an assumed wiring
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,20 @@ class Analysis:
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
+
+
+MAX_FIGURE_DIGITS = 4200
+_MAX_FIGURE = 10**MAX_FIGURE_DIGITS
+"""Figures of more than 4,200 digits are refused (G108): every figure cnncalc prints, and what
+it is summed or multiplied into (totals over any number of layers, bytes at any batch), stays
+under the 4,300 digits Python writes out, and no input makes the arithmetic slow."""
+
+
+def _too_large(what: str, n: int, at: Span, name: str) -> Diagnostic:
+    digits = n.bit_length() * 30103 // 100000 + 1  # about log10(n) + 1, without str(n)
+    return Diagnostic(at, "G108", f"{name}: its {what} would be a number of about {digits:,} "
+                      f"digits; cnncalc computes figures of up to {MAX_FIGURE_DIGITS:,} digits",
+                      "use sizes a network can have")
 
 
 def _invalid_values(layer: Layer) -> list[Diagnostic]:
@@ -154,7 +179,7 @@ def _invalid_values(layer: Layer) -> list[Diagnostic]:
         if not min(layer.stride) >= 1:
             bad("stride", f"stride {fmt_scalar_pair(layer.stride)} is not a step",
                 "strides are 1 or more; stride 1 visits every position")
-    if isinstance(layer, (Conv, Pool, ZeroPad)):
+    if isinstance(layer, (Conv, Pool)):
         p = layer.padding
         if not min(p.h + p.w) >= 0:
             bad("pad", "negative padding", "padding is 0 or more")
@@ -177,9 +202,35 @@ def _invalid_values(layer: Layer) -> list[Diagnostic]:
     if isinstance(layer, Dense) and not layer.units >= 1:
         bad("units", f"{layer.units} neurons make an empty output", "use 1 or more neurons")
     if isinstance(layer, Dropout) and not 0 <= layer.p < 1:
-        bad("p", f"dropout rate {layer.p} is outside [0, 1)",
+        bad("p", f"dropout rate {fmt_fraction(layer.p)} is outside [0, 1)",
             "a dropout rate is the probability of dropping a unit, e.g. 0.5")
+    if not out:
+        for fname, v in _numbers(layer):
+            if abs(v) >= _MAX_FIGURE:
+                out.append(_too_large(fname.replace("_", " "), abs(v), layer.span_of(fname),
+                                      layer.name))
+                break
     return out
+
+
+def _numbers(layer: Layer) -> list[tuple[str, int]]:
+    """The numbers a layer's arithmetic uses, by option name (G108 bounds them)."""
+    found: list[tuple[str, int]] = []
+    if isinstance(layer, (Conv, Pool, ZeroPad)):
+        p = layer.padding
+        found += [("pad", v) for v in (*p.h, *p.w)]
+    if isinstance(layer, (Conv, Pool)):
+        found += [("kernel", v) for v in layer.kernel] + [("stride", v) for v in layer.stride]
+        found += [("dilation", v) for v in layer.dilation]
+    if isinstance(layer, Conv):
+        found += [("filters", layer.filters), ("groups", layer.groups),
+                  ("depth_multiplier", layer.depth_multiplier or 1)]
+        found += [("output_padding", v) for v in layer.output_padding]
+    if isinstance(layer, AdaptivePool):
+        found += [("output", v) for v in layer.output]
+    if isinstance(layer, Dense):
+        found.append(("units", layer.units))
+    return found
 
 
 def _padding_valid(padding: Padding) -> bool:
@@ -188,16 +239,19 @@ def _padding_valid(padding: Padding) -> bool:
 
 
 def _window_valid(layer: Conv | Pool) -> bool:
-    kernel, stride, dilation = layer.kernel, layer.stride, layer.dilation
+    kernel, stride, dilation, pad = layer.kernel, layer.stride, layer.dilation, layer.padding
     return (kernel[0] >= 1 and kernel[1] >= 1 and stride[0] >= 1 and stride[1] >= 1
-            and _padding_valid(layer.padding) and dilation[0] >= 1 and dilation[1] >= 1)
+            and _padding_valid(pad) and dilation[0] >= 1 and dilation[1] >= 1
+            and max(*kernel, *stride, *dilation, *pad.h, *pad.w) < _MAX_FIGURE)
 
 
 def _conv_valid(layer: Conv) -> bool:
     multiplier, output_padding = layer.depth_multiplier, layer.output_padding
     return (_window_valid(layer) and (layer.filters >= 1 or multiplier is not None)
             and layer.groups >= 1 and (multiplier is None or multiplier >= 1)
-            and output_padding[0] >= 0 and output_padding[1] >= 0)
+            and output_padding[0] >= 0 and output_padding[1] >= 0
+            and max(layer.filters, layer.groups, multiplier or 1, *output_padding)
+            < _MAX_FIGURE)
 
 
 def _no_values(layer: Layer) -> bool:
@@ -207,9 +261,10 @@ def _no_values(layer: Layer) -> bool:
 _VALID: dict[type[Layer], Callable[[Any], bool]] = {
     Conv: _conv_valid,
     Pool: _window_valid,
-    ZeroPad: lambda layer: _padding_valid(layer.padding),
-    AdaptivePool: lambda layer: layer.output[0] >= 1 and layer.output[1] >= 1,
-    Dense: lambda layer: layer.units >= 1,
+    ZeroPad: lambda layer: max(map(abs, (*layer.padding.h, *layer.padding.w))) < _MAX_FIGURE,
+    AdaptivePool: lambda layer: (layer.output[0] >= 1 and layer.output[1] >= 1
+                                 and max(layer.output) < _MAX_FIGURE),
+    Dense: lambda layer: 1 <= layer.units < _MAX_FIGURE,
     Dropout: lambda layer: 0 <= layer.p < 1,
     **dict.fromkeys((BatchNorm, GlobalPool, LRN, Activation, Flatten, Unparsed), _no_values),
 }
@@ -238,6 +293,61 @@ def _missing_input(spec: Spec, diags: list[Diagnostic]) -> None:
         f"add {where}, or pass --input 227x227x3"))
 
 
+_INPUT_CODES = frozenset(("P004", "P005", "P007", "G105"))
+"""Errors about the network's input or the file as a whole, not about a layer on their line
+(a missing input is reported at the first layer's span)."""
+
+def _flagged_lines(front_end: tuple[Diagnostic, ...]) -> frozenset[int]:
+    """The lines on which the front end reported an error about a layer."""
+    return frozenset(d.span.line for d in front_end
+                     if d.code not in _INPUT_CODES and d.severity is Severity.ERROR)
+
+
+def _on_lines(layer: Layer, lines: frozenset[int]) -> bool:
+    """Whether the layer's text, or the text of one of its options, is on one of ``lines``."""
+    return layer.span.line in lines or any(s.line in lines for _, s in layer.fields)
+
+
+def _small_field(fld: Field) -> bool:
+    """Whether the receptive field and jump are within the limit (a fraction's terms too)."""
+    for v in (*fld.rf, *fld.jump):
+        if type(v) is int:
+            if v >= _MAX_FIGURE:
+                return False
+        elif max(v.numerator, v.denominator) >= _MAX_FIGURE:
+            return False
+    return True
+
+
+def _oversized(layer: Layer, acts: int, fld: Field, counts: tuple[int, int, int, int]
+               ) -> Diagnostic:
+    """G108 for the first figure of a computed layer past the limit."""
+    for what, n in (("activations", acts), ("weights", counts[0]), ("biases", counts[1]),
+                    ("buffers", counts[2]), ("MACs", counts[3])):
+        if n >= _MAX_FIGURE:
+            return _too_large(what, n, layer.span, layer.name)
+    big = max(v if isinstance(v, int) else max(v.numerator, v.denominator)
+              for v in (*fld.rf, *fld.jump))
+    return _too_large("receptive field", big, layer.span, layer.name)
+
+
+def _wiring_hint(wiring: str) -> str:
+    whose = ("the order forward() calls the `self.` modules in" if wiring == "self"
+             else f"the wiring of `{wiring}` (its forward() is not known)")
+    return (f"cnncalc assumed {whose}: the real network may pool, reshape or branch before "
+            "this layer; check that first")
+
+
+def _blame_wiring(found: Sequence[Diagnostic], wiring: str | None) -> Sequence[Diagnostic]:
+    """On a layer whose input rests on an assumed wiring, an error is more likely the
+    assumption's than the text's: its hint says so instead of proposing to change a figure
+    that may be right."""
+    if wiring is None:
+        return found
+    hint = _wiring_hint(wiring)
+    return [replace(d, hint=hint) if d.severity is Severity.ERROR else d for d in found]
+
+
 def analyze(spec: Spec, input_override: Shape | None = None,
             rounding: Rounding | None = None) -> Analysis:
     """Walk the layers in order. ``rounding`` None uses the notation's own policy."""
@@ -251,26 +361,47 @@ def analyze(spec: Spec, input_override: Shape | None = None,
         diags.append(Diagnostic(span, "G106", f"input volume [{fmt_shape(shape)}] is empty",
                                 "every input dimension is 1 or more"))
         shape = None
+    elif elements(shape) >= _MAX_FIGURE:
+        diags.append(_too_large("element count", elements(shape),
+                                spec.input_span or Span(spec.path, 1, 1, 2), "the input"))
+        shape = None
     if not spec.layers and shape is not None and not spec.diagnostics:
         diags.append(Diagnostic(spec.input_span or Span(spec.path, 1, 1, 1), "G105",
                                 "the spec has an input but no layers",
                                 "add layers after the INPUT line, e.g. `CONV1: 16 3x3 filters`"))
 
     results: list[LayerResult] = []
+    flagged = _flagged_lines(spec.diagnostics)
     fld: Field | None = Field() if shape is not None else None
     current = shape
     # the totals, summed as the layers are computed; kept only when every layer computes
     weights = biases = buffers = macs = activations = 0
     complete = True
+    assumed: str | None = None  # the container whose unknown wiring what follows rests on
     for index, layer in enumerate(spec.layers, start=1):
         cls = type(layer)
+        assumed = layer.wiring or assumed
         valid = _VALID.get(cls)
         bad_values: Sequence[Diagnostic] = (
             () if valid is not None and valid(layer) else _invalid_values(layer))
-        if bad_values or current is None or fld is None:
+        misread = bool(flagged) and _on_lines(layer, flagged)
+        if bad_values or misread or current is None or fld is None:
             diags.extend(bad_values)
-            status: Status = "error" if bad_values else "not-computed"
-            results.append(_result(index, layer, status, current))
+            status: Status = "error" if bad_values or misread else "not-computed"
+            results.append(_result(index, layer, status, current, assumed=assumed))
+            current = None
+            complete = False
+            continue
+        if layer.declared_input is not None and not same_shape(layer.declared_input[0],
+                                                               current):
+            given, at = layer.declared_input
+            diags.append(Diagnostic(
+                at, "C001", f"{layer.name} declares the input [{fmt_shape(given)}] but "
+                f"receives [{fmt_shape(current)}]", _wiring_hint(assumed) if assumed else
+                "an input shape after the first layer is a claim about what the layer "
+                f"receives: write [{fmt_shape(current)}], or change the layers before it so "
+                f"that they give [{fmt_shape(given)}]"))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
             current = None
             complete = False
             continue
@@ -279,13 +410,15 @@ def analyze(spec: Spec, input_override: Shape | None = None,
             output, out_field, w, b, buf, m, padding, rounded, notes = rule(
                 layer, current, fld, policy)
         except Invalid as exc:
-            diags.extend(exc.diags)
-            results.append(_result(index, layer, "error", current))
+            diags.extend(_blame_wiring(exc.diags, assumed))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
             current = None
             complete = False
             continue
+        failed = False
         if notes:
-            diags.extend(notes)
+            failed = has_errors(notes)
+            diags.extend(_blame_wiring(notes, assumed) if failed else notes)
         declared = layer.declared
         if declared is not None and declared != output and not same_shape(declared, output):
             diags.append(Diagnostic(
@@ -294,6 +427,20 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                 f"[{fmt_shape(output)}]",
                 f"write [{fmt_shape(output)}], or change the layer so that it gives "
                 f"[{fmt_shape(declared)}]"))
+            failed = True
+        if failed:  # its figures would rest on the error: neither shown nor passed on
+            results.append(_result(index, layer, "error", current, assumed=assumed))
+            current = None
+            complete = False
+            continue
+        acts = elements(output)
+        if w >= _MAX_FIGURE or m >= _MAX_FIGURE or acts >= _MAX_FIGURE or buf >= _MAX_FIGURE \
+                or not _small_field(out_field):
+            diags.append(_oversized(layer, acts, out_field, (w, b, buf, m)))
+            results.append(_result(index, layer, "error", current, assumed=assumed))
+            current = None
+            complete = False
+            continue
         if layer.declared_weights is not None and layer.declared_weights != w:
             with_biases = f"; weights leave out the {b:,} biases" if b else ""
             diags.append(Diagnostic(
@@ -301,16 +448,17 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                 f"{layer.name} declares weights: {layer.declared_weights:,} but computes "
                 f"{w:,}", f"write {w:,}{with_biases}"))
         results.append(_result(index, layer, "ok", current, output, w, b, m, padding,
-                               out_field, buf, rounded))
+                               out_field, buf, rounded, assumed))
         weights += w or 0
         biases += b or 0
         buffers += buf or 0
         macs += m or 0
-        activations += elements(output) or 0
+        activations += acts
         current, fld = output, out_field
 
     totals = None
-    if shape is not None and results and complete:
-        totals = Totals(weights, biases, weights + biases, buffers, macs, 2 * macs, activations)
+    if shape is not None and results and complete and not has_errors(diags):
+        totals = Totals(weights, biases, weights + biases, buffers, macs, 2 * macs, activations,
+                        ASSUMED_FIGURES if assumed else ())
     diags.sort(key=lambda d: d.sort_key)
     return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy)

@@ -28,7 +28,9 @@ def one_layer(size: Pair, depth: int | None, kernel: Pair, stride: Pair, pad: Pa
     lines: list[str] = []
     for d in analysis.diagnostics:
         message = d.message.removeprefix("layer: ")
-        if d.severity is Severity.ERROR and "does not fit" not in message:
+        if d.code == "G108":
+            message = f"refused: {message.removeprefix('the input: ')}"
+        elif d.severity is Severity.ERROR and "does not fit" not in message:
             message = f"does not fit: {message}"
         lines.append(message)
         if d.hint:

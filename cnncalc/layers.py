@@ -356,11 +356,26 @@ def _batch_norm(layer: BatchNorm, shape: Shape, fld: Field, rounding: Rounding) 
                     2 * c if layer.running_stats else 0, 0, None, False, notes)
 
 
+def _plus(n: int) -> str:
+    """A term added in a sum as written out: ``+ 2``, ``- 4``."""
+    return f"- {-n}" if n < 0 else f"+ {n}"
+
+
 def _zero_pad(layer: ZeroPad, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
+    """Zero padding; a negative count crops that side (PyTorch's ``ZeroPad2d((1, 1, -1, -1))``).
+    A crop moves no window, so the receptive field and jump pass through."""
     if len(shape) != 3:
         raise _flat_input(layer, shape)
     p = layer.padding
-    return Computed((shape[0] + p.h[0] + p.h[1], shape[1] + p.w[0] + p.w[1], shape[2]), fld)
+    h, w = shape[0] + p.h[0] + p.h[1], shape[1] + p.w[0] + p.w[1]
+    if h < 1 or w < 1:
+        axis, size, cut = ("high", shape[0], p.h) if h < 1 else ("wide", shape[1], p.w)
+        raise Invalid(Diagnostic(
+            layer.span_of("pad", "top", "bottom", "left", "right"), "G102",
+            f"{layer.name}: padding {cut[0]} and {cut[1]} leave nothing of the {size}-{axis} "
+            f"input ({size} {_plus(cut[0])} {_plus(cut[1])} = {size + cut[0] + cut[1]})",
+            "a negative padding crops that side: crop less than the input"))
+    return Computed((h, w, shape[2]), fld)
 
 
 def _flatten(layer: Flatten, shape: Shape, fld: Field, rounding: Rounding) -> Computed:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar
@@ -13,9 +14,13 @@ from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
 from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS, file_too_large
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_BATCH = 10**9
+"""The largest --batch: memory figures are figures times batch, and stay exact and printable."""
 
 
 def dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
@@ -52,15 +57,22 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         raise click.BadParameter(f"{text!r}: write NAME=VALUE, e.g. num_classes=10",
                                  param_hint="--define")
     value = value.strip()
+    if len(value) > MAX_DIGITS and value.lstrip("+-").isdigit():
+        raise click.BadParameter(f"{name.strip()}=: a number of {len(value):,} digits; "
+                                 f"cnncalc reads numbers of at most {MAX_DIGITS:,}",
+                                 param_hint="--define")
     try:
         return name.strip(), int(value)
     except ValueError:
         pass
     try:
-        return name.strip(), float(value)
+        number = float(value)
     except ValueError:
-        pass
-    return name.strip(), dims(value, "--define value", (1, 2, 3))
+        return name.strip(), dims(value, "--define value", (1, 2, 3))
+    if not math.isfinite(number):  # inf, nan, 1e400
+        raise click.BadParameter(f"{name.strip()}=: not a finite number (inf, nan or past 1e308)",
+                                 param_hint="--define")
+    return name.strip(), number
 
 
 def spec_options(f: F) -> F:
@@ -76,6 +88,14 @@ def spec_options(f: F) -> F:
     f = click.option("--input", "input_volume", type=VolumeType(),
                      help="Supply or override the input volume, e.g. 227x227x3.")(f)
     return f
+
+
+def model_option(f: F) -> F:
+    """``--model NAME``: for the commands that read one spec (``show``, ``run``)."""
+    return click.option(
+        "--model", default=None, metavar="NAME",
+        help="The model to read when the file builds several: the variable a Keras model is "
+        "assigned to, or the class a printed PyTorch model starts with.")(f)
 
 
 class BytesType(click.ParamType):  # type: ignore[type-arg]
@@ -119,7 +139,7 @@ class SpecReadError(click.ClickException):
         super().__init__(f"{path}: {reason}")
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"cnncalc: error: {self.format_message()}", err=True)
+        click.echo(f"cnncalc: error: {self.format_message()}", file=file, err=True)
 
 
 def read_spec(path: str, limit: int = MAX_FILE_SIZE) -> tuple[str, bytes]:
@@ -156,7 +176,7 @@ def read_limited(path: str, limit: int) -> bytes:
         return take(fh)
 
 
-def refused(shown: str, text: str, problem: Diagnostic) -> Analysis:
+def unread(shown: str, text: str, problem: Diagnostic) -> Analysis:
     """The analysis of a file that is not parsed: its only diagnostic is ``problem``."""
     spec = Spec(shown, None, None, (), (problem,), tuple(source_lines(text)))
     return Analysis(spec, None, (), (problem,))
@@ -187,19 +207,20 @@ def _encodes(text: str) -> bool:
 
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
          notation: str | None = None, rounding: Rounding | None = None,
-         max_layers: int | None = None, max_file_size: int | None = None) -> Analysis:
+         model: str | None = None, max_layers: int | None = None,
+         max_file_size: int | None = None) -> Analysis:
     """Read, parse and analyse one spec file (``-`` for standard input); a file longer than
     ``max_file_size`` is refused (P013), and reading stops at more than ``max_layers``
     layers (P012); None means the default."""
     limit = MAX_FILE_SIZE if max_file_size is None else max_file_size
     shown, data = read_spec(path, limit)
     if len(data) > limit:
-        return refused(shown, "", file_too_large(shown, limit))
+        return unread(shown, "", file_too_large(shown, limit))
     text = data.decode("utf-8", errors="surrogateescape")
     bad = undecodable(text, shown)
     if bad is not None:
-        return refused(shown, text, bad)
+        return unread(shown, text, bad)
     bound = dict(parse_define(d) for d in defines)
-    spec = parse_text(text, shown, notation, bound, input_volume is not None,
+    spec = parse_text(text, shown, notation, bound, input_volume is not None, model,
                       MAX_LAYERS if max_layers is None else max_layers, limit)
     return analyze(spec, input_volume, rounding)

@@ -20,16 +20,43 @@ def out_size(w: int, f: int, pad_total: int, s: int) -> int | Fraction:
     return steps + 1 if rest == 0 else Fraction(w - f + pad_total, s) + 1
 
 
+def fixed(x: Fraction, decimals: int) -> str:
+    """``x`` to ``decimals`` places, rounded half up on the exact value (no float, so no
+    overflow and no binary rounding): ``fixed(Fraction(217, 4), 2)`` -> ``54.25``."""
+    sign = "-" if x < 0 else ""
+    num, den = abs(x.numerator), x.denominator
+    q = (2 * num * 10**decimals + den) // (2 * den)
+    if not decimals:
+        return f"{sign}{q}"
+    whole, frac = divmod(q, 10**decimals)
+    return f"{sign}{whole}.{frac:0{decimals}d}"
+
+
 def fmt_number(x: int | Fraction) -> str:
     """A whole number as itself, otherwise two decimals (``54.25``, ``2.33``), or as many more
     as it takes not to look whole (``1.995``)."""
     if isinstance(x, int) or x.denominator == 1:
         return str(int(x))
     for decimals in range(2, 10):  # never show 1.995 as "2": a whole-looking non-whole lies
-        text = f"{float(x):.{decimals}f}".rstrip("0").rstrip(".")
+        text = fixed(x, decimals).rstrip("0").rstrip(".")
         if "." in text:
             return text
     return f"{x.numerator}/{x.denominator}"
+
+
+def fmt_fraction(x: int | Fraction) -> str:
+    """An exact number as exact text: ``7``, ``3.5``, ``0.125``, or ``7/3`` when its decimals
+    never end (a receptive field after a transposed convolution, a dropout rate)."""
+    if isinstance(x, int) or x.denominator == 1:
+        return str(int(x))
+    den, twos, fives = x.denominator, 0, 0
+    while den % 2 == 0:
+        den, twos = den // 2, twos + 1
+    while den % 5 == 0:
+        den, fives = den // 5, fives + 1
+    if den != 1:
+        return f"{x.numerator}/{x.denominator}"
+    return fixed(x, max(twos, fives))
 
 
 def article(number_text: str) -> str:
@@ -117,7 +144,7 @@ def nearest_fixes(w: int, f: int, pad_total: int, s: int) -> Fixes:
     return Fixes(tuple(inputs), pad, tuple(strides))
 
 
-_PROBES = 20_000  # strides tried each side of S for a suggestion; bounds the time for huge S
+_PROBES = 1_000  # strides tried each side of S for a suggestion; bounds the time for huge S
 
 
 def dilated(f: int, d: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -113,7 +114,11 @@ class Layer:
     """Fields every layer has. ``declared`` is the output shape the text asserts in brackets;
     ``declared_weights`` a weights figure it asserts (the VGG listing's ``weights:``).
     ``fields`` maps option names (``kernel``, ``stride``, ``pad``, ``filters``, ``units``...)
-    to the span of their text."""
+    to the span of their text. ``wiring`` names the container whose ``forward()`` cnncalc does
+    not know when the layer's place in the network was assumed from the order its text lists
+    the children in (PyTorch's ``print(model)`` of a custom class); None when the text says
+    how the layer is wired. ``declared_input`` is an input volume the text asserts for a layer
+    that does not define the network's input (Keras's ``input_shape=`` on a later layer)."""
 
     name: str
     span: Span
@@ -122,6 +127,8 @@ class Layer:
     declared_weights: int | None = None
     declared_weights_span: Span | None = None
     fields: tuple[tuple[str, Span], ...] = field(default=(), compare=False)
+    wiring: str | None = None
+    declared_input: tuple[Shape, Span] | None = None
 
     kind = "layer"
 
@@ -260,7 +267,10 @@ class Activation(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class Dropout(Layer):
-    p: float
+    """``p``: the rate, exact (a decimal as written), so that it is compared with 0 and 1
+    without float rounding."""
+
+    p: Fraction
 
     kind = "dropout"
 

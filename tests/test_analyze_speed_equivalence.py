@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import itertools
+from fractions import Fraction
 
 import pytest
 
@@ -113,7 +114,8 @@ def _layers() -> list[Layer]:
         out.append(ZeroPad(name="Z", span=AT, padding=Padding("explicit", h, w)))
         out.append(AdaptivePool(name="A", span=AT, op="avg", output=(h[0], w[0])))
     out += [Dense(name="FC", span=AT, units=u) for u in VALUES]
-    out += [Dropout(name="D", span=AT, p=p) for p in (-0.1, 0, 0.5, 0.999, 1, 1.5)]
+    out += [Dropout(name="D", span=AT, p=Fraction(p))
+            for p in ("-0.1", 0, "0.5", "0.999", 1, "1.5")]
     return out
 
 

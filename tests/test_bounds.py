@@ -66,7 +66,8 @@ def test_a_pytorch_repeat_over_the_cap_is_not_expanded() -> None:
     text = PT + "Net(\n" + block * 30 + ")\n"
     with within(20):
         a = analyze(parse_text(text, "t.txt", "pytorch"))
-    assert [(d.code, d.span.line) for d in a.diagnostics] == [("P012", 4)]
+    # `Net`'s forward() is not known: what was read of it rests on the order printed (P014)
+    assert [(d.code, d.span.line) for d in a.diagnostics] == [("P014", 2), ("P012", 4)]
     assert len(a.layers) == MAX_LAYERS + 1 and a.totals is None
 
 

@@ -10,10 +10,11 @@ import pytest
 from helpers import SPECS, analyze_spec, analyze_text, spec_text
 
 from cnncalc.analyze import Analysis
-from cnncalc.execute.estimate import human, parse_size
+from cnncalc.execute.estimate import parse_size
 from cnncalc.execute.modules import Context
 from cnncalc.execute.network import Network, memory_estimate, plan, random_input
 from cnncalc.execute.report import RunRow, make_row
+from cnncalc.render.memory import human_bytes
 
 CLEAN_SPECS = sorted(p.name for p in SPECS.glob("*.txt") if analyze_spec(p.name).ok)
 
@@ -49,6 +50,7 @@ def test_executor_agrees_with_the_analysis_on_shipped_specs(name):
 EVERY_KIND = spec_text(
     "31x29x6",
     "ZEROPAD: top 1, bottom 2, left 0, right 1",
+    "ZEROPAD: top -1, bottom 1, left -2, right -1",  # negative: a crop, as ZeroPad2d does
     "CONV1: 12 3x5 filters at stride 2x1, pad 1x2, dilation 1x2, groups 3",
     "BN1", "RELU1",
     "DWCONV2: 3x3 filters at stride 2, pad same, multiplier 2, no bias",
@@ -208,7 +210,7 @@ def test_a_huge_spec_is_estimated_in_python_ints_without_allocating():
     est = memory_estimate(p.modules, (8, 8, 10**30), 2, 4)
     assert est.param_bytes == (9 * 10**30 * 1000 + 1000) * 4
     assert est.peak_bytes > 10**33
-    assert "YiB" in human(est.peak_bytes)
+    assert "YiB" in human_bytes(est.peak_bytes)
 
 
 @pytest.mark.parametrize(("line", "cols"), [

@@ -20,11 +20,13 @@ DIAG_KEYS = {"path", "line", "col", "end_col", "code", "severity", "message"}
 MIXED = """\
 [10x10x3] INPUT
 [8x8x4] CONV1: 4 3x3 filters at stride 1
-[7x7x4] MAX POOL1: 2x2 filters
+[4x4x4] MAX POOL1: 2x2 filters
 RELU1
 CONV2: 4 3x3 filters at stride 1, pad ?
 FC1: 10 neurons
 """
+# the same with a wrong declared shape on POOL1 (it computes 4x4x4)
+MISDECLARED = MIXED.replace("[4x4x4] MAX POOL1", "[7x7x4] MAX POOL1")
 
 
 def _json(runner, *args, stdin=None):
@@ -50,9 +52,12 @@ def test_keys(runner, spec):
 
 def test_keys_of_a_spec_with_every_kind_of_record(runner):
     code, data = _json(runner, "-", stdin=MIXED)
-    assert code == 1  # the D201 on POOL1 is an error
+    assert code == 0  # the I301 on CONV2 is information
     assert set(data["totals"]) >= TOTAL_KEYS
-    assert {d["code"] for d in data["diagnostics"]} == {"D201", "I301"}
+    assert {d["code"] for d in data["diagnostics"]} == {"I301"}
+    code, data = _json(runner, "-", stdin=MISDECLARED)
+    assert code == 1  # the D201 on POOL1 is an error
+    assert data["totals"] is None
     for d in data["diagnostics"]:
         assert set(d) >= DIAG_KEYS
         assert d["path"] == "<stdin>"
@@ -60,7 +65,7 @@ def test_keys_of_a_spec_with_every_kind_of_record(runner):
         assert d["end_col"] > d["col"]
         assert d["severity"] in ("error", "warning", "info")
     sev = {d["code"]: d["severity"] for d in data["diagnostics"]}
-    assert sev == {"D201": "error", "I301": "info"}
+    assert sev == {"D201": "error"}
 
 
 def test_values_and_types(runner):
@@ -111,16 +116,22 @@ def test_nulls_for_layers_not_computed(runner):
     assert data["totals"] is None
 
 
-def test_d201_reported_and_computed_shape_carries_on(runner):
-    _, data = _json(runner, "-", stdin=MIXED)
+def test_d201_makes_its_layer_an_error_and_nothing_after_it_is_guessed(runner):
+    """Which of the declared and the computed volume is right is not known: the layer is an
+    error, the layers after it are not computed and the totals are withheld."""
+    _, data = _json(runner, "-", stdin=MISDECLARED)
     pool = data["layers"][1]
-    assert pool["output_shape"] == [4, 4, 4]  # computed, not the declared 7x7x4
+    assert pool["status"] == "error" and pool["output_shape"] is None
+    assert pool["input_shape"] == [8, 8, 4] and pool["params"] is None
     d201 = next(d for d in data["diagnostics"] if d["code"] == "D201")
     assert d201["line"] == 3 and d201["col"] == 1
     assert "[7x7x4]" in d201["message"] and "[4x4x4]" in d201["message"]
-    assert [x["status"] for x in data["layers"]] == ["ok"] * 5
+    assert [x["status"] for x in data["layers"]] == ["ok", "error"] + ["not-computed"] * 3
+    assert all(x["macs"] is None for x in data["layers"][1:])
+    assert data["totals"] is None
+    _, data = _json(runner, "-", stdin=MIXED)
     conv2 = data["layers"][3]
-    assert conv2["input_shape"] == [4, 4, 4]   # RELU1 passed the computed 4x4x4 on
+    assert conv2["input_shape"] == [4, 4, 4]
     assert conv2["output_shape"] == [2, 2, 4]  # pad ? solved as 0: (4 - 3)/1 + 1 = 2
     assert data["layers"][-1]["input_shape"] == [2, 2, 4]
 

@@ -64,6 +64,9 @@ CASES = [
     ("13x13x64", "BN: no scale, no stats", (13, 13, 64), 0, 64, 0, 0),
     ("5x5x3", "ZEROPAD: top 1, bottom 2, left 3, right 4", (8, 12, 3), 0, 0, 0, 0),
     ("5x5x3", "ZEROPAD: 2", (9, 9, 3), 0, 0, 0, 0),
+    # a negative count crops that side, as PyTorch's ZeroPad2d((1, 1, -1, -1)) does
+    ("5x5x3", "ZEROPAD: top -1, bottom -1, left 1, right 1", (3, 7, 3), 0, 0, 0, 0),
+    ("5x5x3", "ZEROPAD: top -4, bottom 0, left -2, right 0", (1, 3, 3), 0, 0, 0, 0),
     ("4096", "FC: 1000 neurons, no bias", (1000,), 4096000, 0, 0, 4096000),
     ("6x6x256", "FC: 10 neurons", (10,), 9216 * 10, 10, 0, 92160),
     ("6x6x256", "FLATTEN", (9216,), 0, 0, 0, 0),

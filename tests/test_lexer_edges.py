@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.analyze import analyze
+from cnncalc.analyze import MAX_FIGURE_DIGITS, analyze
 from cnncalc.parse import parse_text
 from cnncalc.parse.lexer import MAX_DIGITS, split_comment, tokenize
 from cnncalc.spec import source_lines
@@ -46,7 +46,6 @@ def test_negative_numbers_are_tokens() -> None:
     ("[8x8x3] INPUT\nCONV1: -4 3x3 filters\n", (2, 8)),
     ("[8x8x3] INPUT\nFC1: -10 neurons\n", (2, 6)),
     ("[8x8x3] INPUT\nDROPOUT -0.5\n", (2, 9)),
-    ("[8x8x3] INPUT\nZEROPAD: top -1, bottom 0, left 0, right 0\n", (2, 1)),
 ])
 def test_negative_values_are_invalid_values(text: str, where: tuple[int, int]) -> None:
     a = analyze(parse_text(text, "n.txt"))
@@ -70,10 +69,15 @@ def test_numbers_longer_than_int_converts_are_refused(text: str,
 
 
 def test_a_number_of_exactly_the_limit_is_read() -> None:
+    """4,300 digits are read; figures past 4,200 digits are refused (G108), not crashed on."""
     digits = "1" * MAX_DIGITS
     a = analyze(parse_text(f"[1x1x{digits}] INPUT\nFC1: 2 neurons\n", "big.txt"))
+    assert [(d.code, d.span.line) for d in a.diagnostics] == [("G108", 1)]
+    assert a.totals is None and "4,300 digits" in a.diagnostics[0].message
+    fewer = "1" * MAX_FIGURE_DIGITS
+    a = analyze(parse_text(f"[1x1x{fewer}] INPUT\nFC1: 2 neurons\n", "big.txt"))
     assert a.ok and a.totals is not None
-    assert a.totals.weights == 2 * int(digits)
+    assert a.totals.weights == 2 * int(fewer)
 
 
 @pytest.mark.parametrize("sep", ["\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u3000"])

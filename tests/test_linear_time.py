@@ -66,6 +66,12 @@ CASES: list[tuple[str, str | None, Callable[[int], str], int]] = [
      400_000),  # 1 min
     ("containers on one line", "pytorch", lambda n: PT + times("Sequential( ", n) + "\n",
      400_000),  # 3 min
+    ("many printed models", "pytorch",
+     lambda n: PT + "Net(\n" + times("  nn.ReLU(0)\n", n // 2) + ")\n"
+     + times("Other(\n  (0): ReLU()\n)\n", n // 2), 1_200_000),  # 2 min
+    ("many Keras models", "keras",
+     lambda n: "".join(f"m{i} = Sequential()\nm{i}.add(Dense(1, input_shape=(4,)))\n"
+                       for i in range(n // 50)), 1_200_000),  # 36 s, and 300 MB of hints
     ("calls that are not literals", "keras",
      lambda n: "model = Sequential()\n" + times("model.add(Dense(f()))\n", n),
      300_000),  # 2 min

@@ -258,7 +258,8 @@ def test_unbalanced_parentheses_name_the_line() -> None:
     extra[3] += ")"
     a = analyze(parse_pytorch("\n".join(extra), "a.txt", {}))
     assert [(d.span.line, d.code) for d in a.diagnostics if d.code != "G107"] == [(4, "P001")]
-    assert a.totals is not None and a.totals.params == 61_100_840
+    # the error is on the first conv's line: what follows rests on how the reader recovered
+    assert [r.status for r in a.layers[:2]] == ["error", "not-computed"] and a.totals is None
     unclosed = [ln for i, ln in enumerate(lines) if i != 16]  # the `)` ending features
     a = analyze(parse_pytorch("\n".join(unclosed), "a.txt", {}))
     assert [(d.span.line, d.code) for d in a.diagnostics if d.code != "G107"] == [(17, "P001")]
@@ -273,7 +274,9 @@ def test_recovers_from_stray_text() -> None:
     a = analyze(parse_pytorch("\n".join(lines), "a.txt", {}))
     assert [(d.span.line, d.code) for d in a.diagnostics if d.code != "G107"] == [
         (16, "P001"), (28, "P001")]
-    assert a.totals is not None and a.totals.params == 61_100_840
+    # the layer on the error's line is an error, nothing after it is guessed
+    assert [r.status for r in a.layers[11:14]] == ["ok", "error", "not-computed"]
+    assert a.totals is None
     a = run("""\
         nn.Sequential(
             nn.ModuleList([
@@ -281,7 +284,8 @@ def test_recovers_from_stray_text() -> None:
                 what is this]),
             nn.ReLU())
         """, (8, 8, 3))
-    assert [(d.span.line, d.code) for d in a.diagnostics] == [(4, "P001")]
+    # a ModuleList has no forward() of its own: reading it in order is said
+    assert [(d.span.line, d.code) for d in a.diagnostics] == [(2, "P014"), (4, "P001")]
     assert [(r.layer.name, r.status) for r in a.layers] == [
         ("0.0", "ok"), ("what", "error"), ("1", "not-computed")]
 
@@ -291,7 +295,7 @@ def test_repeats_are_bounded() -> None:
     with the layers read so far and a layer that stands for the rest; no totals."""
     a = run("ModuleList(\n  (0-9): 10 x ModuleList(\n    (0-99999): 100000 x ReLU()\n  )\n)\n",
             (2, 2, 1))
-    assert [(d.span.line, d.code) for d in a.diagnostics] == [(2, "P012")]
+    assert [(d.span.line, d.code) for d in a.diagnostics] == [(1, "P014"), (2, "P012")]
     assert len(a.layers) == 100_001 and a.totals is None
     assert (a.layers[-1].layer.kind, a.layers[-1].layer.name) == ("unparsed", "1")
 

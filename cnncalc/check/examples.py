@@ -49,6 +49,16 @@ EXAMPLES: dict[str, Example] = {
         "[32x32x3] INPUT  # caf\u00e9, saved as UTF-8\n",
         "[32x32x3] INPUT  # caf<byte 0xe9>, saved as Latin-1\n",
         live=False),
+    "P020": Example(
+        "`cnncalc check` follows a symbolic link to a file only when that file is one it "
+        "reads anyway: inside the directory being checked (for a file named on the command "
+        "line, the directory it is named in), not hidden, in no skipped directory, matched by "
+        "`include` and no `exclude`. Any other link is reported and not opened: in CI it "
+        "could lead to a key, a token in .git/config or a .env file, whose first line a "
+        "parse error would quote into the log. Links to directories are never followed.",
+        "specs/current.txt -> v2.txt   (a spec beside it)\n",
+        "specs/current.txt -> ../../.ssh/id_rsa\n",
+        live=False),
     "P007": Example(
         "The input comes first: every layer's size depends on it.",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",
@@ -113,6 +123,11 @@ EXAMPLES: dict[str, Example] = {
         "Sizes, strides and counts are 1 or more; padding 0 or more; dropout in [0, 1).",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1\n",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 0\n"),
+    "G108": Example(
+        "Figures are exact integers of up to 4,200 digits; past that cnncalc refuses the "
+        "layer rather than spend minutes writing out a number no network has.",
+        "[32x32x3] INPUT\nFC1: 10 neurons\n",
+        "[32x32x3] INPUT\nFC1: 1000...000 neurons  # a 1 and 4,200 zeros\n", live=False),
     "G107": Example(
         "Under a rounding policy (floor, ceil) a size that is not whole is rounded, and said.",
         "ROUNDING floor\n[227x227x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n",
@@ -135,6 +150,21 @@ EXAMPLES: dict[str, Example] = {
         "weights.",
         "INPUT: [224x224x3]\nCONV3-64: [224x224x64]  weights: (3*3*3)*64 = 1,728\n",
         "INPUT: [224x224x3]\nCONV3-64: [224x224x64]  weights: (3*3*3)*64 = 1,792\n"),
+    "P014": Example(
+        "print(model) shows a module's children, not what its forward() does with them. "
+        "cnncalc knows nn.Sequential and a few torchvision classes; for any other container it "
+        "reads the children in order, says so, and marks (~) every volume, MAC and activation "
+        "that rests on that order. Params are exact either way.",
+        "# cnncalc: input 32x32x3\nSequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3))\n"
+        "  (1): ReLU()\n)\n",
+        "# cnncalc: input 32x32x3\nNet(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3))\n"
+        "  (relu): ReLU()\n)\n"),
+    "P015": Example(
+        "One file, one network: a second model (a GAN's discriminator after its generator) is "
+        "never chained onto the first. Pick one with --model NAME, or give each a file.",
+        "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n",
+        "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n"
+        "disc = Sequential()\ndisc.add(Dense(1, input_shape=(784,)))\n"),
     "I301": Example(
         "`pad ?` (the lecture's P = ?) is solved as the smallest padding that fits; cnncalc "
         "says what it chose. Information: it fails a check only with --fail-on info.",

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnncalc.analyze import Analysis
-from cnncalc.execute.estimate import default_limit, human, parse_size
-from cnncalc.options import limit_options, load, spec_options
+from cnncalc.cli import pipe_may_close
+from cnncalc.escape import escape
+from cnncalc.execute.estimate import default_limit, parse_size
+from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
+from cnncalc.render.memory import human_bytes
 from cnncalc.spec import Rounding, Shape
 
 if TYPE_CHECKING:
@@ -76,12 +79,13 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
                                        exists=True))
 @spec_options
+@model_option
 @limit_options
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
               help="Seed of the random weights, input and dropout masks.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
               show_default=True, help="Element type of every array.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Examples pushed through at once.")
 @click.option("--mode", type=click.Choice(["test", "train"]), default="test", show_default=True,
               help="train: dropout drops units with probability p and scales the kept ones "
@@ -96,9 +100,10 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @click.option("--width", type=click.IntRange(40, 400), default=None,
               help="Table width in columns (default: the terminal's).")
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
-        rounding: Rounding | None, max_layers: int | None, max_file_size: int | None, seed: int,
-        dtype: str, batch: int, mode: str, fmt: str, quiet: bool, max_memory: int | None,
-        width: int | None) -> None:
+        rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
+        mode: str, fmt: str,
+        quiet: bool, max_memory: int | None, width: int | None, max_layers: int | None,
+        max_file_size: int | None) -> None:
     """Run SPEC in NumPy and check the analysis against what it measures (- reads stdin).
 
     \b
@@ -110,25 +115,28 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     Exit status: 0 every layer matches the analysis, 1 a mismatch, a spec error or a layer
     not run, 2 usage problems (including an estimated peak above --max-memory).
     """
-    analysis = load(spec, input_volume, defines, notation, rounding, max_layers, max_file_size)
+    analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
+                    max_file_size)
     limit = max_memory if max_memory is not None else default_limit()
 
     from cnncalc.execute.network import memory_estimate, plan
 
     planned = plan(analysis)
+    shown = escape(analysis.spec.path)
     est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype])
     if est.peak_bytes > limit:
         click.echo(
-            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
-            f"{human(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in {dtype}, "
-            f"above the limit of {human(limit)} ({limit:,} bytes)\n"
+            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
+            f"{human_bytes(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in "
+            f"{dtype}, above the limit of {human_bytes(limit)} ({limit:,} bytes)\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
         sys.exit(2)
     if est.peak_bytes > sys.maxsize:  # above any --max-memory a 64-bit process could honour
         click.echo(
-            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
-            f"{human(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in {dtype}, "
+            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
+            f"{human_bytes(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in "
+            f"{dtype}, "
             f"more than a process can address ({sys.maxsize:,} bytes)\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input", err=True)
@@ -153,26 +161,36 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                 x = random_input(analysis.input, batch, dtype, seed)
                 measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
         except MemoryError:
-            click.echo(f"cnncalc run: out of memory running {analysis.spec.path} although the "
-                       f"estimated peak, {human(est.peak_bytes)}, is within the limit of "
-                       f"{human(limit)}\n  hint: use a smaller --batch or --max-memory",
+            click.echo(f"cnncalc run: out of memory running {shown} although the "
+                       f"estimated peak, {human_bytes(est.peak_bytes)}, is within the limit of "
+                       f"{human_bytes(limit)}\n  hint: use a smaller --batch or --max-memory",
                        err=True)
             sys.exit(2)
         rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, m.seconds,
-                         m.macs_whole) for r, m in zip(planned.results, measured, strict=True)]
+                         m.macs_whole, m.finite)
+                for r, m in zip(planned.results, measured, strict=True)]
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
                        planned.stop, planned.failure)
-    _print(report, fmt, quiet, width)
+    with pipe_may_close():
+        _print(report, fmt, quiet, width)
+    with pipe_may_close():
+        _problems(report)
     sys.exit(0 if report.ok else 1)
 
 
 def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
-    from cnncalc.execute.report import messages, print_table, to_json
+    from cnncalc.execute.report import print_table, to_json
 
     if fmt == "json":
         click.echo(to_json(report), nl=False)
     elif not quiet:
         print_table(report, width=width)
+
+
+def _problems(report: RunReport) -> None:
+    """Standard error: the spec's diagnostics, then what the run found or why it stopped."""
+    from cnncalc.execute.report import messages
+
     sys.stdout.flush()
     diags = report.analysis.diagnostics
     if diags:
@@ -180,4 +198,4 @@ def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
 
         click.echo(format_all(diags, report.analysis.spec.lines, sys.stderr.isatty()), err=True)
     for line in messages(report):
-        click.echo(f"cnncalc run: {line}", err=True)
+        click.echo(f"cnncalc run: {escape(line)}", err=True)

@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from cnncalc.options import limit_options, load, spec_options
+from cnncalc.analyze import Analysis
+from cnncalc.cli import pipe_may_close
+from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -18,47 +20,53 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 @click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
                                        exists=True))
 @spec_options
+@model_option
 @limit_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "
               "rewritten in cnncalc's canonical notation.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Batch size for activation memory.")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default="float32", show_default=True,
               help="Element type for activation and parameter memory.")
 @click.option("--width", type=click.IntRange(40, 400), default=None,
               help="Table width in columns (default: the terminal's).")
 def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
-         rounding: Rounding | None, max_layers: int | None, max_file_size: int | None, fmt: str,
-         batch: int, dtype: str, width: int | None) -> None:
+         rounding: Rounding | None, model: str | None, fmt: str, batch: int, dtype: str,
+         width: int | None, max_layers: int | None, max_file_size: int | None) -> None:
     """Compute every layer of SPEC and print a per-layer table (- reads standard input).
 
     Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
     """
-    from cnncalc.render.report import format_all
+    analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
+                    max_file_size)
+    with pipe_may_close():
+        _print(analysis, Memory(batch, dtype), fmt, width)
+    if analysis.diagnostics and fmt != "json":  # json holds them
+        from cnncalc.render.report import format_all
 
-    analysis = load(spec, input_volume, defines, notation, rounding, max_layers, max_file_size)
-    memory = Memory(batch, dtype)
-    if fmt == "json":
-        from cnncalc.render.machine import to_json
-
-        click.echo(to_json(analysis, memory), nl=False)
-    else:
-        if fmt == "table":
-            from cnncalc.render.table import print_table
-
-            print_table(analysis, memory, width=width)
-        elif fmt == "spec":
-            from cnncalc.render.spec_text import to_spec_text
-
-            click.echo(to_spec_text(analysis.spec, analysis.input), nl=False)
-        else:
-            from cnncalc.render.machine import to_csv, to_markdown
-
-            click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory),
-                       nl=False)
-        if analysis.diagnostics:
+        with pipe_may_close():
             sys.stdout.flush()
             color = sys.stderr.isatty()
             click.echo(format_all(analysis.diagnostics, analysis.spec.lines, color), err=True)
     sys.exit(0 if analysis.ok else 1)
+
+
+def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None) -> None:
+    if fmt == "json":
+        from cnncalc.render.machine import to_json
+
+        click.echo(to_json(analysis, memory), nl=False)
+    elif fmt == "table":
+        from cnncalc.render.table import print_table
+
+        print_table(analysis, memory, width=width)
+    elif fmt == "spec":
+        from cnncalc.render.spec_text import to_spec_text
+
+        click.echo(to_spec_text(analysis.spec, analysis.input), nl=False)
+    else:
+        from cnncalc.render.machine import to_csv, to_markdown
+
+        click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory),
+                   nl=False)

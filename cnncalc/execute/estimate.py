@@ -24,6 +24,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from cnncalc.render.memory import human_bytes
+
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNORECASE)
 
@@ -100,26 +102,14 @@ class Estimate:
 
     def describe(self) -> str:
         """``weights 233 MiB + input 588 KiB + CONV1 (in 588 KiB, out ..., workspace ...)``."""
-        text = (f"parameters {human(self.param_bytes)} + input batch "
-                f"{human(self.input_bytes)} + scratch buffers {human(self.scratch_bytes)}")
+        text = (f"parameters {human_bytes(self.param_bytes)} + input batch "
+                f"{human_bytes(self.input_bytes)} + scratch buffers "
+                f"{human_bytes(self.scratch_bytes)}")
         worst = self.worst
         if worst is not None:
-            text += (f" + the largest layer, {worst.name}: input {human(worst.input_bytes)}, "
-                     f"output {human(worst.output_bytes)}, workspace "
-                     f"{human(worst.workspace_bytes)}")
+            text += (f" + the largest layer, {worst.name}: input {human_bytes(worst.input_bytes)}, "
+                     f"output {human_bytes(worst.output_bytes)}, workspace "
+                     f"{human_bytes(worst.workspace_bytes)}")
         return text
 
 
-def human(n: int) -> str:
-    """Binary units, three significant figures, for any Python int (no float overflow):
-    ``1536`` -> ``1.5 KiB``; sizes past the largest unit keep their digits."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-    k = 0
-    while k < len(units) - 1 and n >= 1024 ** (k + 1):
-        k += 1
-    if k == 0:
-        return f"{n} B"
-    if n >= 1024 ** (k + 1):
-        return f"{n // 1024 ** k:,} {units[k]}"
-    value = (n // 1024 ** (k - 1)) / 1024
-    return f"{value:.0f} {units[k]}" if value >= 999.5 else f"{value:.3g} {units[k]}"

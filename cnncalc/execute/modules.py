@@ -376,7 +376,7 @@ class ActivationModule(Module):
 class DropoutModule(Module):
     def __init__(self, layer: Dropout, in_shape: Shape) -> None:
         super().__init__(layer, in_shape)
-        self.p = layer.p
+        self.p = float(layer.p)  # the rate the random draws are compared with
 
     def workspace(self, batch: int, itemsize: int, cap: int) -> int:
         return batch * _size(self.in_shape) * (itemsize + 1)  # random draws and the mask

@@ -44,9 +44,16 @@ Array = NDArray[Any]
 
 
 def pad_hw(x: Array, h: Pair, w: Pair, value: float = 0.0) -> Array:
-    """``x`` padded on height (top, bottom) and width (left, right); ``x`` itself if no pad."""
+    """``x`` padded on height (top, bottom) and width (left, right); ``x`` itself if no pad.
+    A negative count crops that side instead, as PyTorch's ZeroPad2d does."""
     if h == (0, 0) and w == (0, 0):
         return x
+    if min(*h, *w) < 0:
+        rows, cols = x.shape[1], x.shape[2]
+        x = x[:, max(-h[0], 0):rows - max(-h[1], 0), max(-w[0], 0):cols - max(-w[1], 0), :]
+        h, w = (max(h[0], 0), max(h[1], 0)), (max(w[0], 0), max(w[1], 0))
+        if h == (0, 0) and w == (0, 0):
+            return x
     n, rows, cols, c = x.shape
     out = np.full((n, rows + h[0] + h[1], cols + w[0] + w[1], c), value, dtype=x.dtype)
     out[:, h[0]:h[0] + rows, w[0]:w[0] + cols, :] = x

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from cnncalc.diagnostics import once_per_line
+from cnncalc.diagnostics import Diagnostic, once_per_line
 from cnncalc.parse.bounds import (
     CODE_NOTATIONS,
     MAX_FILE_SIZE,
@@ -26,7 +26,7 @@ from cnncalc.parse.bounds import (
     code_refused,
     code_too_large,
 )
-from cnncalc.spec import Spec, source_lines
+from cnncalc.spec import Span, Spec, source_lines
 
 NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
 
@@ -146,13 +146,15 @@ def _without_remark(m: re.Match[str]) -> str:
 
 def parse_text(text: str, path: str, notation: str | None = None,
                defines: Mapping[str, DefineValue] | None = None,
-               input_given: bool = False, max_layers: int = MAX_LAYERS,
-               max_file_size: int = MAX_FILE_SIZE) -> Spec:
+               input_given: bool = False, model: str | None = None,
+               max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE) -> Spec:
     """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
     names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
-    an unbound ``input_shape`` is not an error. Reading stops at the first layer over
-    ``max_layers`` (P012); Keras and PyTorch text over its share of ``max_file_size`` is not
-    read (P013; the caller refuses a file over the limit itself before reading it)."""
+    an unbound ``input_shape`` is not an error; ``model`` picks one model of a file that
+    builds several (the variable in Keras code, the class name in print(model) text).
+    Reading stops at the first layer over ``max_layers`` (P012); Keras and PyTorch text over
+    its share of ``max_file_size`` is not read (P013; the caller refuses a file over the limit
+    itself before reading it)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     kind = notation or detect(text)
@@ -160,25 +162,31 @@ def parse_text(text: str, path: str, notation: str | None = None,
         refused = code_refused(path, max_file_size, kind)
         return Spec(path, None, refused.span, (), (refused,), tuple(source_lines(text)), kind,
                     "floor")
-    spec = _parse(text, path, kind, defines or {}, input_given, max_layers)
+    spec = _parse(text, path, kind, defines or {}, input_given, model, max_layers)
     diags = once_per_line(spec.diagnostics)
     return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
 
 
 def _parse(text: str, path: str, kind: str, defines: Mapping[str, DefineValue],
-           input_given: bool, max_layers: int) -> Spec:
+           input_given: bool, model: str | None, max_layers: int) -> Spec:
     if kind == "keras":
         from cnncalc.parse.keras import parse_keras
 
-        return parse_keras(text, path, defines, input_given, max_layers)
+        return parse_keras(text, path, defines, input_given, model, max_layers)
     if kind == "pytorch":
         from cnncalc.parse.pytorch import parse_pytorch
 
-        return parse_pytorch(text, path, defines, max_layers)
+        return parse_pytorch(text, path, defines, model, max_layers)
     if kind == "vgg":
         from cnncalc.parse.vgg import parse_vgg
 
-        return parse_vgg(text, path, max_layers)
-    from cnncalc.parse.lecture import parse_lecture
+        spec = parse_vgg(text, path, max_layers)
+    else:
+        from cnncalc.parse.lecture import parse_lecture
 
-    return parse_lecture(text, path, max_layers)
+        spec = parse_lecture(text, path, max_layers)
+    if model is None:
+        return spec
+    return replace(spec, diagnostics=(*spec.diagnostics, Diagnostic(
+        Span(path, 1, 1, 2), "P015", f"--model {model}: the {kind} notation holds one network "
+        "a file", "--model picks a model in Keras code or print(model) text")))

@@ -20,6 +20,9 @@ Both are errors with a code when exceeded, and both can be raised (``--max-layer
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
+
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.spec import Layer, Span, Unparsed
 
@@ -71,6 +74,17 @@ def stop_reading(layers: list[Layer], diags: list[Diagnostic], cap: int, line: S
     diag, rest = cut(exc, cap)
     diags.append(diag)
     layers.append(rest)
+
+
+NAMED = 5
+"""How many models a P015 hint names: a file of many models would otherwise name them all in
+each of its P015s, output quadratic in the file."""
+
+
+def pick_models(names: Iterable[str | None], count: int) -> str:
+    """``pick one with --model A or --model B`` for the first NAMED of ``count`` models."""
+    shown = " or ".join(f"--model {n}" for n in itertools.islice(names, NAMED))
+    return f"pick one with {shown}" + (f" (or {count - NAMED:,} more)" if count > NAMED else "")
 
 
 def file_too_large(path: str, limit: int) -> Diagnostic:

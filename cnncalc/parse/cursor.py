@@ -4,6 +4,7 @@ options, and raises LexError saying what was expected where."""
 from __future__ import annotations
 
 import difflib
+from fractions import Fraction
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.lexer import LexError, Token, parse_size
@@ -100,12 +101,13 @@ class Cursor:
         self.note(fname, self.take())
         return int(tok.text)
 
-    def rate(self, what: str, fname: str) -> float:
+    def rate(self, what: str, fname: str) -> Fraction:
+        """A number with decimals, exactly as written (``0.99999999999999999`` is below 1)."""
         tok = self.peek()
         if tok is None or tok.kind != "number":
             raise self.fail(what)
         self.note(fname, self.take())
-        return float(tok.text)
+        return Fraction(tok.text)
 
     def padding(self) -> Padding:
         """``P``, ``PHxPW``, ``?`` (solve for it), ``same`` or ``valid``."""

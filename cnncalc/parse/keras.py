@@ -19,10 +19,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
-from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
@@ -93,17 +94,24 @@ def _named(keywords: list[ast.keyword]) -> bool:
 
 class _Reader(Source):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
-                 input_given: bool, max_layers: int = MAX_LAYERS) -> None:
+                 input_given: bool, model: str | None = None,
+                 max_layers: int = MAX_LAYERS) -> None:
         super().__init__(text, path, defines)
         self.layers: list[Layer] = []
         self.max_layers = max_layers
         self.names: dict[str, int] = {}
-        self.directive, self.directive_span, diags = find_input(self.lines, path) \
+        self.directive, self.directive_span, diags = find_input(self.lines, path, "keras") \
             if _may_direct(text) else (None, None, [])
         self.diags: list[Diagnostic] = list(diags)
         self.input_given = input_given or self.directive_span is not None
         self.input: Shape | None = None
         self.input_span: Span | None = self.directive_span if diags else None
+        self.aliases: dict[str, str] = {}  # `from keras.layers import Conv2D as C`: C -> Conv2D
+        self.foreign: dict[str, str] = {}  # a Keras name imported from elsewhere -> its module
+        self.wanted = model  # --model: the variable of the model to read
+        self.models: dict[str | None, int] = {}  # each model built: its variable -> line
+        self.reading: str | None = None  # the variable of the model being read
+        self.skipping = False  # the layers met belong to another model
 
     def read(self, body: list[ast.stmt]) -> None:
         """The module's statements in turn; a Refusal is reported and reading goes on, until
@@ -147,19 +155,28 @@ class _Reader(Source):
                         raise refuse(self.span(call), "P001", "model.add takes one layer",
                                      "write one layer per model.add(...), e.g. "
                                      "`model.add(Dense(10))`")
-                    self.layer(args[0])
+                    if func.value.id not in self.models:  # a model first met by its add()
+                        self.begin(func.value.id, self.span(func.value))
+                    if func.value.id == self.reading:
+                        self.layer(args[0])
                     return
-                if _callee(func) == "Sequential":
+                if self.callee(func) == "Sequential":
+                    self.begin(None, self.span(call))
                     self.sequential(call)
                     return
             elif isinstance(call, ast.Constant):  # a docstring
                 return
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             v = stmt.value
-            if isinstance(v, ast.Call) and _callee(v.func) == "Sequential":
+            if isinstance(v, ast.Call) and self.callee(v.func) == "Sequential":
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+                self.begin(target.id if type(target) is ast.Name else None, self.span(target))
                 self.sequential(v)
             else:
                 self.assign(stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target], v)
+            return
+        elif isinstance(stmt, ast.ImportFrom):
+            self.imported(stmt)
             return
         elif isinstance(stmt, _SKIPPED):
             return
@@ -168,11 +185,59 @@ class _Reader(Source):
                      f"{_STATEMENT.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
                      "without running it: write the layers out one per model.add(...) line")
 
+    def callee(self, func: ast.expr) -> str | None:
+        """The Keras class a call makes: ``_callee``, through the file's import aliases."""
+        name = _callee(func)
+        if type(func) is ast.Name and name is not None:
+            return self.aliases.get(name, name)
+        return name
+
+    def imported(self, stmt: ast.ImportFrom) -> None:
+        """``from keras.layers import Conv2D as C`` makes ``C(...)`` a Conv2D; a Keras class
+        name imported from a module that is not Keras's is not read as Keras's class."""
+        keras = any(part == "keras" for part in (stmt.module or "").split("."))
+        for alias in stmt.names:
+            local = alias.asname or alias.name
+            self.aliases.pop(local, None)
+            self.foreign.pop(local, None)
+            if keras and alias.asname and (alias.name in _KINDS or alias.name == "Sequential"):
+                self.aliases[local] = alias.name
+            elif not keras and (local in _KINDS or local == "Sequential"):
+                self.foreign[local] = "." * stmt.level + (stmt.module or "")
+
+    def begin(self, name: str | None, span: Span) -> None:
+        """A model is built (``name = Sequential(...)``, or ``name.add`` first met): read its
+        layers when it is the one asked for (``--model``) or, without that, the first; never
+        chain a second model onto the first (P015)."""
+        again = name in self.models
+        if again or (self.models and self.wanted is None):
+            first = next(iter(self.models))
+            self.models.setdefault(name, span.line)
+            self.reading, self.skipping = None, True
+            shown = "an unnamed model" if name is None else f"`{name}`"
+            if again:
+                what, hint = f"{shown} is built a second time", \
+                    "write each model in a file of its own"
+            elif name is None or None in self.models:
+                what, hint = f"a second model, {shown},", \
+                    "assign each model to a variable and pick one with --model NAME"
+            else:
+                what = f"a second model, {shown},"
+                hint = pick_models(self.models, len(self.models))
+            earlier = "an unnamed model" if first is None else f"`{first}`"
+            self.diags.append(Diagnostic(
+                span, "P015", f"{what} starts here ({earlier} starts on line "
+                f"{self.models[first]}): cnncalc reads one model and never chains two", hint))
+            return
+        self.models[name] = span.line
+        reading = self.wanted is None or name == self.wanted
+        self.reading, self.skipping = (name, False) if reading else (None, True)
+
     def sequential(self, call: ast.Call) -> None:
         """``Sequential([...])``: each layer of the list is read, or reported, in turn."""
         items = call.args[0] if call.args else next(
             (k.value for k in call.keywords if k.arg == "layers"), None)
-        if items is None:  # `Sequential()`: the layers come in model.add(...) calls
+        if items is None or self.skipping:  # `Sequential()`: layers come in model.add(...)
             return
         if not isinstance(items, (ast.List, ast.Tuple)):
             raise self.not_literal(items)
@@ -214,7 +279,14 @@ class _Reader(Source):
             raise self.unknown(node, None, span)
         func = node.func  # `layers.Conv2D` (read here: the commonest form) or another
         cls = func.attr if type(func) is ast.Attribute and type(func.value) is ast.Name \
-            else _callee(func)
+            else self.callee(func)
+        if type(func) is ast.Name and func.id in self.foreign:
+            exc = refuse(span, "P002", f"`{func.id}` is imported from "
+                         f"`{self.foreign[func.id]}`, not from Keras: cnncalc does not know "
+                         "what it builds", f"import {func.id} from keras.layers, or write the "
+                         "layers it makes")
+            self.failed_layer(exc, False, func.id, span)
+            raise exc
         kind = _KINDS.get(cls or "")
         if kind is None:
             raise self.unknown(node, cls, span)
@@ -243,9 +315,14 @@ class _Reader(Source):
                     raise args.bad("name", "a string")
                 shown = name
             args.name = shown
+            declared = None
             if not self.layers and self.input is None:
                 self.read_input(args)
+            else:
+                declared = self.declared_input(args)
             made = build(args)  # the layers carry the spans of the arguments read
+            if declared is not None:
+                made[0] = replace(made[0], declared_input=declared)
         except Refusal as exc:
             self.failed_layer(exc, is_input, shown, span)
             raise
@@ -290,6 +367,22 @@ class _Reader(Source):
             raise refuse(args.span, "P010", f"{args.cls} gives no shape",
                          f"write {args.cls}(shape=(224, 224, 3))")
 
+    def declared_input(self, args: Args) -> tuple[Shape, Span] | None:
+        """An ``input_shape=`` on a layer that does not define the input: what it claims the
+        layer receives, checked by the analysis (C001); None when none is given or readable
+        (an unreadable one is reported)."""
+        key = next((k for k in INPUT_KEYS if k in args.nodes), None)
+        if key is None:
+            return None
+        try:
+            v = self.value(args.nodes[key])
+        except Refusal as exc:
+            self.report(exc)
+            return None
+        v = v[1:] if key.startswith("batch_") and isinstance(v, tuple) else v
+        shape = ints(v, 1) or ints(v, 3)
+        return None if shape is None else (shape, args.arg_span(key))
+
     def read_input(self, args: Args) -> bool:
         """The input volume from ``shape=``, ``input_shape=``... if given; problems are moot
         (and not reported) when ``--input`` or the ``# cnncalc: input`` comment supplies it."""
@@ -312,6 +405,11 @@ class _Reader(Source):
         return True
 
     def spec(self) -> Spec:
+        if self.wanted is not None and self.wanted not in self.models:
+            built = ", ".join(f"`{n}`" for n in self.models if n) or "no named model"
+            self.diags.append(Diagnostic(
+                Span(self.path, 1, 1, 2), "P015", f"--model {self.wanted}: the file builds "
+                f"{built}", "name the variable a model is assigned to"))
         if self.directive is not None and self.input is None:
             self.input, self.input_span = self.directive, self.directive_span
         elif self.directive is not None and self.input != self.directive:
@@ -329,10 +427,12 @@ class _Reader(Source):
 
 
 def parse_keras(text: str, path: str, defines: Mapping[str, DefineValue],
-                input_given: bool, max_layers: int = MAX_LAYERS) -> Spec:
-    """Read Keras code into a Spec; ``input_given`` says ``--input`` supplies the volume.
-    Reading stops at the first layer over ``max_layers``."""
-    r = _Reader(text, path, defines, input_given, max_layers)
+                input_given: bool, model: str | None = None,
+                max_layers: int = MAX_LAYERS) -> Spec:
+    """Read Keras code into a Spec; ``input_given`` says ``--input`` supplies the volume;
+    ``model`` names the variable of the model to read when the file builds several. Reading
+    stops at the first layer (or problem) over ``max_layers``."""
+    r = _Reader(text, path, defines, input_given, model, max_layers)
     try:
         with quiet_parse():
             tree = ast.parse(text, filename=path)

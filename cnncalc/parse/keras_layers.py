@@ -38,6 +38,7 @@ from cnncalc.parse.pycode import (
     Refusal,
     Value,
     char_col,
+    exact,
     ints,
     is_int,
     literal,
@@ -388,10 +389,10 @@ def _batchnorm(c: Args) -> list[Layer]:
 
 
 def _dropout(c: Args) -> list[Layer]:
-    rate = c.raw("rate", None, True)
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool):
+    rate = exact(c.raw("rate", None, True))
+    if rate is None:
         raise c.bad("rate", "a number such as 0.5")
-    return [_Dropout(name=c.name, span=c.span, p=float(rate), fields=c.recorded())]
+    return [_Dropout(name=c.name, span=c.span, p=rate, fields=c.recorded())]
 
 
 def _dense(c: Args) -> list[Layer]:
@@ -411,6 +412,8 @@ def _zeropad(c: Args) -> list[Layer]:
         if isinstance(v, tuple) and len(v) == 2 else (None, None)
     if h is None or w is None:
         raise c.bad("padding", "N, (H, W) or ((top, bottom), (left, right))")
+    if min(*h, *w) < 0:
+        raise c.bad("padding", "0 or more on every side (Keras pads and does not crop)")
     return [_ZeroPad(name=c.name, span=c.span, fields=c.recorded(),
                      padding=Padding("explicit", (h[0], h[1]), (w[0], w[1])))]
 

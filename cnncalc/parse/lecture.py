@@ -11,9 +11,10 @@
 A leading ``[HxWxC]`` or ``[N]`` is the shape the author declares for the layer's output (an
 assertion the analysis checks), except on INPUT where it defines the input volume. Keywords
 are case-insensitive and the author's layer names are kept; a name that does not start with
-the layer word is quoted after it (``CONV "features.0": ...``). A line ending in ``:`` that
-does not start with a layer word is a heading; a trailing parenthesised remark is ignored;
-``#`` starts a comment. Any other line is an error: nothing is skipped silently.
+the layer word is quoted after it (``CONV "features.0": ...``; backslash escapes in it are
+read by ``cnncalc.escape.unescape``). A line ending in ``:`` that does not start with a layer
+word is a heading; a trailing parenthesised remark is ignored; ``#`` starts a comment. Any
+other line is an error: nothing is skipped silently.
 
 The canonical extensions (every layer kind cnncalc knows, one line each) are documented with a
 grammar in the README: ``dilation``, ``groups``, ``no bias``, ``in C``, ``pad same``,
@@ -27,6 +28,7 @@ import re
 from typing import Any, cast
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.escape import unescape
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
 from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
@@ -166,6 +168,19 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
     _parse_tokens(st, body, lineno)
 
 
+def _receives(tokens: list[Token], path: str, lineno: int
+              ) -> tuple[list[Token], tuple[Shape, Span] | None]:
+    """A layer's last option may be ``receives [HxWxC]``: the input volume the text declares
+    for it (Keras's ``input_shape=`` on a later layer), whatever its kind. The tokens without
+    it, and the volume with its span."""
+    end = len(tokens) - (1 if tokens and tokens[-1].kind == "remark" else 0)
+    if end < 2 or tokens[end - 1].kind != "shape" or tokens[end - 2].kind != "word" \
+            or tokens[end - 2].low != "receives":
+        return tokens, None
+    shape = parse_shape(tokens[end - 1], path, lineno)
+    return tokens[:end - 2] + tokens[end:], (shape, tokens[end - 1].span(path, lineno))
+
+
 def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     """The general way: any line (comment removed, right-stripped, not blank)."""
     path = st.path
@@ -183,11 +198,15 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
         raise _not_a_layer(tokens, body, path, lineno)
     kind, n_head = found
     name = body[tokens[0].col - 1:tokens[n_head - 1].end_col - 1]
+    tokens, receives = _receives(tokens, path, lineno)
+    if receives is not None and kind == "input":
+        raise LexError(Diagnostic(receives[1], "P001", "INPUT receives nothing: it is the input",
+                                  "write the input volume in brackets before INPUT"))
     c = Cursor(tokens, path, lineno, len(body) + 1)
     c.i = n_head
     quoted = c.peek()
     if quoted is not None and quoted.kind == "string":
-        name = c.take().text[1:-1]
+        name = unescape(c.take().text[1:-1])
     c.accept_punct(":")
     span = Span(path, lineno, tokens[0].col, len(body) + 1)
     if kind == "input":
@@ -213,7 +232,7 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     kwargs: dict[str, Any] = parse_body(c)
     c.end()
     st.layers.append(cls(name=name, span=span, declared=declared, declared_span=declared_span,
-                         fields=tuple(c.fields), **kwargs))
+                         fields=tuple(c.fields), declared_input=receives, **kwargs))
 
 
 _PLAIN_INPUT = re.compile(r"\s*input\b", re.IGNORECASE)
@@ -264,7 +283,7 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                          Span(path, lineno, 1, len(raw.rstrip()) + 1))
             break
     if st.input is None and st.input_span is None:
-        st.input, st.input_span, problems = find_input(lines, path)
+        st.input, st.input_span, problems = find_input(lines, path, "lecture")
         st.diags.extend(problems)
     return Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
                 "lecture", st.rounding)

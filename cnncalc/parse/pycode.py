@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ast
 import bisect
+import math
 import re
 import warnings
 from array import array
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import TypeGuard
 
 from cnncalc.diagnostics import Diagnostic
@@ -57,6 +59,17 @@ def ints(v: object, n: int) -> tuple[int, ...] | None:
         if type(x) is not int and not is_int(x):
             return None
     return tuple(v)
+
+
+def exact(v: object) -> Fraction | None:
+    """A number read from code as an exact Fraction: an int as itself, a float as the decimal
+    it is written as (``0.1`` is 1/10, as Python prints it, not the binary 0.1000000000000000055);
+    None for anything else, infinities and NaN included."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    if isinstance(v, int):
+        return Fraction(v)
+    return Fraction(repr(v)) if math.isfinite(v) else None
 
 
 def quiet_parse() -> warnings.catch_warnings[None]:

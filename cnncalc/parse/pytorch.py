@@ -27,7 +27,7 @@ from functools import partial
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
-from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
@@ -38,6 +38,15 @@ from cnncalc.parse.pytorch_walk import Matcher
 from cnncalc.spec import Layer, Span, Spec, Unparsed, source_lines
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
+# Containers whose forward() calls their children in the order print(model) lists them:
+# nn.Sequential and torchvision's subclasses of it, Inception's conv-bn-relu BasicConv2d, and
+# the classic models whose forward() is their children in order with a flatten before the
+# classifier (an FC layer after a volume already connects to all of it). For any other
+# container the order is an assumption, said (P014) and marked on every figure resting on it.
+_IN_ORDER = frozenset(("Sequential", "Conv2dNormActivation", "ConvNormActivation",
+                       "ConvBNActivation", "ConvBNReLU", "BasicConv2d", "AlexNet", "VGG"))
+_NO_FORWARD = frozenset(("ModuleList", "ModuleDict"))  # the module holding one calls it
+_SELF = "self"  # the wiring of `self.conv1 = nn.Conv2d(...)` lines: forward() is not shown
 _GAP = re.compile(r"[ \t\n,;\[\]]+")
 _LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a repeat count
 _RANGE = re.compile(r"(\d+)-(\d+)")
@@ -97,12 +106,19 @@ class _Box:
     indent: int
     line_ending: bool
     count: int = 0
+    head: Span | None = None  # where its class name is written
+    dropped: bool = False  # a printed model that is not read (--model, or a second one)
+    diags: int = 0  # how many findings there were when it started
+    assumptions: int = 0  # and how many assumed orders
 
 
 class _Reader:
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
-                 max_layers: int = MAX_LAYERS) -> None:
+                 model: str | None = None, max_layers: int = MAX_LAYERS) -> None:
         self.path, self.defines, self.max_layers = path, defines, max_layers
+        self.wanted = model  # --model: the class of the printed model to read
+        self.models: list[tuple[str, int]] = []  # each printed model's class and line
+        self.read_model: tuple[str, int] | None = None  # the one read
         self.lines = source_lines(text)
         self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
                              if "#" in text else self.lines)
@@ -116,6 +132,13 @@ class _Reader:
         self.calls: list[Call] = []  # found and not read yet
         self.trees = CallTrees()
         self.stack = [_Box("", None, "", [], 0, 0, 0, -1, False)]  # the root stays at the bottom
+        self.assumed: dict[str, list[Span]] = {}  # class -> where each of its blocks starts
+        self.assumptions: list[str] = []  # the class of each block in self.assumed, in order
+        # ranges of self.layers whose every item has its wiring: sorted, apart, each one the
+        # layers of a container whose order was assumed, so that an outer one skips them
+        self.wired: list[tuple[int, int]] = []
+        self.model_classes: set[str] = set()
+        self.unique_models = True  # no two printed models of one class
         self.has_imports = "import" in self.src or "from" in self.src
         # per line, worked out once: whatever looks at a line does so in time linear in the
         # text, not once per item or `)` on it
@@ -175,13 +198,15 @@ class _Reader:
         return self.starts[line] - 1 if line < len(self.starts) else len(self.src)
 
     def fail(self, code: str, start: int, end: int, message: str, hint: str = "") -> None:
+        self.problem(Diagnostic(self.span(start, end), code, message, hint))
+
+    def problem(self, diag: Diagnostic) -> None:
         """A problem with the text (a call's own problem is the call's); reading stops at
         more problems than the layer cap."""
-        span = self.span(start, end)
         self.problems += 1
         if self.problems > self.max_layers:
-            raise TooManyLayers(span, "...", problems=True)
-        self.diags.append(Diagnostic(span, code, message, hint))
+            raise TooManyLayers(diag.span, "...", problems=True)
+        self.diags.append(diag)
 
     def prefix(self) -> str:
         return self.stack[-1].prefix
@@ -232,6 +257,12 @@ class _Reader:
                 self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
                           "add the `)` that ends it, at the indentation of this line")
         except TooManyLayers as exc:
+            while len(self.stack) > 1:  # the containers still open end where reading stops
+                box = self.stack.pop()
+                if box.dropped:
+                    self.drop(box)
+                else:
+                    self.assume_order(box)
             diag, rest = cut(exc, self.max_layers)
             self.diags.append(diag)
             self.layers.append(rest)
@@ -251,6 +282,7 @@ class _Reader:
                 diags.append(d)
             elif d.diag is not None:
                 diags.append(d.diag)
+        diags += [_assumed_order(cls, spans) for cls, spans in self.assumed.items()]
         return layers, diags
 
     def read(self) -> None:
@@ -289,11 +321,86 @@ class _Reader:
         self.layers.append(item)
         self.total += count
 
+    def assume(self, wiring: str, first: int, head: Span) -> None:
+        """The layers from ``first`` on stand where the order of the text put them, because
+        the ``forward()`` of ``wiring`` is not known; an inner unknown container's name stays
+        on its own layers."""
+        layers, end = self.layers, len(self.layers)
+        inner = []  # the ranges of inner containers, already wired: skipped
+        while self.wired and self.wired[-1][0] >= first:
+            inner.append(self.wired.pop())
+        i = first
+        for start, stop in [*reversed(inner), (end, end)]:
+            for k in range(i, start):
+                item = layers[k]
+                if item.wiring is None:
+                    layers[k] = replace(item, wiring=wiring) if isinstance(item, Layer) else item
+                    if isinstance(item, Call):
+                        item.wiring = wiring
+            i = stop
+        self.wired.append((first, end))
+        self.assumed.setdefault(wiring, []).append(head)
+        self.assumptions.append(wiring)
+
+    def unwire(self, first: int) -> None:
+        """The layers from ``first`` on were removed or replaced: forget their ranges."""
+        while self.wired and self.wired[-1][0] >= first:
+            self.wired.pop()
+
+    def model(self, box: _Box) -> None:
+        """A printed model (``Net(`` at the top level) is read when it is the one asked for
+        (--model) or, without that, the first; another one is never chained onto it (P015)."""
+        read = self.read_model
+        self.models.append((box.module, box.line))
+        self.unique_models = self.unique_models and box.module not in self.model_classes
+        self.model_classes.add(box.module)
+        if self.wanted is not None and box.module != self.wanted:
+            box.dropped = True
+        elif read is None:
+            self.read_model = (box.module, box.line)
+        elif box.head is not None:
+            box.dropped = True
+            self.problem(Diagnostic(
+                box.head, "P015", f"a second model, `{box.module}`, starts here (`{read[0]}` "
+                f"starts on line {read[1]}): cnncalc reads one model and never chains two",
+                pick_models((m for m, _ in self.models), len(self.models))
+                if self.unique_models else "write each model in a file of its own"))
+
+    def drop(self, box: _Box) -> None:
+        """Forget what a model that is not read made: everything since it started (it is at
+        the top level, so nothing else was open), its layers, findings and notes."""
+        del self.layers[box.first:]
+        self.unwire(box.first)
+        self.total = box.before
+        del self.diags[box.diags:]
+        calls = self.calls  # in the order found: the model's are the last ones
+        while calls and calls[-1].span.line >= box.line:
+            calls.pop()
+        while len(self.assumptions) > box.assumptions:  # undone, the latest first
+            cls = self.assumptions.pop()
+            heads = self.assumed[cls]
+            heads.pop()
+            if not heads:
+                del self.assumed[cls]
+
+    def assume_order(self, box: _Box) -> None:
+        """The layers of a container that ends (``box``, just taken off the stack) rest on
+        the order printed when its forward() is not known (see ``_IN_ORDER``)."""
+        if box.module not in _IN_ORDER and box.head is not None and box.first < len(
+                self.layers) and not (box.module in _NO_FORWARD and any(
+                    b.module not in _IN_ORDER for b in self.stack[1:])):
+            self.assume(box.module, box.first, box.head)
+
     def pop(self) -> None:
         box = self.stack.pop()
+        if box.dropped:
+            self.drop(box)
+            return
+        self.assume_order(box)
         old = f"{box.names[0]}." if box.names else ""
         if not box.names:  # its repeat count was refused: an Unparsed stands for it
             del self.layers[box.first:]
+            self.unwire(box.first)
             self.total = box.before
         elif len(box.names) > 1:  # a repeated block: copy its layers under each name
             size = self.total - box.before
@@ -304,15 +411,20 @@ class _Reader:
                                     f"{len(box.names):,} times")
             self.total = box.before + len(box.names) * size
             block = self.layers[box.first:]
+            wired = (box.first, len(self.layers)) in self.wired[-1:]  # the copies are too
+            self.unwire(box.first)
             self.layers[box.first:] = [
                 b.renamed(partial(_moved, old, name)) if isinstance(b, Call)
                 else replace(b, name=_moved(old, name, b.name)) if b.name.startswith(old) else b
                 for name in box.names for b in block]
+            if wired:
+                self.wired.append((box.first, len(self.layers)))
 
     def item(self, start: int) -> int:
         """Read the module (or container) at ``start``, with its label or target; the offset
         after what was read."""
         src, pos, label, repeat, count_at = self.src, start, None, 1, -1
+        attribute: Span | None = None  # `self.name = ...`: an __init__, its forward() not shown
         line = bisect.bisect_right(self.starts, start)
         if m := _LABEL.match(src, pos):
             label, pos, box = m[1].strip(), m.end(), self.stack[-1]
@@ -328,6 +440,8 @@ class _Reader:
             pos = m.end()
             if m[1].startswith("self.") or len(self.stack) > 1:
                 label = m[1].removeprefix("self.")
+            if m[1].startswith("self.") and len(self.stack) == 1:
+                attribute = self.span(start, m.end(1), line)
         if (head := _HEAD.match(src, pos)) is None:
             return self.skip(pos)
         module, names = head[2], self.next_names(label, repeat or 1)
@@ -340,9 +454,13 @@ class _Reader:
             if module in _CONTAINERS or line_ending:
                 pre = self.prefix()
                 path = None if label is None and len(self.stack) == 1 else first[len(pre):]
-                self.stack.append(_Box(module, path, pre if path is None else f"{first}.",
-                                       names, len(self.layers), self.total, line,
-                                       self.indent(line), line_ending))
+                box = _Box(module, path, pre if path is None else f"{first}.", names,
+                           len(self.layers), self.total, line, self.indent(line), line_ending,
+                           head=self.span(head.start(2), head.end(2), line))
+                if len(self.stack) == 1 and label is None and line_ending:
+                    self.model(box)
+                box.diags, box.assumptions = len(self.diags), len(self.assumptions)
+                self.stack.append(box)
                 return head.end()
         if (close := self.match(head.end() - 1)) is None:
             self.fail("P001", pos, self.eol(pos), f"`{module}(` is never closed: a `)` is missing",
@@ -359,6 +477,8 @@ class _Reader:
         if not call.read:
             self.calls.append(call)
         self.diags.append(call)
+        if attribute is not None:
+            self.assume(_SELF, len(self.layers) - 1, attribute)
         return close + 1
 
     def skip(self, pos: int) -> int:
@@ -375,14 +495,40 @@ class _Reader:
         return end
 
 
+
+def _assumed_order(cls: str, heads: list[Span]) -> Diagnostic:
+    """P014 for a container class whose ``forward()`` is not known, once, at its first block."""
+    if cls == _SELF:
+        what = (f"{len(heads)} modules are assigned to `self.` attributes" if len(heads) > 1
+                else "a module is assigned to a `self.` attribute")
+        return Diagnostic(
+            heads[0], "P014", f"{what}: the order forward() calls them in is not shown, so "
+            "cnncalc read them in the order written; the volumes, MACs and activations rest "
+            "on that order (marked ~), the params do not",
+            "paste print(model) instead, or write the network in the canonical notation")
+    blocks = f" ({len(heads)} blocks)" if len(heads) > 1 else ""
+    return Diagnostic(
+        heads[0], "P014", f"`{cls}`{blocks}: its forward() is not known, so cnncalc read its "
+        "children in the order printed; the volumes, MACs and activations from here on rest "
+        "on that order (marked ~), the params do not",
+        "cnncalc knows the forward() of nn.Sequential and of torchvision's "
+        f"{', '.join(sorted(_IN_ORDER - {'Sequential'}))}; if `{cls}` pools, reshapes or "
+        "branches, write the network in the canonical notation")
+
+
 def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue],
-                  max_layers: int = MAX_LAYERS) -> Spec:
+                  model: str | None = None, max_layers: int = MAX_LAYERS) -> Spec:
     """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring.
-    Reading stops at the first layer over ``max_layers``."""
-    reader = _Reader(text, path, defines, max_layers)
+    ``model`` picks one printed model by its class when the text holds several. Reading stops
+    at the first layer (or problem) over ``max_layers``."""
+    reader = _Reader(text, path, defines, model, max_layers)
     reader.run()
     layers, diags = reader.finish()
+    if model is not None and all(m != model for m, _ in reader.models):
+        built = ", ".join(f"`{m}`" for m, _ in reader.models) or "no printed model"
+        diags.append(Diagnostic(Span(path, 1, 1, 2), "P015", f"--model {model}: the text "
+                                f"prints {built}", "name the class a printed model starts with"))
     lines = tuple(reader.lines)
-    shape, span, problems = find_input(lines, path)
+    shape, span, problems = find_input(lines, path, "pytorch")
     return Spec(path, shape, span, tuple(layers), tuple(diags + problems), lines,
                 "pytorch", "floor")

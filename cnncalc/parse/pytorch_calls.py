@@ -37,6 +37,7 @@ class Call:
     diag: Diagnostic | None = None
     read: bool = False
     origin: Call | None = None
+    wiring: str | None = None
 
     def count(self) -> int | None:
         """How many layers it makes; None while it is not read (and that matters)."""
@@ -47,14 +48,17 @@ class Call:
 
     def renamed(self, rename: Callable[[str], str]) -> Call:
         return Call(self.module, self.text, self.span, [rename(name) for name in self.names],
-                    origin=self.origin or self)
+                    origin=self.origin or self, wiring=self.wiring)
 
     def layers(self) -> list[Layer]:
         built = (self.origin or self).built
+        wiring = self.wiring
         if built is None:
-            return [Unparsed(name=self.names[0], span=self.span)] if self.names else []
+            return [Unparsed(name=self.names[0], span=self.span, wiring=wiring)] \
+                if self.names else []
         cls, kwargs, fields = built
-        return [cls(name=name, span=self.span, fields=fields, **kwargs) for name in self.names]
+        return [cls(name=name, span=self.span, fields=fields, wiring=wiring, **kwargs)
+                for name in self.names]
 
 
 def _moved(span: Span, lines: int, cols: int) -> Span:

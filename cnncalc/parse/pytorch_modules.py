@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cnncalc import spec
-from cnncalc.parse.pycode import Refusal, Value, ints, is_int, refuse
+from cnncalc.parse.pycode import Refusal, Value, exact, ints, is_int, refuse
 from cnncalc.spec import Layer, Padding, Pair, Span
 
 Built = tuple[type[Layer], dict[str, Any]]
@@ -112,9 +112,10 @@ def _zeropad(a: Args) -> Built:
 
 def _dropout(a: Args) -> Built:
     p = a.values.get("p", 0.5)
-    if isinstance(p, bool) or not isinstance(p, int | float):
+    rate = exact(p)
+    if rate is None:
         raise a.bad("p", f"p={p!r} is not a number")
-    return spec.Dropout, dict(p=float(p))
+    return spec.Dropout, dict(p=rate)
 
 
 _ACTIVATIONS = {"ReLU": "inplace", "ReLU6": "inplace", "LeakyReLU": "negative_slope inplace",

@@ -336,7 +336,7 @@ def parse_vgg(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                          Span(path, lineno, 1, len(raw.rstrip()) + 1))
             break
     if st.input is None:
-        shape, span, problems = find_input(lines, path)
+        shape, span, problems = find_input(lines, path, "vgg")
         if shape is not None or span is not None:
             st.input, st.input_span = shape, span
         st.diags.extend(problems)

@@ -7,7 +7,10 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.diagnostics import Severity
+from cnncalc.escape import escape
 from cnncalc.render.memory import Memory, human_bytes
+from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
     AdaptivePool,
     BatchNorm,
@@ -66,7 +69,7 @@ def describe(r: LayerResult) -> str:
     if isinstance(layer, Dense):
         return "fc" if layer.bias else "fc nb"
     if isinstance(layer, Dropout):
-        return f"dropout {layer.p:g}"
+        return f"dropout {fmt_fraction(layer.p)}"
     if isinstance(layer, GlobalPool):
         return f"global {layer.op}"
     if isinstance(layer, AdaptivePool):
@@ -78,17 +81,19 @@ def describe(r: LayerResult) -> str:
     return layer.kind
 
 
-def plain(x: int | Fraction) -> int | float:
-    """A receptive-field figure for JSON: an int, or (after a transposed conv) a float."""
-    return x if isinstance(x, int) else (x.numerator if x.denominator == 1 else
-                                         round(float(x), 4))
+def plain(x: int | Fraction) -> int | str:
+    """A receptive-field or jump figure for JSON: an int, or (after a transposed conv, whose
+    jump is a fraction) the exact value as text, ``"3.5"`` or ``"7/3"``: never a float."""
+    if isinstance(x, int) or x.denominator == 1:
+        return int(x)
+    return fmt_fraction(x)
 
 
 def receptive_field(r: LayerResult) -> str:
     if r.field is None:
         return ""
-    h, w = (plain(v) for v in r.field.rf)
-    return f"{h:g}" if h == w else f"{h:g}x{w:g}"
+    h, w = (fmt_fraction(v) for v in r.field.rf)
+    return h if h == w else f"{h}x{w}"
 
 
 def shape_list(shape: tuple[int, ...] | None) -> list[int] | None:
@@ -114,6 +119,7 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
         "activations": r.activations,
         "buffers": r.buffers,
         "rounded": r.rounded,
+        "assumed": r.assumed,
         "receptive_field": None if r.field is None else [plain(v) for v in r.field.rf],
         "jump": None if r.field is None else [plain(v) for v in r.field.jump],
     }
@@ -141,6 +147,7 @@ def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]
             "macs": t.macs, "flops": t.flops, "activations": t.activations,
             "activation_bytes": mem.activations(t.activations),
             "param_bytes": mem.params(t.params, t.buffers),
+            "assumed": [*t.assumed, "activation_bytes"] if t.assumed else [],
         },
         "conventions": CONVENTIONS,
         "diagnostics": [d.to_dict() for d in a.diagnostics],
@@ -156,18 +163,48 @@ def volume(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else fmt_shape(shape)
 
 
+def withheld(a: Analysis) -> str:
+    """Why the totals are absent: the first layer with an error, or the first error."""
+    bad = next((r for r in a.layers if r.status == "error"), None)
+    if bad is not None:
+        return (f"totals withheld: layer {bad.index} ({escape(bad.layer.name)}, line "
+                f"{bad.layer.span.line}) has an error")
+    first = next((d for d in a.diagnostics if d.severity is Severity.ERROR), None)
+    if first is not None:
+        return f"totals withheld: the spec has an error ({first.code}, line {first.span.line})"
+    return "totals withheld: the network was not computed"
+
+
 def summary_line(a: Analysis, memory: Memory) -> str:
     """Exact totals in one sentence, with memory for the batch and dtype asked for."""
     t = a.totals
     if t is None:
-        return "totals are incomplete: a layer has an error"
+        return withheld(a)
     text = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
             f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
     if t.buffers:
         text += f"; {t.buffers:,} buffers (batch-norm running statistics, not params)"
-    rounded = [r.layer.name for r in a.layers if r.rounded]
+    rounded = [escape(r.layer.name) for r in a.layers if r.rounded]
     if rounded:
         text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
-    return (f"{text}. Memory ({memory.dtype}): activations "
+    text = (f"{text}. Memory ({memory.dtype}): activations "
             f"{human_bytes(memory.activations(t.activations))} at batch {memory.batch}, "
             f"parameters {human_bytes(memory.params(t.params, t.buffers))}.")
+    return f"{text} {assumption(a)}" if t.assumed else text
+
+
+ASSUMED_MARK = "~"
+
+
+def assumption(a: Analysis) -> str:
+    """What the ``~`` marks rest on: the containers whose forward() is not known."""
+    names = list(dict.fromkeys(r.assumed for r in a.layers if r.assumed))
+    whose = ", ".join("the `self.` modules" if n == "self" else f"`{escape(n)}`" for n in names)
+    return (f"{ASSUMED_MARK} rests on an assumed wiring: the forward() of {whose} is not known, "
+            "so the children were read in the order written (P014); volumes, MACs and "
+            "activations from there on are only as right as that order. Params are exact.")
+
+
+def mark(r: LayerResult, text: str) -> str:
+    """A figure of a row that rests on an assumed wiring gets the ``~`` mark."""
+    return f"{text}{ASSUMED_MARK}" if r.assumed and text else text

@@ -24,11 +24,29 @@ class Memory:
         return (params + buffers) * self.size
 
 
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
 def human_bytes(n: int) -> str:
-    """Binary units, three significant figures: 3,579,904 -> ``3.41 MiB``."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            return f"{n} B" if unit == "B" else f"{value:.3g} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+    """Binary units, three significant figures, exactly (integer arithmetic, rounded half up,
+    no float to overflow): 3,579,904 -> ``3.41 MiB``, 1536 -> ``1.5 KiB``; 1000 to 1023 of a
+    unit keep four digits (``1010 KiB``; 1023.6 KiB is ``1 MiB``); sizes past YiB keep their
+    digits, grouped."""
+    k = 0
+    while k < len(_UNITS) - 1 and n >= 1024 ** (k + 1):
+        k += 1
+    if k == 0:
+        return f"{n} B"
+    scale = 1024**k
+    if n >= 1024 * scale:
+        return f"{n // scale:,} {_UNITS[k]}"
+    decimals = max(0, 3 - len(str(n // scale)))
+    q = (2 * n * 10**decimals + scale) // (2 * scale)
+    if decimals and q >= 10 ** (decimals + 2):  # 9.995 KiB -> 10.0, not 10.00
+        decimals -= 1
+        q = (2 * n * 10**decimals + scale) // (2 * scale)
+    if q == 1024 and k < len(_UNITS) - 1:  # 1023.6 KiB rounds to 1024 KiB: that is 1 MiB
+        return f"1 {_UNITS[k + 1]}"
+    whole, frac = divmod(q, 10**decimals)
+    text = f"{whole}.{frac:0{decimals}d}".rstrip("0").rstrip(".") if decimals else str(whole)
+    return f"{text} {_UNITS[k]}"

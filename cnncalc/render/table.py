@@ -1,5 +1,5 @@
 """The human table, drawn with rich. User text goes in as ``Text`` so that a shape such as
-``[55x55x96]`` is never read as rich markup."""
+``[55x55x96]`` is never read as rich markup, and names escaped (``cnncalc.escape``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis
+from cnncalc.escape import escape
 from cnncalc.render.common import (
+    ASSUMED_MARK,
     CONVENTIONS,
     describe,
+    mark,
     receptive_field,
     status_text,
     summary_line,
@@ -23,8 +26,19 @@ from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 
 
-def _n(value: int | None) -> Text:
-    return Text("" if value is None else abbreviate(value))
+class PipeConsole(Console):
+    """A rich console that leaves a closed pipe to the command (``cli.pipe_may_close``):
+    rich's own handling exits 1, the status of a spec with errors."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def _n(value: int | None, assumed: bool = False) -> Text:
+    if value is None:
+        return Text("")
+    return Text(abbreviate(value) + (ASSUMED_MARK if assumed else ""))
 
 
 def build_table(a: Analysis) -> Table:
@@ -42,16 +56,20 @@ def build_table(a: Analysis) -> Table:
     if a.input is not None:
         table.add_row("0", Text("INPUT"), "", "", volume(a.input), "", "", "", "1")
     for r in a.layers:
-        out = Text(volume(r.output_shape) + ("*" if r.rounded else "")) \
+        out = Text(mark(r, volume(r.output_shape)) + ("*" if r.rounded else "")) \
             if r.output_shape is not None else Text(
                 status_text(r), style="red" if r.status == "error" else "dim")
-        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)), volume(r.input_shape),
-                      out, _n(r.params), _n(r.macs), _n(r.activations), receptive_field(r))
+        assumed = r.assumed is not None
+        table.add_row(str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
+                      volume(r.input_shape), out, _n(r.params),
+                      _n(r.macs, assumed and bool(r.macs)), _n(r.activations, assumed),
+                      mark(r, receptive_field(r)))
     t = a.totals
     table.add_section()
     if t is not None:
-        table.add_row("", Text("total", style="bold"), "", "", "", _n(t.params), _n(t.macs),
-                      _n(t.activations), "", style="bold")
+        table.add_row("", Text("total", style="bold"), "", "", "", _n(t.params),
+                      _n(t.macs, "macs" in t.assumed),
+                      _n(t.activations, "activations" in t.assumed), "", style="bold")
     else:
         table.add_row("", Text("total"), Text("incomplete", style="red"), "", "", "", "", "",
                       "")
@@ -60,7 +78,7 @@ def build_table(a: Analysis) -> Table:
 
 def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None = None,
                 width: int | None = None, color: bool | None = None) -> None:
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False,
+    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
                       no_color=color is False, force_terminal=color if color else None)
     console.print(build_table(a))
     console.print(Text(summary_line(a, memory or Memory())))

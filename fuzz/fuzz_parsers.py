@@ -6,10 +6,14 @@ Each input (a byte string) is read in every notation and rendered in every forma
 properties of issue 11 are checked on what is printed (``fuzz/target.py``: no raw control
 character, lone surrogate or workflow command in any output, no total beside an error, the
 canonical spec text reads back as the same analysis, the executor agrees with the analysis).
-An exception is a failure, and so is a property that does not hold, an input that takes longer
-than ``--timeout`` seconds (2 by default: every notation reads a file of the generators' size
-in well under that when it reads it in linear time) and one that exhausts ``--memory-mb``
-(the process's address space; 0 for no limit). Each failing input is saved under
+An exception is a failure, and so is a property that does not hold, an input of which one
+step takes longer than ``--timeout`` seconds, and one that exhausts ``--memory-mb`` (the
+process's address space; 0 for no limit). The time limit, 2 s by default, applies to each step
+of an input: reading it in one notation (parse and analysis), one rendering, the read-back, the
+executor; what one ``cnncalc show`` does, where an input goes through sixty-odd steps. In
+linear time every notation reads a file of the generators' size (at most 600 KB) in well under
+that; the generators leave out networks of 2,000 to 1,000,000 layers, which are legitimate and
+merely big. Each failing input is saved under
 ``fuzz/crashes/`` (``<sha1>.txt`` with the bytes, ``<sha1>.log`` with the traceback or the
 properties); the directory is git-ignored. ``--replay FILE...`` runs saved inputs again.
 
@@ -61,7 +65,7 @@ Target = Callable[[bytes], list[Violation]]
 
 
 class Timeout(Exception):
-    """An input that took longer than --timeout seconds."""
+    """A step of an input took longer than --timeout seconds."""
 
 
 class _Alarm:
@@ -84,52 +88,72 @@ def _disarm() -> None:
 
 
 class Stats:
+    """Failures counted by kind (an exception and where, a property), each kind split by
+    where it happened (the step and notation, the output format)."""
+
     def __init__(self, crashes: Path) -> None:
         self.crashes = crashes
         self.tried = 0
         self.failed = 0
         self.kinds: Counter[str] = Counter()
+        self.places: dict[str, Counter[str]] = {}
         self.saved: set[str] = set()
 
-    def record(self, data: bytes, kinds: list[str], log: str) -> None:
+    def record(self, data: bytes, found: list[tuple[str, str]], log: str) -> None:
         self.failed += 1
-        self.kinds.update(dict.fromkeys(kinds, 1))
+        self.kinds.update(dict.fromkeys((kind for kind, _ in found), 1))
+        for kind, place in dict.fromkeys(found):
+            if place:
+                self.places.setdefault(kind, Counter())[place] += 1
         digest = hashlib.sha1(data).hexdigest()[:16]
         if digest in self.saved:
             return
         self.saved.add(digest)
         self.crashes.mkdir(parents=True, exist_ok=True)
         (self.crashes / f"{digest}.txt").write_bytes(data)
+        heads = "\n".join(dict.fromkeys(f"{k} [{p}]" if p else k for k, p in found))
         (self.crashes / f"{digest}.log").write_text(
-            "\n".join(kinds) + "\n\n" + log, encoding="utf-8", errors="backslashreplace")
+            heads + "\n\n" + log, encoding="utf-8", errors="backslashreplace")
 
     def record_exception(self, data: bytes, exc: BaseException) -> None:
         tb = traceback.extract_tb(exc.__traceback__)
         where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb)
                       if "cnncalc" in f.filename), "?")
-        kind = f"{type(exc).__name__} at {where}"
-        if isinstance(exc, Timeout):
-            kind += f" in {PROGRESS.stage}"
-        self.record(data, [kind],
-                    "".join(traceback.format_exception(exc)))
+        if isinstance(exc, Timeout):  # the step is what was slow; the line is where it stopped
+            step, _, notation = PROGRESS.stage.partition(" (")
+            found = [(f"Timeout in {step}", f"{where} ({notation}")]
+        else:
+            found = [(f"{type(exc).__name__} at {where}", PROGRESS.stage)]
+        self.record(data, found, "".join(traceback.format_exception(exc)))
 
     def record_violations(self, data: bytes, found: list[Violation]) -> None:
-        self.record(data, [f"property: {v.kind}" for v in found],
+        self.record(data, [(f"property: {v.kind}", v.where) for v in found],
                     "\n".join(str(v) for v in found) + "\n")
 
     def report(self, engine: str, seconds: float) -> str:
         lines = [f"engine {engine}: tried {self.tried} inputs in {seconds:.0f} s, "
                  f"{self.failed} failed"]
-        lines += [f"  {n} x {kind}" for kind, n in self.kinds.most_common()]
+        for kind, n in self.kinds.most_common():
+            places = self.places.get(kind, Counter()).most_common()
+            shown = ", ".join(f"{p} {k}" for p, k in places[:12])
+            more = f", {len(places) - 12} more" if len(places) > 12 else ""
+            lines.append(f"  {n} x {kind}" + (f" [{shown}{more}]" if places else ""))
         if self.failed:
             lines.append(f"  failing inputs saved in {self.crashes}")
         return "\n".join(lines)
 
 
 def run_one(target: Target, data: bytes, stats: Stats, timeout: float) -> None:
+    """Run one input; each of its steps may take ``timeout`` seconds (``Progress``)."""
     stats.tried += 1
+
+    def restart() -> None:
+        if _Alarm.armed:
+            signal.setitimer(signal.ITIMER_REAL, timeout, _Alarm.RETRY)
+
+    PROGRESS.on_step = restart
     _Alarm.armed = True
-    signal.setitimer(signal.ITIMER_REAL, timeout, _Alarm.RETRY)
+    restart()
     try:
         found = target(data)
     except Exception as exc:  # every exception is a finding, Timeout and MemoryError included
@@ -297,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", choices=sorted(GENERATORS), default=None,
                    help="draw every input from this generator")
     p.add_argument("--timeout", type=float, default=2.0,
-                   help="seconds one input may take before it counts as a hang (default 2)")
+                   help="seconds one step of an input (reading it in one notation, one "
+                   "rendering) may take before it counts as a hang (default 2)")
     p.add_argument("--memory-mb", type=int, default=4096,
                    help="address-space limit of the process in MiB (0: none)")
     p.add_argument("--crashes", default=str(ROOT / "fuzz" / "crashes"),

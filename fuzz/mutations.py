@@ -100,9 +100,13 @@ def mutate(rng: random.Random, data: bytes, pool: list[bytes]) -> bytes:
             numbers = list(_NUMBER.finditer(data))
             if numbers:
                 m = rng.choice(numbers)
-                new = big_number(rng).encode() if op == 11 else rng.choice(
-                    (b"0", b"-1", b"1", b"10**30", b"9" * rng.randint(10, 40),
-                     str(rng.randint(0, 5000)).encode()))
+                if op == 11:
+                    new = big_number(rng).encode()
+                elif data.startswith(b" x ", m.end()):  # a repeat count: small or huge
+                    new = rng.choice((b"0", b"1", b"3", b"1000", b"1000001", b"9" * 40))
+                else:
+                    new = rng.choice((b"0", b"-1", b"1", b"10**30", b"9" * rng.randint(10, 40),
+                                      str(rng.randint(0, 5000)).encode()))
                 data = _splice(data, m.start(), m.end(), new)
             continue
         elif op == 9:
@@ -124,7 +128,7 @@ def mutate(rng: random.Random, data: bytes, pool: list[bytes]) -> bytes:
             labels = list(_LABEL.finditer(data))
             if labels:
                 m = rng.choice(labels)
-                c = rng.choice((b"100000", b"99999", b"1000001", big_number(rng).encode()))
+                c = rng.choice((b"1000", b"1000001", b"10000000", big_number(rng).encode()))
                 data = _splice(data, m.start(), m.end(), b"(0-" + c + b"): " + c + b" x ")
             continue
         data = b"\n".join(lines)

@@ -95,31 +95,29 @@ def test_huge_repeats_nest_repeats_or_loop() -> None:
 
 
 OWN = "::error file=fuzz.txt,line=2,col=3,endColumn=4,title=cnncalc G101::a%0Ahint: b\n"
+NOT_OWN = ["workflow command", "line that is not cnncalc's own command"]
 CHECKS = [
     ("table", "a b\n  c\n", []),
-    ("csv", "a\tb\n", ["raw C0 control in csv"]),
-    ("csv", "a\x1b[31mb\n", ["raw C0 control in csv"]),
-    ("markdown", "a\x9bb\x85\n", ["raw C1 control in markdown"]),
-    ("spec", "a\x7f\n", ["raw DEL in spec"]),
-    ("json", "a\u2028b\n", ["raw U+2028/U+2029 in json"]),
-    ("table", "a\udc80b\n", ["raw lone surrogate in table"]),
-    ("diagnostics", "x: error: bad\n::error file=x.py,line=1::INJECTED\n",
-     ["workflow command in diagnostics"]),
-    ("check full", "x\n \u00a0 ::add-mask::secret\n", ["workflow command in check full"]),
-    ("check concise", "x:1:1: P001 a ##[error]b\n", ["'##[' command in check concise"]),
+    ("csv", "a\tb\n", ["raw C0 control"]),
+    ("csv", "a\x1b[31mb\n", ["raw C0 control"]),
+    ("markdown", "a\x9bb\x85\n", ["raw C1 control"]),
+    ("spec", "a\x7f\n", ["raw DEL"]),
+    ("json", "a\u2028b\n", ["raw U+2028/U+2029"]),
+    ("table", "a\udc80b\n", ["raw lone surrogate"]),
+    ("diagnostics", "x: error: bad\n::error file=x.py,line=1::INJECTED\n", ["workflow command"]),
+    ("check full", "x\n \u00a0 ::add-mask::secret\n", ["workflow command"]),
+    ("check concise", "x:1:1: P001 a ##[error]b\n", ["'##[' command"]),
     ("check github", "::group::fuzz.txt\n" + OWN + "::endgroup::\n", []),
-    ("check github", OWN + "::error::INJECTED\n",
-     ["workflow command in check github", "line that is not cnncalc's own command in check "
-      "github"]),
-    ("check github", OWN.replace("fuzz.txt", "a,b"),
-     ["workflow command in check github", "line that is not cnncalc's own command in check "
-      "github"]),
+    ("check github", OWN + "::error::INJECTED\n", NOT_OWN),
+    ("check github", OWN.replace("fuzz.txt", "a,b"), NOT_OWN),
 ]
 
 
 @pytest.mark.parametrize(("fmt", "text", "kinds"), CHECKS)
 def test_output_checks(fmt: str, text: str, kinds: list[str]) -> None:
-    assert [v.kind for v in target.check_text(fmt, text)] == kinds
+    found = target.check_text(fmt, text)
+    assert [v.kind for v in found] == kinds
+    assert all(v.where == fmt for v in found)
 
 
 def test_a_clean_spec_breaks_no_property() -> None:
@@ -155,3 +153,19 @@ def test_replay_runs_saved_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[
     saved.write_bytes((ROOT / "specs" / "alexnet.txt").read_bytes())
     assert fuzz_parsers.main(["--replay", str(saved), "--memory-mb", "0"]) == 0
     assert capsys.readouterr().out == f"{saved}: ok\n"
+
+
+def test_the_summary_counts_inputs_by_kind_and_splits_them_by_place(tmp_path: Path) -> None:
+    stats = fuzz_parsers.Stats(tmp_path)
+    stats.tried = 3
+    stats.record_violations(b"a", [target.Violation("raw C0 control", "x", "csv"),
+                                   target.Violation("raw C0 control", "y", "csv"),
+                                   target.Violation("raw C0 control", "z", "json")])
+    stats.record_violations(b"b", [target.Violation("raw C0 control", "x", "csv")])
+    assert stats.report("mutate", 1.0).splitlines() == [
+        "engine mutate: tried 3 inputs in 1 s, 2 failed",
+        "  2 x property: raw C0 control [csv 2, json 1]",
+        f"  failing inputs saved in {tmp_path}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "86f7e437faa5a7fc.log", "86f7e437faa5a7fc.txt", "e9d71f5ee7c92d6d.log",
+        "e9d71f5ee7c92d6d.txt"]

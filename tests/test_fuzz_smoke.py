@@ -131,9 +131,7 @@ def test_the_path_a_file_is_shown_as_depends_on_its_bytes_alone() -> None:
     assert generators.path_for(b"x") == generators.path_for(b"x")
 
 
-# a time-out's exception that lands in hypothesis's garbage-collector callback is dropped (and
-# reported as unraisable): the alarm repeats until one lands in the input's own code
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("engine", ["mutate", "hypothesis"])
 @pytest.mark.parametrize("only", sorted(GENERATORS))
 def test_each_engine_runs_each_generator(engine: str, only: str, tmp_path: Path,

@@ -1,16 +1,26 @@
 """The command line. Only the commands print or decide exit codes: 0 clean, 1 the spec has
-errors (or a filter does not fit), 2 usage problems or internal errors."""
+errors (or a filter does not fit), 2 usage problems or internal errors.
+
+A reader that stops reading early (``cnncalc show spec.txt | head -1``) is not an error: the
+rest of the output is dropped, quietly, and the command ends with the status it would have
+had (``pipe_may_close``), or 0 where output was all it had to do."""
 
 from __future__ import annotations
 
 import importlib
+import io
+import os
+import select
 import sys
 import traceback
-from typing import NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TextIO
 
 import click
 
 from cnncalc import __version__
+from cnncalc.escape import escape, escape_lines
 
 # name -> "module:attribute", imported only when that command runs, so that `show` does not
 # pay for importing `check` and `run` (click's lazy-loading pattern)
@@ -36,6 +46,69 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """``cnncalc --help | head -1``: a closed pipe ends it with 0 too."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            drop_closed_streams()
+            sys.exit(0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A closed pipe that a command did not expect ends it with 0, before click's own
+        handling turns it into 1 (the status of a spec with errors)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            drop_closed_streams()
+            sys.exit(0)
+
+
+@contextmanager
+def pipe_may_close() -> Iterator[None]:
+    """Around a command's output: if the reader closes the pipe, the rest of what goes to
+    that stream is dropped and the command goes on to its own exit status (so that
+    ``cnncalc check | head`` still fails a failing check, under ``set -o pipefail``)."""
+    try:
+        yield
+    except BrokenPipeError:
+        drop_closed_streams()
+
+
+def drop_closed_streams() -> None:
+    """Send what is still to be written to a stream whose reader has gone to /dev/null
+    (standard output when neither says so: a pipe to ``head`` is the usual case)."""
+    closed = [name for name in ("stdout", "stderr") if _closed(getattr(sys, name))]
+    for name in closed or ["stdout"]:
+        stream = getattr(sys, name)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        finally:
+            os.close(devnull)
+
+
+def _closed(stream: TextIO) -> bool:
+    """Whether the reader of ``stream`` has gone: its buffered text cannot be flushed, or
+    poll reports an error on it (Linux: POLLERR on a pipe whose reader has gone)."""
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
@@ -55,30 +128,52 @@ def main(argv: list[str] | None = None) -> None:
 
     click runs in non-standalone mode so that an interrupt reaches this function (standalone
     mode turns it into ``Aborted!`` and exit 1, the status of a spec with errors); its other
-    exceptions are reported here as standalone mode reports them."""
+    exceptions are reported here as standalone mode reports them.
+
+    Everything written here that may quote the input (an exception's message, a usage error
+    naming a path, a traceback) is escaped with ``cnncalc.escape``. Standard output writes
+    what it cannot encode as a backslash escape instead of failing."""
     args = sys.argv[1:] if argv is None else argv
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+        reconfigure(errors="backslashreplace")
     try:
-        status = cli.main(args=args, prog_name="cnncalc", standalone_mode=False)
-    except SystemExit:
-        raise
+        returned = _run(args)
+    except SystemExit as exc:
+        status: Any = exc.code
+    else:
+        status = returned if type(returned) is int else 0
+    with pipe_may_close():
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.exit(status)
+
+
+def _run(args: list[str]) -> Any:
+    try:
+        return cli.main(args=args, prog_name="cnncalc", standalone_mode=False)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             _interrupted()
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(escape_lines(shown.getvalue().rstrip("\n")), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _interrupted()
+    except BrokenPipeError:  # raised outside a command (click's help, --version)
+        drop_closed_streams()
+        sys.exit(0)
     except Exception as exc:  # the last line of defence
         if "--debug" in args:
-            traceback.print_exc()
+            click.echo(escape_lines(traceback.format_exc().rstrip("\n")), err=True)
         else:
-            click.echo(f"internal error: {_one_line(exc)}", err=True)
+            click.echo(f"internal error: {escape(_one_line(exc))}", err=True)
             click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
         sys.exit(2)
-    sys.exit(status if type(status) is int else 0)
 
 
 def _interrupted() -> NoReturn:

@@ -59,6 +59,8 @@ RULES: dict[str, Rule] = {
         Rule("P014", "unknown-forward", Severity.WARNING,
              "a container whose forward() cnncalc does not know: its children are read in "
              "order, and the figures that rest on that order are marked"),
+        Rule("P020", "link-outside-tree", Severity.ERROR,
+             "a symbolic link out of the checked tree, not followed (cnncalc check)"),
         Rule("G101", "filter-does-not-fit", Severity.ERROR,
              "(W - F + 2P)/S + 1 is not a whole number"),
         Rule("G102", "filter-too-large", Severity.ERROR, "a filter larger than its padded input"),
@@ -86,6 +88,9 @@ RULES: dict[str, Rule] = {
              "total MACs above the max-macs budget (cnncalc check)"),
         Rule("B403", "max-activations", Severity.ERROR,
              "activation memory above the max-activations budget (cnncalc check)"),
+        Rule("B404", "budget-not-judged", Severity.INFO,
+             "budgets or the baseline not judged: the spec has no complete totals "
+             "(cnncalc check)"),
         Rule("W501", "fast-shrinking", Severity.WARNING,
              "two or more unpadded convolutions in a row, each shrinking the volume"),
         Rule("W502", "large-pool-window", Severity.WARNING,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -64,10 +65,13 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
     except ValueError:
         pass
     try:
-        return name.strip(), float(value)
+        number = float(value)
     except ValueError:
-        pass
-    return name.strip(), dims(value, "--define value", (1, 2, 3))
+        return name.strip(), dims(value, "--define value", (1, 2, 3))
+    if not math.isfinite(number):  # inf, nan, 1e400
+        raise click.BadParameter(f"{name.strip()}=: not a finite number (inf, nan or past 1e308)",
+                                 param_hint="--define")
+    return name.strip(), number
 
 
 def spec_options(f: F) -> F:
@@ -104,7 +108,7 @@ class SpecReadError(click.ClickException):
         super().__init__(f"{path}: {reason}")
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"cnncalc: error: {self.format_message()}", err=True)
+        click.echo(f"cnncalc: error: {self.format_message()}", file=file, err=True)
 
 
 def read_spec(path: str) -> tuple[str, str]:

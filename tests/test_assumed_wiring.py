@@ -273,3 +273,41 @@ def test_a_keras_name_imported_from_elsewhere_is_not_keras() -> None:
     d = a.diagnostics[0]
     assert (d.code, d.span.line) == ("P002", 3) and "`mylib`" in d.message
     assert a.totals is None
+
+
+def test_check_judges_no_budget_on_an_assumed_wiring(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """MACs and activations that rest on an assumed order are not judged (B404 says why);
+    params, exact either way, are; the baseline compares params only."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.txt").write_text(NET, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "--output-format", "concise", "--max-macs", "1K",
+                                 "--max-activations", "1KB", "--max-params", "100", "net.txt"])
+    lines = result.stdout.splitlines()
+    assert any(" B401 224 params: over max-params 100" in ln for ln in lines)
+    assert not any(" B402 " in ln or " B403 " in ln for ln in lines)
+    b404 = next(ln for ln in lines if " B404 " in ln)
+    assert "max-macs 1K, max-activations 1KB" in b404 and "assumed wiring (P014)" in b404
+    assert result.exit_code == 1  # the B401
+    runner.invoke(cli, ["check", "--write-baseline", "base.json", "net.txt"])
+    (tmp_path / "net.txt").write_text(NET.replace("(3, 3)", "(1, 1)"), encoding="utf-8")
+    result = runner.invoke(cli, ["check", "--output-format", "concise", "--baseline",
+                                 "base.json", "--select", "W7,B4", "net.txt"])
+    w701 = next(ln for ln in result.stdout.splitlines() if " W701 " in ln)
+    assert "params 224 -> 32" in w701 and "MACs" not in w701
+    assert "the baseline's MACs (W701)" in result.stdout
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), [
+    ('CONV "# cnncalc: input 8x8x3 ": 8 3x3 filters\n', "a.txt", None),
+    ('CONV "a": 8 3x3 filters  # cnncalc: input 8x8x3\n', "a.txt", (8, 8, 3)),
+    ("model = Sequential()\nmodel.add(Dense(4, name='# cnncalc: input 8x8x3'))\n", "k.py",
+     None),
+    ("model = Sequential()  # cnncalc: input 8x8x1\nmodel.add(Dense(4))\n", "k.py",
+     (8, 8, 1)),
+    ("nn.Linear(4, 2)  # a 'quoted' # cnncalc: input 2x2x1\n", "t.txt", (2, 2, 1)),
+    ("nn.Conv2d(3, 8, 3, padding_mode='# cnncalc: input 8x8x3')\n", "t.txt", None),
+])
+def test_an_input_directive_counts_only_in_a_comment(text: str, path: str,
+                                                     expected: tuple[int, ...] | None) -> None:
+    assert analyze(parse_text(text, path)).input == expected

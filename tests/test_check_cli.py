@@ -74,7 +74,7 @@ def compare(name: str, actual: str, regen: bool) -> None:
 
 
 FORMATS = {"concise": "txt", "full": "txt", "json": "json", "github": "txt", "junit": "xml"}
-SUMMARY = "11 findings in 6 files (5 errors, 6 warnings); 7 files checked, 1 suppressed\n"
+SUMMARY = "13 findings in 6 files (5 errors, 6 warnings, 2 info); 7 files checked, 1 suppressed\n"
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))

@@ -36,12 +36,14 @@ def test_escape_property():
 
 
 def test_github_escapes_message_and_properties():
+    """A line break inside a message is not ours: it is shown as ``\\r\\n`` (cnncalc.escape);
+    the one before the hint is ours, and the runner reads it back from ``%0A``."""
     d = Diagnostic(Span("dir,x/a:b%.txt", 3, 5, 9), "G101", NASTY, "hint: 50%")
     text = github(report_with(d))
     assert text.splitlines() == [
         "::group::dir,x/a:b%25.txt",
         "::error file=dir%2Cx/a%3Ab%25.txt,line=3,col=5,endColumn=9,title=cnncalc G101::"
-        "100%25 of a,b: c%0D%0Anext line [G101 filter-does-not-fit]%0Ahint: hint: 50%25",
+        "100%25 of a,b: c\\r\\nnext line [G101 filter-does-not-fit]%0Ahint: hint: 50%25",
         "::endgroup::"]
 
 
@@ -66,7 +68,7 @@ def test_junit_parses_and_counts():
     (suite,) = root
     a, b = suite.findall("testcase")
     assert a.get("name") == "a.txt" and a.find("failure").get("type") == "G101"
-    assert "no <fit> & \ufffd \ufffd" in a.find("failure").text
+    assert "no <fit> & \\x00 \\ud800" in a.find("failure").text  # escaped, visibly
     assert "W501" in a.find("system-out").text
     assert b.find("failure") is None
     root = ET.fromstring(junit(report_with(*diags, fail_on=Severity.WARNING)))

@@ -179,3 +179,43 @@ def test_show_and_the_cli_never_import_numpy():
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# ---- values that overflow: no NumPy warning, a note instead ----
+
+# 300 dense layers without activations: each doubles the variance (He-uniform weights), so
+# float32 overflows near layer 128 and float64 (2**300 < 1.8e308) does not
+DEEP = "[64] INPUT\n" + "".join(f"FC{i}: 64 neurons\n" for i in range(300))
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_overflow_warns_nothing_raw(runner, fmt):
+    import warnings
+
+    import numpy as np
+
+    before = np.geterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = runner.invoke(cli, ["run", "--format", fmt, "-q", "-"], input=DEEP)
+    assert result.exit_code == 0, result.stderr
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert np.geterr() == before  # errstate was scoped to the executor
+    (note,) = result.stderr.splitlines()
+    assert note.startswith("cnncalc run: <stdin>:") and "note: from this layer on" in note
+    assert "overflowed to inf or nan" in note and "RuntimeWarning" not in result.stderr
+
+
+def test_no_note_when_values_stay_finite(runner):
+    result = runner.invoke(cli, ["run", "-q", "--dtype", "float64", "-"], input=DEEP)
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_overflow_in_a_real_process_prints_no_warning(tmp_path):
+    spec = tmp_path / "deep.txt"
+    spec.write_text(DEEP, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "cnncalc", "run", "-q", str(spec)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0
+    assert "Warning" not in done.stderr and "overflow encountered" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "note: from this layer on" in done.stderr

@@ -12,8 +12,14 @@
 
 Keys sorted, two-space indent, one trailing newline: the file diffs cleanly in review. Paths
 are as ``check`` shows them (relative to the current directory), so write and compare from the
-same directory. ``--baseline FILE`` reports W701 for a spec whose params or MACs differ; specs
-missing from the baseline, or without totals now, are not compared.
+same directory. ``--baseline FILE`` reports W701 for a spec whose params or MACs differ, with
+the change as a percentage rounded half up on the exact value (integers only, never a float);
+specs missing from the baseline are not compared, and a spec without complete totals now is
+not compared either, which B404 says.
+
+The file is read as the configuration is (``files.read_regular``): a regular file of at most
+``BASELINE_LIMIT`` bytes; JSON nested too deeply is an error naming the file. It is written
+atomically (``files.write_atomic``), never through a symbolic link.
 """
 
 from __future__ import annotations
@@ -21,14 +27,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from cnncalc.analyze import Analysis
 from cnncalc.check.budgets import head_span
-from cnncalc.check.units import count_text
+from cnncalc.check.files import FileError, mib, read_regular, write_atomic
+from cnncalc.check.units import count_text, percent_text
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.parse.lexer import MAX_DIGITS
 
 VERSION = 1
+BASELINE_LIMIT = 16 * 2**20
+"""The largest baseline read or written, 16 MiB: about 200,000 specs at some 80 bytes each."""
 
 
 class BaselineError(Exception):
@@ -41,12 +52,24 @@ class Figures:
     macs: int
 
 
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(text.lstrip('-')):,} digits (at most "
+                         f"{MAX_DIGITS:,})")
+    return int(text)
+
+
 def read_baseline(path: Path) -> dict[str, Figures]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from exc
-    except ValueError as exc:
+        raw = read_regular(path, BASELINE_LIMIT)
+    except FileError as exc:
+        raise BaselineError(f"{path}: cannot read the baseline: {exc}") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_int=_int, parse_float=Decimal)
+    except RecursionError:
+        raise BaselineError(f"{path}: not a JSON baseline: arrays or objects nested too "
+                            "deeply") from None
+    except ValueError as exc:  # not UTF-8, not JSON, or a number too long
         raise BaselineError(f"{path}: not a JSON baseline: {exc}") from exc
     specs = data.get("specs") if isinstance(data, dict) else None
     if not isinstance(specs, dict) or data.get("version") != VERSION:
@@ -58,8 +81,10 @@ def read_baseline(path: Path) -> dict[str, Figures]:
             params, macs = entry["params"], entry["macs"]
         except (KeyError, TypeError):
             raise BaselineError(f"{path}: specs.{name}: needs params and macs") from None
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (params, macs)):
-            raise BaselineError(f"{path}: specs.{name}: params and macs must be integers")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                   for v in (params, macs)):
+            raise BaselineError(f"{path}: specs.{name}: params and macs must be whole "
+                                "numbers, 0 or more")
         out[name] = Figures(params, macs)
     return out
 
@@ -73,18 +98,23 @@ def baseline_text(figures: Mapping[str, Figures]) -> str:
 
 
 def write_baseline(path: Path, figures: Mapping[str, Figures]) -> None:
+    data = baseline_text(figures).encode("utf-8")
+    if len(data) > BASELINE_LIMIT:
+        raise BaselineError(f"{path}: not written: the baseline would be larger than "
+                            f"{mib(BASELINE_LIMIT)}, the most --baseline reads")
     try:
-        path.write_text(baseline_text(figures), encoding="utf-8", newline="\n")
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from exc
+        write_atomic(path, data)
+    except FileError as exc:
+        raise BaselineError(f"{path}: cannot write the baseline: {exc}") from exc
 
 
 def _change(name: str, old: int, new: int) -> str:
     if old == new:
         return f"{name} unchanged ({count_text(new)})"
     delta = new - old
-    pct = f", {delta * 100 / old:+.2f}%" if old else ""
-    return f"{name} {count_text(old)} -> {count_text(new)} ({delta:+,}{pct})"
+    pct = f", {percent_text(delta, old, 2)}" if old else ""
+    sign = "+" if delta > 0 else ""
+    return f"{name} {count_text(old)} -> {count_text(new)} ({sign}{count_text(delta)}{pct})"
 
 
 def totals_changed(analysis: Analysis, before: Figures) -> Diagnostic | None:
@@ -107,10 +137,17 @@ def totals_changed(analysis: Analysis, before: Figures) -> Diagnostic | None:
         FC2: 10 neurons
     """
     totals = analysis.totals
-    if totals is None or (totals.params, totals.macs) == (before.params, before.macs):
+    if totals is None:
         return None
+    if "macs" in totals.assumed:  # MACs on an assumed wiring are not compared (B404 says so)
+        if totals.params == before.params:
+            return None
+        changes = _change("params", before.params, totals.params)
+    elif (totals.params, totals.macs) == (before.params, before.macs):
+        return None
+    else:
+        changes = (f"{_change('params', before.params, totals.params)}, "
+                   f"{_change('MACs', before.macs, totals.macs)}")
     return Diagnostic(
-        head_span(analysis.spec), "W701",
-        f"totals changed since the baseline: {_change('params', before.params, totals.params)}, "
-        f"{_change('MACs', before.macs, totals.macs)}",
+        head_span(analysis.spec), "W701", f"totals changed since the baseline: {changes}",
         "if the change is intended, record it with --write-baseline")

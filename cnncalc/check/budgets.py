@@ -1,9 +1,10 @@
 """Budgets: a network's totals against the limits set for its file.
 
-A budget is checked only when the analysis has totals (a spec with errors has none; its errors
-are reported instead). The finding is on the INPUT line, or line 1 when there is none, so a
-``# cnncalc: ignore[B401]`` there suppresses it. Each rule is a small unit with a docstring and
-examples, like the advice rules in ``lint``.
+A budget is judged only on complete totals. A spec with errors has none (its errors are
+reported), and B404 then says which budgets, and whether the baseline comparison, were not
+judged, so that a gate never passes a budget silently. The finding is on the INPUT line, or
+line 1 when there is none, so a ``# cnncalc: ignore[B401]`` there suppresses it. Each rule is a
+small unit with a docstring and examples, like the advice rules in ``lint``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from cnncalc.analyze import Analysis, Totals
 from cnncalc.check.settings import FileSettings, Limit
-from cnncalc.check.units import count_text
+from cnncalc.check.units import count_text, decimal_text, percent_text
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.spec import Span, Spec
@@ -30,11 +31,13 @@ def head_span(spec: Spec) -> Span:
 
 
 def _over(figure: int, limit: int) -> str:
+    """``by 7,206 (+18.0%)``, or ``by ... (12x the limit)`` from 11 times the limit on; both
+    rounded half up on the exact ratio."""
     excess = figure - limit
     if not limit:
         return f"by {count_text(excess)}"
-    ratio = f"+{excess * 100 / limit:.1f}%" if excess < 10 * limit else \
-        f"{figure / limit:,.0f}x the limit"
+    ratio = percent_text(excess, limit, 1) if excess < 10 * limit else \
+        f"{decimal_text(figure, limit, 0)}x the limit"
     return f"by {count_text(excess)} ({ratio})"
 
 
@@ -129,6 +132,7 @@ class BudgetRule:
     code: str
     key: str
     check: Callable[[Analysis, Totals, Limit, Memory], Diagnostic | None]
+    figure: str  # the total it judges, as Totals.assumed names it
 
     @property
     def doc(self) -> str:
@@ -136,10 +140,64 @@ class BudgetRule:
 
 
 BUDGET_RULES = (
-    BudgetRule("B401", "max-params", max_params),
-    BudgetRule("B402", "max-macs", max_macs),
-    BudgetRule("B403", "max-activations", max_activations),
+    BudgetRule("B401", "max-params", max_params, "params"),
+    BudgetRule("B402", "max-macs", max_macs, "macs"),
+    BudgetRule("B403", "max-activations", max_activations, "activations"),
 )
+
+
+def _limits(fs: FileSettings) -> tuple[Limit | None, ...]:
+    return fs.max_params, fs.max_macs, fs.max_activations
+
+
+def not_judged(analysis: Analysis, fs: FileSettings, baseline: bool,
+               is_selected: Callable[[str], bool]) -> Diagnostic | None:
+    """Budgets (or the baseline comparison, W701) that were not judged: the spec has errors,
+    so its totals are withheld; or the totals they judge (MACs, activations) rest on a wiring
+    cnncalc assumed (P014), while params, exact either way, are judged.
+
+    A budget judged on the totals of a network that does not compute would pass or fail on
+    numbers that mean nothing; the budget is skipped instead, and this says so, so that the
+    CI log shows the budget was not checked. Information: the errors themselves fail the
+    check. Listed: each budget set for the file whose code is selected, and the baseline when
+    it has figures for the file.
+
+    Passing, with ``max-params = "50K"``::
+
+        [32x32x1] INPUT
+        CONV1: 6 5x5 filters at stride 1
+        FC2: 10 neurons
+
+    Failing, with ``max-params = "40K"``::
+
+        [32x32x1] INPUT
+        CONV1: 6 5x5 filters at stride 2
+        FC2: 10 neurons
+    """
+    totals = analysis.totals
+    assumed = () if totals is None else totals.assumed
+    if totals is not None and not assumed:
+        return None
+    what = [f"{rule.key} {limit.text}"
+            for rule, limit in zip(BUDGET_RULES, _limits(fs), strict=True)
+            if limit is not None and is_selected(rule.code)
+            and (totals is None or rule.figure in assumed)]
+    if baseline and is_selected("W701") and (totals is None or "macs" in assumed):
+        what.append("the baseline's params and MACs (W701)" if totals is None
+                    else "the baseline's MACs (W701)")
+    if not what:
+        return None
+    if totals is None:
+        return Diagnostic(
+            head_span(analysis.spec), "B404",
+            f"not judged: {', '.join(what)}; the spec has errors, so its totals are withheld",
+            "fix the errors reported for this file; budgets are judged on complete totals only")
+    return Diagnostic(
+        head_span(analysis.spec), "B404",
+        f"not judged: {', '.join(what)}; those totals rest on an assumed wiring (P014), and a "
+        "budget passed or failed on them would mean nothing",
+        "describe the wiring (a notation cnncalc reads in full) to have them judged; params "
+        "are exact and are judged")
 
 
 def check_budgets(analysis: Analysis, fs: FileSettings, memory: Memory) -> list[Diagnostic]:
@@ -147,9 +205,8 @@ def check_budgets(analysis: Analysis, fs: FileSettings, memory: Memory) -> list[
     if totals is None:
         return []
     out = []
-    for rule, limit in zip(BUDGET_RULES, (fs.max_params, fs.max_macs, fs.max_activations),
-                           strict=True):
-        if limit is not None:
+    for rule, limit in zip(BUDGET_RULES, _limits(fs), strict=True):
+        if limit is not None and rule.figure not in totals.assumed:
             found = rule.check(analysis, totals, limit, memory)
             if found is not None:
                 out.append(found)

@@ -4,18 +4,26 @@ The nearest pyproject.toml *with a [tool.cnncalc] table*, searching from the cur
 upwards (as ruff does), or the file given with ``--config`` (a pyproject.toml, or a TOML file
 whose top level is the table). Unknown keys and bad values are errors that name the key.
 docs/ci.md documents every key; ``KEYS`` and ``PER_PATH_KEYS`` are the list.
+
+A configuration file must be a regular file of at most ``CONFIG_LIMIT`` bytes (``files``), and
+TOML nested too deeply to read is an error naming the file, not a crash. Decimals are read
+as ``Decimal``, never as floats, so that ``max-params = 1e30`` is exactly 10^30.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from cnncalc.check.globs import Glob
+from cnncalc.check.files import FileError, read_regular
+from cnncalc.check.globs import Glob, GlobError
 from cnncalc.check.settings import (
     DEFAULT_INCLUDE,
     FORMATS,
@@ -25,10 +33,11 @@ from cnncalc.check.settings import (
     Settings,
     bad_selector,
 )
-from cnncalc.check.units import UnitError, parse_bytes, parse_count
+from cnncalc.check.units import UnitError, count_text, parse_bytes, parse_count, shown
 from cnncalc.diagnostics import Severity
-from cnncalc.options import dims
+from cnncalc.options import MAX_BATCH, dims
 from cnncalc.parse import NOTATIONS, DefineValue
+from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -38,6 +47,8 @@ FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs"
 KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
         "output-format", "baseline", "per-path", *FILE_KEYS)
 PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
+CONFIG_LIMIT = 2**20
+"""The largest configuration file read, 1 MiB: pyproject.toml files are a few kilobytes."""
 
 
 class ConfigError(Exception):
@@ -48,25 +59,32 @@ def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above ``start`` that has a [tool.cnncalc] table."""
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "cnncalc" in _read(candidate).get("tool", {}):
+        if os.path.lexists(candidate) and "cnncalc" in _read(candidate).get("tool", {}):
             return candidate
     return None
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """Every pyproject.toml on the way up is read (a FIFO or ``/dev/zero`` there is an error
+    that names it, not a hang)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        data = read_regular(path, CONFIG_LIMIT)
+    except FileError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text: {_where(data, exc.start)} (a TOML file "
                           "must be UTF-8)") from exc
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except ValueError:  # from int(): TOML integers are 64-bit, Python reads 4,300 digits
+        raise ConfigError(f"{path}: not valid TOML: an integer of more than {MAX_DIGITS:,} "
+                          "digits") from None
 
 
 def _where(data: bytes, at: int) -> str:
@@ -98,6 +116,14 @@ def load_settings(config: Path | None, isolated: bool = False) -> Settings:
     return settings_from_table(table, path, where)
 
 
+def _show(value: Any) -> str:
+    """A configuration value quoted in a message: TOML decimals as written (``1E+3``), long
+    values shortened."""
+    if isinstance(value, str):
+        return shown(value)
+    return shown(str(value) if isinstance(value, Decimal) else repr(value), quote=False)
+
+
 class _Reader:
     """Typed access to one table; each failure names ``file: table.key``."""
 
@@ -117,7 +143,7 @@ class _Reader:
         value = self.table.get(key)
         if value is not None and (isinstance(value, bool) is not (kind is bool)
                                   or not isinstance(value, kind)):
-            self.fail(key, f"{value!r} is not {what}")
+            self.fail(key, f"{_show(value)} is not {what}")
         return value
 
     def strings(self, key: str, example: str) -> tuple[str, ...] | None:
@@ -127,13 +153,13 @@ class _Reader:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(key, f"{value!r} is not a list of strings, e.g. {example}")
+            self.fail(key, f"{_show(value)} is not a list of strings, e.g. {example}")
         return tuple(value)
 
     def choice(self, key: str, choices: tuple[str, ...]) -> Any:
         value = self.table.get(key)
         if value is not None and value not in choices:
-            self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+            self.fail(key, f"{_show(value)} is not one of {', '.join(choices)}")
         return value
 
     def codes(self, key: str) -> tuple[str, ...]:
@@ -144,18 +170,21 @@ class _Reader:
                 self.fail(key, why)
         return out
 
-    def globs(self, key: str) -> tuple[Glob, ...] | None:
-        patterns = self.strings(key, '["specs/**/*.txt"]')
-        return None if patterns is None else tuple(Glob(p) for p in patterns)
+    def globs(self, key: str, example: str = '["specs/**/*.txt"]') -> tuple[Glob, ...] | None:
+        patterns = self.strings(key, example)
+        if patterns is None:
+            return None
+        try:
+            return tuple(Glob(p) for p in patterns)
+        except GlobError as exc:
+            self.fail(key, str(exc))
 
     def limit(self, key: str, origin: str) -> Limit | None:
         value = self.table.get(key)
         if value is None:
             return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, (str, int)):
-            self.fail(key, f"{value!r} is not a figure such as \"65M\"")
+        if not isinstance(value, (str, int, Decimal)):
+            self.fail(key, f"{_show(value)} is not a figure such as \"65M\"")
         try:
             n = parse_bytes(value) if key == "max-activations" else parse_count(value)
         except UnitError as exc:
@@ -189,19 +218,32 @@ class _Reader:
                 return dims(value, "input", (3, 1))
             except click.BadParameter:
                 pass
-        self.fail("input", f"{value!r} is not a volume: write \"224x224x3\" or [224, 224, 3]")
+        self.fail("input", f"{_show(value)} is not a volume: write \"224x224x3\" or [224, 224, 3]")
 
     def _define(self, name: str, value: Any) -> tuple[str, DefineValue]:
         if not name.isidentifier():
             self.fail(f"define.{name}", "is not a Python name")
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            self.fail(f"define.{name}", f"{value!r} is not a number or a size like \"28x28x1\"")
-        if isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+            self.fail(f"define.{name}",
+                      f"{_show(value)} is not a number or a size like \"28x28x1\"")
+        if isinstance(value, int):
             return name, value
+        if isinstance(value, Decimal):
+            return name, self._rate(f"define.{name}", value)
         try:
             return name, dims(value, "define", (1, 2, 3))
         except click.BadParameter:
-            self.fail(f"define.{name}", f"{value!r} is not a number or a size like \"28x28x1\"")
+            self.fail(f"define.{name}",
+                      f"{_show(value)} is not a number or a size like \"28x28x1\"")
+
+
+    def _rate(self, key: str, value: Decimal) -> float:
+        """A decimal ``define`` is what the same literal in the code would be: a Python float
+        (Keras and PyTorch code writes dropout rates so); it must be a finite one."""
+        rate = float(value)
+        if not math.isfinite(rate):
+            self.fail(key, f"{value} is not a finite number")
+        return rate
 
 
 def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settings:
@@ -221,10 +263,15 @@ def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settin
             sub.fail("path", "is required: the glob(s) this entry applies to")
         assert patterns is not None
         origin = f"{shown} per-path {', '.join(patterns)}"
-        entries.append(PerPath(tuple(Glob(p) for p in patterns), sub.file_settings(origin, True)))
+        globs = sub.globs("path", '"specs/mobile*.txt"')
+        assert globs is not None
+        entries.append(PerPath(globs, sub.file_settings(origin, True)))
     batch = top.get("batch", int, "a whole number")
     if batch is not None and batch < 1:
         top.fail("batch", f"{batch} is not 1 or more")
+    if batch is not None and batch > MAX_BATCH:
+        top.fail("batch", f"{count_text(batch)} is more than {count_text(MAX_BATCH)}: is it a "
+                 "typo?")
     baseline = top.get("baseline", str, "a file name")
     return Settings(
         config_path=path,

@@ -4,10 +4,22 @@
   ``exclude`` applies to it only with ``force-exclude`` (``--force-exclude``; the pre-commit
   hook passes it, since pre-commit names every changed file explicitly).
 - A directory is walked recursively, in sorted order, without following symbolic links to
-  directories. Its files are checked when their name or path matches an ``include`` glob
-  (default ``*.txt``) and no ``exclude`` glob; an excluded directory is not entered.
+  directories (so no link can make the walk loop or leave the directory). Its files are
+  checked when their name or path matches an ``include`` glob (default ``*.txt``) and no
+  ``exclude`` glob; an excluded directory is not entered.
 - Directories that are never specs are always skipped: ``SKIP_DIRS`` (version control, virtual
   environments, caches, build output) and any name starting with ``.``, unless named explicitly.
+
+The checked tree, and symbolic links to files: a directory named on the command line is a
+tree; a file named on the command line belongs to the tree of the directory it is named in.
+Paths on the command line are the user's own: links in them are followed. Inside a tree, a
+symbolic link to a file is followed only when the file it leads to is one the walk of that
+tree reads anyway: inside the tree, not hidden (no part of its path below the tree starts
+with ``.``) and in no skipped directory, matched by ``include`` and by no ``exclude``. Any
+other link is ``Outside``: not opened, and reported as P020, so that a link to
+``~/.ssh/id_rsa``, ``.git/config`` or ``.env`` can never be quoted into a CI log. A link that
+loops or leads nowhere is ``Missing`` (exit 2), as a missing file named on the command line
+is.
 
 Paths are shown relative to the current directory when they lie under it, ``/``-separated;
 globs match paths relative to the project root (``Settings.root``).
@@ -16,6 +28,7 @@ globs match paths relative to the project root (``Settings.root``).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -34,6 +47,16 @@ class Found:
     path: str
     shown: str
     rel: str
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A symbolic link that leads out of the checked tree: never opened (P020). ``why`` says
+    where it leads, in words."""
+
+    shown: str
+    rel: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -67,12 +90,41 @@ class _Paths:
     def included(self, rel: str) -> bool:
         return any(g.match_name(rel) for g in self.settings.include)
 
+    def link(self, path: str, tree: _Tree) -> Found | Outside:
+        """A symbolic link to a file at ``path`` in ``tree``: followed to the file it leads to
+        (which is then opened, not the link) when the walk of ``tree`` reads that file anyway
+        (module docstring), else ``Outside``."""
+        target = os.path.realpath(path)
+        shown, rel = self.shown(path), self.rel(path)
+        if not _under(target, tree.real):
+            return Outside(shown, rel, f"it leads out of the checked tree {tree.shown}")
+        below = os.path.relpath(target, tree.real).split(os.sep)
+        if any(part.startswith(".") or part in SKIP_DIRS for part in below):
+            return Outside(shown, rel, "it leads to a hidden file or into a directory check "
+                           "never searches")
+        walked = [self.rel(os.path.join(tree.given, *below[:i]))
+                  for i in range(1, len(below) + 1)]  # its folders and itself, as walked
+        if not self.included(walked[-1]) or any(self.excluded(r) for r in walked):
+            return Outside(shown, rel, "it leads to a file the include and exclude globs "
+                           "leave out")
+        return Found(target, shown, rel)
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The checked tree: its real path (links resolved), the path as given, as shown."""
+
+    real: str
+    given: str
+    shown: str
+
 
 def _under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
-def discover(paths: tuple[str, ...], settings: Settings) -> Iterator[Found | Missing]:
+def discover(paths: tuple[str, ...], settings: Settings
+             ) -> Iterator[Found | Missing | Outside]:
     """Every file to check, in order: arguments as given, each directory's files sorted."""
     p = _Paths(settings)
     seen: set[str] = set()
@@ -80,27 +132,37 @@ def discover(paths: tuple[str, ...], settings: Settings) -> Iterator[Found | Mis
         if arg == "-":
             yield Found("-", "<stdin>", "<stdin>")
             continue
-        if os.path.isdir(arg):
-            for path in _walk(arg, p, explicit=True):
-                if isinstance(path, Missing):
-                    yield path
-                    continue
-                key = os.path.abspath(path)
-                if key not in seen:
-                    seen.add(key)
-                    yield Found(path, p.shown(path), p.rel(path))
-        elif os.path.exists(arg):
-            rel = p.rel(arg)
-            key = os.path.abspath(arg)
-            if key in seen or (settings.force_exclude and p.excluded(rel)):
+        try:
+            is_dir = stat.S_ISDIR(os.stat(arg).st_mode)
+        except OSError as exc:
+            yield Missing(arg, exc.strerror or str(exc))
+            continue
+        if is_dir:
+            items = _walk(arg, p, _Tree(os.path.realpath(arg), arg, p.shown(arg)),
+                          explicit=True)
+        else:
+            items = iter([_named(arg, p)])
+        for item in items:
+            if isinstance(item, Missing):
+                yield item
+                continue
+            key = os.path.abspath(item.shown)
+            if key in seen or (not is_dir and settings.force_exclude and p.excluded(item.rel)):
                 continue
             seen.add(key)
-            yield Found(arg, p.shown(arg), rel)
-        else:
-            yield Missing(arg, "No such file or directory")
+            yield item
 
 
-def _walk(directory: str, p: _Paths, explicit: bool) -> Iterator[str | Missing]:
+def _named(arg: str, p: _Paths) -> Found | Outside:
+    rel = p.rel(arg)
+    if not os.path.islink(arg):
+        return Found(arg, p.shown(arg), rel)
+    given = os.path.dirname(arg) or "."
+    return p.link(arg, _Tree(os.path.realpath(given), given, p.shown(given)))
+
+
+def _walk(directory: str, p: _Paths, tree: _Tree, explicit: bool
+          ) -> Iterator[Found | Missing | Outside]:
     rel = p.rel(directory)
     if (not explicit or p.settings.force_exclude) and rel != "." and p.excluded(rel):
         return
@@ -110,20 +172,36 @@ def _walk(directory: str, p: _Paths, explicit: bool) -> Iterator[str | Missing]:
     except OSError as exc:
         yield Missing(directory, exc.strerror or str(exc))
         return
-    files: list[str] = []
+    files: list[Found | Missing | Outside] = []
     dirs: list[str] = []
     for entry in entries:
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
+            is_link = entry.is_symlink()
+            is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+            is_file = not is_link and entry.is_file(follow_symlinks=False)
         except OSError:
-            is_dir = False
+            continue
         if is_dir:
             if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
                 dirs.append(entry.path)
-        elif entry.is_file():
-            sub = p.rel(entry.path)
-            if p.included(sub) and not p.excluded(sub):
-                files.append(entry.path)
+            continue
+        sub = p.rel(entry.path)
+        if not (is_file or is_link) or not p.included(sub) or p.excluded(sub):
+            continue
+        if is_file:
+            files.append(Found(entry.path, p.shown(entry.path), sub))
+            continue
+        if not _under(os.path.realpath(entry.path), tree.real):
+            files.append(p.link(entry.path, tree))
+            continue
+        try:
+            mode = os.stat(entry.path).st_mode
+        except OSError as exc:
+            files.append(Missing(p.shown(entry.path), "a symbolic link that cannot be "
+                                 f"followed: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISREG(mode):  # a link to a directory is never followed
+            files.append(p.link(entry.path, tree))
     yield from files
     for sub_dir in dirs:
-        yield from _walk(sub_dir, p, explicit=False)
+        yield from _walk(sub_dir, p, tree, explicit=False)

@@ -49,6 +49,16 @@ EXAMPLES: dict[str, Example] = {
         "[32x32x3] INPUT  # caf\u00e9, saved as UTF-8\n",
         "[32x32x3] INPUT  # caf<byte 0xe9>, saved as Latin-1\n",
         live=False),
+    "P020": Example(
+        "`cnncalc check` follows a symbolic link to a file only when that file is one it "
+        "reads anyway: inside the directory being checked (for a file named on the command "
+        "line, the directory it is named in), not hidden, in no skipped directory, matched by "
+        "`include` and no `exclude`. Any other link is reported and not opened: in CI it "
+        "could lead to a key, a token in .git/config or a .env file, whose first line a "
+        "parse error would quote into the log. Links to directories are never followed.",
+        "specs/current.txt -> v2.txt   (a spec beside it)\n",
+        "specs/current.txt -> ../../.ssh/id_rsa\n",
+        live=False),
     "P007": Example(
         "The input comes first: every layer's size depends on it.",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",

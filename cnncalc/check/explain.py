@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.check.baseline import Figures, totals_changed
-from cnncalc.check.budgets import BUDGET_RULES
+from cnncalc.check.budgets import BUDGET_RULES, not_judged
 from cnncalc.check.examples import EXAMPLES
 from cnncalc.check.lint import LINT_RULES
 from cnncalc.diagnostics import RULES, Rule
@@ -71,6 +71,7 @@ def explanations() -> dict[str, Explanation]:
     out: dict[str, Explanation] = {}
     docs = {r.code: r.doc for r in LINT_RULES} | {r.code: r.doc for r in BUDGET_RULES}
     docs["W701"] = totals_changed.__doc__ or ""
+    docs["B404"] = not_judged.__doc__ or ""
     for code, rule in RULES.items():
         if code in docs:
             out[code] = _from_docstring(rule, docs[code])

@@ -9,6 +9,8 @@
 - ``junit``: ``cnncalc.check.junit``.
 
 Findings are sorted by path, line, column and code. Machine formats never import rich.
+Paths, messages and hints are escaped as ``cnncalc.escape`` says, except in json, which keeps
+them exact (its escapes are lossless and its text ASCII) but for ``##[``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,11 @@ import json
 from typing import Any
 
 from cnncalc.check.runner import Report
+from cnncalc.check.units import count_text, plural
 from cnncalc.diagnostics import Severity
+from cnncalc.escape import escape, escape_char, json_safe
 
 JSON_VERSION = 1
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def summary(report: Report) -> str:
@@ -31,26 +31,26 @@ def summary(report: Report) -> str:
     files were checked, suppressed findings and paths that could not be checked."""
     findings = report.findings
     n_files = len(report.files)
-    extra = [f"{_plural(n_files, 'file')} checked"]
+    extra = [f"{plural(n_files, 'file')} checked"]
     suppressed = sum(f.suppressed for f in report.files)
     if suppressed:
-        extra.append(f"{suppressed:,} suppressed")
+        extra.append(f"{count_text(suppressed)} suppressed")
     if report.problems:
-        extra.append(f"{_plural(len(report.problems), 'path')} could not be checked")
+        extra.append(f"{plural(len(report.problems), 'path')} could not be checked")
     if not findings:
         return f"All checks passed! ({', '.join(extra)})" if not report.problems else \
             f"No findings ({', '.join(extra)})"
     with_findings = len({d.span.path for d in findings})
-    by = [_plural(sum(d.severity is s for d in findings), s.value)
+    by = [plural(sum(d.severity is s for d in findings), s.value)
           for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
           if any(d.severity is s for d in findings)]
-    return (f"{_plural(len(findings), 'finding')} in {_plural(with_findings, 'file')} "
+    return (f"{plural(len(findings), 'finding')} in {plural(with_findings, 'file')} "
             f"({', '.join(by)}); {', '.join(extra)}")
 
 
 def concise(report: Report) -> str:
-    return "".join(f"{d.span.path}:{d.span.line}:{d.span.col}: {d.code} {d.message}\n"
-                   for d in report.findings)
+    return "".join(f"{escape(d.span.path)}:{d.span.line}:{d.span.col}: {d.code} "
+                   f"{escape(d.message)}\n" for d in report.findings)
 
 
 def full(report: Report, color: bool = False) -> str:
@@ -97,11 +97,12 @@ def json_record(report: Report) -> dict[str, Any]:
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(json_record(report), indent=2) + "\n"
+    return json_safe(json.dumps(json_record(report), indent=2) + "\n")
 
 
 def escape_data(text: str) -> str:
-    """GitHub workflow-command message escaping: ``%``, ``\\r``, ``\\n``."""
+    """GitHub workflow-command message escaping: ``%``, ``\\r``, ``\\n`` (what the runner
+    unescapes; user text in it is escaped with ``cnncalc.escape`` first)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -110,27 +111,37 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _file(path: str) -> str:
+    """A path for ``file=``: unsafe characters and ``##[`` escaped, nothing else (see
+    ``github``)."""
+    return "".join(escape_char(path, i) or c for i, c in enumerate(path))
+
+
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def github(report: Report) -> str:
     """``::error file=F,line=L,col=C,endColumn=E,title=cnncalc CODE::message`` (``warning``,
     ``notice`` for the other severities), one ``::group::path`` per file with findings.
-    ``endColumn`` is the span's exclusive end column, as ruff's github format gives it."""
+    ``endColumn`` is the span's exclusive end column, as ruff's github format gives it.
+
+    The path in ``file=`` keeps its backslashes and colons (``escape_property`` writes ``:``
+    as ``%3A``), so that the annotation lands on the real file; only unsafe characters and
+    ``##[`` are escaped there. Every line starts with one of these commands and holds no other."""
     out: list[str] = []
     by_path: dict[str, list[Any]] = {}
     for d in report.findings:
         by_path.setdefault(d.span.path, []).append(d)
     for path, diags in by_path.items():
-        out.append(f"::group::{escape_data(path)}")
+        out.append(f"::group::{escape_data(escape(path))}")
         for d in diags:
             s = d.span
             props = ",".join(f"{k}={escape_property(str(v))}" for k, v in (
-                ("file", s.path), ("line", s.line), ("col", s.col),
+                ("file", _file(s.path)), ("line", s.line), ("col", s.col),
                 ("endColumn", max(s.end_col, s.col + 1)), ("title", f"cnncalc {d.code}")))
-            message = f"{d.message} [{d.code} {d.rule.name}]"
+            message = f"{escape(d.message)} [{d.code} {d.rule.name}]"
             if d.hint:
-                message += f"\nhint: {d.hint}"
+                message += f"\nhint: {escape(d.hint)}"
             out.append(f"::{_LEVEL[d.severity]} {props}::{escape_data(message)}")
         out.append("::endgroup::")
     return "".join(line + "\n" for line in out)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.check.units import digits_text
 from cnncalc.diagnostics import RULES, Diagnostic, Rule
 from cnncalc.shapes import article
 from cnncalc.spec import LRN, Activation, BatchNorm, Conv, Dropout, Pool, fmt_pair
@@ -60,7 +61,8 @@ def pad_text(notation: str, pad: int) -> str:
 
 
 def _hw(shape: tuple[int, ...]) -> str:
-    return str(shape[0]) if shape[0] == shape[1] else f"{shape[0]}x{shape[1]}"
+    h, w = digits_text(shape[0]), digits_text(shape[1])
+    return h if h == w else f"{h}x{w}"
 
 
 _TRANSPARENT = (Activation, BatchNorm, Dropout, LRN)
@@ -168,13 +170,13 @@ def large_pool_window(analysis: Analysis) -> Iterator[Diagnostic]:
             yield Diagnostic(
                 layer.span_of("kernel"), "W502",
                 f"{layer.name}: a {window} pooling window is larger than 3x3: each output keeps "
-                f"1 of {fh * fw} values",
+                f"1 of {digits_text(fh * fw)} values",
                 "use 2x2 at stride 2, or 3x3 at stride 2 (the lecture's common settings)")
         elif sh * sw > MAX_POOL_DISCARD:
             yield Diagnostic(
                 layer.span_of("stride"), "W502",
-                f"{layer.name}: stride {sh if sh == sw else f'{sh}x{sw}'} keeps 1 in {sh * sw} "
-                "positions: more than 3/4 of the volume is discarded",
+                f"{layer.name}: stride {sh if sh == sw else f'{sh}x{sw}'} keeps 1 in "
+                f"{digits_text(sh * sw)} positions: more than 3/4 of the volume is discarded",
                 "use stride 2 (2x2 or 3x3 windows, the lecture's common settings)")
 
 

@@ -4,7 +4,9 @@ advice rules, budgets and baseline comparison, keep the selected codes, apply in
 suppressions. No printing and no exit codes here: the command decides both.
 
 A file that cannot be read (permission denied, vanished) or that crashes cnncalc is a
-``Problem``, not a finding: it makes the run exit 2 whatever the findings.
+``Problem``, not a finding: it makes the run exit 2 whatever the findings. A symbolic link out
+of the checked tree (``discover.Outside``) is never opened: it is a file with one finding,
+P020, and no notation or totals.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import dataclass, field
 
 from cnncalc.analyze import Analysis, Totals, analyze
 from cnncalc.check.baseline import Figures, totals_changed
-from cnncalc.check.budgets import check_budgets
-from cnncalc.check.discover import Found, Missing, discover
+from cnncalc.check.budgets import check_budgets, not_judged
+from cnncalc.check.discover import Found, Missing, Outside, discover
 from cnncalc.check.lint import LINT_RULES
 from cnncalc.check.settings import FileSettings, Settings, selected
 from cnncalc.check.suppress import apply_suppressions, find_suppressions
@@ -27,15 +29,16 @@ from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.options import undecodable
 from cnncalc.parse import parse_text
 from cnncalc.render.memory import Memory
-from cnncalc.spec import Spec, source_lines
+from cnncalc.spec import Span, Spec, source_lines
 
 
 @dataclass(frozen=True)
 class FileResult:
-    """One checked file: its findings (selected, not suppressed, sorted) and its figures."""
+    """One checked file: its findings (selected, not suppressed, sorted) and its figures.
+    ``notation`` is None for a file that was not read (P020)."""
 
     path: str
-    notation: str
+    notation: str | None
     totals: Totals | None
     activation_bytes: int | None
     diagnostics: tuple[Diagnostic, ...]
@@ -103,12 +106,15 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
         if is_selected(rule.code):
             found.extend(rule.check(analysis))
     found.extend(check_budgets(analysis, fs, memory))
+    unjudged = not_judged(analysis, fs, before is not None, is_selected)
+    if unjudged is not None:
+        found.append(unjudged)
     if before is not None:
         changed = totals_changed(analysis, before)
         if changed is not None:
             found.append(changed)
     spec = analysis.spec
-    suppressions, blanket = find_suppressions(spec.lines, spec.path)
+    suppressions, blanket = find_suppressions(spec.lines, spec.path, spec.notation)
     kept = [d for d in [*found, *blanket] if is_selected(d.code)]
     kept, suppressed = apply_suppressions(kept, suppressions, is_selected)
     kept.sort(key=lambda d: d.sort_key)
@@ -116,6 +122,18 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
     return FileResult(spec.path, spec.notation, totals,
                       None if totals is None else memory.activations(totals.activations),
                       tuple(kept), spec.lines, suppressed)
+
+
+def refused(outside: Outside, settings: Settings) -> FileResult:
+    """A link out of the checked tree: P020 at line 1, the file it leads to never opened."""
+    fs = settings.for_path(outside.rel)
+    d = Diagnostic(
+        Span(outside.shown, 1, 1, 2), "P020",
+        f"symbolic link not followed: {outside.why}; the file it leads to was not read",
+        "to check that file, name it or its directory on the command line; exclude this "
+        "link to skip it")
+    kept = (d,) if selected("P020", settings.select, settings.ignore + fs.ignore) else ()
+    return FileResult(outside.shown, None, None, None, kept, ())
 
 
 def _read(found: Found) -> bytes:
@@ -176,6 +194,9 @@ def run_check(paths: Iterable[str], settings: Settings,
     for item in discover(tuple(paths), settings):
         if isinstance(item, Missing):
             problems.append(Problem(item.path, item.reason))
+            continue
+        if isinstance(item, Outside):
+            files.append(refused(item, settings))
             continue
         result = check_file(item, settings, baseline)
         if isinstance(result, Problem):

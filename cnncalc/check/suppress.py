@@ -6,6 +6,11 @@ is a code that suppressed nothing or that no rule has (S601): a stale suppressio
 next real problem on that line. Every notation treats ``#`` as a comment (the lecture, VGG and
 canonical notations cut it; the Keras and PyTorch front ends read code with ``ast`` or blank
 comments), so these comments never change what is parsed.
+
+A suppression counts only inside a comment, as the notation reads comments: in the lecture,
+canonical and VGG notations a ``#`` outside a quoted name starts one (``lexer.split_comment``);
+in Keras and PyTorch text, a ``#`` outside a Python string literal (``parse.comments``). So
+``CONV "a # cnncalc: ignore[G101]"`` or ``name='# cnncalc: ignore[G101]'`` suppresses nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnncalc.diagnostics import RULES, Diagnostic
+from cnncalc.parse.comments import comment_columns
 from cnncalc.spec import Span
 
 _COMMENT = re.compile(r"#\s*cnncalc\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
@@ -36,15 +42,20 @@ def _example(line: str) -> str:
     return "`# cnncalc: ignore[W501]`" if "W501" not in line else "`# cnncalc: ignore[W502]`"
 
 
-def find_suppressions(lines: Sequence[str], path: str
+def find_suppressions(lines: Sequence[str], path: str, notation: str | None = None
                       ) -> tuple[list[Suppression], list[Diagnostic]]:
-    """Every code named in a suppression comment, and S602 for each one that names none."""
+    """Every code named in a suppression comment, and S602 for each one that names none.
+    ``notation`` says how comments are read (see the module docstring)."""
     found: list[Suppression] = []
     blanket: list[Diagnostic] = []
     if _COMMENT.search("\n".join(lines)) is None:  # the common case: one scan at C speed
         return found, blanket
+    starts = comment_columns(lines, notation)
     for lineno, line in enumerate(lines, start=1):
-        for m in _COMMENT.finditer(line):
+        comment = starts[lineno - 1]
+        if comment < 0:
+            continue
+        for m in _COMMENT.finditer(line, comment):
             codes = m["codes"] or ""
             start = m.start("codes") if m["codes"] is not None else m.end()
             tokens = list(_CODE.finditer(codes))

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnncalc.check.settings import FORMATS, FileSettings, Limit, Settings, bad_selector
-from cnncalc.check.units import UnitError, parse_bytes, parse_count
+from cnncalc.check.units import UnitError, parse_bytes, parse_count, plural
+from cnncalc.cli import pipe_may_close
 from cnncalc.diagnostics import Severity
-from cnncalc.options import parse_define, spec_options
+from cnncalc.escape import escape, escape_lines
+from cnncalc.options import MAX_BATCH, parse_define, spec_options
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -55,7 +57,8 @@ def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...] | None:
 
 
 def _err(message: str) -> None:
-    click.echo(f"cnncalc: error: {message}", err=True)
+    """One line on standard error; the message may quote paths, keys and values, escaped."""
+    click.echo(f"cnncalc: error: {escape(message)}", err=True)
 
 
 @click.command()
@@ -77,8 +80,8 @@ def _err(message: str) -> None:
               help="Budget for total MACs, e.g. 2G.")
 @click.option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
               default=None, help="Budget for activation memory, e.g. 100MB or 64MiB.")
-@click.option("--batch", type=click.IntRange(min=1), default=None,
-              help="Batch size for activation memory (default 1).")
+@click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=None,
+              help="Batch size for activation memory (default 1; at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
               help="Element type for activation memory (default float32).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -131,23 +134,28 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
         sys.exit(2)
 
     report = run_check(paths or (".",), settings, baseline)
-    debug = bool(ctx.find_root().params.get("debug"))
-    for p in report.problems:
-        _err(f"{p.path}: {p.message}")
-        if p.detail and debug:
-            click.echo(p.detail.rstrip(), err=True)
-    if any(p.detail for p in report.problems) and not debug:
-        click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
-    if not report.files and not report.problems:
-        globs = ", ".join(g.pattern for g in settings.include)
-        click.echo(f"cnncalc: warning: no spec files found (include: {globs})", err=True)
-
-    _print(report, settings.output_format or "full")
+    with pipe_may_close():
+        _log(report, settings, bool(ctx.find_root().params.get("debug")))
+    with pipe_may_close():
+        _print(report, settings.output_format or "full")
     if write_baseline is not None:
         _write_baseline(report, write_baseline)
     if report.problems:
         sys.exit(2)
     sys.exit(1 if report.failed and not exit_zero else 0)
+
+
+def _log(report: Report, settings: Settings, debug: bool) -> None:
+    """What standard error says before the findings: paths that could not be checked."""
+    for p in report.problems:
+        _err(f"{p.path}: {p.message}")
+        if p.detail and debug:
+            click.echo(escape_lines(p.detail.rstrip()), err=True)
+    if any(p.detail for p in report.problems) and not debug:
+        click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
+    if not report.files and not report.problems:
+        globs = ", ".join(escape(g.pattern) for g in settings.include)
+        click.echo(f"cnncalc: warning: no spec files found (include: {globs})", err=True)
 
 
 def _override(settings: Settings, cli: FileSettings, select: tuple[str, ...] | None,
@@ -188,6 +196,8 @@ def _print(report: Report, fmt: str) -> None:
 
 
 def _write_baseline(report: Report, path: Path) -> None:
+    """Every spec with complete totals; the others are counted in the message, so that a
+    spec dropped from the baseline because it broke does not go unnoticed."""
     from cnncalc.check.baseline import BaselineError, Figures, write_baseline
 
     figures = {f.path: Figures(f.totals.params, f.totals.macs)
@@ -197,4 +207,8 @@ def _write_baseline(report: Report, path: Path) -> None:
     except BaselineError as exc:
         _err(str(exc))
         sys.exit(2)
-    click.echo(f"cnncalc: wrote the totals of {len(figures)} specs to {path}", err=True)
+    left_out = len(report.files) - len(figures)
+    why = f" (left out: {plural(left_out, 'spec')} without complete totals)" if left_out else ""
+    click.echo(f"cnncalc: wrote the totals of {plural(len(figures), 'spec')} to "
+               f"{escape(str(path))}{why}",
+               err=True)

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from cnncalc.cli import pipe_may_close
 from cnncalc.options import dims
 from cnncalc.spec import Rounding
 
@@ -44,5 +45,6 @@ def conv_cmd(input_size: str, filter_size: str, stride: str, pad: str | None,
     pads = None if pad in (None, "?") else pair(dims(pad, "--pad", (1, 2), least=0))
     text, ok = one_layer(pair(size[:2]), depth, kernel, strides, pads, pad == "?", filters, pool,
                          rounding)
-    click.echo(text)
+    with pipe_may_close():
+        click.echo(text)
     sys.exit(0 if ok else 1)

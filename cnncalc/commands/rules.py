@@ -36,8 +36,10 @@ def rules(code: str | None, output_format: str) -> None:
         return
     rule = find_rule(code)
     if rule is None:
-        click.echo(f"cnncalc: error: {code!r} is not a rule code or name; `cnncalc rules` "
-                   "lists them", err=True)
+        from cnncalc.escape import escape
+
+        click.echo(f"cnncalc: error: '{escape(code)}' is not a rule code or name; "
+                   "`cnncalc rules` lists them", err=True)
         sys.exit(2)
     ex = explanations()[rule.code]
     if output_format == "json":

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnncalc.analyze import Analysis
+from cnncalc.cli import pipe_may_close
+from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, parse_size
 from cnncalc.options import MAX_BATCH, load, model_option, spec_options
 from cnncalc.render.memory import human_bytes
@@ -117,19 +119,19 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     from cnncalc.execute.network import memory_estimate, plan
 
     planned = plan(analysis)
+    shown = escape(analysis.spec.path)
     est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype])
     if est.peak_bytes > limit:
         click.echo(
-            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
+            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
             f"{human_bytes(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in "
-            f"{dtype}, "
-            f"above the limit of {human_bytes(limit)} ({limit:,} bytes)\n"
+            f"{dtype}, above the limit of {human_bytes(limit)} ({limit:,} bytes)\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
         sys.exit(2)
     if est.peak_bytes > sys.maxsize:  # above any --max-memory a 64-bit process could honour
         click.echo(
-            f"cnncalc run: refusing to run {analysis.spec.path}: the estimated peak memory is "
+            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
             f"{human_bytes(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in "
             f"{dtype}, "
             f"more than a process can address ({sys.maxsize:,} bytes)\n"
@@ -156,26 +158,36 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                 x = random_input(analysis.input, batch, dtype, seed)
                 measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
         except MemoryError:
-            click.echo(f"cnncalc run: out of memory running {analysis.spec.path} although the "
+            click.echo(f"cnncalc run: out of memory running {shown} although the "
                        f"estimated peak, {human_bytes(est.peak_bytes)}, is within the limit of "
                        f"{human_bytes(limit)}\n  hint: use a smaller --batch or --max-memory",
                        err=True)
             sys.exit(2)
         rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, m.seconds,
-                         m.macs_whole) for r, m in zip(planned.results, measured, strict=True)]
+                         m.macs_whole, m.finite)
+                for r, m in zip(planned.results, measured, strict=True)]
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
                        planned.stop, planned.failure)
-    _print(report, fmt, quiet, width)
+    with pipe_may_close():
+        _print(report, fmt, quiet, width)
+    with pipe_may_close():
+        _problems(report)
     sys.exit(0 if report.ok else 1)
 
 
 def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
-    from cnncalc.execute.report import messages, print_table, to_json
+    from cnncalc.execute.report import print_table, to_json
 
     if fmt == "json":
         click.echo(to_json(report), nl=False)
     elif not quiet:
         print_table(report, width=width)
+
+
+def _problems(report: RunReport) -> None:
+    """Standard error: the spec's diagnostics, then what the run found or why it stopped."""
+    from cnncalc.execute.report import messages
+
     sys.stdout.flush()
     diags = report.analysis.diagnostics
     if diags:
@@ -183,4 +195,4 @@ def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:
 
         click.echo(format_all(diags, report.analysis.spec.lines, sys.stderr.isatty()), err=True)
     for line in messages(report):
-        click.echo(f"cnncalc run: {line}", err=True)
+        click.echo(f"cnncalc run: {escape(line)}", err=True)

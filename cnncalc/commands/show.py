@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from cnncalc.analyze import Analysis
+from cnncalc.cli import pipe_may_close
 from cnncalc.options import MAX_BATCH, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
@@ -35,30 +37,34 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
 
     Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
     """
-    from cnncalc.render.report import format_all
-
     analysis = load(spec, input_volume, defines, notation, rounding, model)
-    memory = Memory(batch, dtype)
-    if fmt == "json":
-        from cnncalc.render.machine import to_json
+    with pipe_may_close():
+        _print(analysis, Memory(batch, dtype), fmt, width)
+    if analysis.diagnostics and fmt != "json":  # json holds them
+        from cnncalc.render.report import format_all
 
-        click.echo(to_json(analysis, memory), nl=False)
-    else:
-        if fmt == "table":
-            from cnncalc.render.table import print_table
-
-            print_table(analysis, memory, width=width)
-        elif fmt == "spec":
-            from cnncalc.render.spec_text import to_spec_text
-
-            click.echo(to_spec_text(analysis.spec, analysis.input), nl=False)
-        else:
-            from cnncalc.render.machine import to_csv, to_markdown
-
-            click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory),
-                       nl=False)
-        if analysis.diagnostics:
+        with pipe_may_close():
             sys.stdout.flush()
             color = sys.stderr.isatty()
             click.echo(format_all(analysis.diagnostics, analysis.spec.lines, color), err=True)
     sys.exit(0 if analysis.ok else 1)
+
+
+def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None) -> None:
+    if fmt == "json":
+        from cnncalc.render.machine import to_json
+
+        click.echo(to_json(analysis, memory), nl=False)
+    elif fmt == "table":
+        from cnncalc.render.table import print_table
+
+        print_table(analysis, memory, width=width)
+    elif fmt == "spec":
+        from cnncalc.render.spec_text import to_spec_text
+
+        click.echo(to_spec_text(analysis.spec, analysis.input), nl=False)
+    else:
+        from cnncalc.render.machine import to_csv, to_markdown
+
+        click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory),
+                   nl=False)

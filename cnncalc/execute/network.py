@@ -13,6 +13,11 @@ What is compared, per layer and per example:
 The executor takes from the analysis only what the user asked cnncalc to choose: the input
 volume, the rounding policy, and the padding it solved for ``pad ?``. It stops before the
 first layer the analysis could not compute.
+
+Floating-point trouble (overflow to inf, an invalid operation making nan) is not an error
+here: shapes, sizes and the products performed are measured all the same. NumPy's warnings
+about it are turned off while the network is built and run (``np.errstate``, for those
+calls only), and ``Measured.finite`` says instead whether a layer's output stayed finite.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class Measured:
     macs: int
     seconds: float
     macs_whole: bool = True
+    finite: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,25 +185,31 @@ class Network:
         self.modules = modules
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng([seed, 0])
-        for i, m in enumerate(modules):
-            m.allocate(rng, self.dtype)
-            if built is not None:
-                built(i)
+        with np.errstate(all="ignore"):
+            for i, m in enumerate(modules):
+                m.allocate(rng, self.dtype)
+                if built is not None:
+                    built(i)
 
     def forward(self, x: Array, ctx: Context,
                 each: Callable[[int, Measured], None] | None = None) -> list[Measured]:
+        """Every layer measured in turn; ``finite`` is checked until the first layer whose
+        output holds an inf or a nan (every later one is reported as not finite)."""
         batch = x.shape[0]
         out: list[Measured] = []
+        finite = True
         for i, m in enumerate(self.modules):
             start = time.perf_counter()
-            y, macs = m.forward(x, ctx)
+            with np.errstate(all="ignore"):
+                y, macs = m.forward(x, ctx)
             seconds = time.perf_counter() - start
             shape = tuple(int(d) for d in y.shape[1:])
             if shape != m.out_shape:
                 raise RuntimeError(f"{m.layer.name}: the kernel made {shape}, its module "
                                    f"planned {m.out_shape}")
+            finite = finite and bool(np.isfinite(y).all())
             got = Measured(shape, m.params(), m.buffers(), macs // batch, seconds,
-                           macs % batch == 0)
+                           macs % batch == 0, finite)
             out.append(got)
             if each is not None:
                 each(i, got)

@@ -1,5 +1,7 @@
 """What ``cnncalc run`` prints: the per-layer table (rich), the JSON record, and the messages
-for standard error. No numpy: everything here is already Python ints, floats and strings."""
+for standard error. No numpy: everything here is already Python ints, floats and strings.
+Names are escaped in the table (``cnncalc.escape``); the messages are escaped where they are
+printed, and the JSON keeps names exact but for ``##[``."""
 
 from __future__ import annotations
 
@@ -8,15 +10,16 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.escape import escape, json_safe
 from cnncalc.execute.estimate import Estimate
 from cnncalc.render.common import describe, shape_list, volume
 from cnncalc.render.memory import human_bytes
 from cnncalc.render.numbers import abbreviate
+from cnncalc.render.table import PipeConsole
 from cnncalc.spec import fmt_shape
 
 CONVENTIONS = (
@@ -29,7 +32,8 @@ CONVENTIONS = (
 
 @dataclass(frozen=True)
 class RunRow:
-    """One layer that ran: the analysis's record and what the executor measured."""
+    """One layer that ran: the analysis's record and what the executor measured;
+    ``finite``: its output held no inf or nan."""
 
     result: LayerResult
     output_shape: tuple[int, ...]
@@ -38,6 +42,7 @@ class RunRow:
     macs: int
     seconds: float
     mismatches: tuple[str, ...]
+    finite: bool = True
 
     @property
     def match(self) -> bool:
@@ -63,12 +68,12 @@ def compare(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers:
 
 
 def make_row(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers: int,
-             macs: int, seconds: float, whole: bool = True) -> RunRow:
+             macs: int, seconds: float, whole: bool = True, finite: bool = True) -> RunRow:
     """``whole`` False: the products performed were not a whole number per example."""
     problems = compare(r, output_shape, params, buffers, macs)
     if not whole:
         problems += ("MACs: the products performed are not a whole number per example",)
-    return RunRow(r, output_shape, params, buffers, macs, seconds, problems)
+    return RunRow(r, output_shape, params, buffers, macs, seconds, problems, finite)
 
 
 @dataclass(frozen=True)
@@ -99,12 +104,19 @@ def _where(r: LayerResult) -> str:
 
 
 def messages(report: RunReport) -> list[str]:
-    """Lines for standard error: each disagreement naming the layer and both figures, and why
-    the run stopped early."""
+    """Lines for standard error: each disagreement naming the layer and both figures, where
+    values stopped being finite (a note: nothing measured depends on them), and why the run
+    stopped early."""
     out: list[str] = []
     for row in report.rows:
         for problem in row.mismatches:
             out.append(f"{_where(row.result)}: {row.result.layer.name}: mismatch: {problem}")
+    overflowed = next((row.result for row in report.rows if not row.finite), None)
+    if overflowed is not None:
+        out.append(f"{_where(overflowed)}: {overflowed.layer.name}: note: from this layer on, "
+                   f"the random {report.dtype} values overflowed to inf or nan; output volumes, "
+                   "params and MACs are measured from the arrays' shapes and the products "
+                   "performed, so they are not affected")
     if report.failure is not None:
         r, reason = report.failure
         out.append(f"{_where(r)}: {r.layer.name}: the executor cannot build this layer, which "
@@ -143,7 +155,7 @@ def summary(report: RunReport) -> str:
     if report.stop is not None or report.failure is not None:
         head += " The run stopped early (see stderr)."
     if assumed(report):
-        whose = ", ".join(f"`{n}`" for n in assumed(report))
+        whose = ", ".join(f"`{escape(n)}`" for n in assumed(report))
         head += (f" It ran the order cnncalc assumed for {whose} (P014): this confirms the "
                  "arithmetic, not that wiring.")
     macs = sum(r.macs for r in report.rows) * report.batch
@@ -175,7 +187,7 @@ def build_table(report: RunReport) -> Table:
         r = row.result
         expected_shape = volume(r.output_shape)
         table.add_row(
-            str(r.index), Text(r.layer.name), Text(describe(r)),
+            str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
             _cell(fmt_shape(row.output_shape), expected_shape,
                   r.output_shape == row.output_shape),
             _cell(abbreviate(row.params), None if r.params is None else abbreviate(r.params),
@@ -186,7 +198,7 @@ def build_table(report: RunReport) -> Table:
             Text("✓", style="green") if row.match else Text("✗", style="bold red"))
     for r in ((report.stop,) if report.stop is not None else ()) + (
             (report.failure[0],) if report.failure is not None else ()):
-        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)),
+        table.add_row(str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
                       Text("not run", style="red"), "", "", "", Text("✗", style="bold red"))
     table.add_section()
     macs = sum(r.macs for r in report.rows)
@@ -198,7 +210,7 @@ def build_table(report: RunReport) -> Table:
 
 def print_table(report: RunReport, file: IO[str] | None = None, width: int | None = None
                 ) -> None:
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False)
     console.print(build_table(report))
     console.print(Text(summary(report)))
     console.print(Text(CONVENTIONS, style="dim"))
@@ -252,4 +264,4 @@ def to_record(report: RunReport) -> dict[str, Any]:
 
 
 def to_json(report: RunReport) -> str:
-    return json.dumps(to_record(report), indent=2) + "\n"
+    return json_safe(json.dumps(to_record(report), indent=2) + "\n")

@@ -97,7 +97,7 @@ class _Reader(Source):
         super().__init__(text, path, defines)
         self.layers: list[Layer] = []
         self.names: dict[str, int] = {}
-        self.directive, self.directive_span, diags = find_input(self.lines, path) \
+        self.directive, self.directive_span, diags = find_input(self.lines, path, "keras") \
             if _may_direct(text) else (None, None, [])
         self.diags: list[Diagnostic] = list(diags)
         self.input_given = input_given or self.directive_span is not None

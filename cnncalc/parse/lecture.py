@@ -11,9 +11,10 @@
 A leading ``[HxWxC]`` or ``[N]`` is the shape the author declares for the layer's output (an
 assertion the analysis checks), except on INPUT where it defines the input volume. Keywords
 are case-insensitive and the author's layer names are kept; a name that does not start with
-the layer word is quoted after it (``CONV "features.0": ...``). A line ending in ``:`` that
-does not start with a layer word is a heading; a trailing parenthesised remark is ignored;
-``#`` starts a comment. Any other line is an error: nothing is skipped silently.
+the layer word is quoted after it (``CONV "features.0": ...``; backslash escapes in it are
+read by ``cnncalc.escape.unescape``). A line ending in ``:`` that does not start with a layer
+word is a heading; a trailing parenthesised remark is ignored; ``#`` starts a comment. Any
+other line is an error: nothing is skipped silently.
 
 The canonical extensions (every layer kind cnncalc knows, one line each) are documented with a
 grammar in the README: ``dilation``, ``groups``, ``no bias``, ``in C``, ``pad same``,
@@ -27,6 +28,7 @@ import re
 from typing import Any, cast
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.escape import unescape
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
@@ -203,7 +205,7 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     c.i = n_head
     quoted = c.peek()
     if quoted is not None and quoted.kind == "string":
-        name = c.take().text[1:-1]
+        name = unescape(c.take().text[1:-1])
     c.accept_punct(":")
     span = Span(path, lineno, tokens[0].col, len(body) + 1)
     if kind == "input":
@@ -255,7 +257,7 @@ def parse_lecture(text: str, path: str) -> Spec:
                     name=word.group(1) if word else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
     if st.input is None and st.input_span is None:
-        st.input, st.input_span, problems = find_input(lines, path)
+        st.input, st.input_span, problems = find_input(lines, path, "lecture")
         st.diags.extend(problems)
     return Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
                 "lecture", st.rounding)

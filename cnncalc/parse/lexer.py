@@ -63,7 +63,8 @@ def split_comment(text: str) -> str:
         if close < 0:
             return text[:text.find("#")]
         i = close + 1
-        cut = text.find("#", i)
+        if cut < i:  # that `#` was in the name: look past it (each character looked at once)
+            cut = text.find("#", i)
     return text
 
 

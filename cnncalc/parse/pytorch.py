@@ -442,6 +442,6 @@ def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue],
         diags.append(Diagnostic(Span(path, 1, 1, 2), "P015", f"--model {model}: the text "
                                 f"prints {built}", "name the class a printed model starts with"))
     lines = tuple(reader.lines)
-    shape, span, problems = find_input(lines, path)
+    shape, span, problems = find_input(lines, path, "pytorch")
     return Spec(path, shape, span, tuple(layers), tuple(diags + problems), lines,
                 "pytorch", "floor")

@@ -323,7 +323,7 @@ def parse_vgg(text: str, path: str) -> Spec:
                     name=word.group() if word else "?",
                     span=Span(path, lineno, start, len(split_comment(raw).rstrip()) + 1)))
     if st.input is None:
-        shape, span, problems = find_input(lines, path)
+        shape, span, problems = find_input(lines, path, "vgg")
         if shape is not None or span is not None:
             st.input, st.input_span = shape, span
         st.diags.extend(problems)

@@ -8,6 +8,7 @@ from typing import Any
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.diagnostics import Severity
+from cnncalc.escape import escape
 from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
@@ -166,7 +167,7 @@ def withheld(a: Analysis) -> str:
     """Why the totals are absent: the first layer with an error, or the first error."""
     bad = next((r for r in a.layers if r.status == "error"), None)
     if bad is not None:
-        return (f"totals withheld: layer {bad.index} ({bad.layer.name}, line "
+        return (f"totals withheld: layer {bad.index} ({escape(bad.layer.name)}, line "
                 f"{bad.layer.span.line}) has an error")
     first = next((d for d in a.diagnostics if d.severity is Severity.ERROR), None)
     if first is not None:
@@ -183,7 +184,7 @@ def summary_line(a: Analysis, memory: Memory) -> str:
             f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
     if t.buffers:
         text += f"; {t.buffers:,} buffers (batch-norm running statistics, not params)"
-    rounded = [r.layer.name for r in a.layers if r.rounded]
+    rounded = [escape(r.layer.name) for r in a.layers if r.rounded]
     if rounded:
         text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
     text = (f"{text}. Memory ({memory.dtype}): activations "
@@ -198,7 +199,7 @@ ASSUMED_MARK = "~"
 def assumption(a: Analysis) -> str:
     """What the ``~`` marks rest on: the containers whose forward() is not known."""
     names = list(dict.fromkeys(r.assumed for r in a.layers if r.assumed))
-    whose = ", ".join("the `self.` modules" if n == "self" else f"`{n}`" for n in names)
+    whose = ", ".join("the `self.` modules" if n == "self" else f"`{escape(n)}`" for n in names)
     return (f"{ASSUMED_MARK} rests on an assumed wiring: the forward() of {whose} is not known, "
             "so the children were read in the order written (P014); volumes, MACs and "
             "activations from there on are only as right as that order. Params are exact.")

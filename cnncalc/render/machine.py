@@ -1,4 +1,8 @@
-"""json, csv and markdown: exact figures, no rich, no abbreviations in json and csv."""
+"""json, csv and markdown: exact figures, no rich, no abbreviations in json and csv.
+
+Names: json keeps them exact (its string escapes are lossless, and its text ASCII), with only
+``##[`` written ``\\u0023#[``; csv and markdown write them escaped (``cnncalc.escape``): csv
+quoting would keep a line break, and the line after it would start with the name."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import io
 import json
 
 from cnncalc.analyze import Analysis
+from cnncalc.escape import escape, json_safe
 from cnncalc.render.common import (
     ASSUMED_MARK,
     CONVENTIONS,
@@ -40,7 +45,7 @@ def to_json(a: Analysis, memory: Memory | None = None) -> str:
         else:
             text = json.dumps(value)
         parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return json_safe("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def _cell(value: object) -> str:
@@ -58,6 +63,9 @@ def to_csv(a: Analysis) -> str:
     w.writerow(CSV_COLUMNS)
     for r in a.layers:
         rec = layer_record(r)
+        rec["name"] = escape(rec["name"])
+        if rec["assumed"] is not None:
+            rec["assumed"] = escape(rec["assumed"])
         w.writerow([_cell(rec[c]) for c in CSV_COLUMNS])
     t = a.totals
     sums = {} if t is None else {"weights": t.weights, "biases": t.biases, "params": t.params,
@@ -79,8 +87,9 @@ def to_markdown(a: Analysis, memory: Memory | None = None) -> str:
         rows.append(["0", "INPUT", "", "", volume(a.input), "", "", "", "1"])
     for r in a.layers:
         out = mark(r, volume(r.output_shape)) or f"*{status_text(r)}*"
-        rows.append([str(r.index), _md(r.layer.name), _md(describe(r)), volume(r.input_shape),
-                     out, _num(r.params), mark(r, _num(r.macs)) if r.macs else _num(r.macs),
+        rows.append([str(r.index), _md(escape(r.layer.name)), _md(describe(r)),
+                     volume(r.input_shape), out, _num(r.params),
+                     mark(r, _num(r.macs)) if r.macs else _num(r.macs),
                      mark(r, _num(r.activations)), mark(r, receptive_field(r))])
     t = a.totals
     if t is not None:

@@ -1,5 +1,7 @@
 """Human diagnostics: ``path:line:col: severity: message [CODE name]``, the source line, a
-caret under the offending text, and the hint. Plain text, so it reads the same in a log."""
+caret under the offending text, and the hint. Plain text, so it reads the same in a log; the
+path, message and hint are escaped as ``cnncalc.escape`` says (a name in a message may hold
+anything)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 import click
 
 from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.escape import BEACON, escape, escape_char
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-# what cannot be shown as is: lone surrogates (undecodable bytes), C0 and C1 controls, U+2028/9
-_UNPRINTABLE = re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# where a line may need escaping: a character outside printable ASCII, or a `##[` command
+_UNPRINTABLE = re.compile(f"[^\x20-\x7e]|{BEACON.pattern}")
 
 
 def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) -> str:
@@ -20,7 +23,8 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
     sev = d.severity.value
     if color:
         sev = click.style(sev, fg=_COLORS[d.severity], bold=True)
-    out = [f"{s.path}:{s.line}:{s.col}: {sev}: {d.message} [{d.code} {d.rule.name}]"]
+    out = [f"{escape(s.path)}:{s.line}:{s.col}: {sev}: {escape(d.message)} "
+           f"[{d.code} {d.rule.name}]"]
     if 1 <= s.line <= len(lines):
         raw = lines[s.line - 1].replace("\t", " ").rstrip("\r\n")
         src, at = _printable(raw)
@@ -33,7 +37,7 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
         out.append(gutter + src)
         out.append(" " * (len(gutter) - 2) + "| " + caret)
     if d.hint:
-        out.append(f"  hint: {d.hint}")
+        out.append(f"  hint: {escape(d.hint)}")
     return "\n".join(out)
 
 
@@ -42,21 +46,21 @@ def _printable(line: str) -> tuple[str, Callable[[int], int]]:
     offset past the end lands as far past the printed end).
 
     A file read with ``surrogateescape`` keeps each undecodable byte as a lone surrogate
-    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``,
-    any other lone surrogate as ``\\uNNNN``, and control characters (NUL, a form feed, U+2028:
-    invisible, or a line break on a terminal) as ``\\xNN`` or ``\\uNNNN``. The caret then
+    (U+DC80..U+DCFF), which no UTF-8 stream can encode; those bytes are shown as ``\\xNN``.
+    Every other character ``cnncalc.escape`` calls unsafe (another lone surrogate, control
+    and format characters such as NUL, a form feed, U+2028 or a bidi override: invisible, a
+    line break, or a reordered line on a terminal) is shown as its escape, ``\\xNN`` or
+    ``\\uNNNN``, and so is the ``#`` that starts a ``##[`` workflow command. The caret then
     underlines the whole escape."""
     if not _UNPRINTABLE.search(line):
         return line, lambda i: i
     parts: list[str] = []
     offsets = [0]
-    for ch in line:
+    for i, ch in enumerate(line):
         if "\udc80" <= ch <= "\udcff":
             ch = f"\\x{ord(ch) - 0xDC00:02x}"
-        elif "\ud800" <= ch <= "\udfff" or ch in "\u2028\u2029":
-            ch = f"\\u{ord(ch):04x}"
-        elif ch < " " or "\x7f" <= ch <= "\x9f":
-            ch = f"\\x{ord(ch):02x}"
+        elif (escaped := escape_char(line, i)) is not None:
+            ch = escaped
         parts.append(ch)
         offsets.append(offsets[-1] + len(ch))
     n = len(line)

@@ -1,10 +1,15 @@
 """``--format spec``: any parsed network written in cnncalc's canonical notation (the lecture's
 notation, extended). Reading the result back gives the same analysis: same layers, settings,
-declared shapes, rounding policy and input; a name keeps every character but ``"`` (written
-``'``) and line breaks (written as spaces)."""
+declared shapes, rounding policy and input, and the same names: a name that is not plain
+layer words is quoted with ``cnncalc.escape.quote``, which escapes whatever could end the
+quotes, the line or the notation (``"``, ``#``, ``(``, control characters, backslashes), and
+the lecture parser unescapes it."""
 
 from __future__ import annotations
 
+import re
+
+from cnncalc.escape import escape, quote
 from cnncalc.parse.lecture import head
 from cnncalc.parse.lexer import LexError, tokenize
 from cnncalc.shapes import fmt_fraction
@@ -44,25 +49,24 @@ def _kind_word(layer: Layer) -> str:
     return _WORDS[layer.kind]
 
 
+# layer words separated by single spaces: the only names written without quotes
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*(?: [A-Za-z_][A-Za-z0-9_\-]*)*")
+
+
 def _head_text(layer: Layer) -> str:
-    """The author's name when it already reads as this kind of layer, else the kind word
-    followed by the name in quotes."""
+    """The author's name when it is plain words that already read as this kind of layer,
+    else the kind word followed by the name quoted."""
     word = _kind_word(layer)
     kind = layer.kind if not isinstance(layer, Activation) else layer.fn
-    try:
-        tokens = tokenize(layer.name, "", 1)
-    except LexError:
-        tokens = []
-    found = head(tokens)
-    if found is not None and found[0] == kind and found[1] == len(tokens):
-        return layer.name
-    return f'{word} "{quotable(layer.name)}"'
-
-
-def quotable(name: str) -> str:
-    """A name as the canonical notation can quote it: a ``"`` becomes ``'`` and a line break
-    (``\r``, ``\n``) a space, the only characters a quoted name cannot hold."""
-    return name.replace('"', "'").replace("\r", " ").replace("\n", " ")
+    if _PLAIN.fullmatch(layer.name):
+        try:
+            tokens = tokenize(layer.name, "", 1)
+        except LexError:
+            tokens = []
+        found = head(tokens)
+        if found is not None and found[0] == kind and found[1] == len(tokens):
+            return layer.name
+    return f"{word} {quote(layer.name)}"
 
 
 def _pad(p: Padding) -> str:
@@ -132,11 +136,12 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
     same G106)."""
     if input_volume is None:
         input_volume = spec.input
-    lines = [f"# {spec.path}: {spec.notation} notation, rewritten by cnncalc in its canonical"
-             " notation"]
+    lines = [f"# {escape(spec.path)}: {spec.notation} notation, rewritten by cnncalc in its "
+             "canonical notation"]
     assumed = list(dict.fromkeys(layer.wiring for layer in spec.layers if layer.wiring))
     if assumed:
-        whose = ", ".join("the `self.` modules" if w == "self" else f"`{w}`" for w in assumed)
+        whose = ", ".join("the `self.` modules" if w == "self" else f"`{escape(w)}`"
+                          for w in assumed)
         lines.append(f"# the forward() of {whose} was not known (P014): this text lists the "
                      "layers in the order written, and says they run in that order")
     if spec.rounding != "strict":
@@ -146,7 +151,7 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
     for layer in spec.layers:
         if layer.kind == "unparsed":
             source = spec.lines[layer.span.line - 1] if spec.lines else layer.name
-            lines.append(f"# not read (line {layer.span.line}): {source.strip()}")
+            lines.append(f"# not read (line {layer.span.line}): {escape(source.strip())}")
             continue
         declared = "" if layer.declared is None else f"[{fmt_shape(layer.declared)}] "
         body = _body(layer)

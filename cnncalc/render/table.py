@@ -1,5 +1,5 @@
 """The human table, drawn with rich. User text goes in as ``Text`` so that a shape such as
-``[55x55x96]`` is never read as rich markup."""
+``[55x55x96]`` is never read as rich markup, and names escaped (``cnncalc.escape``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis
+from cnncalc.escape import escape
 from cnncalc.render.common import (
     ASSUMED_MARK,
     CONVENTIONS,
@@ -23,6 +24,15 @@ from cnncalc.render.common import (
 )
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
+
+
+class PipeConsole(Console):
+    """A rich console that leaves a closed pipe to the command (``cli.pipe_may_close``):
+    rich's own handling exits 1, the status of a spec with errors."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def _n(value: int | None, assumed: bool = False) -> Text:
@@ -50,9 +60,10 @@ def build_table(a: Analysis) -> Table:
             if r.output_shape is not None else Text(
                 status_text(r), style="red" if r.status == "error" else "dim")
         assumed = r.assumed is not None
-        table.add_row(str(r.index), Text(r.layer.name), Text(describe(r)), volume(r.input_shape),
-                      out, _n(r.params), _n(r.macs, assumed and bool(r.macs)),
-                      _n(r.activations, assumed), mark(r, receptive_field(r)))
+        table.add_row(str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
+                      volume(r.input_shape), out, _n(r.params),
+                      _n(r.macs, assumed and bool(r.macs)), _n(r.activations, assumed),
+                      mark(r, receptive_field(r)))
     t = a.totals
     table.add_section()
     if t is not None:
@@ -67,7 +78,7 @@ def build_table(a: Analysis) -> Table:
 
 def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None = None,
                 width: int | None = None, color: bool | None = None) -> None:
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False,
+    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
                       no_color=color is False, force_terminal=color if color else None)
     console.print(build_table(a))
     console.print(Text(summary_line(a, memory or Memory())))

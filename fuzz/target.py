@@ -50,7 +50,8 @@ RENDER_LAYERS = 20_000
 rendering is linear and the same code for any size, and 100,000 layers take 1.7 s in json
 alone, near the time limit of one step."""
 EXEC_BYTES = 16 * 2**20
-"""Networks whose estimated peak memory fits are run in NumPy."""
+EXEC_LAYERS = 2_000
+"""Networks whose estimated peak memory and number of layers fit are run in NumPy."""
 
 _RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _BEACON = re.compile(r"##[A-Za-z]*\[")
@@ -71,10 +72,10 @@ class Violation(Exception):
 
 
 class Progress:
-    """The step the target is in (``read (keras)``, ``csv (detected)``): a timeout names it.
+    """The step the target is in (``parse (keras)``, ``csv (detected)``): a timeout names it.
     ``on_step`` runs as each step starts: the engine restarts the time limit there, so that
-    the limit is what one step may take (reading the input in one notation, one rendering:
-    what one ``cnncalc show`` does), not the sum of the sixty-odd steps of an input."""
+    the limit is what one call of cnncalc may take (parsing the input in one notation,
+    analysing it, one rendering), not the sum of the sixty-odd steps of an input."""
 
     stage = ""
     on_step: Callable[[], None] = staticmethod(lambda: None)
@@ -173,7 +174,8 @@ def load() -> Callable[[bytes], list[Violation]]:
         planned = plan(a)
         est = memory_estimate(planned.modules, a.input or (), 1, 4)
         est.describe()
-        if not planned.modules or a.input is None or est.peak_bytes > EXEC_BYTES:
+        if not planned.modules or a.input is None or est.peak_bytes > EXEC_BYTES or \
+                len(planned.modules) > EXEC_LAYERS:
             return []
         with warnings.catch_warnings():  # random weights overflow float32 in deep networks
             warnings.simplefilter("ignore")
@@ -190,7 +192,9 @@ def load() -> Callable[[bytes], list[Violation]]:
     def fingerprint(a: Analysis) -> tuple[object, ...]:
         skip = ("line", "name", "assumed")
         layers = [{k: v for k, v in layer_record(r).items() if k not in skip} for r in a.layers]
-        totals = None if a.totals is None else dataclasses.replace(a.totals, assumed=())
+        totals = None if a.totals is None else [
+            (f.name, getattr(a.totals, f.name)) for f in dataclasses.fields(a.totals)
+            if f.name != "assumed"]
         return a.input, a.rounding, totals, layers
 
     def reads_back(a: Analysis, path: str) -> list[Violation]:
@@ -274,8 +278,10 @@ def load() -> Callable[[bytes], list[Violation]]:
         fs = per_file[len(data) % 3]
         for notation in NOTATIONS:
             label = notation or "detected"
-            PROGRESS.step(f"read ({label})")
-            a = analyze(parse_text(text, path, notation, DEFINES, False))
+            PROGRESS.step(f"parse ({label})")
+            spec = parse_text(text, path, notation, DEFINES, False)
+            PROGRESS.step(f"analyze ({label})")
+            a = analyze(spec)
             found += [Violation(v.kind, f"[{label}] {v.detail}", v.where)
                       for v in properties(a, fs, label, path)]
         PROGRESS.step("done")

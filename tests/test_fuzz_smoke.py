@@ -92,6 +92,9 @@ def test_huge_repeats_nest_repeats_or_loop() -> None:
     assert any(re.search(r"\(0-99999\): 100000 x", t) for t in texts)
     assert any(len(re.findall(r"\d+ x (?:Sequential|ModuleList)", t)) >= 2 for t in texts)
     assert any("range(" in t or "] *" in t for t in texts)
+    for t in texts:  # what a cap keeps of a huge repeat is cheap to read: no convolutions
+        if "Conv2d" in t or "BatchNorm2d" in t:
+            assert max(int(c) for c in re.findall(r"(\d+) x ", t)) <= generators.SMALL_TOTAL
 
 
 OWN = "::error file=fuzz.txt,line=2,col=3,endColumn=4,title=cnncalc G101::a%0Ahint: b\n"

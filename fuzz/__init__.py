@@ -1,0 +1,1 @@
+"""The fuzzer of cnncalc (fuzz_parsers.py), its input generators and its target."""

@@ -18,9 +18,7 @@ pools round up). The printed model has no input size: pass ``--input`` or write
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
-from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -33,9 +31,10 @@ from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.parse.pytorch_calls import Call, read_calls
 from cnncalc.parse.pytorch_modules import MODULES
+from cnncalc.parse.pytorch_text import Text
 from cnncalc.parse.pytorch_trees import CallTrees
 from cnncalc.parse.pytorch_walk import Matcher
-from cnncalc.spec import Layer, Span, Spec, Unparsed, source_lines
+from cnncalc.spec import Layer, Span, Spec, Unparsed
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 # Containers whose forward() calls their children in the order print(model) lists them:
@@ -52,26 +51,10 @@ _LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a re
 _RANGE = re.compile(r"(\d+)-(\d+)")
 _TARGET = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)[ \t]*")
 _HEAD = re.compile(r"((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*)([A-Za-z_]\w*)[ \t]*\(")
-_IMPORT = re.compile(r"[ \t]*(?:import|from)\s")
 # a module or a label at the first character of a line that is not blank (pytorch_walk)
 _ITEM_START = re.compile(r"\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
                          + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\(")
 _BLANK_REST = re.compile(r"[^\S\n]*(?:\n|\Z)")  # nothing but blanks to the end of the line
-
-_new = tuple.__new__  # Span(...) without NamedTuple's Python-level __new__
-
-
-def _mask(line: str) -> str:
-    """The line with its ``#`` comment (outside quotes) blanked, columns kept."""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#":
-            return line[:i] + " " * (len(line) - i)
-    return line
 
 
 def _moved(old: str, new: str, name: str) -> str:
@@ -112,19 +95,14 @@ class _Box:
     assumptions: int = 0  # and how many assumed orders
 
 
-class _Reader:
+class _Reader(Text):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
                  model: str | None = None, max_layers: int = MAX_LAYERS) -> None:
-        self.path, self.defines, self.max_layers = path, defines, max_layers
+        super().__init__(text, path)
+        self.defines, self.max_layers = defines, max_layers
         self.wanted = model  # --model: the class of the printed model to read
         self.models: list[tuple[str, int]] = []  # each printed model's class and line
         self.read_model: tuple[str, int] | None = None  # the one read
-        self.lines = source_lines(text)
-        self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
-                             if "#" in text else self.lines)
-        # the offset where each line starts (8 bytes a line: a list of ints takes 36)
-        self.starts = array("q", [0])
-        self.starts.extend(itertools.accumulate(len(line) + 1 for line in self.lines[:-1]))
         self.layers: list[Layer | Call] = []  # a call's layers are made when it is read
         self.total = 0  # how many layers self.layers makes
         self.problems = 0  # how many problems fail() reported
@@ -139,63 +117,7 @@ class _Reader:
         self.wired: list[tuple[int, int]] = []
         self.model_classes: set[str] = set()
         self.unique_models = True  # no two printed models of one class
-        self.has_imports = "import" in self.src or "from" in self.src
-        # per line, worked out once: whatever looks at a line does so in time linear in the
-        # text, not once per item or `)` on it
-        self.indents: dict[int, int] = {}
-        self.import_line = (0, False)  # the last line asked about, and whether it imports
-        self.below: dict[int, int | None] = {}  # the next line that is not blank, per line
         self.match = Matcher(self.src, self.lines, self.starts, _ITEM_START).match
-
-    def indent(self, line: int) -> int:
-        """The indentation of ``line`` (1-based)."""
-        found = self.indents.get(line)
-        if found is None:
-            text = self.lines[line - 1]
-            found = self.indents[line] = len(text) - len(text.lstrip())
-        return found
-
-    def imports(self, pos: int) -> bool:
-        """Whether the line of ``pos`` is an ``import`` or ``from`` statement."""
-        line = bisect.bisect_right(self.starts, pos)
-        if self.import_line[0] != line:
-            self.import_line = (line, _IMPORT.match(self.src, self.starts[line - 1]) is not None)
-        return self.import_line[1]
-
-    def next_text(self, line: int) -> int | None:
-        """The first line after ``line`` that is not blank, if any."""
-        if line not in self.below:
-            self.below[line] = next((k for k in range(line + 1, len(self.lines) + 1)
-                                     if (text := self.lines[k - 1]) and not text.isspace()),
-                                    None)
-        return self.below[line]
-
-    def at(self, off: int) -> tuple[int, int]:
-        """1-based (line, column) of an offset into the source."""
-        i = bisect.bisect_right(self.starts, off) - 1
-        return i + 1, off - self.starts[i] + 1
-
-    def span(self, start: int, end: int, line: int = 0) -> Span:
-        """A one-line span; one that crosses lines stops at the end of its first line. ``line``,
-        when known, is the line of ``start``."""
-        i = line - 1 if line else bisect.bisect_right(self.starts, start) - 1
-        line_start = self.starts[i]
-        col = start - line_start + 1
-        if end < line_start or (i + 1 < len(self.starts) and end >= self.starts[i + 1]):
-            end_col = self.line_end(i + 1)
-        else:
-            end_col = end - line_start + 1
-        return _new(Span, (self.path, i + 1, col, end_col if end_col > col else col + 1))
-
-    def line_end(self, line: int) -> int:
-        """The column after the text of ``line``."""
-        return len(self.lines[line - 1].rstrip()) + 1
-
-    def eol(self, off: int) -> int:
-        """The offset of the end of the line of ``off`` (found from the line starts: many
-        items on one long line each ask for it)."""
-        line = bisect.bisect_right(self.starts, off)
-        return self.starts[line] - 1 if line < len(self.starts) else len(self.src)
 
     def fail(self, code: str, start: int, end: int, message: str, hint: str = "") -> None:
         self.problem(Diagnostic(self.span(start, end), code, message, hint))

@@ -11,7 +11,8 @@ Codes carry a letter prefix by family (ruff / sqlfluff style) and a kebab-case n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +55,10 @@ RULES: dict[str, Rule] = {
         Rule("P011", "unsupported", Severity.ERROR,
              "a layer option cnncalc reads but cannot model (e.g. channels_first)"),
         Rule("P006", "unreadable", Severity.ERROR, "a file that cannot be read as text"),
+        Rule("P012", "too-many-layers", Severity.ERROR,
+             "more layers than --max-layers (default 100,000); reading stops there"),
+        Rule("P013", "file-too-large", Severity.ERROR,
+             "a file longer than --max-file-size (default 8 MiB); it is not read"),
         Rule("P015", "second-model", Severity.ERROR,
              "a file that builds more than one model: pick one with --model NAME"),
         Rule("P014", "unknown-forward", Severity.WARNING,
@@ -143,3 +148,44 @@ class Diagnostic:
 
 def has_errors(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
+
+
+_QUOTED = re.compile(r"`[^`]*`")
+
+
+class OncePerLine:
+    """Collects diagnostics, keeping the first of those on one line that say the same thing
+    (the same code, and the same message but for what it quotes in backticks) and counting
+    the others: a front end that finds one problem per token (a run of stray ``)``, list
+    items that are not layers, ``weights:`` without a figure) would otherwise report a long
+    line once per token, each time with the line. Memory is that of the kept ones."""
+
+    def __init__(self) -> None:
+        self.kept: list[Diagnostic] = []
+        self.counts: list[int] = []
+        self.where: dict[tuple[str, int, str, str], int] = {}
+
+    def add(self, d: Diagnostic) -> None:
+        key = (d.span.path, d.span.line, d.code, _QUOTED.sub("``", d.message))
+        at = self.where.get(key)
+        if at is None:
+            self.where[key] = len(self.kept)
+            self.kept.append(d)
+            self.counts.append(1)
+        else:
+            self.counts[at] += 1
+
+    def result(self) -> list[Diagnostic]:
+        """The kept ones, each saying how many more like it there are on its line."""
+        return [d if n == 1 else replace(d, message=f"{d.message} (and {n - 1:,} more like it "
+                                                    "on this line)")
+                for d, n in zip(self.kept, self.counts, strict=True)]
+
+
+def once_per_line(diags: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
+    """``diags`` through :class:`OncePerLine`; nearly always nothing repeats, and ``diags`` is
+    returned as it is."""
+    collected = OncePerLine()
+    for d in diags:
+        collected.add(d)
+    return diags if len(collected.kept) == len(diags) else tuple(collected.result())

@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
+from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS, file_too_large
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
@@ -97,6 +98,36 @@ def model_option(f: F) -> F:
         "assigned to, or the class a printed PyTorch model starts with.")(f)
 
 
+class BytesType(click.ParamType):  # type: ignore[type-arg]
+    """A size in bytes as budgets write it (``8MiB``, ``8MB``, ``8000000``)."""
+
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from cnncalc.check.units import UnitError, parse_bytes  # only when the flag is given
+
+        if isinstance(value, int):
+            return value
+        try:
+            size = parse_bytes(str(value))
+        except UnitError as exc:
+            self.fail(str(exc), param, ctx)
+        if size < 1:
+            self.fail(f"{value!r} is not a size of at least 1 byte", param, ctx)
+        return size
+
+
+def limit_options(f: F) -> F:
+    """``--max-layers`` and ``--max-file-size``: how much one spec may ask for."""
+    f = click.option("--max-file-size", type=BytesType(), default=None,
+                     help="Refuse a spec file longer than this (P013), e.g. 64MiB "
+                     f"(default {MAX_FILE_SIZE // 2**20} MiB).")(f)
+    f = click.option("--max-layers", type=click.IntRange(min=1), default=None,
+                     help=f"Stop reading a spec at more layers than this (P012; default "
+                     f"{MAX_LAYERS:,}).")(f)
+    return f
+
+
 class SpecReadError(click.ClickException):
     """A spec that cannot be read (permission denied, an I/O error, a directory): one line
     ``cnncalc: error: PATH: REASON`` and exit 2, as ``check`` reports an unreadable path.
@@ -111,19 +142,44 @@ class SpecReadError(click.ClickException):
         click.echo(f"cnncalc: error: {self.format_message()}", file=file, err=True)
 
 
-def read_spec(path: str) -> tuple[str, str]:
-    """(display path, text). Undecodable bytes become a P006 diagnostic later, not a crash;
-    a file that cannot be read raises SpecReadError."""
+def read_spec(path: str, limit: int = MAX_FILE_SIZE) -> tuple[str, bytes]:
+    """(display path, bytes): at most ``limit + 1`` of them (see ``read_limited``); a file
+    that cannot be read raises SpecReadError."""
     shown = "<stdin>" if path == "-" else path
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read()
+        return shown, read_limited(path, limit)
     except OSError as exc:
         raise SpecReadError(shown, exc.strerror or str(exc)) from exc
-    return shown, data.decode("utf-8", errors="surrogateescape")
+
+
+_CHUNK = 2**20
+
+
+def read_limited(path: str, limit: int) -> bytes:
+    """The bytes of ``path`` (``-``: standard input), at most ``limit + 1`` of them: one more
+    than the limit tells that the file is longer without reading the rest. Read in chunks,
+    since ``read(n)`` sets aside ``n`` bytes before it reads any."""
+    def take(fh: BinaryIO) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            part = fh.read(min(_CHUNK, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts)
+
+    if path == "-":
+        return take(sys.stdin.buffer)
+    with open(path, "rb") as fh:
+        return take(fh)
+
+
+def unread(shown: str, text: str, problem: Diagnostic) -> Analysis:
+    """The analysis of a file that is not parsed: its only diagnostic is ``problem``."""
+    spec = Spec(shown, None, None, (), (problem,), tuple(source_lines(text)))
+    return Analysis(spec, None, (), (problem,))
 
 
 def undecodable(text: str, path: str) -> Diagnostic | None:
@@ -151,13 +207,20 @@ def _encodes(text: str) -> bool:
 
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
          notation: str | None = None, rounding: Rounding | None = None,
-         model: str | None = None) -> Analysis:
-    """Read, parse and analyse one spec file (``-`` for standard input)."""
-    shown, text = read_spec(path)
+         model: str | None = None, max_layers: int | None = None,
+         max_file_size: int | None = None) -> Analysis:
+    """Read, parse and analyse one spec file (``-`` for standard input); a file longer than
+    ``max_file_size`` is refused (P013), and reading stops at more than ``max_layers``
+    layers (P012); None means the default."""
+    limit = MAX_FILE_SIZE if max_file_size is None else max_file_size
+    shown, data = read_spec(path, limit)
+    if len(data) > limit:
+        return unread(shown, "", file_too_large(shown, limit))
+    text = data.decode("utf-8", errors="surrogateescape")
     bad = undecodable(text, shown)
     if bad is not None:
-        spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
-        return Analysis(spec, None, (), (bad,))
+        return unread(shown, text, bad)
     bound = dict(parse_define(d) for d in defines)
-    spec = parse_text(text, shown, notation, bound, input_volume is not None, model)
+    spec = parse_text(text, shown, notation, bound, input_volume is not None, model,
+                      MAX_LAYERS if max_layers is None else max_layers, limit)
     return analyze(spec, input_volume, rounding)

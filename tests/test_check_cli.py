@@ -160,14 +160,14 @@ def test_unreadable_file_exits_2(tmp_path, monkeypatch):
     (tmp_path / "b.txt").write_text(CLEAN, encoding="utf-8")
     import cnncalc.check.runner as runner
 
-    real = runner._read
+    real = runner.read_limited
 
-    def deny(found):
-        if found.shown == "b.txt":
+    def deny(path, limit):
+        if os.path.basename(path) == "b.txt":
             raise PermissionError(13, "Permission denied")
-        return real(found)
+        return real(path, limit)
 
-    monkeypatch.setattr(runner, "_read", deny)
+    monkeypatch.setattr(runner, "read_limited", deny)
     for fmt in FORMATS:
         result = invoke("--isolated", "--output-format", fmt)
         assert result.exit_code == 2
@@ -194,10 +194,10 @@ def test_internal_error_exits_2_and_the_rest_is_checked(tmp_path, monkeypatch):
 
     real = runner.analyse
 
-    def boom(text, shown, fs, bad=None):
+    def boom(text, shown, fs, bad=None, *args):
         if shown == "b.txt":
             raise ZeroDivisionError("boom")
-        return real(text, shown, fs, bad)
+        return real(text, shown, fs, bad, *args)
 
     monkeypatch.setattr(runner, "analyse", boom)
     result = invoke("--isolated", "--output-format", "concise")

@@ -78,3 +78,26 @@ def test_anchored_markers_are_found_exactly_where_a_search_finds_them() -> None:
             found += expected
             assert _found(text, needs, pattern, starts=True) == expected, repr(text)
     assert found > 1000
+
+
+@pytest.mark.parametrize(("text", "notation"), [
+    # a remark at the end of a lecture line is not read, whatever it quotes
+    ("CONV1: 8 3x3 filters (as in nn.Conv2d(3, 8, 3))\n", "lecture"),
+    (LECTURE + "[6x6x8] RELU1 (nn.ReLU(inplace=True))\n", "lecture"),
+    (LECTURE + "MAX POOL1: 2x2 filters (Keras: MaxPooling2D(2))\r\n", "lecture"),
+    (LECTURE + "FC2: 10 neurons (model.add(Dense(10)))\n", "lecture"),
+    ("# cnncalc: input 8x8x3\nconv3-8 (nn.Conv2d(3, 8, 3, padding=1))\n", "vgg"),
+    # code keeps its markers: no blank before a call's `(`, or not a lecture layer word
+    ("Conv2d(3, 8, 3)\n", "pytorch"),
+    ("model.add (Dense(3))\n", "keras"),
+    ("net = Net (nn.ReLU())\n", "pytorch"),
+    ("CONV1: 8 3x3 filters\nnn.Conv2d(8, 8, 3)\n", "pytorch"),  # not in a remark
+    ("CONV1: 8 3x3 filters (a remark) nn.Conv2d(8, 8, 3)\n", "pytorch"),  # not at the end
+])
+def test_remarks_do_not_change_the_notation(text: str, notation: str) -> None:
+    assert detect(text) == notation
+
+
+def test_a_lecture_spec_with_a_code_remark_parses_cleanly() -> None:
+    a = analyze(parse_text(LECTURE.replace("filters", "filters (as nn.Conv2d(3, 8, 3))"), "c.txt"))
+    assert a.spec.notation == "lecture" and a.ok and a.layers[-1].output_shape == (6, 6, 8)

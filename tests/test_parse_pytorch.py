@@ -291,10 +291,13 @@ def test_recovers_from_stray_text() -> None:
 
 
 def test_repeats_are_bounded() -> None:
+    """A repeat that would make more layers than the cap is not expanded: reading stops (P012)
+    with the layers read so far and a layer that stands for the rest; no totals."""
     a = run("ModuleList(\n  (0-9): 10 x ModuleList(\n    (0-99999): 100000 x ReLU()\n  )\n)\n",
             (2, 2, 1))
-    assert [(d.span.line, d.code) for d in a.diagnostics] == [(1, "P014"), (2, "P011")]
-    assert len(a.layers) == 100_000
+    assert [(d.span.line, d.code) for d in a.diagnostics] == [(1, "P014"), (2, "P012")]
+    assert len(a.layers) == 100_001 and a.totals is None
+    assert (a.layers[-1].layer.kind, a.layers[-1].layer.name) == ("unparsed", "1")
 
 
 @settings(max_examples=200, deadline=None)

@@ -37,6 +37,7 @@ from cnncalc.check.units import UnitError, count_text, parse_bytes, parse_count,
 from cnncalc.diagnostics import Severity
 from cnncalc.options import MAX_BATCH, dims
 from cnncalc.parse import NOTATIONS, DefineValue
+from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
@@ -45,7 +46,7 @@ ROUNDINGS: tuple[Rounding, ...] = ("strict", "floor", "ceil")
 FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs",
              "max-activations")
 KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
-        "output-format", "baseline", "per-path", *FILE_KEYS)
+        "output-format", "baseline", "per-path", "max-layers", "max-file-size", *FILE_KEYS)
 PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
 CONFIG_LIMIT = 2**20
 """The largest configuration file read, 1 MiB: pyproject.toml files are a few kilobytes."""
@@ -246,6 +247,28 @@ class _Reader:
         return rate
 
 
+def _max_layers(top: _Reader) -> int:
+    """``max-layers``: a whole number, 1 or more."""
+    layers = top.get("max-layers", int, "a whole number of layers, e.g. 200000")
+    if layers is not None and layers < 1:
+        top.fail("max-layers", f"{layers} is not 1 or more")
+    return MAX_LAYERS if layers is None else int(layers)
+
+
+def _max_file_size(top: _Reader) -> int:
+    """``max-file-size``: a size in bytes such as "64MiB", 1 or more."""
+    size = top.table.get("max-file-size")
+    if size is None:
+        return MAX_FILE_SIZE
+    try:
+        n = parse_bytes(size if isinstance(size, str | int) else repr(size))
+    except UnitError as exc:
+        top.fail("max-file-size", str(exc))
+    if n < 1:
+        top.fail("max-file-size", f"{size!r} is not 1 byte or more")
+    return n
+
+
 def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settings:
     top = _Reader(table, path, where, KEYS)
     root = path.resolve().parent
@@ -286,6 +309,8 @@ def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settin
         dtype=top.choice("dtype", tuple(DTYPES)) or "float32",
         output_format=top.choice("output-format", FORMATS),
         baseline=None if baseline is None else root / baseline,
+        max_layers=_max_layers(top),
+        max_file_size=_max_file_size(top),
         file=top.file_settings(f"{shown} [tool.cnncalc]" if where else shown, False),
         per_path=tuple(entries),
     )

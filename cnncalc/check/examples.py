@@ -82,6 +82,21 @@ EXAMPLES: dict[str, Example] = {
         "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))\n",
         "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(1, 28, 28), "
         "data_format='channels_first'))\n"),
+    "P012": Example(
+        "A spec makes at most --max-layers layers (default 100,000; max-layers in "
+        "[tool.cnncalc]), across all its blocks: a few lines of repeated PyTorch blocks could "
+        "otherwise ask for millions. Reading stops at the first layer over the cap, and the "
+        "totals are withheld.",
+        "# cnncalc: input 8x8x3\nNet(\n  (blocks): ModuleList(\n    (0-2): 3 x ReLU()\n  )\n)\n",
+        "# cnncalc: input 8x8x3\nNet(\n  (blocks): ModuleList(\n"
+        "    (0-100000): 100001 x ReLU()\n  )\n)\n"),
+    "P013": Example(
+        "A spec file is at most --max-file-size bytes (default 8 MiB; max-file-size in "
+        "[tool.cnncalc]); a longer one is refused without being read, which bounds the memory "
+        "a check takes.",
+        "[32x32x3] INPUT\nCONV1: 16 3x3 filters\n",
+        "<a spec file of 9 MiB>\n",
+        live=False),
     "G101": Example(
         "(W - F + 2P)/S + 1 must be whole (the lecture's \"doesn't fit!\"); the hint lists "
         "inputs, paddings and strides that fit. --rounding floor rounds down as the "

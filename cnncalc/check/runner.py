@@ -12,7 +12,6 @@ P020, and no notation or totals.
 from __future__ import annotations
 
 import gc
-import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,10 +25,11 @@ from cnncalc.check.lint import LINT_RULES
 from cnncalc.check.settings import FileSettings, Settings, selected
 from cnncalc.check.suppress import apply_suppressions, find_suppressions
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.options import undecodable
+from cnncalc.options import read_limited, undecodable, unread
 from cnncalc.parse import parse_text
+from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS, file_too_large
 from cnncalc.render.memory import Memory
-from cnncalc.spec import Span, Spec, source_lines
+from cnncalc.spec import Span
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,13 @@ def decode(data: bytes, shown: str) -> tuple[str, Diagnostic | None]:
     return text, (undecodable(text, shown) if "\x00" in text else None)
 
 
-def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = None) -> Analysis:
+def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = None,
+            max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE) -> Analysis:
     """What ``cnncalc.options.load`` does, from text already read."""
     if bad is not None:
-        spec = Spec(shown, None, None, (), (bad,), tuple(source_lines(text)))
-        return Analysis(spec, None, (), (bad,))
-    spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None)
+        return unread(shown, text, bad)
+    spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None,
+                      max_layers=max_layers, max_file_size=max_file_size)
     return analyze(spec, fs.input, fs.rounding)
 
 
@@ -136,13 +137,6 @@ def refused(outside: Outside, settings: Settings) -> FileResult:
     return FileResult(outside.shown, None, None, None, kept, ())
 
 
-def _read(found: Found) -> bytes:
-    if found.path == "-":
-        return sys.stdin.buffer.read()
-    with open(found.path, "rb") as fh:
-        return fh.read()
-
-
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """The cyclic garbage collector off while one file is checked, back on after it.
@@ -173,13 +167,18 @@ def check_file(found: Found, settings: Settings,
 def _check_file(found: Found, settings: Settings,
                 baseline: dict[str, Figures] | None = None) -> FileResult | Problem:
     try:
-        data = _read(found)
+        data = read_limited(found.path, settings.max_file_size)
     except OSError as exc:
         return Problem(found.shown, exc.strerror or str(exc))
     try:
         fs = settings.for_path(found.rel)
-        text, bad = decode(data, found.shown)
-        analysis = analyse(text, found.shown, fs, bad)
+        bad: Diagnostic | None
+        if len(data) > settings.max_file_size:
+            text, bad = "", file_too_large(found.shown, settings.max_file_size)
+        else:
+            text, bad = decode(data, found.shown)
+        analysis = analyse(text, found.shown, fs, bad, settings.max_layers,
+                           settings.max_file_size)
         return check_analysis(analysis, fs, settings, (baseline or {}).get(found.shown))
     except Exception as exc:  # one bad file must not hide the others' findings
         return Problem(found.shown, f"internal error: {type(exc).__name__}: {exc}",

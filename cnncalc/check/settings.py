@@ -14,6 +14,7 @@ from pathlib import Path
 from cnncalc.check.globs import Glob
 from cnncalc.diagnostics import RULES, Severity
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS
 from cnncalc.spec import Rounding, Shape
 
 DEFAULT_INCLUDE = ("*.txt",)
@@ -84,6 +85,8 @@ class Settings:
     dtype: str = "float32"
     output_format: str | None = None
     baseline: Path | None = None
+    max_layers: int = MAX_LAYERS
+    max_file_size: int = MAX_FILE_SIZE
     file: FileSettings = FileSettings()
     per_path: tuple[PerPath, ...] = ()
     cli: FileSettings = FileSettings()

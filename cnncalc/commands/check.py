@@ -18,7 +18,7 @@ from cnncalc.check.units import UnitError, parse_bytes, parse_count, plural
 from cnncalc.cli import pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape, escape_lines
-from cnncalc.options import MAX_BATCH, parse_define, spec_options
+from cnncalc.options import MAX_BATCH, limit_options, parse_define, spec_options
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
@@ -64,6 +64,7 @@ def _err(message: str) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
 @spec_options
+@limit_options
 @click.option("--output-format", type=click.Choice(FORMATS), default=None,
               help="full (default): source line and caret; concise: one line a finding; "
               "json, github (workflow commands), junit (XML).")
@@ -102,7 +103,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
           max_macs: Limit | None, max_activations: Limit | None, batch: int | None,
           dtype: str | None, config_file: Path | None, isolated: bool,
           force_exclude: bool, baseline_file: Path | None,
-          write_baseline: Path | None) -> None:
+          write_baseline: Path | None, max_layers: int | None, max_file_size: int | None) -> None:
     """Check spec files and directories (default: .) for errors, unwise layers and budgets.
 
     \b
@@ -127,6 +128,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
                        max_activations)
     settings = _override(settings, cli, _codes(select, "--select"), _codes(ignore, "--ignore"),
                          fail_on, batch, dtype, output_format, force_exclude, baseline_file)
+    settings = replace(settings, max_layers=max_layers or settings.max_layers,
+                       max_file_size=max_file_size or settings.max_file_size)
     try:
         baseline = None if settings.baseline is None else read_baseline(settings.baseline)
     except BaselineError as exc:

@@ -18,7 +18,7 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, parse_size
-from cnncalc.options import MAX_BATCH, load, model_option, spec_options
+from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
 from cnncalc.render.memory import human_bytes
 from cnncalc.spec import Rounding, Shape
 
@@ -80,6 +80,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
                                        exists=True))
 @spec_options
 @model_option
+@limit_options
 @click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
               help="Seed of the random weights, input and dropout masks.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
@@ -101,7 +102,8 @@ def _long(analysis: Analysis, batch: int) -> bool:
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
         rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
         mode: str, fmt: str,
-        quiet: bool, max_memory: int | None, width: int | None) -> None:
+        quiet: bool, max_memory: int | None, width: int | None, max_layers: int | None,
+        max_file_size: int | None) -> None:
     """Run SPEC in NumPy and check the analysis against what it measures (- reads stdin).
 
     \b
@@ -113,7 +115,8 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     Exit status: 0 every layer matches the analysis, 1 a mismatch, a spec error or a layer
     not run, 2 usage problems (including an estimated peak above --max-memory).
     """
-    analysis = load(spec, input_volume, defines, notation, rounding, model)
+    analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
+                    max_file_size)
     limit = max_memory if max_memory is not None else default_limit()
 
     from cnncalc.execute.network import memory_estimate, plan

@@ -8,7 +8,7 @@ import click
 
 from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
-from cnncalc.options import MAX_BATCH, load, model_option, spec_options
+from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -21,6 +21,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
                                        exists=True))
 @spec_options
 @model_option
+@limit_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "
               "rewritten in cnncalc's canonical notation.")
@@ -32,12 +33,13 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
               help="Table width in columns (default: the terminal's).")
 def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
          rounding: Rounding | None, model: str | None, fmt: str, batch: int, dtype: str,
-         width: int | None) -> None:
+         width: int | None, max_layers: int | None, max_file_size: int | None) -> None:
     """Compute every layer of SPEC and print a per-layer table (- reads standard input).
 
     Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
     """
-    analysis = load(spec, input_volume, defines, notation, rounding, model)
+    analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
+                    max_file_size)
     with pipe_may_close():
         _print(analysis, Memory(batch, dtype), fmt, width)
     if analysis.diagnostics and fmt != "json":  # json holds them

@@ -13,12 +13,20 @@ Notations are detected from the text unless one is forced:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from cnncalc.diagnostics import Diagnostic
-from cnncalc.spec import Span, Spec
+from cnncalc.diagnostics import Diagnostic, once_per_line
+from cnncalc.parse.bounds import (
+    CODE_NOTATIONS,
+    MAX_FILE_SIZE,
+    MAX_LAYERS,
+    code_refused,
+    code_too_large,
+)
+from cnncalc.spec import Span, Spec, source_lines
 
 NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
 
@@ -38,14 +46,14 @@ _PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str], bool], ...] = (
     (("nn.",), re.compile(r"\bnn\.\w+\s*\("), True),
     (("Conv2d", "ConvTranspose2d", "Pool2d", "BatchNorm2d", "LocalResponseNorm", "Linear",
       "ZeroPad2d"), re.compile(r"\b" + _PYTORCH_NAMES + r"\s*\("), False),
-    (("):",), re.compile(r"^\s*\([^()\n]*\):\s*\w+\(", re.MULTILINE), False),
+    (("):",), re.compile(r"^[^\S\n]*\([^()\n]*\):[^\S\n]*\w+\(", re.MULTILINE), False),
     (("Sequential(", "ModuleList("),
-     re.compile(r"\b(?:Sequential|ModuleList)\(\s*$", re.MULTILINE), True),
+     re.compile(r"\b(?:Sequential|ModuleList)\([^\S\n]*$", re.MULTILINE), True),
 )
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's
-_VGG = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+)\b"
-                  r"(?!\s*:\s*(?!memory|weights)[^\s\[#])", re.IGNORECASE | re.MULTILINE)
+_VGG = re.compile(r"^[^\S\n]*(?:\[[^\]\n]*\][^\S\n]*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+)\b"
+                  r"(?![^\S\n]*:[^\S\n]*(?!memory|weights)[^\s\[#])", re.IGNORECASE | re.MULTILINE)
 
 
 # Every match of _KERAS contains one of these: a text with none of them is not searched
@@ -80,9 +88,29 @@ def detect(text: str) -> str:
     that says ``# as nn.Conv2d(3, 8, 3)`` is still a lecture spec. A comment is cut at its
     ``#`` whatever precedes it (as the lecture lexer does), so a ``#`` inside a quoted name or
     Python string hides only the rest of its own line, and every marker searched for starts
-    a statement, a module or a line. Python docstrings are read: they are not comments."""
+    a statement, a module or a line. Python docstrings are read: they are not comments.
+
+    Nor are remarks: a line that starts with a layer word of the lecture notation and ends in
+    a parenthesised remark after a blank (``CONV1: 8 3x3 filters (as in nn.Conv2d(3, 8,
+    3))``) is read without the remark, which the lecture parser ignores too. Code never has a
+    blank before the ``(`` of a call it means, so PyTorch and Keras text keep their markers.
+
+    Every pattern stays within a line (``[^\\S\\n]`` is the whitespace of one line), so that
+    trying one at each line start never rescans the lines after it: detection is linear."""
     if "#" in text:
         text = _COMMENT.sub("", text)
+    kind = _notation(text)
+    if kind in ("pytorch", "keras"):
+        remarked = _remarked()
+        if remarked.search(text) is not None:
+            unremarked = remarked.sub(_without_remark, text)
+            if unremarked != text:
+                return _notation(unremarked)
+    return kind
+
+
+def _notation(text: str) -> str:
+    """What :func:`detect` finds in a text without comments."""
     if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
     if _found(text, _KERAS_NEEDS, _KERAS):
@@ -92,32 +120,71 @@ def detect(text: str) -> str:
     return "lecture"
 
 
+@functools.cache
+def _remarked() -> re.Pattern[str]:
+    """A line that may be a lecture layer with a remark at its end: an optional [shape], one
+    to three words (the layer head, e.g. `MAX POOL1`), anything without `(`, then a blank and
+    the remark (brackets nested at most three deep), and nothing after it. The `[^\n(]*`
+    before the remark is greedy and stops at the line's first `(`, so each line is tried in
+    linear time. Compiled when first needed: most texts never need it, and start-up counts."""
+    return re.compile(
+        r"^(?P<keep>[ \t]*(?:\[[^\[\]\n]*\][ \t]*)?"
+        r"(?P<head>[A-Za-z_][A-Za-z0-9_\-]*(?:[ \t]+[A-Za-z_][A-Za-z0-9_\-]*){0,2})[^\n(]*)"
+        r"(?<=[ \t])\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)(?P<end>[ \t\r]*)$",
+        re.MULTILINE)
+
+
+def _without_remark(m: re.Match[str]) -> str:
+    """The line of a ``_remarked()`` match without its remark, when its head is a lecture
+    layer word (``CONV1``, ``MAX POOL1``: what the lecture parser reads), else as it was."""
+    from cnncalc.parse.lecture import head_words
+
+    if head_words(m["head"].split()) is None:
+        return m[0]
+    return m["keep"] + m["end"]
+
+
 def parse_text(text: str, path: str, notation: str | None = None,
                defines: Mapping[str, DefineValue] | None = None,
-               input_given: bool = False, model: str | None = None) -> Spec:
+               input_given: bool = False, model: str | None = None,
+               max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE) -> Spec:
     """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
     names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
     an unbound ``input_shape`` is not an error; ``model`` picks one model of a file that
-    builds several (the variable in Keras code, the class name in print(model) text)."""
+    builds several (the variable in Keras code, the class name in print(model) text).
+    Reading stops at the first layer over ``max_layers`` (P012); Keras and PyTorch text over
+    its share of ``max_file_size`` is not read (P013; the caller refuses a file over the limit
+    itself before reading it)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     kind = notation or detect(text)
+    if kind in CODE_NOTATIONS and code_too_large(text, max_file_size):
+        refused = code_refused(path, max_file_size, kind)
+        return Spec(path, None, refused.span, (), (refused,), tuple(source_lines(text)), kind,
+                    "floor")
+    spec = _parse(text, path, kind, defines or {}, input_given, model, max_layers)
+    diags = once_per_line(spec.diagnostics)
+    return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
+
+
+def _parse(text: str, path: str, kind: str, defines: Mapping[str, DefineValue],
+           input_given: bool, model: str | None, max_layers: int) -> Spec:
     if kind == "keras":
         from cnncalc.parse.keras import parse_keras
 
-        return parse_keras(text, path, defines or {}, input_given, model)
+        return parse_keras(text, path, defines, input_given, model, max_layers)
     if kind == "pytorch":
         from cnncalc.parse.pytorch import parse_pytorch
 
-        return parse_pytorch(text, path, defines or {}, model)
+        return parse_pytorch(text, path, defines, model, max_layers)
     if kind == "vgg":
         from cnncalc.parse.vgg import parse_vgg
 
-        spec = parse_vgg(text, path)
+        spec = parse_vgg(text, path, max_layers)
     else:
         from cnncalc.parse.lecture import parse_lecture
 
-        spec = parse_lecture(text, path)
+        spec = parse_lecture(text, path, max_layers)
     if model is None:
         return spec
     return replace(spec, diagnostics=(*spec.diagnostics, Diagnostic(

@@ -10,10 +10,17 @@ from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.lexer import LexError, Token, parse_size
 from cnncalc.spec import Padding, Pair, Span
 
+SUGGEST_LONGEST = 64
+"""Words longer than this get no suggestion: no layer or argument name is near one, and
+difflib compares two long strings in quadratic time (the VGG front end's choices are built
+from the word itself)."""
+
 
 def suggest(word: str, choices: list[str], fold_case: bool = True) -> str:
     """``did you mean `CONV`?`` for a near miss, compared case-insensitively unless
     ``fold_case`` is False (the Keras front end compares names as they are spelt)."""
+    if len(word) > SUGGEST_LONGEST:
+        return ""
     fold = str.lower if fold_case else str
     by_fold = {fold(c): c for c in choices}
     close = difflib.get_close_matches(fold(word), list(by_fold), n=1, cutoff=0.6)

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
@@ -93,9 +94,11 @@ def _named(keywords: list[ast.keyword]) -> bool:
 
 class _Reader(Source):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
-                 input_given: bool, model: str | None = None) -> None:
+                 input_given: bool, model: str | None = None,
+                 max_layers: int = MAX_LAYERS) -> None:
         super().__init__(text, path, defines)
         self.layers: list[Layer] = []
+        self.max_layers = max_layers
         self.names: dict[str, int] = {}
         self.directive, self.directive_span, diags = find_input(self.lines, path, "keras") \
             if _may_direct(text) else (None, None, [])
@@ -111,12 +114,28 @@ class _Reader(Source):
         self.skipping = False  # the layers met belong to another model
 
     def read(self, body: list[ast.stmt]) -> None:
-        """The module's statements in turn; a Refusal is reported and reading goes on."""
-        for stmt in body:
-            try:
-                self.statement(stmt)
-            except Refusal as exc:
-                self.report(exc)
+        """The module's statements in turn; a Refusal is reported and reading goes on, until
+        the layers are more than ``max_layers``."""
+        try:
+            for stmt in body:
+                try:
+                    self.statement(stmt)
+                except Refusal as exc:
+                    self.report(exc)
+                self.count(stmt)
+        except TooManyLayers as exc:
+            del self.layers[self.max_layers:]
+            diag, rest = cut(exc, self.max_layers)
+            self.diags.append(diag)
+            self.layers.append(rest)
+
+    def count(self, node: ast.stmt | ast.expr) -> None:
+        """Stop reading if the layers or the problems are now more than the cap (``node``
+        made the last)."""
+        if len(self.layers) > self.max_layers:
+            raise TooManyLayers(self.span(node), self.layers[self.max_layers].name)
+        if len(self.diags) > self.max_layers:
+            raise TooManyLayers(self.span(node), "...", problems=True)
 
     def report(self, exc: Refusal) -> None:
         if exc.diag is not None:
@@ -204,7 +223,7 @@ class _Reader(Source):
                     "assign each model to a variable and pick one with --model NAME"
             else:
                 what = f"a second model, {shown},"
-                hint = "pick one with " + " or ".join(f"--model {n}" for n in self.models)
+                hint = pick_models(self.models, len(self.models))
             earlier = "an unnamed model" if first is None else f"`{first}`"
             self.diags.append(Diagnostic(
                 span, "P015", f"{what} starts here ({earlier} starts on line "
@@ -227,6 +246,7 @@ class _Reader(Source):
                 self.layer(item)
             except Refusal as exc:
                 self.report(exc)
+            self.count(item)
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         """``NAME = literal`` (or ``a, b = 28, 28``) binds names as ``--define`` does."""
@@ -407,10 +427,12 @@ class _Reader(Source):
 
 
 def parse_keras(text: str, path: str, defines: Mapping[str, DefineValue],
-                input_given: bool, model: str | None = None) -> Spec:
+                input_given: bool, model: str | None = None,
+                max_layers: int = MAX_LAYERS) -> Spec:
     """Read Keras code into a Spec; ``input_given`` says ``--input`` supplies the volume;
-    ``model`` names the variable of the model to read when the file builds several."""
-    r = _Reader(text, path, defines, input_given, model)
+    ``model`` names the variable of the model to read when the file builds several. Reading
+    stops at the first layer (or problem) over ``max_layers``."""
+    r = _Reader(text, path, defines, input_given, model, max_layers)
     try:
         with quiet_parse():
             tree = ast.parse(text, filename=path)

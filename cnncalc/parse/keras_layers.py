@@ -33,7 +33,17 @@ from typing import Any, Literal, TypeVar
 from cnncalc import spec
 from cnncalc.parse import DefineValue
 from cnncalc.parse.cursor import suggest
-from cnncalc.parse.pycode import Refusal, Value, char_col, exact, ints, is_int, literal, refuse
+from cnncalc.parse.pycode import (
+    Columns,
+    Refusal,
+    Value,
+    char_col,
+    exact,
+    ints,
+    is_int,
+    literal,
+    refuse,
+)
 from cnncalc.spec import Layer, Padding, Pair, Span, source_lines
 
 _NEUTRAL = frozenset((
@@ -57,6 +67,7 @@ _WHAT = {ast.Call: "a call", ast.Attribute: "an attribute access", ast.Lambda: "
          ast.JoinedStr: "an f-string", ast.Subscript: "a subscript", ast.BinOp: "arithmetic",
          ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
          ast.Starred: "an unpacking", ast.Dict: "a dict", ast.IfExp: "a conditional"}
+_CODE_WORD = re.compile(r"\S+")
 _PLAIN = (int, float, str)  # a Constant of these types (bool is an int) is its own value
 # Span(*fields) without the Python-level __new__ a NamedTuple has: the same tuple, made faster
 _new_span = tuple.__new__
@@ -119,6 +130,7 @@ class Source:
         # as ast numbers them: the lines, and the empty one after a final line break
         self.src = [*self.lines, ""] if not text or text[-1] in "\r\n" else self.lines
         self.ascii = text.isascii()  # then a UTF-8 byte offset is a character offset
+        self.columns = Columns(self.src)
         self.bound: dict[str, Value] = {}
         self.failed: set[str] = set()
         self.rank: int | None = None
@@ -136,16 +148,38 @@ class Source:
                                     else start + 2))
         row = src[line - 1] if 0 < line <= len(src) else ""
         n = len(row)
-        col = start + 1 if self.ascii and 0 <= start <= n else char_col(row, start) + 1
+        col = start + 1 if self.ascii and 0 <= start <= n else self.char(line, start) + 1
         if node.end_lineno != line or end is None:
             stop = len(src[line - 1]) + 1
         else:
-            stop = end + 1 if self.ascii and 0 <= end <= n else char_col(row, end) + 1
+            stop = end + 1 if self.ascii and 0 <= end <= n else self.char(line, end) + 1
         return _new_span(Span, (self.path, line, col, stop if stop > col else col + 1))
 
+    def char(self, line: int, offset: int) -> int:
+        """The 0-based column of a UTF-8 byte offset on ``line`` (1-based; none: 0)."""
+        return self.columns.col(line - 1, offset) if 0 < line <= len(self.src) else \
+            char_col("", offset)
+
     def segment(self, node: ast.expr) -> str:
-        code = " ".join((ast.get_source_segment(self.text, node) or "?").split())
-        return code if len(code) <= 40 else code[:37] + "..."
+        """The node's code as a message quotes it: its whitespace runs made one space, at most
+        40 characters. Read from the rows the node is on, and only as far as needed: the whole
+        text is not split into lines again for each message (``ast.get_source_segment`` does)
+        and a long node is not copied."""
+        first, last, end = node.lineno, node.end_lineno, node.end_col_offset
+        if last is None or end is None or not 0 < first <= last <= len(self.src):
+            return "?"
+        words: list[str] = []
+        size = -1  # the length of the words joined by spaces
+        for line in range(first, last + 1):
+            row = self.src[line - 1]
+            start = self.char(line, node.col_offset) if line == first else 0
+            stop = self.char(line, end) if line == last else len(row)
+            for m in _CODE_WORD.finditer(row, start, stop):
+                words.append(row[m.start():min(m.end(), m.start() + 41)])
+                size += 1 + len(words[-1])
+                if size > 40:
+                    return " ".join(words)[:37] + "..."
+        return " ".join(words) or "?"
 
     def not_literal(self, node: ast.expr) -> Refusal:
         return refuse(self.span(node), "P009", f"`{self.segment(node)}` is "

@@ -30,6 +30,7 @@ from typing import Any, cast
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import unescape
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES
+from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lecture_fast import read_common
@@ -234,11 +235,32 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
                          fields=tuple(c.fields), declared_input=receives, **kwargs))
 
 
-# an INPUT line, even when its [shape] is malformed (unclosed, or `[[8x8x3]]`)
-_INPUT_LINE = re.compile(r"^\s*(\[[^\]]*\]*)?\s*input\b", re.IGNORECASE)
+_PLAIN_INPUT = re.compile(r"\s*input\b", re.IGNORECASE)
+_OPEN_BRACKET = re.compile(r"\s*\[")
+_INPUT_WORD = re.compile(r"input\b", re.IGNORECASE)
+_INPUT_AFTER = re.compile(r"\]+\s*input\b", re.IGNORECASE)
 
 
-def parse_lecture(text: str, path: str) -> Spec:
+def _input_line(raw: str) -> bool:
+    """An INPUT line, even when its [shape] is malformed (unclosed, or `[[8x8x3]]`): what
+    ``^\\s*(\\[[^\\]]*\\]*)?\\s*input\\b`` matches, found in linear time. That pattern
+    backtracks over every split of a run of blanks (quadratic in a long one); here the
+    bracket's text ends at its first ``]``, and the word is either inside it or after the
+    ``]``s and blanks that follow."""
+    if _PLAIN_INPUT.match(raw):
+        return True
+    bracket = _OPEN_BRACKET.match(raw)
+    if bracket is None:
+        return False
+    close = raw.find("]", bracket.end())
+    if close < 0:
+        return _INPUT_WORD.search(raw, bracket.end()) is not None
+    return (_INPUT_WORD.search(raw, bracket.end(), close) is not None
+            or _INPUT_AFTER.match(raw, close) is not None)
+
+
+def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
+    """Read the text; reading stops at the first layer over ``max_layers``."""
     st = _State(path)
     lines = source_lines(text)
     for lineno, raw in enumerate(lines, start=1):
@@ -246,7 +268,7 @@ def parse_lecture(text: str, path: str) -> Spec:
             _parse_line(st, raw, lineno)
         except LexError as exc:
             st.diags.append(exc.diag)
-            if _INPUT_LINE.match(raw):
+            if _input_line(raw):
                 if st.input_span is None:
                     st.input_span = exc.diag.span
             elif exc.diag.code in ("P001", "P002", "P003"):
@@ -256,6 +278,10 @@ def parse_lecture(text: str, path: str) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group(1) if word else "?",
                     span=Span(path, lineno, len(raw) - len(first) + 1, len(raw.rstrip()) + 1)))
+        if len(st.layers) > max_layers or len(st.diags) > max_layers:
+            stop_reading(st.layers, st.diags, max_layers,
+                         Span(path, lineno, 1, len(raw.rstrip()) + 1))
+            break
     if st.input is None and st.input_span is None:
         st.input, st.input_span, problems = find_input(lines, path, "lecture")
         st.diags.extend(problems)

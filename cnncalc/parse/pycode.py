@@ -10,9 +10,12 @@ is text to cnncalc and nothing more.
 from __future__ import annotations
 
 import ast
+import bisect
 import math
+import re
 import warnings
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import TypeGuard
 
@@ -82,6 +85,40 @@ def char_col(row: str, offset: int) -> int:
     if row.isascii():
         return len(row[:offset])
     return len(row.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+
+
+_WIDE = re.compile(r"[^\x00-\x7f]")
+
+
+class Columns:
+    """:func:`char_col` for the rows of one text, with a table per row made the first time the
+    row is asked about: the byte offset and column of each of its non-ASCII characters. One
+    ``char_col`` costs time linear in its row, so a long non-ASCII row with a node every few
+    characters (``Sequential([Dense(1), Dense(1), ...])``) would cost quadratic time."""
+
+    def __init__(self, rows: Sequence[str]) -> None:
+        self.rows = rows
+        self.tables: dict[int, tuple[array[int], array[int]]] = {}
+
+    def col(self, row: int, offset: int) -> int:
+        """``char_col(rows[row], offset)`` (0-based row and result)."""
+        text = self.rows[row]
+        table = self.tables.get(row)
+        if table is None:
+            table = self.tables[row] = (array("q"), array("q"))
+            if not text.isascii():
+                extra = 0
+                for m in _WIDE.finditer(text):
+                    table[0].append(m.start() + extra)
+                    table[1].append(m.start())
+                    extra += len(m[0].encode("utf-8", "surrogatepass")) - 1
+        starts, cols = table
+        k = bisect.bisect_left(starts, offset)  # how many start before the offset
+        if k == 0:
+            return max(0, min(offset, len(text)))
+        at, start = cols[k - 1], starts[k - 1]
+        end = start + len(text[at].encode("utf-8", "surrogatepass"))
+        return at if offset < end else min(at + 1 + offset - end, len(text))
 
 
 def literal(node: ast.expr, name: Callable[[ast.Name], Value],

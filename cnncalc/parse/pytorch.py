@@ -18,7 +18,6 @@ pools round up). The printed model has no input size: pass ``--input`` or write
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -26,13 +25,16 @@ from functools import partial
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.parse.pytorch_calls import Call, read_calls
 from cnncalc.parse.pytorch_modules import MODULES
+from cnncalc.parse.pytorch_text import Text
 from cnncalc.parse.pytorch_trees import CallTrees
-from cnncalc.spec import Layer, Span, Spec, Unparsed, source_lines
+from cnncalc.parse.pytorch_walk import Matcher
+from cnncalc.spec import Layer, Span, Spec, Unparsed
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 # Containers whose forward() calls their children in the order print(model) lists them:
@@ -44,42 +46,31 @@ _IN_ORDER = frozenset(("Sequential", "Conv2dNormActivation", "ConvNormActivation
                        "ConvBNActivation", "ConvBNReLU", "BasicConv2d", "AlexNet", "VGG"))
 _NO_FORWARD = frozenset(("ModuleList", "ModuleDict"))  # the module holding one calls it
 _SELF = "self"  # the wiring of `self.conv1 = nn.Conv2d(...)` lines: forward() is not shown
-_MAX_LAYERS = 100_000  # what a repeated block may expand to
 _GAP = re.compile(r"[ \t\n,;\[\]]+")
 _LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a repeat count
 _RANGE = re.compile(r"(\d+)-(\d+)")
 _TARGET = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)[ \t]*")
 _HEAD = re.compile(r"((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*)([A-Za-z_]\w*)[ \t]*\(")
-_IMPORT = re.compile(r"[ \t]*(?:import|from)\s")
-_SIGNIFICANT = re.compile(r"[()'\"\n]")  # what match() looks at
-_PLAIN = r"[^()'\"\n]*+"  # a call on one line, without quotes, nested at most two deep:
-_SIMPLE = re.compile(rf"\((?:{_PLAIN}\({_PLAIN}\))*+{_PLAIN}\)")  # match() need not walk it
-_ITEM_START = re.compile(r"\s*(?:\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
-                         + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\()")
-
-_new = tuple.__new__  # Span(...) without NamedTuple's Python-level __new__
-
-
-def _mask(line: str) -> str:
-    """The line with its ``#`` comment (outside quotes) blanked, columns kept."""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#":
-            return line[:i] + " " * (len(line) - i)
-    return line
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
+# a module or a label at the first character of a line that is not blank (pytorch_walk)
+_ITEM_START = re.compile(r"\([^()\n]*\):|(?:[A-Za-z_]\w*\.)*(?:"
+                         + "|".join(sorted(MODULES.keys() | _CONTAINERS)) + r")\s*\(")
+_BLANK_REST = re.compile(r"[^\S\n]*(?:\n|\Z)")  # nothing but blanks to the end of the line
 
 
 def _moved(old: str, new: str, name: str) -> str:
     """``name`` with its prefix ``old`` (a repeated block's first name) made ``new``."""
-    return new + "." + name[len(old):] if name.startswith(old) else name
+    return _bounded(new + "." + name[len(old):]) if name.startswith(old) else name
+
+
+LONGEST_NAME = 200
+"""A layer's dotted name is at most this long: a longer one keeps its last characters after
+``...``. Every layer of a container repeats the container's path in its name, so names of
+unbounded length would make their total length quadratic in the text (a deep nest, a long
+label over many layers)."""
+
+
+def _bounded(name: str) -> str:
+    return name if len(name) <= LONGEST_NAME else "..." + name[3 - LONGEST_NAME:]
 
 
 @dataclass
@@ -93,6 +84,7 @@ class _Box:
     prefix: str
     names: list[str]
     first: int
+    before: int
     line: int
     indent: int
     line_ending: bool
@@ -100,56 +92,43 @@ class _Box:
     head: Span | None = None  # where its class name is written
     dropped: bool = False  # a printed model that is not read (--model, or a second one)
     diags: int = 0  # how many findings there were when it started
+    assumptions: int = 0  # and how many assumed orders
 
 
-class _Reader:
+class _Reader(Text):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
-                 model: str | None = None) -> None:
-        self.path, self.defines = path, defines
+                 model: str | None = None, max_layers: int = MAX_LAYERS) -> None:
+        super().__init__(text, path)
+        self.defines, self.max_layers = defines, max_layers
         self.wanted = model  # --model: the class of the printed model to read
         self.models: list[tuple[str, int]] = []  # each printed model's class and line
         self.read_model: tuple[str, int] | None = None  # the one read
-        self.lines = source_lines(text)
-        self.src = "\n".join([_mask(ln) if "#" in ln else ln for ln in self.lines]
-                             if "#" in text else self.lines)
-        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines[:-1])]
         self.layers: list[Layer | Call] = []  # a call's layers are made when it is read
-        self.most = 0  # at most how many layers self.layers makes (they are counted when
-        # that might be more than _MAX_LAYERS)
+        self.total = 0  # how many layers self.layers makes
+        self.problems = 0  # how many problems fail() reported
         self.diags: list[Diagnostic | Call] = []  # a call stands where its diagnostic goes
         self.calls: list[Call] = []  # found and not read yet
         self.trees = CallTrees()
-        self.stack = [_Box("", None, "", [], 0, 0, -1, False)]  # the root stays at the bottom
+        self.stack = [_Box("", None, "", [], 0, 0, 0, -1, False)]  # the root stays at the bottom
         self.assumed: dict[str, list[Span]] = {}  # class -> where each of its blocks starts
-        self.has_imports = "import" in self.src or "from" in self.src
-
-    def at(self, off: int) -> tuple[int, int]:
-        """1-based (line, column) of an offset into the source."""
-        i = bisect.bisect_right(self.starts, off) - 1
-        return i + 1, off - self.starts[i] + 1
-
-    def span(self, start: int, end: int, line: int = 0) -> Span:
-        """A one-line span; one that crosses lines stops at the end of its first line. ``line``,
-        when known, is the line of ``start``."""
-        i = line - 1 if line else bisect.bisect_right(self.starts, start) - 1
-        line_start = self.starts[i]
-        col = start - line_start + 1
-        if end < line_start or (i + 1 < len(self.starts) and end >= self.starts[i + 1]):
-            end_col = self.line_end(i + 1)
-        else:
-            end_col = end - line_start + 1
-        return _new(Span, (self.path, i + 1, col, end_col if end_col > col else col + 1))
-
-    def line_end(self, line: int) -> int:
-        """The column after the text of ``line``."""
-        return len(self.lines[line - 1].rstrip()) + 1
-
-    def eol(self, off: int) -> int:
-        end = self.src.find("\n", off)
-        return len(self.src) if end < 0 else end
+        self.assumptions: list[str] = []  # the class of each block in self.assumed, in order
+        # ranges of self.layers whose every item has its wiring: sorted, apart, each one the
+        # layers of a container whose order was assumed, so that an outer one skips them
+        self.wired: list[tuple[int, int]] = []
+        self.model_classes: set[str] = set()
+        self.unique_models = True  # no two printed models of one class
+        self.match = Matcher(self.src, self.lines, self.starts, _ITEM_START).match
 
     def fail(self, code: str, start: int, end: int, message: str, hint: str = "") -> None:
-        self.diags.append(Diagnostic(self.span(start, end), code, message, hint))
+        self.problem(Diagnostic(self.span(start, end), code, message, hint))
+
+    def problem(self, diag: Diagnostic) -> None:
+        """A problem with the text (a call's own problem is the call's); reading stops at
+        more problems than the layer cap."""
+        self.problems += 1
+        if self.problems > self.max_layers:
+            raise TooManyLayers(diag.span, "...", problems=True)
+        self.diags.append(diag)
 
     def prefix(self) -> str:
         return self.stack[-1].prefix
@@ -159,22 +138,24 @@ class _Reader:
         box = self.stack[-1]
         index, box.count, pre = box.count, box.count + repeat, box.prefix
         if label is not None and repeat == 1:
-            return [f"{pre}{label}"]
+            return [_bounded(f"{pre}{label}")]
         if label is not None and (m := _RANGE.fullmatch(label)) and len(m[1]) <= MAX_DIGITS:
             index, label = int(m[1]), None  # `(0-2): 3 x`: the copies are 0, 1 and 2
         if label is None:
-            return [f"{pre}{index + i}" for i in range(repeat)]
-        return [f"{pre}{label}[{i}]" for i in range(repeat)]
+            return [_bounded(f"{pre}{index + i}") for i in range(repeat)]
+        label = _bounded(label)
+        return [_bounded(f"{pre}{label}[{i}]") for i in range(repeat)]
 
-    def repeat(self, text: str, start: int) -> int:
-        """The count of ``(0-2): 3 x``; 0 when it is refused: 0, or more than _MAX_LAYERS."""
+    def repeat(self, text: str, start: int, name: str) -> int:
+        """The count of ``(0-2): 3 x``; 0 when it is refused. A count over the layer cap
+        stops reading."""
         digits, end = text.lstrip("0"), start + len(text)
-        if digits and len(digits) <= len(str(_MAX_LAYERS)) and int(digits) <= _MAX_LAYERS:
+        if digits and len(digits) <= len(str(self.max_layers)) and \
+                int(digits) <= self.max_layers:
             return int(digits)
         if digits:
             count = f"`{text} x`" if len(text) <= 20 else f"a repeat of {len(text):,} digits"
-            self.fail("P011", start, end,
-                      f"{count} is more than the {_MAX_LAYERS} layers cnncalc expands")
+            raise TooManyLayers(self.span(start, end), name, f"the repeat {count}")
         else:
             self.fail("P001", start, end, f"`{text} x` repeats nothing: a repeat count must be "
                       "at least 1", "print(model) writes `(0-2): 3 x` for three copies")
@@ -182,20 +163,31 @@ class _Reader:
 
     def run(self) -> None:
         pos, src, size = 0, self.src, len(self.src)
-        while pos < size:
-            ch = src[pos]
-            if ch in " \t\n,;[]":
-                pos = _GAP.match(src, pos).end()  # type: ignore[union-attr]  # ch matches
-            elif ch == ")":
-                pos = self.close(pos)
-            elif self.has_imports and _IMPORT.match(src, src.rfind("\n", 0, pos) + 1):
-                pos = self.eol(pos)
-            else:
-                pos = self.item(pos)
-        for box in reversed(self.stack[1:]):
-            start = self.starts[box.line - 1]
-            self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
-                      "add the `)` that ends it, at the indentation of this line")
+        try:
+            while pos < size:
+                ch = src[pos]
+                if ch in " \t\n,;[]":
+                    pos = _GAP.match(src, pos).end()  # type: ignore[union-attr]  # ch matches
+                elif ch == ")":
+                    pos = self.close(pos)
+                elif self.has_imports and self.imports(pos):
+                    pos = self.eol(pos)
+                else:
+                    pos = self.item(pos)
+            for box in reversed(self.stack[1:]):
+                start = self.starts[box.line - 1]
+                self.fail("P001", start, self.eol(start), f"`{box.module}(` is never closed",
+                          "add the `)` that ends it, at the indentation of this line")
+        except TooManyLayers as exc:
+            while len(self.stack) > 1:  # the containers still open end where reading stops
+                box = self.stack.pop()
+                if box.dropped:
+                    self.drop(box)
+                else:
+                    self.assume_order(box)
+            diag, rest = cut(exc, self.max_layers)
+            self.diags.append(diag)
+            self.layers.append(rest)
 
     def finish(self) -> tuple[list[Layer], list[Diagnostic]]:
         """Read the calls and make their layers: the layers and diagnostics, in order."""
@@ -227,10 +219,9 @@ class _Reader:
             self.fail("P001", pos, pos + 1, "a `)` with no `(` to close",
                       "remove it, or add the module it was meant to end")
             return pos + 1
-        if col > _indent(self.lines[line - 1]) + 1 and box.line_ending:
-            later = next((ln for ln in itertools.islice(self.lines, line, None) if ln.strip()),
-                         None)
-            if later is not None and _indent(later) > box.indent:
+        if col > self.indent(line) + 1 and box.line_ending:
+            later = self.next_text(line)
+            if later is not None and self.indent(later) > box.indent:
                 self.fail("P001", pos, pos + 1,
                           f"one `)` too many: `{box.module}(` of line {box.line} goes on below",
                           "remove this `)`")
@@ -239,81 +230,117 @@ class _Reader:
         return pos + 1
 
     def add(self, item: Layer | Call) -> None:
+        """Append ``item``, unless that makes more layers than the cap: then stop reading. A
+        repeated call makes one layer when it cannot be read, so it is read now."""
+        count = 1
+        if isinstance(item, Call):
+            if len(item.names) > 1 and not item.read:
+                read_calls([item], self.trees, self.line_end, self.defines)
+            count = item.count() or 0
+        if self.total + count > self.max_layers:
+            name = item.names[0] if isinstance(item, Call) else item.name
+            raise TooManyLayers(item.span, name)
         self.layers.append(item)
-        self.most += len(item.names) if isinstance(item, Call) else 1
-
-    def size(self, block: list[Layer | Call]) -> int:
-        """How many layers ``block`` makes; reads the calls found so far if that is needed."""
-        if any(isinstance(b, Call) and b.count() is None for b in block):
-            self.read()
-        return sum(b.count() or 0 if isinstance(b, Call) else 1 for b in block)
+        self.total += count
 
     def assume(self, wiring: str, first: int, head: Span) -> None:
         """The layers from ``first`` on stand where the order of the text put them, because
         the ``forward()`` of ``wiring`` is not known; an inner unknown container's name stays
         on its own layers."""
-        layers = self.layers
-        for i in range(first, len(layers)):
-            item = layers[i]
-            if item.wiring is None:
-                layers[i] = replace(item, wiring=wiring) if isinstance(item, Layer) else item
-                if isinstance(item, Call):
-                    item.wiring = wiring
+        layers, end = self.layers, len(self.layers)
+        inner = []  # the ranges of inner containers, already wired: skipped
+        while self.wired and self.wired[-1][0] >= first:
+            inner.append(self.wired.pop())
+        i = first
+        for start, stop in [*reversed(inner), (end, end)]:
+            for k in range(i, start):
+                item = layers[k]
+                if item.wiring is None:
+                    layers[k] = replace(item, wiring=wiring) if isinstance(item, Layer) else item
+                    if isinstance(item, Call):
+                        item.wiring = wiring
+            i = stop
+        self.wired.append((first, end))
         self.assumed.setdefault(wiring, []).append(head)
+        self.assumptions.append(wiring)
+
+    def unwire(self, first: int) -> None:
+        """The layers from ``first`` on were removed or replaced: forget their ranges."""
+        while self.wired and self.wired[-1][0] >= first:
+            self.wired.pop()
 
     def model(self, box: _Box) -> None:
         """A printed model (``Net(`` at the top level) is read when it is the one asked for
         (--model) or, without that, the first; another one is never chained onto it (P015)."""
         read = self.read_model
         self.models.append((box.module, box.line))
+        self.unique_models = self.unique_models and box.module not in self.model_classes
+        self.model_classes.add(box.module)
         if self.wanted is not None and box.module != self.wanted:
             box.dropped = True
         elif read is None:
             self.read_model = (box.module, box.line)
         elif box.head is not None:
             box.dropped = True
-            names = [m for m, _ in self.models]
-            self.diags.append(Diagnostic(
+            self.problem(Diagnostic(
                 box.head, "P015", f"a second model, `{box.module}`, starts here (`{read[0]}` "
                 f"starts on line {read[1]}): cnncalc reads one model and never chains two",
-                "pick one with " + " or ".join(f"--model {m}" for m in names)
-                if len(set(names)) == len(names) else "write each model in a file of its own"))
+                pick_models((m for m, _ in self.models), len(self.models))
+                if self.unique_models else "write each model in a file of its own"))
 
     def drop(self, box: _Box) -> None:
         """Forget what a model that is not read made: everything since it started (it is at
         the top level, so nothing else was open), its layers, findings and notes."""
         del self.layers[box.first:]
+        self.unwire(box.first)
+        self.total = box.before
         del self.diags[box.diags:]
-        calls = [c for c in self.calls if c.span.line < box.line]
-        self.calls[:] = calls
-        for cls, heads in list(self.assumed.items()):
-            heads[:] = [h for h in heads if h.line < box.line]
+        calls = self.calls  # in the order found: the model's are the last ones
+        while calls and calls[-1].span.line >= box.line:
+            calls.pop()
+        while len(self.assumptions) > box.assumptions:  # undone, the latest first
+            cls = self.assumptions.pop()
+            heads = self.assumed[cls]
+            heads.pop()
             if not heads:
                 del self.assumed[cls]
+
+    def assume_order(self, box: _Box) -> None:
+        """The layers of a container that ends (``box``, just taken off the stack) rest on
+        the order printed when its forward() is not known (see ``_IN_ORDER``)."""
+        if box.module not in _IN_ORDER and box.head is not None and box.first < len(
+                self.layers) and not (box.module in _NO_FORWARD and any(
+                    b.module not in _IN_ORDER for b in self.stack[1:])):
+            self.assume(box.module, box.first, box.head)
 
     def pop(self) -> None:
         box = self.stack.pop()
         if box.dropped:
             self.drop(box)
             return
-        if box.module not in _IN_ORDER and box.head is not None and box.first < len(
-                self.layers) and not (box.module in _NO_FORWARD and any(
-                    b.module not in _IN_ORDER for b in self.stack[1:])):
-            self.assume(box.module, box.first, box.head)
-        block, old = self.layers[box.first:], f"{box.names[0]}." if box.names else ""
+        self.assume_order(box)
+        old = f"{box.names[0]}." if box.names else ""
         if not box.names:  # its repeat count was refused: an Unparsed stands for it
             del self.layers[box.first:]
-        elif len(box.names) * self.most > _MAX_LAYERS and \
-                len(box.names) * (size := self.size(block)) > _MAX_LAYERS:
-            line = self.starts[box.line - 1]
-            self.fail("P011", line, self.eol(line), f"{len(box.names)} x {size} layers "
-                      f"are more than the {_MAX_LAYERS} cnncalc expands")
+            self.unwire(box.first)
+            self.total = box.before
         elif len(box.names) > 1:  # a repeated block: copy its layers under each name
-            self.most *= len(box.names)
+            size = self.total - box.before
+            if box.before + len(box.names) * size > self.max_layers:
+                line = self.starts[box.line - 1]
+                raise TooManyLayers(self.span(line, self.eol(line), box.line), box.names[1],
+                                    f"this block of {size:,} layers repeated "
+                                    f"{len(box.names):,} times")
+            self.total = box.before + len(box.names) * size
+            block = self.layers[box.first:]
+            wired = (box.first, len(self.layers)) in self.wired[-1:]  # the copies are too
+            self.unwire(box.first)
             self.layers[box.first:] = [
                 b.renamed(partial(_moved, old, name)) if isinstance(b, Call)
                 else replace(b, name=_moved(old, name, b.name)) if b.name.startswith(old) else b
                 for name in box.names for b in block]
+            if wired:
+                self.wired.append((box.first, len(self.layers)))
 
     def item(self, start: int) -> int:
         """Read the module (or container) at ``start``, with its label or target; the offset
@@ -330,7 +357,7 @@ class _Reader:
                 self.pop()
             if m[2] is not None:
                 count_at = m.start(2)
-                repeat = self.repeat(m[2], count_at)
+                repeat = self.repeat(m[2], count_at, f"{self.prefix()}{label}")
         elif m := _TARGET.match(src, pos):
             pos = m.end()
             if m[1].startswith("self.") or len(self.stack) > 1:
@@ -345,16 +372,16 @@ class _Reader:
             self.add(Unparsed(name=first, span=self.span(count_at, self.eol(count_at))))
             names = []
         if module not in MODULES:
-            rest = src[head.end():self.eol(head.end())].strip()
-            if module in _CONTAINERS or not rest:
+            line_ending = _BLANK_REST.match(src, head.end()) is not None
+            if module in _CONTAINERS or line_ending:
                 pre = self.prefix()
                 path = None if label is None and len(self.stack) == 1 else first[len(pre):]
-                box = _Box(module, path, pre if path is None else f"{pre}{path}.", names,
-                           len(self.layers), line, _indent(self.lines[line - 1]), not rest,
+                box = _Box(module, path, pre if path is None else f"{first}.", names,
+                           len(self.layers), self.total, line, self.indent(line), line_ending,
                            head=self.span(head.start(2), head.end(2), line))
-                if len(self.stack) == 1 and label is None and not rest:
+                if len(self.stack) == 1 and label is None and line_ending:
                     self.model(box)
-                box.diags = len(self.diags)
+                box.diags, box.assumptions = len(self.diags), len(self.assumptions)
                 self.stack.append(box)
                 return head.end()
         if (close := self.match(head.end() - 1)) is None:
@@ -364,14 +391,14 @@ class _Reader:
                 self.add(Unparsed(name=first, span=self.span(pos, self.eol(pos))))
             return self.eol(pos)
         call = Call(module, src[pos:close + 1], self.span(pos, close + 1, line), names)
-        if module in MODULES:
-            self.calls.append(call)
-        else:
+        if module not in MODULES:
             call.read, call.diag = True, Diagnostic(
                 self.span(head.start(2), head.end(2)), "P002", f"unknown module `{module}`",
                 suggest(module, list(MODULES)) or f"cnncalc reads {', '.join(MODULES)}")
-        self.diags.append(call)
         self.add(call)
+        if not call.read:
+            self.calls.append(call)
+        self.diags.append(call)
         if attribute is not None:
             self.assume(_SELF, len(self.layers) - 1, attribute)
         return close + 1
@@ -389,25 +416,6 @@ class _Reader:
                 self.pop()  # the skipped text ends containers: `...]),`
         return end
 
-    def match(self, open_pos: int) -> int | None:
-        """The offset of the ``)`` matching ``open_pos``, or None when the text ends or a line
-        starting a new module comes first."""
-        if simple := _SIMPLE.match(self.src, open_pos):
-            return simple.end() - 1
-        depth, quote, src = 0, "", self.src
-        for m in _SIGNIFICANT.finditer(src, open_pos):
-            ch = m[0]
-            if quote:
-                quote = "" if ch in (quote, "\n") else quote
-            elif ch in "'\"":
-                quote = ch
-            elif ch in "()":
-                depth += 1 if ch == "(" else -1
-                if depth == 0:
-                    return m.start()
-            elif _ITEM_START.match(src, m.end()):  # ch is "\n"
-                return None
-        return None
 
 
 def _assumed_order(cls: str, heads: list[Span]) -> Diagnostic:
@@ -431,10 +439,11 @@ def _assumed_order(cls: str, heads: list[Span]) -> Diagnostic:
 
 
 def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue],
-                  model: str | None = None) -> Spec:
+                  model: str | None = None, max_layers: int = MAX_LAYERS) -> Spec:
     """Read ``print(model)`` text or ``nn.Module(...)`` calls; see the module docstring.
-    ``model`` picks one printed model by its class when the text holds several."""
-    reader = _Reader(text, path, defines, model)
+    ``model`` picks one printed model by its class when the text holds several. Reading stops
+    at the first layer (or problem) over ``max_layers``."""
+    reader = _Reader(text, path, defines, model, max_layers)
     reader.run()
     layers, diags = reader.finish()
     if model is not None and all(m != model for m, _ in reader.models):

@@ -30,8 +30,9 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
-from cnncalc.diagnostics import Diagnostic
+from cnncalc.diagnostics import Diagnostic, OncePerLine
 from cnncalc.parse.bodies import ACTIVATIONS
+from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import (
@@ -71,8 +72,11 @@ _ANNOTATION = re.compile(r"\b(memory|weights)\s*:", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"\s*([A-Za-z][\w\-]*)")
 _TOTAL = re.compile(r"^\s*total\b[^:]*:", re.IGNORECASE)
 _EXACT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
-_APPROX = re.compile(r"~?\s*(?:\d+\.?\d*|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
-_EXPR = re.compile(r"[\d\s*x().+]*\d[\d\s*x().+]*")
+# (each written so that a figure that does not match is refused in linear time: no run of
+# digits can be split between two quantifiers, which backtracks quadratically)
+_APPROX = re.compile(r"~?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
+_EXPR = re.compile(r"[\d\s*x().+]*")  # an expression such as (3*3*3)*64, with a digit
+_DIGIT = re.compile(r"\d")
 _INPUT_SIZE = re.compile(r"(\d+)\s*[x\u00d7]\s*(\d+)\s*(?:[x\u00d7]\s*(\d+)\b|([a-z]+))",
                          re.IGNORECASE)
 _CHANNELS = {"rgb": 3, "bgr": 3, "rgba": 4, "gray": 1, "grey": 1, "grayscale": 1,
@@ -195,14 +199,17 @@ def _input_size(tok: Token, path: str, line: int) -> Shape:
 def _weights(path: str, body: str, start: int, line: int
              ) -> tuple[tuple[int, Span] | None, list[Diagnostic]]:
     """The exact figure of the line's (last) ``weights:`` annotation and its span, if any,
-    and the problems with its annotations."""
+    and the problems with its annotations (each kind once, see OncePerLine: a line may hold
+    any number of annotations)."""
     figures: tuple[int, Span] | None = None
-    diags: list[Diagnostic] = []
-    marks = list(_ANNOTATION.finditer(body, start))
-    for i, mark in enumerate(marks):
+    diags = OncePerLine()
+    marks = _ANNOTATION.finditer(body, start)
+    following = next(marks, None)
+    while following is not None:
+        mark, following = following, next(marks, None)
         if mark.group(1).lower() != "weights":
             continue
-        stop = marks[i + 1].start() if i + 1 < len(marks) else len(body)
+        stop = following.start() if following is not None else len(body)
         value_at = mark.end()
         eq = body.rfind("=", value_at, stop)
         lo = eq + 1 if eq >= 0 else value_at
@@ -213,17 +220,18 @@ def _weights(path: str, body: str, start: int, line: int
             else Span(path, line, mark.start() + 1, mark.end() + 1)
         run = long_number(figure.replace(",", ""))
         if run is not None:
-            diags.append(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
-                                       "write the figure the layer has, e.g. `1,728`"))
+            diags.add(Diagnostic(span, "P001", f"`weights:` gives {too_long(len(run[0]))}",
+                                 "write the figure the layer has, e.g. `1,728`"))
         elif _EXACT.fullmatch(figure):
             figures = (int(figure.replace(",", "")), span)
-        elif not (_APPROX.fullmatch(figure) or (eq < 0 and _EXPR.fullmatch(figure))):
-            diags.append(Diagnostic(
+        elif not (_APPROX.fullmatch(figure)
+                  or (eq < 0 and _EXPR.fullmatch(figure) and _DIGIT.search(figure))):
+            diags.add(Diagnostic(
                 span, "P001", f"cannot read the declared weights `{figure}`" if figure
                 else "`weights:` gives no figure",
                 "write a whole number such as `1,728` or `(3*3*3)*64 = 1,728`, or an "
                 "approximate one such as `3.2M`"))
-    return figures, diags
+    return figures, diags.result()
 
 
 def _line(st: _State, raw: str, line: int) -> None:
@@ -306,7 +314,8 @@ def _tokens(text: str, path: str, line: int
     return head, kind, declared, declared_span, remark
 
 
-def parse_vgg(text: str, path: str) -> Spec:
+def parse_vgg(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
+    """Read the text; reading stops at the first layer over ``max_layers``."""
     st = _State(path)
     lines = source_lines(text)
     for lineno, raw in enumerate(lines, start=1):
@@ -322,6 +331,10 @@ def parse_vgg(text: str, path: str) -> Spec:
                 st.layers.append(Unparsed(
                     name=word.group() if word else "?",
                     span=Span(path, lineno, start, len(split_comment(raw).rstrip()) + 1)))
+        if len(st.layers) > max_layers or len(st.diags) > max_layers:
+            stop_reading(st.layers, st.diags, max_layers,
+                         Span(path, lineno, 1, len(raw.rstrip()) + 1))
+            break
     if st.input is None:
         shape, span, problems = find_input(lines, path, "vgg")
         if shape is not None or span is not None:

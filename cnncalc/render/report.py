@@ -18,6 +18,25 @@ _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cy
 _UNPRINTABLE = re.compile(f"[^\x20-\x7e]|{BEACON.pattern}")
 
 
+SHOWN = 120
+"""A source line longer than this is shown shortened: this many characters around the start
+of the span, with ``...`` where text is left out, so that the display of many findings on one
+very long line takes time linear in the input (and stays readable)."""
+SHOWN_BEFORE = 40
+"""Of which, at most this many before the span."""
+
+
+def _window(line: str, col: int) -> tuple[str, int, str, str]:
+    """The part of ``line`` shown for a span starting at 0-based ``col``: the text, its offset
+    in the line, and the ellipses before and after it (empty when nothing is left out)."""
+    if len(line) <= SHOWN:
+        return line.rstrip("\r\n"), 0, "", ""
+    end = min(len(line), max(0, col - SHOWN_BEFORE) + SHOWN)
+    start = max(0, end - SHOWN)
+    return (line[start:end].rstrip("\r\n") if end == len(line) else line[start:end], start,
+            "..." if start else "", "..." if end < len(line) else "")
+
+
 def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) -> str:
     s = d.span
     sev = d.severity.value
@@ -26,11 +45,14 @@ def format_diagnostic(d: Diagnostic, lines: Sequence[str], color: bool = False) 
     out = [f"{escape(s.path)}:{s.line}:{s.col}: {sev}: {escape(d.message)} "
            f"[{d.code} {d.rule.name}]"]
     if 1 <= s.line <= len(lines):
-        raw = lines[s.line - 1].replace("\t", " ").rstrip("\r\n")
-        src, at = _printable(raw)
+        line = lines[s.line - 1]
+        raw, shift, before, after = _window(line, s.col - 1)
+        src, at = _printable(raw.replace("\t", " "))
+        src = before + src + after
         gutter = f"{s.line:>5} | "
-        start = at(s.col - 1)
-        width = max(1, at(min(s.end_col, len(raw) + 1) - 1) - start)
+        start = len(before) + at(s.col - 1 - shift)
+        stop = min(s.end_col, len(line) + 1) - 1 - shift  # past what is shown, to its end
+        width = max(1, len(before) + at(min(stop, len(raw))) - start)
         caret = " " * start + "^" * width
         if color:
             caret = click.style(caret, fg=_COLORS[d.severity], bold=True)

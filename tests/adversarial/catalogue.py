@@ -404,7 +404,7 @@ PYTORCH: tuple[Case, ...] = (
          (("G107", 2, 17),), 0, limit=2),
     Case("pytorch-repeat-too-large", "pytorch",
          PT + "Net(\n  (blocks): ModuleList(\n    (0-99999999): 100000000 x ReLU()\n  )\n)\n",
-         (("P014", 2, 1), ("P011", 4, 19),), 1),
+         (("P012", 4, 19),), 1),  # nothing read inside Net( before it: no P014
     Case("pytorch-repeat-zero-containers", "pytorch",
          PT + "Net(\n  (blocks): ModuleList(\n    (0-1): 0 x Sequential(\n      (0): ReLU()\n"
          "    )\n  )\n)\n", (("P014", 2, 1), ("P001", 4, 12),), 1),

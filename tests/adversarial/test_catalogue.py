@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cnncalc.options import load
+from cnncalc.render.report import SHOWN, SHOWN_BEFORE
 
 from .catalogue import CASES, MARKER, Case
 from .util import cli, params, spec_args, within, write
@@ -146,9 +147,17 @@ def _check_quotes(case: Case, path: Path, err: str) -> None:
     for i, (_, line, col) in zip(heads, case.expected, strict=True):
         if not real[line - 1].strip():
             continue  # nothing to quote (an empty file's P004 at 1:1)
-        shown = [_shown(ch) for ch in real[line - 1].replace("\t", " ").rstrip()]
-        assert rows[i + 1] == f"{line:>5} | " + "".join(shown), i
-        assert rows[i + 2].index("^") == len(f"{line:>5} | ") + len("".join(shown[:col - 1]))
+        text, start = real[line - 1], 0
+        end = len(text)
+        if end > SHOWN:  # a long line is shown around the column, with `...` for the rest
+            end = min(end, max(0, col - 1 - SHOWN_BEFORE) + SHOWN)
+            start = max(0, end - SHOWN)
+        before, after = "..." if start else "", "..." if end < len(text) else ""
+        piece = text[start:end].replace("\t", " ")
+        shown = [_shown(ch) for ch in (piece if after else piece.rstrip())]
+        assert rows[i + 1] == f"{line:>5} | " + before + "".join(shown) + after, i
+        assert rows[i + 2].index("^") == len(f"{line:>5} | ") + len(before) + len(
+            "".join(shown[:col - 1 - start]))
 
 
 def _shown(ch: str) -> str:

@@ -77,6 +77,9 @@ CASES: list[tuple[str, str | None, Callable[[int], str], int]] = [
      300_000),  # 2 min
     ("list items that are not layers", "keras",
      lambda n: "model = Sequential([" + times("f(), ", n) + "])\n", 200_000),  # 1 min
+    ("a long word in code, where remarks are looked for", None,
+     lambda n: "from ker" + "1" * n + "\nmodel = Sequential()\n"
+     "model.add(Dense(3, input_shape=(4,)))\n", 200_000),  # 8 min
 ]
 
 

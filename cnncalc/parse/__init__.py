@@ -124,12 +124,15 @@ def _notation(text: str) -> str:
 def _remarked() -> re.Pattern[str]:
     """A line that may be a lecture layer with a remark at its end: an optional [shape], one
     to three words (the layer head, e.g. `MAX POOL1`), anything without `(`, then a blank and
-    the remark (brackets nested at most three deep), and nothing after it. The `[^\n(]*`
-    before the remark is greedy and stops at the line's first `(`, so each line is tried in
-    linear time. Compiled when first needed: most texts never need it, and start-up counts."""
+    the remark (brackets nested at most three deep), and nothing after it. The words and the
+    `[^\n(]*` after them are possessive (they never give characters back): the text before
+    the remark ends at the line's first `(`, and each line is tried in linear time (with
+    backtracking, a long word made it quadratic: 16,000 characters took 3.4 s). Compiled when
+    first needed: most texts never need it, and start-up counts."""
     return re.compile(
         r"^(?P<keep>[ \t]*(?:\[[^\[\]\n]*\][ \t]*)?"
-        r"(?P<head>[A-Za-z_][A-Za-z0-9_\-]*(?:[ \t]+[A-Za-z_][A-Za-z0-9_\-]*){0,2})[^\n(]*)"
+        r"(?P<head>[A-Za-z_][A-Za-z0-9_\-]*+(?:[ \t]++[A-Za-z_][A-Za-z0-9_\-]*+){0,2})"
+        r"[^\n(]*+)"
         r"(?<=[ \t])\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)(?P<end>[ \t\r]*)$",
         re.MULTILINE)
 

@@ -2,7 +2,7 @@
 
 - ``_result`` builds a LayerResult without its generated ``__init__``: same fields, same
   defaults, still frozen, equal and hashed alike, and ``dataclasses.replace`` still works;
-- ``_VALID`` says a layer is valid exactly when ``_invalid_values`` reports nothing;
+- ``VALID`` says a layer is valid exactly when ``invalid_values`` reports nothing;
 - ``RULES`` has a rule for every layer class, and ``rule_for`` picks for a subclass what the
   chain of isinstance tests it replaced would have picked.
 """
@@ -17,7 +17,7 @@ from fractions import Fraction
 import pytest
 
 from cnncalc import spec as spec_module
-from cnncalc.analyze import _VALID, LayerResult, _invalid_values, _result, analyze
+from cnncalc.analyze import LayerResult, _result, analyze
 from cnncalc.layers import RULES, Field, Invalid, compute, rule_for
 from cnncalc.parse import parse_text
 from cnncalc.spec import (
@@ -33,6 +33,7 @@ from cnncalc.spec import (
     Unparsed,
     ZeroPad,
 )
+from cnncalc.validity import VALID, invalid_values
 
 AT = Span("t.txt", 1, 1, 2)
 LAYER_CLASSES = [c for c in vars(spec_module).values()
@@ -66,7 +67,7 @@ def test_result_is_a_layer_result() -> None:
 
 def test_every_layer_class_has_a_rule_and_a_validity_test() -> None:
     assert set(LAYER_CLASSES) <= set(RULES)
-    assert set(LAYER_CLASSES) <= set(_VALID)
+    assert set(LAYER_CLASSES) <= set(VALID)
 
 
 def test_rule_for_a_subclass_is_its_base_classes_rule() -> None:
@@ -119,9 +120,9 @@ def _layers() -> list[Layer]:
     return out
 
 
-def test_valid_exactly_when_no_invalid_values() -> None:
+def test_valid_exactly_when_noinvalid_values() -> None:
     layers = _layers()
-    assert sum(not _invalid_values(x) for x in layers) > 50 < sum(
-        bool(_invalid_values(x)) for x in layers)
+    assert sum(not invalid_values(x) for x in layers) > 50 < sum(
+        bool(invalid_values(x)) for x in layers)
     for layer in layers:
-        assert _VALID[type(layer)](layer) == (not _invalid_values(layer)), layer
+        assert VALID[type(layer)](layer) == (not invalid_values(layer)), layer

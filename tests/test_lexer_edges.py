@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.analyze import MAX_FIGURE_DIGITS, analyze
+from cnncalc.analyze import analyze
 from cnncalc.parse import parse_text
 from cnncalc.parse.lexer import MAX_DIGITS, split_comment, tokenize
 from cnncalc.spec import source_lines
+from cnncalc.validity import MAX_FIGURE_DIGITS
 
 LONG = "9" * (MAX_DIGITS + 1)
 

@@ -16,14 +16,27 @@ layer after it is marked not computed: nothing is guessed, and totals are then a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import replace
 
 from cnncalc.diagnostics import Diagnostic, Severity, has_errors
-from cnncalc.layers import RULES, Field, Invalid, rule_for
+from cnncalc.graph_rules import RESHAPE_RULES, merge
+from cnncalc.layers import RULES, Computed, Field, Invalid, rule_for
+from cnncalc.parse.cursor import suggest
+from cnncalc.results import (
+    ASSUMED_FIGURES,
+    Analysis,
+    LayerResult,
+    Status,
+    Totals,
+    _result,
+    peak_live,
+)
 from cnncalc.spec import (
+    INPUT_NAME,
+    Crop,
     Layer,
-    Pair,
+    Merge,
+    Ref,
     Rounding,
     Shape,
     Span,
@@ -42,104 +55,6 @@ from cnncalc.validity import (
 )
 
 __all__ = ["Analysis", "Field", "LayerResult", "Totals", "analyze"]
-
-Status = Literal["ok", "error", "not-computed"]
-
-
-# analyze() makes these with _result(), below, which must list the same fields (a test checks)
-@dataclass(frozen=True)
-class LayerResult:
-    index: int
-    layer: Layer
-    status: Status
-    input_shape: Shape | None = None
-    output_shape: Shape | None = None
-    weights: int | None = None
-    biases: int | None = None
-    macs: int | None = None
-    padding: tuple[Pair, Pair] | None = None
-    field: Field | None = None
-    buffers: int | None = None
-    rounded: bool = False
-    assumed: str | None = None
-
-    @property
-    def params(self) -> int | None:
-        if self.weights is None or self.biases is None:
-            return None
-        return self.weights + self.biases
-
-    @property
-    def flops(self) -> int | None:
-        return None if self.macs is None else 2 * self.macs
-
-    @property
-    def activations(self) -> int | None:
-        return None if self.output_shape is None else elements(self.output_shape)
-
-
-_new = object.__new__
-
-
-def _result(index: int, layer: Layer, status: Status, input_shape: Shape | None = None,
-            output_shape: Shape | None = None, weights: int | None = None,
-            biases: int | None = None, macs: int | None = None,
-            padding: tuple[Pair, Pair] | None = None, field: Field | None = None,
-            buffers: int | None = None, rounded: bool = False,
-            assumed: str | None = None) -> LayerResult:
-    """``LayerResult(...)`` with the same fields and defaults, made about 3x faster: a frozen
-    dataclass's ``__init__`` sets each of its twelve fields with an ``object.__setattr__``
-    call; here they go straight into the instance's ``__dict__``, in field order (so that the
-    dictionary shares its keys with the other instances' as after ``__init__``, at a third of
-    the size of a dictionary of its own). Still frozen, equal and hashed alike."""
-    result = _new(LayerResult)
-    values = result.__dict__
-    values["index"] = index
-    values["layer"] = layer
-    values["status"] = status
-    values["input_shape"] = input_shape
-    values["output_shape"] = output_shape
-    values["weights"] = weights
-    values["biases"] = biases
-    values["macs"] = macs
-    values["padding"] = padding
-    values["field"] = field
-    values["buffers"] = buffers
-    values["rounded"] = rounded
-    values["assumed"] = assumed
-    return result
-
-
-ASSUMED_FIGURES = ("macs", "flops", "activations")
-"""What rests on an assumed wiring: the volumes a layer receives, so its MACs and activations.
-Params do not: every layer a wiring is assumed for declares its input channels or features
-(PyTorch's ``Conv2d(64, ...)``), and a layer that receives others is a C001 error."""
-
-
-@dataclass(frozen=True)
-class Totals:
-    weights: int
-    biases: int
-    params: int
-    buffers: int
-    macs: int
-    flops: int
-    activations: int
-    assumed: tuple[str, ...] = ()  # the figures that rest on an assumed wiring
-
-
-@dataclass(frozen=True)
-class Analysis:
-    spec: Spec
-    input: Shape | None
-    layers: tuple[LayerResult, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    totals: Totals | None = field(default=None)
-    rounding: Rounding = "strict"
-
-    @property
-    def ok(self) -> bool:
-        return not has_errors(self.diagnostics)
 
 
 def _missing_input(spec: Spec, diags: list[Diagnostic]) -> None:
@@ -191,6 +106,177 @@ def _blame_wiring(found: Sequence[Diagnostic], wiring: str | None) -> Sequence[D
     return [replace(d, hint=hint) if d.severity is Severity.ERROR else d for d in found]
 
 
+class _Walk:
+    """The layers in order, each computed from the outputs of the layers it reads (by
+    index; 0 is the network's input), with the running totals. A layer that reads a layer
+    with no output is not computed; one with an error of its own is an error."""
+
+    def __init__(self, spec: Spec, shape: Shape | None, policy: Rounding,
+                 diags: list[Diagnostic]) -> None:
+        self.spec, self.policy, self.diags = spec, policy, diags
+        self.results: list[LayerResult] = []
+        self.outputs: list[Shape | None] = [shape]
+        self.fields: list[Field | None] = [Field() if shape is not None else None]
+        self.assumed: list[str | None] = [None]
+        self.names: dict[str, int] = {INPUT_NAME: 0}
+        self.flagged = _flagged_lines(spec.diagnostics)
+        self.weights = self.biases = self.buffers = self.macs = self.activations = 0
+        self.complete = True
+
+    def resolve(self, ref: Ref) -> int | None:
+        """The index of the latest earlier layer of that name, or None (P016 reported)."""
+        found = self.names.get(ref.name)
+        if found is None:
+            hint = suggest(ref.name, list(self.names)) or (
+                "a layer reads only layers above it, by the name they are given "
+                "(INPUT is the network's input)")
+            self.diags.append(Diagnostic(
+                ref.span, "P016", f"`{ref.name}` is not the name of a layer above", hint))
+        return found
+
+    def sources(self, index: int, layer: Layer) -> tuple[tuple[int, ...], bool]:
+        """The indices the layer reads, and whether every reference resolved."""
+        if not layer.inputs:
+            return (index - 1,), True
+        found = [self.resolve(ref) for ref in layer.inputs]
+        return tuple(j for j in found if j is not None), None not in found
+
+    def fail(self, index: int, layer: Layer, status: Status, reads: tuple[int, ...],
+             assumed: str | None) -> None:
+        shape = self.outputs[reads[0]] if reads else None
+        self.results.append(_result(index, layer, status, shape, assumed=assumed,
+                                    inputs=reads))
+        self.outputs.append(None)
+        self.fields.append(None)
+        self.complete = False
+
+    def step(self, index: int, layer: Layer) -> None:
+        if layer.inputs or isinstance(layer, Merge):
+            reads, resolved = self.sources(index, layer)
+            assumed = layer.wiring or next(
+                (w for w in map(self.assumed.__getitem__, reads) if w), None)
+        else:  # a chain's layer reads the one before it (nearly every layer: kept quick)
+            reads, resolved = (index - 1,), True
+            assumed = layer.wiring or self.assumed[index - 1]
+        self.names[layer.name] = index
+        self.assumed.append(assumed)
+        cls = type(layer)
+        valid = VALID.get(cls)
+        bad: Sequence[Diagnostic] = (
+            () if valid is not None and valid(layer) else invalid_values(layer))
+        if resolved and (layer.inputs or isinstance(layer, Merge)):
+            bad = [*bad, *self.input_count(layer, reads)]
+        misread = bool(self.flagged) and _on_lines(layer, self.flagged)
+        if bad or misread or not resolved:
+            self.diags.extend(bad)
+            return self.fail(index, layer, "error", reads, assumed)
+        outputs = self.outputs
+        shapes = [outputs[j] for j in reads]
+        if None in shapes:
+            return self.fail(index, layer, "not-computed", reads, assumed)
+        current = shapes[0]
+        fld = self.fields[reads[0]]
+        assert current is not None and fld is not None
+        if layer.declared_input is not None and not same_shape(layer.declared_input[0],
+                                                               current):
+            given, at = layer.declared_input
+            self.diags.append(Diagnostic(
+                at, "C001", f"{layer.name} declares the input [{fmt_shape(given)}] but "
+                f"receives [{fmt_shape(current)}]", _wiring_hint(assumed) if assumed else
+                "an input shape after the first layer is a claim about what the layer "
+                f"receives: write [{fmt_shape(current)}], or change the layers before it so "
+                f"that they give [{fmt_shape(given)}]"))
+            return self.fail(index, layer, "error", reads, assumed)
+        try:
+            if isinstance(layer, Merge):
+                named = [(self.spec.layers[j - 1].name if j else INPUT_NAME, shape, field)
+                         for j, shape, field in zip(reads, shapes, map(
+                             self.fields.__getitem__, reads), strict=True)]
+                computed = merge(layer, named)  # type: ignore[arg-type]
+            elif isinstance(layer, Crop) and layer.like is not None:
+                like = self.resolve(layer.like)
+                if like is None or self.outputs[like] is None:
+                    return self.fail(index, layer, "error" if like is None else "not-computed",
+                                     reads, assumed)
+                computed = RESHAPE_RULES[Crop](layer, current, fld, self.policy,
+                                               self.outputs[like])
+            else:
+                rule = _RULES.get(cls) or rule_for(cls)  # what layers.compute does
+                computed = rule(layer, current, fld, self.policy)
+        except Invalid as exc:
+            self.diags.extend(_blame_wiring(exc.diags, assumed))
+            return self.fail(index, layer, "error", reads, assumed)
+        self.record(index, layer, current, computed, reads, assumed)
+        return None
+
+    def input_count(self, layer: Layer, reads: tuple[int, ...]) -> list[Diagnostic]:
+        """P017 for a merge of fewer than two layers, or another layer that reads several."""
+        merging = isinstance(layer, Merge)
+        if (len(reads) >= 2) == merging:
+            return []
+        at = layer.span_of("from")
+        if merging:
+            return [Diagnostic(at, "P017", f"{layer.name}: {layer.kind} reads "
+                               f"{len(reads)} layer{'s' if len(reads) != 1 else ''}, and "
+                               "combines two or more",
+                               f"name the layers it combines: `{layer.kind.upper()} from a, b`")]
+        return [Diagnostic(at, "P017", f"{layer.name} reads {len(reads)} layers: a "
+                           f"{layer.kind} layer reads one",
+                           "combine them first with ADD, CONCAT or MULTIPLY")]
+
+    def record(self, index: int, layer: Layer, current: Shape, computed: Computed,
+               reads: tuple[int, ...], assumed: str | None) -> None:
+        output, out_field, w, b, buf, m, padding, rounded, notes = computed
+        failed = False
+        if notes:
+            failed = has_errors(notes)
+            self.diags.extend(_blame_wiring(notes, assumed) if failed else notes)
+        declared = layer.declared
+        if declared is not None and declared != output and not same_shape(declared, output):
+            self.diags.append(Diagnostic(
+                layer.declared_span or layer.span, "D201",
+                f"{layer.name} is declared [{fmt_shape(declared)}] but computes "
+                f"[{fmt_shape(output)}]",
+                f"write [{fmt_shape(output)}], or change the layer so that it gives "
+                f"[{fmt_shape(declared)}]"))
+            failed = True
+        acts = elements(output)
+        if not failed and (w >= MAX_FIGURE or m >= MAX_FIGURE or acts >= MAX_FIGURE
+                           or buf >= MAX_FIGURE or not small_field(out_field)):
+            self.diags.append(oversized(layer, acts, out_field, (w, b, buf, m)))
+            failed = True
+        if failed:  # its figures would rest on the error: neither shown nor passed on
+            return self.fail(index, layer, "error", reads, assumed)
+        if layer.declared_weights is not None and layer.declared_weights != w:
+            with_biases = f"; weights leave out the {b:,} biases" if b else ""
+            self.diags.append(Diagnostic(
+                layer.declared_weights_span or layer.span, "D202",
+                f"{layer.name} declares weights: {layer.declared_weights:,} but computes "
+                f"{w:,}", f"write {w:,}{with_biases}"))
+        self.results.append(_result(index, layer, "ok", current, output, w, b, m, padding,
+                                    out_field, buf, rounded, assumed, reads))
+        self.outputs.append(output)
+        self.fields.append(out_field)
+        self.weights += w
+        self.biases += b
+        self.buffers += buf
+        self.macs += m
+        self.activations += acts
+        return None
+
+    def output(self, ref: Ref | None) -> int:
+        """The index of the network's output: the layer the spec names, else the last."""
+        if ref is None:
+            return len(self.results)
+        found = self.resolve(ref)
+        if found is None:
+            self.complete = False
+        return found or 0
+
+
+_RULES = {**RULES, **RESHAPE_RULES}
+
+
 def analyze(spec: Spec, input_override: Shape | None = None,
             rounding: Rounding | None = None) -> Analysis:
     """Walk the layers in order. ``rounding`` None uses the notation's own policy."""
@@ -213,95 +299,16 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                                 "the spec has an input but no layers",
                                 "add layers after the INPUT line, e.g. `CONV1: 16 3x3 filters`"))
 
-    results: list[LayerResult] = []
-    flagged = _flagged_lines(spec.diagnostics)
-    fld: Field | None = Field() if shape is not None else None
-    current = shape
-    # the totals, summed as the layers are computed; kept only when every layer computes
-    weights = biases = buffers = macs = activations = 0
-    complete = True
-    assumed: str | None = None  # the container whose unknown wiring what follows rests on
+    walk = _Walk(spec, shape, policy, diags)
     for index, layer in enumerate(spec.layers, start=1):
-        cls = type(layer)
-        assumed = layer.wiring or assumed
-        valid = VALID.get(cls)
-        bad_values: Sequence[Diagnostic] = (
-            () if valid is not None and valid(layer) else invalid_values(layer))
-        misread = bool(flagged) and _on_lines(layer, flagged)
-        if bad_values or misread or current is None or fld is None:
-            diags.extend(bad_values)
-            status: Status = "error" if bad_values or misread else "not-computed"
-            results.append(_result(index, layer, status, current, assumed=assumed))
-            current = None
-            complete = False
-            continue
-        if layer.declared_input is not None and not same_shape(layer.declared_input[0],
-                                                               current):
-            given, at = layer.declared_input
-            diags.append(Diagnostic(
-                at, "C001", f"{layer.name} declares the input [{fmt_shape(given)}] but "
-                f"receives [{fmt_shape(current)}]", _wiring_hint(assumed) if assumed else
-                "an input shape after the first layer is a claim about what the layer "
-                f"receives: write [{fmt_shape(current)}], or change the layers before it so "
-                f"that they give [{fmt_shape(given)}]"))
-            results.append(_result(index, layer, "error", current, assumed=assumed))
-            current = None
-            complete = False
-            continue
-        try:
-            rule = RULES.get(cls) or rule_for(cls)  # what layers.compute does
-            output, out_field, w, b, buf, m, padding, rounded, notes = rule(
-                layer, current, fld, policy)
-        except Invalid as exc:
-            diags.extend(_blame_wiring(exc.diags, assumed))
-            results.append(_result(index, layer, "error", current, assumed=assumed))
-            current = None
-            complete = False
-            continue
-        failed = False
-        if notes:
-            failed = has_errors(notes)
-            diags.extend(_blame_wiring(notes, assumed) if failed else notes)
-        declared = layer.declared
-        if declared is not None and declared != output and not same_shape(declared, output):
-            diags.append(Diagnostic(
-                layer.declared_span or layer.span, "D201",
-                f"{layer.name} is declared [{fmt_shape(declared)}] but computes "
-                f"[{fmt_shape(output)}]",
-                f"write [{fmt_shape(output)}], or change the layer so that it gives "
-                f"[{fmt_shape(declared)}]"))
-            failed = True
-        if failed:  # its figures would rest on the error: neither shown nor passed on
-            results.append(_result(index, layer, "error", current, assumed=assumed))
-            current = None
-            complete = False
-            continue
-        acts = elements(output)
-        if w >= MAX_FIGURE or m >= MAX_FIGURE or acts >= MAX_FIGURE or buf >= MAX_FIGURE \
-                or not small_field(out_field):
-            diags.append(oversized(layer, acts, out_field, (w, b, buf, m)))
-            results.append(_result(index, layer, "error", current, assumed=assumed))
-            current = None
-            complete = False
-            continue
-        if layer.declared_weights is not None and layer.declared_weights != w:
-            with_biases = f"; weights leave out the {b:,} biases" if b else ""
-            diags.append(Diagnostic(
-                layer.declared_weights_span or layer.span, "D202",
-                f"{layer.name} declares weights: {layer.declared_weights:,} but computes "
-                f"{w:,}", f"write {w:,}{with_biases}"))
-        results.append(_result(index, layer, "ok", current, output, w, b, m, padding,
-                               out_field, buf, rounded, assumed))
-        weights += w or 0
-        biases += b or 0
-        buffers += buf or 0
-        macs += m or 0
-        activations += acts
-        current, fld = output, out_field
-
+        walk.step(index, layer)
+    results = walk.results
+    output = walk.output(spec.output)
     totals = None
-    if shape is not None and results and complete and not has_errors(diags):
-        totals = Totals(weights, biases, weights + biases, buffers, macs, 2 * macs, activations,
-                        ASSUMED_FIGURES if assumed else ())
+    if shape is not None and results and walk.complete and not has_errors(diags):
+        totals = Totals(walk.weights, walk.biases, walk.weights + walk.biases, walk.buffers,
+                        walk.macs, 2 * walk.macs, walk.activations,
+                        ASSUMED_FIGURES if any(r.assumed for r in results) else (),
+                        peak_live(results, shape, output))
     diags.sort(key=lambda d: d.sort_key)
-    return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy)
+    return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy, output)

@@ -121,7 +121,7 @@ def _unique(items: list[tuple[str, Diagnostic]]) -> list[Diagnostic]:
     return out
 
 
-def _flat_input(layer: Layer, shape: Shape) -> Invalid:
+def flat_input(layer: Layer, shape: Shape) -> Invalid:
     """The error for a spatial layer whose input (not of 3 dimensions) is a flat vector."""
     return Invalid(Diagnostic(
         layer.span, "G104",
@@ -254,7 +254,7 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
 
 def _conv(layer: Conv, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
     if len(shape) != 3:
-        raise _flat_input(layer, shape)
+        raise flat_input(layer, shape)
     depth = shape[2]
     notes = () if layer.in_channels is None else _check_declared(
         layer, "input channels", layer.in_channels, depth, "in_channels")
@@ -314,7 +314,7 @@ def _transposed(layer: Conv, shape: Shape, fld: Field, span: Pair, counts: Compu
 
 def _pool(layer: Pool, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
     if len(shape) != 3:
-        raise _flat_input(layer, shape)
+        raise flat_input(layer, shape)
     (h, w), pads, rounded, notes = sliding(layer, shape, rounding)
     kernel, dilation = layer.kernel, layer.dilation
     span = (dilated(kernel[0], dilation[0]), dilated(kernel[1], dilation[1]))
@@ -333,7 +333,7 @@ def _dense(layer: Dense, shape: Shape, fld: Field, rounding: Rounding) -> Comput
 
 def _global_pool(layer: GlobalPool, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
     if len(shape) != 3:
-        raise _flat_input(layer, shape)
+        raise flat_input(layer, shape)
     out = (1, 1, shape[2]) if layer.keepdims else (shape[2],)
     return Computed(out, fld.window((shape[0], shape[1]), (1, 1)))
 
@@ -341,7 +341,7 @@ def _global_pool(layer: GlobalPool, shape: Shape, fld: Field, rounding: Rounding
 def _adaptive_pool(layer: AdaptivePool, shape: Shape, fld: Field, rounding: Rounding
                    ) -> Computed:
     if len(shape) != 3:
-        raise _flat_input(layer, shape)
+        raise flat_input(layer, shape)
     span = (adaptive_window(shape[0], layer.output[0]),
             adaptive_window(shape[1], layer.output[1]))
     stride = (max(1, shape[0] // layer.output[0]), max(1, shape[1] // layer.output[1]))
@@ -365,7 +365,7 @@ def _zero_pad(layer: ZeroPad, shape: Shape, fld: Field, rounding: Rounding) -> C
     """Zero padding; a negative count crops that side (PyTorch's ``ZeroPad2d((1, 1, -1, -1))``).
     A crop moves no window, so the receptive field and jump pass through."""
     if len(shape) != 3:
-        raise _flat_input(layer, shape)
+        raise flat_input(layer, shape)
     p = layer.padding
     h, w = shape[0] + p.h[0] + p.h[1], shape[1] + p.w[0] + p.w[1]
     if h < 1 or w < 1:

@@ -33,6 +33,18 @@ class Span(NamedTuple):
     end_col: int
 
 
+class Ref(NamedTuple):
+    """A reference to an earlier layer by its name (``INPUT``: the network's input), with the
+    span of the text that names it, so that a name not defined earlier is reported there."""
+
+    name: str
+    span: Span
+
+
+INPUT_NAME = "INPUT"
+"""The name a reference gives the network's input (in a block: the block's input)."""
+
+
 def source_lines(text: str) -> list[str]:
     """The text's lines as every front end numbers them: broken at ``\n``, ``\r\n`` and
     ``\r`` only (``str.splitlines`` also breaks at form feeds, ``\x1c``-``\x1e``, ``\x85``,
@@ -118,7 +130,9 @@ class Layer:
     not know when the layer's place in the network was assumed from the order its text lists
     the children in (PyTorch's ``print(model)`` of a custom class); None when the text says
     how the layer is wired. ``declared_input`` is an input volume the text asserts for a layer
-    that does not define the network's input (Keras's ``input_shape=`` on a later layer)."""
+    that does not define the network's input (Keras's ``input_shape=`` on a later layer).
+    ``inputs`` names the earlier layers it reads; empty, it reads the layer before it, so a
+    chain names nothing and the layer list is a graph in topological order."""
 
     name: str
     span: Span
@@ -129,6 +143,7 @@ class Layer:
     fields: tuple[tuple[str, Span], ...] = field(default=(), compare=False)
     wiring: str | None = None
     declared_input: tuple[Shape, Span] | None = None
+    inputs: tuple[Ref, ...] = ()
 
     kind = "layer"
 
@@ -288,6 +303,63 @@ class Unparsed(Layer):
     kind = "unparsed"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Merge(Layer):
+    """Layers that combine their inputs (two or more, named in ``inputs``): ``add`` sums equal
+    volumes (a residual), ``concat`` stacks volumes of equal H and W along the channels (or
+    vectors end to end), ``multiply`` multiplies elementwise, a ``1x1xC`` (or ``C``) gate
+    broadcast over an ``HxWxC`` volume (squeeze-and-excitation). No params, no MACs."""
+
+    op: Literal["add", "concat", "multiply"]
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.op
+
+
+@dataclass(frozen=True, kw_only=True)
+class Crop(Layer):
+    """A centre crop of the height and width (U-Net's crop-and-copy): to ``size``, or to the
+    height and width of the layer ``like`` names. The odd cell is cut after, as torchvision's
+    ``center_crop`` rounds the offset down."""
+
+    size: Pair | None = None
+    like: Ref | None = None
+
+    kind = "crop"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slice(Layer):
+    """Channels ``start`` to ``stop`` (exclusive) of the input (ShuffleNetV2's split, a
+    ``chunk``); of a flat vector, its elements."""
+
+    start: int
+    stop: int
+
+    kind = "slice"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shuffle(Layer):
+    """Channel shuffle in ``groups`` (ShuffleNet): the volume keeps its shape."""
+
+    groups: int
+
+    kind = "shuffle"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upsample(Layer):
+    """Upsampling by an integer ``factor`` per axis, ``nearest`` or ``bilinear``: the shape
+    only; no params, no MACs (interpolation is not a multiply-accumulate)."""
+
+    factor: Pair
+    mode: Literal["nearest", "bilinear"] = "nearest"
+
+    kind = "upsample"
+
+
 Rounding = Literal["strict", "floor", "ceil"]
 """How a non-integer output size is treated: ``strict`` (the lecture's "doesn't fit"), ``floor``
 (Keras, and PyTorch without ceil_mode) or ``ceil`` (Caffe pooling). A pooling layer's own
@@ -307,4 +379,5 @@ class Spec:
     lines: tuple[str, ...] = ()
     notation: str = "lecture"
     rounding: Rounding = "strict"
+    output: Ref | None = None  # the network's output, when it is not the last layer
 

@@ -21,15 +21,20 @@ from cnncalc.spec import (
     AdaptivePool,
     BatchNorm,
     Conv,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Padding,
     Pool,
+    Shuffle,
+    Slice,
     Span,
     Unparsed,
+    Upsample,
     ZeroPad,
     fmt_pair,
     fmt_scalar_pair,
@@ -86,6 +91,13 @@ def invalid_values(layer: Layer) -> list[Diagnostic]:
             "adaptive pooling gives 1 or more cells per axis")
     if isinstance(layer, Dense) and not layer.units >= 1:
         bad("units", f"{layer.units} neurons make an empty output", "use 1 or more neurons")
+    if isinstance(layer, Upsample) and not min(layer.factor) >= 1:
+        bad("factor", f"upsampling by {fmt_scalar_pair(layer.factor)}",
+            "an upsampling factor is 1 or more")
+    if isinstance(layer, Shuffle) and not layer.groups >= 1:
+        bad("groups", f"{layer.groups} groups", "groups are 1 or more")
+    if isinstance(layer, Crop) and layer.size is not None and not min(layer.size) >= 1:
+        bad("size", f"a crop to {fmt_pair(layer.size)}", "a crop keeps 1x1 or more")
     if isinstance(layer, Dropout) and not 0 <= layer.p < 1:
         bad("p", f"dropout rate {fmt_fraction(layer.p)} is outside [0, 1)",
             "a dropout rate is the probability of dropping a unit, e.g. 0.5")
@@ -115,6 +127,14 @@ def _numbers(layer: Layer) -> list[tuple[str, int]]:
         found += [("output", v) for v in layer.output]
     if isinstance(layer, Dense):
         found.append(("units", layer.units))
+    if isinstance(layer, Upsample):
+        found += [("factor", v) for v in layer.factor]
+    if isinstance(layer, Crop) and layer.size is not None:
+        found += [("size", v) for v in layer.size]
+    if isinstance(layer, Slice):
+        found += [("start", layer.start), ("stop", layer.stop)]
+    if isinstance(layer, Shuffle):
+        found.append(("groups", layer.groups))
     return found
 
 
@@ -151,7 +171,13 @@ VALID: dict[type[Layer], Callable[[Any], bool]] = {
                                  and max(layer.output) < MAX_FIGURE),
     Dense: lambda layer: 1 <= layer.units < MAX_FIGURE,
     Dropout: lambda layer: 0 <= layer.p < 1,
-    **dict.fromkeys((BatchNorm, GlobalPool, LRN, Activation, Flatten, Unparsed), _no_values),
+    Upsample: lambda layer: min(layer.factor) >= 1 and max(layer.factor) < MAX_FIGURE,
+    Shuffle: lambda layer: 1 <= layer.groups < MAX_FIGURE,
+    Crop: lambda layer: layer.size is None or (min(layer.size) >= 1
+                                               and max(layer.size) < MAX_FIGURE),
+    Slice: lambda layer: max(abs(layer.start), abs(layer.stop)) < MAX_FIGURE,
+    **dict.fromkeys((BatchNorm, GlobalPool, LRN, Activation, Flatten, Unparsed, Merge),
+                    _no_values),
 }
 """Per layer class, ``invalid_values``'s tests for that class negated, in its order: True
 means it would report nothing, which a valid layer (nearly all) learns from one dictionary

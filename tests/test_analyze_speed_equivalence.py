@@ -18,6 +18,7 @@ import pytest
 
 from cnncalc import spec as spec_module
 from cnncalc.analyze import LayerResult, _result, analyze
+from cnncalc.graph_rules import RESHAPE_RULES
 from cnncalc.layers import RULES, Field, Invalid, compute, rule_for
 from cnncalc.parse import parse_text
 from cnncalc.spec import (
@@ -66,7 +67,8 @@ def test_result_is_a_layer_result() -> None:
 
 
 def test_every_layer_class_has_a_rule_and_a_validity_test() -> None:
-    assert set(LAYER_CLASSES) <= set(RULES)
+    """Merges are computed from all their inputs (graph_rules.merge), the rest by a rule."""
+    assert set(LAYER_CLASSES) <= {*RULES, *RESHAPE_RULES, spec_module.Merge}
     assert set(LAYER_CLASSES) <= set(VALID)
 
 

@@ -50,6 +50,16 @@ CASES: list[tuple[str, str, str]] = [
     ("C001", "txt", TORCH.format("nn.Conv2d(4, 8, 3)")),
     ("C002", "txt", LECTURE.format("CONV2: 6 3x3 filters, groups 4")),
     ("D201", "txt", LECTURE.format("[5x5x8] CONV2: 8 3x3 filters")),
+    ("P016", "txt", LECTURE.format("ADD from CONV1, CONV9")),
+    ("P017", "txt", LECTURE.format("ADD from CONV1")),
+    ("P017", "txt", LECTURE.format("CONV2 from CONV1, INPUT: 8 1x1 filters")),
+    ("G109", "txt", LECTURE.format("ADD from CONV1, INPUT")),
+    ("G109", "txt", LECTURE.format("MULTIPLY from CONV1, INPUT")),
+    ("G110", "txt", LECTURE.format("CONCAT from CONV1, INPUT")),
+    ("G111", "txt", LECTURE.format("CROP: 7x7")),
+    ("G111", "txt", LECTURE.format("CROP: like INPUT")),
+    ("C003", "txt", LECTURE.format("SLICE: channels 4 to 12")),
+    ("C003", "txt", LECTURE.format("SHUFFLE: 3 groups")),
 ]
 
 # error codes that never sit on a layer: about the input, the file, or the whole network

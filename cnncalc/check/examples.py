@@ -34,6 +34,16 @@ EXAMPLES: dict[str, Example] = {
         "A bracketed shape is an output volume [HxWxC] or a vector [N].",
         "[32x32x3] INPUT\n[32x32x16] CONV1: 16 3x3 filters at stride 1, pad 1\n",
         "[32x32x3] INPUT\n[32x32] CONV1: 16 3x3 filters at stride 1, pad 1\n"),
+    "P016": Example(
+        "A layer reads the one above it, or the earlier layers it names after `from`; "
+        "INPUT is the network's input (in a block, the block's). A name not defined above is "
+        "an error where it is written, so a network never has a cycle.",
+        "[8x8x16] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\nADD from CONV1, INPUT\n",
+        "[8x8x16] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\nADD from CONV1, CONV2\n"),
+    "P017": Example(
+        "ADD, CONCAT and MULTIPLY combine two or more layers; any other layer reads one.",
+        "[8x8x16] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\nADD from CONV1, INPUT\n",
+        "[8x8x16] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\nADD from CONV1\n"),
     "P004": Example(
         "Every size follows from the input volume: give it with an INPUT line, "
         "`# cnncalc: input HxWxC`, or --input.",
@@ -128,6 +138,23 @@ EXAMPLES: dict[str, Example] = {
         "layer rather than spend minutes writing out a number no network has.",
         "[32x32x3] INPUT\nFC1: 10 neurons\n",
         "[32x32x3] INPUT\nFC1: 1000...000 neurons  # a 1 and 4,200 zeros\n", live=False),
+    "G109": Example(
+        "An add sums equal volumes; a multiply also takes a 1x1xC gate over HxWxC. The "
+        "message says which input gives which volume; the hint proposes the projection "
+        "shortcut that would make a residual fit.",
+        "[8x8x16] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\nADD from CONV1, INPUT\n",
+        "[8x8x16] INPUT\nCONV1: 32 2x2 filters at stride 2\nADD from CONV1, INPUT\n"),
+    "G110": Example(
+        "A concat stacks channels, so its inputs agree in height and width; the hint names "
+        "the crop that would make them agree.",
+        "[8x8x16] INPUT\nCONV1: 8 3x3 filters at stride 1, pad 1\n"
+        "CONCAT from CONV1, INPUT\n",
+        "[8x8x16] INPUT\nCONV1: 8 3x3 filters\nCONCAT from CONV1, INPUT\n"),
+    "G111": Example(
+        "A centre crop keeps at most its input's height and width, and crops to a size or "
+        "to another volume's.",
+        "[8x8x16] INPUT\nCONV1: 8 3x3 filters\nCROP from INPUT: like CONV1\n",
+        "[8x8x16] INPUT\nCONV1: 8 3x3 filters\nCROP: like INPUT\n"),
     "G107": Example(
         "Under a rounding policy (floor, ceil) a size that is not whole is rounded, and said.",
         "ROUNDING floor\n[227x227x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n",
@@ -141,6 +168,11 @@ EXAMPLES: dict[str, Example] = {
         "Grouped convolution splits input and output channels evenly.",
         "[32x32x4] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1, groups 2\n",
         "[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1, groups 2\n"),
+    "C003": Example(
+        "A channel slice takes channels that exist (start before stop, both within the "
+        "input's); a channel shuffle splits the channels into equal groups.",
+        "[8x8x16] INPUT\nSLICE: channels 0 to 8\nSHUFFLE: 2 groups\n",
+        "[8x8x16] INPUT\nSLICE: channels 8 to 24\n"),
     "D201": Example(
         "A [bracketed] shape is a claim about the layer's output; cnncalc checks it.",
         "[32x32x3] INPUT\n[32x32x16] CONV1: 16 3x3 filters at stride 1, pad 1\n",

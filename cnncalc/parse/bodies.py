@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Set
 from typing import Any
 
+from cnncalc.escape import unescape
 from cnncalc.parse.cursor import Cursor
 from cnncalc.spec import (
     LRN,
@@ -14,14 +15,20 @@ from cnncalc.spec import (
     AdaptivePool,
     BatchNorm,
     Conv,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Padding,
     Pair,
     Pool,
+    Ref,
+    Shuffle,
+    Slice,
+    Upsample,
     ZeroPad,
 )
 
@@ -198,8 +205,54 @@ def _dropout(c: Cursor) -> dict[str, Any]:
     return {"p": c.rate("the dropout rate, e.g. `DROPOUT 0.5`", "p")}
 
 
+def _merge(op: str) -> Callable[[Cursor], dict[str, Any]]:
+    return lambda c: {"op": op}
+
+
 def _activation(fn: str) -> Callable[[Cursor], dict[str, Any]]:
     return lambda c: {"fn": fn}
+
+
+def ref(c: Cursor, what: str) -> Ref:
+    """A reference to an earlier layer: its name as a word, or quoted."""
+    tok = c.peek()
+    if tok is None or tok.kind not in ("word", "string"):
+        raise c.fail(what, "a layer is named by its word (`CONV1`) or quoted (`\"layer1.0\"`)")
+    c.take()
+    name = unescape(tok.text[1:-1]) if tok.kind == "string" else tok.text
+    return Ref(name, tok.span(c.path, c.line))
+
+
+def _crop(c: Cursor) -> dict[str, Any]:
+    c.accept_word("to")
+    if c.accept_word("like") is not None:
+        like = ref(c, "the layer whose height and width to crop to")
+        c.fields.append(("like", like.span))
+        return {"like": like}
+    return {"size": c.pair("the size to crop to, e.g. `392x392`, or `like NAME`", "size")}
+
+
+def _slice(c: Cursor) -> dict[str, Any]:
+    c.accept_word("channels", "channel", "elements")
+    start = c.count("the first channel, e.g. `0` in `SLICE: channels 0 to 32`", "start")
+    if c.accept_word("to") is None:
+        raise c.fail("`to`, as in `SLICE: channels 0 to 32`")
+    return {"start": start, "stop": c.count("the channel to stop before", "stop")}
+
+
+def _shuffle(c: Cursor) -> dict[str, Any]:
+    named = c.accept_word("groups") is not None
+    groups = c.count("the number of groups, e.g. `SHUFFLE: 2 groups`", "groups")
+    if not named:
+        c.accept_word("groups", "group")
+    return {"groups": groups}
+
+
+def _upsample(c: Cursor) -> dict[str, Any]:
+    c.accept_word("by", "factor")
+    factor = c.pair("the factor, e.g. `UPSAMPLE: 2` or `2x2`", "factor")
+    mode = c.accept_word("nearest", "bilinear")
+    return {"factor": factor, "mode": "nearest" if mode is None else mode.low}
 
 
 ACTIVATIONS = ("relu", "relu6", "leakyrelu", "elu", "gelu", "silu", "swish", "sigmoid", "tanh",
@@ -223,4 +276,9 @@ BODIES: dict[str, tuple[type[Layer], Callable[[Cursor], dict[str, Any]]]] = {
     "dropout": (Dropout, _dropout),
     "flatten": (Flatten, lambda c: {}),
     **{fn: (Activation, _activation(fn)) for fn in ACTIVATIONS},
+    **{op: (Merge, _merge(op)) for op in ("add", "concat", "multiply")},
+    "crop": (Crop, _crop),
+    "slice": (Slice, _slice),
+    "shuffle": (Shuffle, _shuffle),
+    "upsample": (Upsample, _upsample),
 }

@@ -25,11 +25,13 @@ grammar in the README: ``dilation``, ``groups``, ``no bias``, ``in C``, ``pad sa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import unescape
-from cnncalc.parse.bodies import ACTIVATIONS, BODIES
+from cnncalc.parse.blocks import Blocks
+from cnncalc.parse.bodies import ACTIVATIONS, BODIES, ref
 from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
@@ -42,7 +44,7 @@ from cnncalc.parse.lexer import (
     split_comment,
     tokenize,
 )
-from cnncalc.spec import Layer, Rounding, Shape, Span, Spec, Unparsed, source_lines
+from cnncalc.spec import Layer, Ref, Rounding, Shape, Span, Spec, Unparsed, source_lines
 
 # single layer words (lower case, trailing digits removed) -> kind
 KEYWORDS: dict[str, str] = {
@@ -58,6 +60,9 @@ KEYWORDS: dict[str, str] = {
     "zeropad": "zeropad",
     "dropout": "dropout",
     "flatten": "flatten",
+    "add": "add", "concat": "concat", "concatenate": "concat", "multiply": "multiply",
+    "crop": "crop", "slice": "slice", "shuffle": "shuffle", "upsample": "upsample",
+    "output": "output",
     **{fn: fn for fn in ACTIVATIONS},
 }
 # multi-word layer heads, compared word by word after removing trailing digits
@@ -137,6 +142,8 @@ class _State:
         self.layers: list[Layer] = []
         self.diags: list[Diagnostic] = []
         self.rounding: Rounding = "strict"
+        self.output: Ref | None = None
+        self.in_block = False
 
 
 def _not_a_layer(tokens: list[Token], body: str, path: str, lineno: int) -> LexError:
@@ -207,9 +214,27 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     quoted = c.peek()
     if quoted is not None and quoted.kind == "string":
         name = unescape(c.take().text[1:-1])
+    inputs = _refs(c)
     c.accept_punct(":")
     span = Span(path, lineno, tokens[0].col, len(body) + 1)
+    if st.in_block and kind in ("input", "rounding", "output"):
+        raise LexError(Diagnostic(span, "P001", f"{kind.upper()} in a block",
+                                  "INPUT, OUTPUT and ROUNDING are the network's: write them "
+                                  "outside BLOCK ... END"))
+    if kind == "output":
+        if not inputs:
+            inputs = (ref(c, "the name of the network's output layer, e.g. `OUTPUT from FC8`"),)
+        c.end()
+        if len(inputs) > 1 or st.output is not None:
+            raise LexError(Diagnostic(span, "P017", "a network has one output" + (
+                f": it was already named on line {st.output.span.line}" if st.output else ""),
+                "name one layer: `OUTPUT from FC8`"))
+        st.output = inputs[0]
+        return
     if kind == "input":
+        if inputs:
+            raise LexError(Diagnostic(c.fields[0][1], "P001", "INPUT reads nothing: it is the "
+                                      "input", "write `[224x224x3] INPUT`"))
         c.end()
         if st.input_span is not None:
             raise LexError(Diagnostic(span, "P005", "a second INPUT line",
@@ -232,7 +257,21 @@ def _parse_tokens(st: _State, body: str, lineno: int) -> None:
     kwargs: dict[str, Any] = parse_body(c)
     c.end()
     st.layers.append(cls(name=name, span=span, declared=declared, declared_span=declared_span,
-                         fields=tuple(c.fields), declared_input=receives, **kwargs))
+                         fields=tuple(c.fields), declared_input=receives, inputs=inputs,
+                         **kwargs))
+
+
+def _refs(c: Cursor) -> tuple[Ref, ...]:
+    """``from NAME[, NAME]...`` after a layer's head: the earlier layers it reads."""
+    start = c.accept_word("from")
+    if start is None:
+        return ()
+    found = [ref(c, "the name of a layer above, e.g. `ADD from CONV2, INPUT`")]
+    while c.accept_punct(",") is not None:
+        found.append(ref(c, "the name of another layer above"))
+    last = found[-1].span
+    c.fields.append(("from", Span(c.path, c.line, start.col, last.end_col)))
+    return tuple(found)
 
 
 _PLAIN_INPUT = re.compile(r"\s*input\b", re.IGNORECASE)
@@ -259,13 +298,28 @@ def _input_line(raw: str) -> bool:
             or _INPUT_AFTER.match(raw, close) is not None)
 
 
+def _reader(path: str) -> Callable[[str, int], Layer | None]:
+    """How a block's line is read: as a layer line, its layer (or None for a heading)."""
+    def read(body: str, lineno: int) -> Layer | None:
+        sub = _State(path)
+        sub.in_block = True
+        _parse_line(sub, body, lineno)
+        return sub.layers[0] if sub.layers else None
+    return read
+
+
 def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
     """Read the text; reading stops at the first layer over ``max_layers``."""
     st = _State(path)
     lines = source_lines(text)
+    blocks = Blocks(path, st.layers, st.diags, _reader(path), max_layers)
     for lineno, raw in enumerate(lines, start=1):
         try:
-            _parse_line(st, raw, lineno)
+            if not blocks.take(raw, lineno):
+                count = len(st.layers)
+                _parse_line(st, raw, lineno)
+                if blocks.aliases and len(st.layers) > count:
+                    st.layers[-1] = blocks.placed(st.layers[-1])
         except LexError as exc:
             st.diags.append(exc.diag)
             if _input_line(raw):
@@ -282,8 +336,11 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
             stop_reading(st.layers, st.diags, max_layers,
                          Span(path, lineno, 1, len(raw.rstrip()) + 1))
             break
+    blocks.finish()
+    if st.output is not None:
+        st.output = blocks.rename_global(st.output)
     if st.input is None and st.input_span is None:
         st.input, st.input_span, problems = find_input(lines, path, "lecture")
         st.diags.extend(problems)
     return Spec(path, st.input, st.input_span, tuple(st.layers), tuple(st.diags), tuple(lines),
-                "lecture", st.rounding)
+                "lecture", st.rounding, st.output)

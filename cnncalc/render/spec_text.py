@@ -19,15 +19,21 @@ from cnncalc.spec import (
     AdaptivePool,
     BatchNorm,
     Conv,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Padding,
     Pool,
+    Ref,
     Shape,
+    Shuffle,
+    Slice,
     Spec,
+    Upsample,
     ZeroPad,
     fmt_pair,
     fmt_scalar_pair,
@@ -39,7 +45,9 @@ _WORDS = {
     "avgpool": "AVG POOL", "globalmaxpool": "GLOBAL MAX POOL", "globalavgpool": "GLOBAL AVG POOL",
     "adaptivemaxpool": "ADAPTIVE MAX POOL", "adaptiveavgpool": "ADAPTIVE AVG POOL",
     "lrn": "NORM", "batchnorm": "BATCHNORM", "fc": "FC", "zeropad": "ZEROPAD",
-    "dropout": "DROPOUT", "flatten": "FLATTEN",
+    "dropout": "DROPOUT", "flatten": "FLATTEN", "add": "ADD", "concat": "CONCAT",
+    "multiply": "MULTIPLY", "crop": "CROP", "slice": "SLICE", "shuffle": "SHUFFLE",
+    "upsample": "UPSAMPLE",
 }
 
 
@@ -125,9 +133,27 @@ def _body(layer: Layer) -> str:
         return (f"top {p.h[0]}, bottom {p.h[1]}, left {p.w[0]}, right {p.w[1]}")
     if isinstance(layer, Dropout):
         return fmt_fraction(layer.p)
-    if isinstance(layer, (LRN, Flatten, Activation)):
+    if isinstance(layer, Crop):
+        return f"like {_ref(layer.like)}" if layer.like is not None else \
+            fmt_pair(layer.size)  # type: ignore[arg-type]  # a crop has one or the other
+    if isinstance(layer, Slice):
+        return f"channels {layer.start} to {layer.stop}"
+    if isinstance(layer, Shuffle):
+        return f"{layer.groups} groups"
+    if isinstance(layer, Upsample):
+        return f"{fmt_scalar_pair(layer.factor)} {layer.mode}"
+    if isinstance(layer, (LRN, Flatten, Activation, Merge)):
         return ""
     raise ValueError(f"layer {layer.name!r} has no canonical form")
+
+
+def _ref(ref: Ref) -> str:
+    """A reference as a word when it reads as one, else quoted."""
+    return ref.name if _WORD.fullmatch(ref.name) and ref.name.lower() != "from" \
+        else quote(ref.name)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 
 def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
@@ -157,5 +183,8 @@ def to_spec_text(spec: Spec, input_volume: Shape | None) -> str:
         body = _body(layer)
         if layer.declared_input is not None:
             body += f"{', ' if body else ''}receives [{fmt_shape(layer.declared_input[0])}]"
-        lines.append(f"{declared}{_head_text(layer)}" + (f": {body}" if body else ""))
+        refs = f" from {', '.join(map(_ref, layer.inputs))}" if layer.inputs else ""
+        lines.append(f"{declared}{_head_text(layer)}{refs}" + (f": {body}" if body else ""))
+    if spec.output is not None:
+        lines.append(f"OUTPUT from {_ref(spec.output)}")
     return "\n".join(lines) + "\n"

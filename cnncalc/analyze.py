@@ -151,6 +151,17 @@ class _Walk:
         self.complete = False
 
     def step(self, index: int, layer: Layer) -> None:
+        if layer.origin is None:
+            return self.compute(index, layer)
+        before = len(self.diags)
+        self.compute(index, layer)
+        use = layer.origin.line
+        self.diags[before:] = [replace(d, hint=(f"{d.hint}; " if d.hint else "") + (
+            f"this is {layer.name}, made by the use of a block on line {use}"))
+            for d in self.diags[before:]]
+        return None
+
+    def compute(self, index: int, layer: Layer) -> None:
         if layer.inputs or isinstance(layer, Merge):
             reads, resolved = self.sources(index, layer)
             assumed = layer.wiring or next(

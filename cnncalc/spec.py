@@ -132,7 +132,9 @@ class Layer:
     how the layer is wired. ``declared_input`` is an input volume the text asserts for a layer
     that does not define the network's input (Keras's ``input_shape=`` on a later layer).
     ``inputs`` names the earlier layers it reads; empty, it reads the layer before it, so a
-    chain names nothing and the layer list is a graph in topological order."""
+    chain names nothing and the layer list is a graph in topological order. ``origin`` is
+    the span of the use line that made the layer from a block (its ``span`` is in the
+    block's definition)."""
 
     name: str
     span: Span
@@ -144,6 +146,7 @@ class Layer:
     wiring: str | None = None
     declared_input: tuple[Shape, Span] | None = None
     inputs: tuple[Ref, ...] = ()
+    origin: Span | None = field(default=None, compare=False)
 
     kind = "layer"
 

@@ -37,9 +37,16 @@ from cnncalc.parse.cursor import suggest
 from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
 from cnncalc.spec import INPUT_NAME, Crop, Layer, Ref, Span, Unparsed
 
-MAX_EXPANDED = 1 << 25
-"""The most characters of block lines read while expanding uses (32 Mi): the work a file's
-uses cause stays bounded whatever their repeat counts and nesting."""
+MAX_EXPANDED = 1 << 24
+"""The work block uses may cost, in characters of block lines plus ``LINE_COST`` a line (16
+Mi: about 200,000 lines of 20 characters): the work a file's uses cause stays bounded
+whatever their repeat counts and nesting, as the layer cap alone would not bound a block of
+headings and comments."""
+LINE_COST = 64
+
+Line = tuple[str, Any]
+"""A block's line as read with given arguments: ("blank", None), ("use", (name, items)),
+("layer", Layer) or ("error", Diagnostic)."""
 
 
 @dataclass
@@ -190,8 +197,13 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
     body = split_comment(raw).rstrip()
     try:
         tokens = tokenize(body, path, line)
+        for tok in list(tokens):  # the words of arguments, as `unit(C)` in a block's use
+            if tok.kind == "remark":
+                tokens += [t._replace(col=t.col + tok.col, end_col=t.end_col + tok.col)
+                           for t in tokenize(tok.text[1:-1], path, line)]
     except LexError:
         tokens = []  # the error is reported as the line is read
+    tokens.sort(key=lambda t: t.col)
     pieces: list[str] = []
     moves: list[tuple[int, int, int, int]] = []  # new start, new end, old start, old end
     at, shift = 0, 0
@@ -222,7 +234,7 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
 
 
 def remap(layer: Layer, back: Callable[[int, bool], int], name: str,
-          rename: Callable[[Ref], Ref]) -> Layer:
+          rename: Callable[[Ref], Ref], origin: Span | None = None) -> Layer:
     """The layer of an instance: its spans mapped to the definition, its name given, its
     references renamed."""
     def span(s: Span) -> Span:
@@ -231,7 +243,8 @@ def remap(layer: Layer, back: Callable[[int, bool], int], name: str,
     changes: dict[str, Any] = {
         "name": name, "span": span(layer.span),
         "fields": tuple((f, span(s)) for f, s in layer.fields),
-        "inputs": tuple(rename(Ref(r.name, span(r.span))) for r in layer.inputs)}
+        "inputs": tuple(rename(Ref(r.name, span(r.span))) for r in layer.inputs),
+        "origin": origin}
     if layer.declared_span is not None:
         changes["declared_span"] = span(layer.declared_span)
     if isinstance(layer, Crop) and layer.like is not None:
@@ -260,6 +273,7 @@ class Blocks:
         self.aliases: dict[str, str] = {}  # a top-level use's name -> its last layer's name
         self.budget = MAX_EXPANDED
         self.reported: set[tuple[int, str]] = set()
+        self.cache: dict[tuple[int, tuple[tuple[str, str], ...]], Line] = {}
 
     def take(self, raw: str, lineno: int) -> bool:
         """Whether the line is the blocks' (a definition, a line of one, END, or a use), read
@@ -314,7 +328,7 @@ class Blocks:
         self.aliases.pop(layer.name, None)
         if not self.aliases or not (layer.inputs or isinstance(layer, Crop)):
             return layer
-        return remap(layer, _same, layer.name, self.rename_global)
+        return remap(layer, _same, layer.name, self.rename_global, layer.origin)
 
     def rename_global(self, ref: Ref) -> Ref:
         full = self.aliases.get(ref.name)
@@ -333,58 +347,86 @@ class Blocks:
         for count, block, args in items:
             for _ in range(count):
                 name = f"{prefix}.{k}" if total > 1 else prefix
-                before = self._instance(block, args, name, before, lineno, body)
+                before = self._instance(block, args, name, before,
+                                        Span(self.path, lineno, 1, len(body) + 1))
                 k += 1
                 if len(self.layers) > self.max_layers:
                     return before
         return before
 
+    def _line(self, lineno: int, raw: str, args: dict[str, Token], order: int) -> Line:
+        """One line of a block with these arguments, read once however many instances use
+        it: blank, a use, a layer (spans mapped to the definition, references not yet
+        renamed) or an error."""
+        key = (lineno, tuple((k, v.text) for k, v in args.items()))
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        text, back = substitute(raw, args, self.path, lineno)
+        try:
+            if not text.strip():
+                found = ("blank", None)
+            elif "(" in text and (inner := use_line(tokenize(text, self.path, lineno),
+                                                     self.defined, self.path, lineno,
+                                                     order)) is not None:
+                found = ("use", inner)
+            else:
+                layer = self.read(text, lineno)
+                found = ("blank", None) if layer is None else (
+                    "layer", remap(layer, back, layer.name, _unchanged))
+        except LexError as exc:
+            d = exc.diag
+            found = ("error", replace(d, span=Span(d.span.path, d.span.line,
+                                                    back(d.span.col, False),
+                                                    back(d.span.end_col, True))))
+        self.cache[key] = found
+        return found
+
     def _instance(self, block: Block, args: dict[str, Token], prefix: str, before: str,
-                  use_lineno: int, use_body: str) -> str:
+                  use: Span) -> str:
         local: dict[str, str] = {INPUT_NAME: before}
         last = before
+
+        def rename(ref: Ref) -> Ref:
+            found = local.get(ref.name) or self.aliases.get(ref.name)
+            return ref if found is None else Ref(found, ref.span)
+
         for lineno, raw in block.lines:
-            text, back = substitute(raw, args, self.path, lineno)
-            self.budget -= len(text) + 1
+            self.budget -= len(raw) + LINE_COST
             if self.budget < 0:
                 raise LexError(Diagnostic(
-                    Span(self.path, use_lineno, 1, len(use_body) + 1), "P012",
-                    f"the uses of blocks expand to more than {MAX_EXPANDED:,} characters of "
-                    "layers", "use blocks fewer times, or pass --max-layers"))
-            if not text.strip():
-                continue
-            try:
-                use = use_line(tokenize(text, self.path, lineno), self.defined, self.path,
-                               lineno, block.order) if "(" in text else None
-                if use is not None:
-                    name, items = use
-                    last = local[name] = self._use(f"{prefix}.{name}", items, last, lineno, text)
-                else:
-                    layer = self.read(text, lineno)
-                    if layer is None:
-                        continue
-                    full = f"{prefix}.{layer.name}"
-
-                    def rename(ref: Ref) -> Ref:
-                        found = local.get(ref.name) or self.aliases.get(ref.name)
-                        return ref if found is None else Ref(found, ref.span)
-                    self.layers.append(remap(layer, back, full, rename))
-                    last = local[layer.name] = full
-            except LexError as exc:
-                d = exc.diag
-                at = Span(d.span.path, d.span.line, back(d.span.col, False),
-                          back(d.span.end_col, True))
+                    use, "P012", "the uses of blocks expand to more than "
+                    f"{MAX_EXPANDED // LINE_COST:,} lines", "use blocks fewer times"))
+            what, value = self._line(lineno, raw, args, block.order)
+            if what == "use":
+                name, items = value
+                last = local[name] = self._use(f"{prefix}.{name}", items, last, lineno, raw)
+            elif what == "layer":
+                layer: Layer = value
+                full = f"{prefix}.{layer.name}"
+                changes: dict[str, Any] = {"name": full, "origin": use,
+                                           "inputs": tuple(map(rename, layer.inputs))}
+                if isinstance(layer, Crop) and layer.like is not None:
+                    changes["like"] = rename(layer.like)
+                self.layers.append(replace(layer, **changes))
+                last = local[layer.name] = full
+            elif what == "error":
+                d: Diagnostic = value
                 if (lineno, d.message) not in self.reported:
                     self.reported.add((lineno, d.message))
-                    self.diags.append(replace(d, span=at))
+                    self.diags.append(d)
                 if d.code in ("P001", "P002", "P003", "P016"):
                     self.layers.append(Unparsed(
                         name=f"{prefix}.?", span=Span(self.path, lineno, 1,
-                                                      len(raw.rstrip()) + 1)))
+                                                      len(raw.rstrip()) + 1), origin=use))
                     last = f"{prefix}.?"
             if len(self.layers) > self.max_layers:
                 break
         return last
+
+
+def _unchanged(ref: Ref) -> Ref:
+    return ref
 
 
 __all__ = ["MAX_EXPANDED", "Block", "Blocks", "definition", "remap", "substitute", "use_line"]

@@ -325,7 +325,7 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
             if _input_line(raw):
                 if st.input_span is None:
                     st.input_span = exc.diag.span
-            elif exc.diag.code in ("P001", "P002", "P003"):
+            elif exc.diag.code in ("P001", "P002", "P003", "P016"):
                 first = raw.lstrip()
                 unbracketed = re.sub(r"^\s*\[[^\]]*\]?", "", split_comment(raw))
                 word = re.match(r"\s*([A-Za-z_][\w\-]*)", unbracketed)

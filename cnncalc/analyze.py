@@ -106,6 +106,12 @@ def _blame_wiring(found: Sequence[Diagnostic], wiring: str | None) -> Sequence[D
     return [replace(d, hint=hint) if d.severity is Severity.ERROR else d for d in found]
 
 
+SUGGEST_AT_MOST, SUGGEST_AMONG = 20, 1000
+"""A P016's hint proposes a near name for the first 20 unknown references of a file, among
+the 1,000 latest names: a suggestion compares the word with each name, and a file of many
+layers and many bad references would otherwise take quadratic time."""
+
+
 class _Walk:
     """The layers in order, each computed from the outputs of the layers it reads (by
     index; 0 is the network's input), with the running totals. A layer that reads a layer
@@ -122,12 +128,15 @@ class _Walk:
         self.flagged = _flagged_lines(spec.diagnostics)
         self.weights = self.biases = self.buffers = self.macs = self.activations = 0
         self.complete = True
+        self.unknown = 0  # references to names not defined above, so far
 
     def resolve(self, ref: Ref) -> int | None:
         """The index of the latest earlier layer of that name, or None (P016 reported)."""
         found = self.names.get(ref.name)
         if found is None:
-            hint = suggest(ref.name, list(self.names)) or (
+            self.unknown += 1
+            near = list(self.names)[-SUGGEST_AMONG:] if self.unknown <= SUGGEST_AT_MOST else []
+            hint = suggest(ref.name, near) or (
                 "a layer reads only layers above it, by the name they are given "
                 "(INPUT is the network's input)")
             self.diags.append(Diagnostic(
@@ -169,6 +178,10 @@ class _Walk:
         else:  # a chain's layer reads the one before it (nearly every layer: kept quick)
             reads, resolved = (index - 1,), True
             assumed = layer.wiring or self.assumed[index - 1]
+        like = None
+        if isinstance(layer, Crop) and layer.like is not None:
+            like = self.resolve(layer.like)  # before the layer's own name is defined
+            resolved = resolved and like is not None
         self.names[layer.name] = index
         self.assumed.append(assumed)
         cls = type(layer)
@@ -204,11 +217,9 @@ class _Walk:
                          for j, shape, field in zip(reads, shapes, map(
                              self.fields.__getitem__, reads), strict=True)]
                 computed = merge(layer, named)  # type: ignore[arg-type]
-            elif isinstance(layer, Crop) and layer.like is not None:
-                like = self.resolve(layer.like)
-                if like is None or self.outputs[like] is None:
-                    return self.fail(index, layer, "error" if like is None else "not-computed",
-                                     reads, assumed)
+            elif like is not None:
+                if self.outputs[like] is None:
+                    return self.fail(index, layer, "not-computed", reads, assumed)
                 computed = RESHAPE_RULES[Crop](layer, current, fld, self.policy,
                                                self.outputs[like])
             else:

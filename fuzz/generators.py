@@ -387,7 +387,56 @@ def huge_repeats(rng: random.Random) -> bytes:
     return _encode(f"# cnncalc: input 8x8x8\nSequential(\n{body}\n)\n")
 
 
+_GRAPH_LAYERS = (
+    "CONV{n}: {c} 3x3 filters at stride 1, pad 1", "CONV{n}: {c} 1x1 filters at stride {s}",
+    "RELU{n}", "BN{n}", "MAX POOL{n}: 2x2 filters at stride 2", "ADD from {r}, {r}",
+    "CONCAT from {r}, {r}, {r}", "MULTIPLY from {r}, {r}", "CROP from {r}: like {r}",
+    "CROP: {s}x{s}", "SLICE: channels 0 to {c}", "SHUFFLE: {s} groups", "UPSAMPLE: {s} bilinear",
+    "UPSAMPLE \"u{n}\" from {r}: 2", "GLOBAL AVG POOL: keepdims", "FC{n}: {c} neurons",
+    "IDENTITY", "{u}: {k} x b{b}({c}, S={s})", "OUTPUT from {r}")
+
+
+def graphs(rng: random.Random) -> bytes:
+    """Networks that branch: blocks defined and used (nested, with repeat counts small or
+    huge), references to names that exist and that do not, merges of volumes that fit and
+    that do not, crops, slices, shuffles, upsampling."""
+    names = ["INPUT"]
+    blocks = 0
+    lines = [f"[{rng.choice((8, 9, 16))}x{rng.choice((8, 9, 16))}x{rng.choice((4, 8))}] INPUT"]
+
+    def fill_line(template: str, n: int) -> str:
+        text = template
+        for key, pick in (("{r}", lambda: rng.choice(names + ["nowhere", '"a.b"'])),
+                          ("{c}", lambda: str(rng.choice((1, 4, 8, 0)))),
+                          ("{s}", lambda: str(rng.choice((1, 2, 3)))),
+                          ("{u}", lambda: f"use{n}"),
+                          ("{b}", lambda: str(rng.randrange(max(blocks, 1)))),
+                          # a count small, or huge enough to be refused (SMALL_TOTAL)
+                          ("{k}", lambda: str(rng.choice((1, 2, 3, 10**rng.randint(7, 20)))))):
+            while key in text:
+                text = text.replace(key, pick(), 1)
+        return text.replace("{n}", str(n))
+
+    for n in range(rng.randint(1, 40)):
+        roll = rng.random()
+        if roll < 0.12:
+            body = [fill_line(rng.choice(_GRAPH_LAYERS), 100 + j).replace("OUTPUT", "RELU")
+                    for j in range(rng.randint(1, 6))]
+            body.append(rng.choice(("ADD from INPUT, CONV100", "RELU", "CONCAT from INPUT, RELU101")))
+            lines += [f"BLOCK b{blocks}(C, S=1):", *("    " + ln for ln in body), "END"]
+            blocks += 1
+            continue
+        line = fill_line(rng.choice(_GRAPH_LAYERS), n)
+        if line.startswith("use") and not blocks:
+            continue
+        lines.append(line)
+        head = line.split(":")[0].split(" from ")[0]
+        names.append(head.split()[-1] if '"' not in head else head.split('"')[1])
+    return _encode("\n".join(lines) + "\n")
+
+
 GENERATORS: dict[str, Callable[[random.Random], bytes]] = {
+    "graphs": graphs,
     "long_runs": long_runs,
     "huge_numbers": huge_numbers,
     "hostile_names": hostile_names,

@@ -315,7 +315,18 @@ def test_huge_repeat_counts_stop_at_the_cap_quickly() -> None:
     nested = ("[8x8x4] INPUT\nBLOCK u(C):\n    RELU\nEND\nBLOCK v(C):\n    a: 1000 x u(C)\n"
               "END\nw: 1000 x v(1)\n")
     spec = parse_text(nested, "net.txt", max_layers=5000)
-    assert len(spec.layers) == 5001 and any(d.code == "P012" for d in spec.diagnostics)
+    # the first instance of v makes 1,000 layers, so 1,000 of them would pass the cap: the
+    # use is refused before it is built, as a PyTorch repeat is
+    p012 = next(d for d in spec.diagnostics if d.code == "P012")
+    assert p012.message.startswith("the use `1,000 x v` makes more than 5,000 layers")
+    assert (p012.span.line, len(spec.layers)) == (8, 1)
+    fits = parse_text(nested.replace("1000 x v", "4 x v"), "net.txt", max_layers=5000)
+    assert len(fits.layers) == 4000 and not fits.diagnostics
+
+
+def test_a_crop_cannot_be_like_itself() -> None:
+    a = run('[8x8x3] INPUT\nCROP "c" from INPUT: like c\n')
+    assert "P016" in codes(a) and a.totals is None
 
 
 GRAPHS = [RESIDUAL, RESNET_BLOCKS, RESIDUAL + "FLATTEN\nOUTPUT from ADD\n", """[9x9x3] INPUT

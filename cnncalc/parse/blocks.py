@@ -34,6 +34,7 @@ from typing import Any
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.block_syntax import Block, Use, definition, substitute, use_line
+from cnncalc.parse.bounds import TooManyLayers
 from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
 from cnncalc.spec import INPUT_NAME, Crop, Layer, Ref, Span, Unparsed
 
@@ -159,15 +160,21 @@ class Blocks:
     def _use(self, prefix: str, items: list[Use], before: str, lineno: int, body: str) -> str:
         """Expand one use line; returns the name of its last layer."""
         total = sum(count for count, _, _ in items)
+        use = Span(self.path, lineno, 1, len(body) + 1)
         k = 0
         for count, block, args in items:
-            for _ in range(count):
+            for i in range(count):
+                start = len(self.layers)
                 name = f"{prefix}.{k}" if total > 1 else prefix
-                before = self._instance(block, args, name, before,
-                                        Span(self.path, lineno, 1, len(body) + 1))
+                before = self._instance(block, args, name, before, use)
                 k += 1
                 if len(self.layers) > self.max_layers:
                     return before
+                made = len(self.layers) - start
+                if i == 0 and made and len(self.layers) + (count - 1) * made > self.max_layers:
+                    # refused before it is built, as a PyTorch repeat is
+                    del self.layers[start:]
+                    raise TooManyLayers(use, prefix, f"the use `{count:,} x {block.name}`")
         return before
 
     def _line(self, lineno: int, raw: str, args: dict[str, Token], order: int) -> Line:

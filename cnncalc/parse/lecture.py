@@ -32,7 +32,7 @@ from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import unescape
 from cnncalc.parse.blocks import Blocks
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES, ref
-from cnncalc.parse.bounds import MAX_LAYERS, stop_reading
+from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lecture_fast import read_common
@@ -320,6 +320,11 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
                 _parse_line(st, raw, lineno)
                 if blocks.aliases and len(st.layers) > count:
                     st.layers[-1] = blocks.placed(st.layers[-1])
+        except TooManyLayers as over:
+            diag, rest = cut(over, max_layers)
+            st.diags.append(diag)
+            st.layers.append(rest)
+            break
         except LexError as exc:
             st.diags.append(exc.diag)
             if _input_line(raw):

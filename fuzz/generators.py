@@ -406,7 +406,7 @@ def graphs(rng: random.Random) -> bytes:
 
     def fill_line(template: str, n: int) -> str:
         text = template
-        for key, pick in (("{r}", lambda: rng.choice(names + ["nowhere", '"a.b"'])),
+        for key, pick in (("{r}", lambda: rng.choice([*names, "nowhere", '"a.b"'])),
                           ("{c}", lambda: str(rng.choice((1, 4, 8, 0)))),
                           ("{s}", lambda: str(rng.choice((1, 2, 3)))),
                           ("{u}", lambda: f"use{n}"),

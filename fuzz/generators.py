@@ -422,7 +422,8 @@ def graphs(rng: random.Random) -> bytes:
         if roll < 0.12:
             body = [fill_line(rng.choice(_GRAPH_LAYERS), 100 + j).replace("OUTPUT", "RELU")
                     for j in range(rng.randint(1, 6))]
-            body.append(rng.choice(("ADD from INPUT, CONV100", "RELU", "CONCAT from INPUT, RELU101")))
+            body.append(rng.choice(("ADD from INPUT, CONV100", "RELU",
+                                    "CONCAT from INPUT, RELU101")))
             lines += [f"BLOCK b{blocks}(C, S=1):", *("    " + ln for ln in body), "END"]
             blocks += 1
             continue

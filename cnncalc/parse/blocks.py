@@ -15,12 +15,18 @@ used many times, as a ResNet is its bottleneck block used sixteen times::
 
 A use line names the use and lists the blocks it uses, each ``[N x] name(arguments)``. Every
 layer of a use is named with the use's name, the instance's number when the line makes more
-than one, and the layer's own name: ``layer1.0.CONV1``. In a block, ``INPUT`` is the block's
-input (the layer above the use), and a name defined earlier in the block is that instance's
-layer; the name of a use made earlier (``layer1``) stands for its last layer, anywhere.
+than one, and the layer's own name: ``layer1.0.CONV1``. A use reads the layer above it, or
+the one it names with ``from``, as an inception module's branches all read its input::
+
+    branch2 from INPUT: basic(96), basic(128, F=3x3, P=1)
+
+In a block, ``INPUT`` is the block's input (the layer the use reads), and a name defined
+earlier in the block is that instance's layer; the name of a use made earlier (``layer1``)
+stands for its last layer, anywhere.
 
 A parameter replaces each word of the block's lines that is exactly its name (``C``, ``S``),
-by the argument's text; spans are mapped back to the definition, so an error in a use points
+the values of a nested use's arguments included (``conv: expand(H, S=S)``), by the argument's
+text; spans are mapped back to the definition, so an error in a use points
 at the line (and the parameter) of the block it comes from. A block may use the blocks
 defined before it, so there is no recursion; the expansion stops at the layer cap, and at
 ``MAX_EXPANDED`` characters of text read, whatever the nesting.
@@ -33,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.escape import unescape
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
 from cnncalc.spec import INPUT_NAME, Crop, Layer, Ref, Span, Unparsed
@@ -106,14 +113,24 @@ Use = tuple[int, Block, dict[str, Token]]
 
 
 def use_line(tokens: list[Token], blocks: dict[str, Block], path: str, line: int,
-             limit: int) -> tuple[str, list[Use]] | None:
-    """``layer2: basic(128, S=2), 3 x basic(128)``: the use's name and its items, or None
-    when the line is not a use (its third token is not a word with arguments). ``limit`` is
-    the order of the block being defined (a block uses only earlier blocks)."""
-    if len(tokens) < 4 or tokens[0].kind not in ("word", "string") or tokens[1].text != ":":
+             limit: int) -> tuple[str, Ref | None, list[Use]] | None:
+    """``layer2: basic(128, S=2), 3 x basic(128)``: the use's name, the layer it reads
+    (``branch2 from INPUT: ...``; None: the layer above) and its items, or None when the line
+    is not a use (no word with arguments after the colon). ``limit`` is the order of the
+    block being defined (a block uses only earlier blocks)."""
+    if len(tokens) < 4 or tokens[0].kind not in ("word", "string"):
+        return None
+    source = None
+    i, n = 2, len(tokens)
+    if tokens[1].low == "from" and n > 5 and tokens[2].kind in ("word", "string") \
+            and tokens[3].text == ":":
+        ref = tokens[2]
+        source = Ref(ref.text if ref.kind == "word" else unescape(ref.text[1:-1]),
+                     ref.span(path, line))
+        i = 4
+    elif tokens[1].text != ":":
         return None
     items: list[Use] = []
-    i, n = 2, len(tokens)
     while i < n:
         count = 1
         if i + 2 < n and tokens[i].kind == "number" and tokens[i + 1].low == "x":
@@ -144,7 +161,7 @@ def use_line(tokens: list[Token], blocks: dict[str, Block], path: str, line: int
                                           "separate the blocks a line uses with commas"))
             i += 1
     name = tokens[0].text if tokens[0].kind == "word" else tokens[0].text[1:-1]
-    return name, items
+    return name, source, items
 
 
 def _bind(block: Block, remark: Token, path: str, line: int) -> dict[str, Token]:
@@ -195,8 +212,8 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
     pieces: list[str] = []
     moves: list[tuple[int, int, int, int]] = []  # new start, new end, old start, old end
     at, shift = 0, 0
-    for tok in tokens:
-        value = args.get(tok.text) if tok.kind == "word" else None
+    for tok in _words(tokens, path, line):
+        value = args.get(tok.text)
         if value is None:
             continue
         pieces += [body[at:tok.col - 1], value.text]
@@ -219,6 +236,25 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
             grown = stop - old_end
         return col - grown
     return "".join(pieces), back
+
+
+def _words(tokens: list[Token], path: str, line: int) -> list[Token]:
+    """The word tokens of a line, with columns in the line, those inside a parenthesised group
+    included: a nested use's arguments (``conv: expand(H, S=S)``) are a block's words too,
+    but not the names of its keyword arguments (the first ``S``)."""
+    found: list[Token] = []
+    for tok in tokens:
+        if tok.kind == "word":
+            found.append(tok)
+        elif tok.kind == "remark":
+            try:
+                inner = tokenize(tok.text[1:-1], path, line)
+            except LexError:
+                continue  # not arguments; the line's reader says what is wrong, if anything
+            found += [t._replace(col=t.col + tok.col, end_col=t.end_col + tok.col)
+                      for t, after in zip(inner, [*inner[1:], None], strict=True)
+                      if t.kind == "word" and (after is None or after.text != "=")]
+    return found
 
 
 def remap(layer: Layer, back: Callable[[int, bool], int], name: str,
@@ -301,12 +337,14 @@ class Blocks:
                        len(self.defined))
         if use is None:
             return False
-        name, items = use
+        name, source, items = use
         if name in self.aliases:
             raise LexError(Diagnostic(Span(path, lineno, 1, len(body) + 1), "P001",
                                       f"a second use named `{name}`", "give each use its own name"))
+        if source is not None:
+            source = self.rename_global(source)
         last = self.layers[-1].name if self.layers else INPUT_NAME
-        self.aliases[name] = self._use(name, items, last, lineno, body)
+        self.aliases[name] = self._use(name, items, last, lineno, body, source)
         return True
 
     def placed(self, layer: Layer) -> Layer:
@@ -326,23 +364,31 @@ class Blocks:
                                          f"block `{self.open.name}` has no END",
                                          "end the block's lines with a line `END`"))
 
-    def _use(self, prefix: str, items: list[Use], before: str, lineno: int, body: str) -> str:
-        """Expand one use line; returns the name of its last layer."""
+    def _use(self, prefix: str, items: list[Use], before: str, lineno: int, body: str,
+             source: Ref | None = None) -> str:
+        """Expand one use line; returns the name of its last layer. ``source``: the layer the
+        use reads when it is not the one above (``from``), its name already resolved."""
         total = sum(count for count, _, _ in items)
         k = 0
         for count, block, args in items:
             for _ in range(count):
                 name = f"{prefix}.{k}" if total > 1 else prefix
-                before = self._instance(block, args, name, before, lineno, body)
+                if source is not None:
+                    before = source.name
+                before = self._instance(block, args, name, before, lineno, body, source)
+                source = None  # the next instance reads the one before it
                 k += 1
                 if len(self.layers) > self.max_layers:
                     return before
         return before
 
     def _instance(self, block: Block, args: dict[str, Token], prefix: str, before: str,
-                  use_lineno: int, use_body: str) -> str:
+                  use_lineno: int, use_body: str, source: Ref | None = None) -> str:
+        """Expand one instance; returns the name of its last layer. With ``source``, its
+        first layer reads that layer rather than the one above it."""
         local: dict[str, str] = {INPUT_NAME: before}
         last = before
+        count = len(self.layers)
         for lineno, raw in block.lines:
             text, back = substitute(raw, args, self.path, lineno)
             self.budget -= len(text) + 1
@@ -356,19 +402,28 @@ class Blocks:
             try:
                 use = use_line(tokenize(text, self.path, lineno), self.defined, self.path,
                                lineno, block.order) if "(" in text else None
+                def rename(ref: Ref) -> Ref:
+                    found = local.get(ref.name) or self.aliases.get(ref.name)
+                    return ref if found is None else Ref(found, ref.span)
                 if use is not None:
-                    name, items = use
-                    last = local[name] = self._use(f"{prefix}.{name}", items, last, lineno, text)
+                    name, inner, items = use
+                    if inner is not None:
+                        at = inner.span
+                        inner = rename(Ref(inner.name, Span(at.path, at.line, back(at.col, False),
+                                                            back(at.end_col, True))))
+                    elif len(self.layers) == count:
+                        inner = source  # the instance's first layers are this use's
+                    last = local[name] = self._use(f"{prefix}.{name}", items, last, lineno, text,
+                                                   inner)
                 else:
                     layer = self.read(text, lineno)
                     if layer is None:
                         continue
                     full = f"{prefix}.{layer.name}"
-
-                    def rename(ref: Ref) -> Ref:
-                        found = local.get(ref.name) or self.aliases.get(ref.name)
-                        return ref if found is None else Ref(found, ref.span)
-                    self.layers.append(remap(layer, back, full, rename))
+                    placed = remap(layer, back, full, rename)
+                    if source is not None and len(self.layers) == count and not layer.inputs:
+                        placed = replace(placed, inputs=(source,))
+                    self.layers.append(placed)
                     last = local[layer.name] = full
             except LexError as exc:
                 d = exc.diag

@@ -89,6 +89,7 @@ def remap(layer: Layer, back: Callable[[int, bool], int], name: str,
 
 
 def same(col: int, end: bool) -> int:
+    """The column map of a line that is its own definition (a top-level layer's)."""
     return col
 
 

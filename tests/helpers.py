@@ -13,6 +13,9 @@ from cnncalc.render.common import analysis_record
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+# the shipped graphs written with blocks (tests/test_graph_specs.py runs them at a small input)
+GRAPH_SPECS = ("resnet18.txt", "resnet50.txt", "googlenet.txt", "densenet121.txt",
+               "mobilenet_v2.txt", "unet.txt")
 
 
 def analyze_text(source: str, path: str = "t.txt",

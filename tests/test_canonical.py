@@ -26,7 +26,9 @@ BINDINGS: dict[str, tuple[dict[str, Any], tuple[int, ...] | None]] = {
 def fingerprint(a: Analysis) -> tuple[object, ...]:
     """Everything the analysis says except where in the text it was said."""
     layers = [{k: v for k, v in layer_record(r).items() if k != "line"} for r in a.layers]
-    codes = [(d.code, d.message) for d in a.diagnostics]
+    # as a multiset: diagnostics come in the order of their lines, and a block's lines (one
+    # line, many layers) come before its uses, where the rewritten text has a line a layer
+    codes = sorted((d.code, d.message) for d in a.diagnostics)
     return a.input, a.rounding, layers, a.totals, codes
 
 

@@ -47,7 +47,10 @@ def test_the_shipped_specs_are_detected_as_before() -> None:
         "alexnet.txt": "lecture", "alexnet224.txt": "lecture", "keras_mnist.txt": "keras",
         "keras_mobilenet.txt": "keras", "lenet5.txt": "lecture", "mobilenet_v1.txt": "lecture",
         "one_7x7.txt": "lecture", "pytorch_alexnet.txt": "pytorch", "three_3x3.txt": "lecture",
-        "vgg16.txt": "lecture", "vgg_cs231n.txt": "vgg", "vgg_paper_d.txt": "vgg"}
+        "vgg16.txt": "lecture", "vgg_cs231n.txt": "vgg", "vgg_paper_d.txt": "vgg",
+        # the graphs in the canonical notation, with blocks
+        "resnet18.txt": "lecture", "resnet50.txt": "lecture", "googlenet.txt": "lecture",
+        "densenet121.txt": "lecture", "mobilenet_v2.txt": "lecture", "unet.txt": "lecture"}
 
 
 def test_a_lecture_spec_quoting_pytorch_in_a_comment_parses_cleanly() -> None:

@@ -7,7 +7,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from helpers import SPECS, analyze_spec, analyze_text, spec_text
+from helpers import GRAPH_SPECS, SPECS, analyze_spec, analyze_text, spec_text
 
 from cnncalc.analyze import Analysis
 from cnncalc.execute.estimate import parse_size
@@ -16,7 +16,10 @@ from cnncalc.execute.network import Network, memory_estimate, plan, random_input
 from cnncalc.execute.report import RunRow, make_row
 from cnncalc.render.memory import human_bytes
 
-CLEAN_SPECS = sorted(p.name for p in SPECS.glob("*.txt") if analyze_spec(p.name).ok)
+# the graphs run at a small input in test_graph_specs.py (U-Net's 150 GMACs at 572x572 and
+# ResNet-50's 4 at 224x224 would take NumPy long here)
+CLEAN_SPECS = sorted(p.name for p in SPECS.glob("*.txt")
+                     if p.name not in GRAPH_SPECS and analyze_spec(p.name).ok)
 
 
 def execute(a: Analysis, batch: int = 1, dtype: str = "float32", mode: str = "test"

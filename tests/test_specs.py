@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import SPECS, analyze_spec, analyze_text, layer, spec_text
+from helpers import GRAPH_SPECS, SPECS, analyze_spec, analyze_text, layer, spec_text
 
 from cnncalc.cli import cli
 
@@ -16,7 +16,7 @@ ALL_SPECS = sorted(p.name for p in SPECS.glob("*.txt"))
 
 def test_the_shipped_specs_are_there():
     assert {"alexnet.txt", "alexnet224.txt", "lenet5.txt", "vgg16.txt", "three_3x3.txt",
-            "one_7x7.txt"} <= set(ALL_SPECS)
+            "one_7x7.txt", *GRAPH_SPECS} <= set(ALL_SPECS)
 
 
 # --- LeNet-5 ---------------------------------------------------------------------------------
@@ -176,5 +176,5 @@ def test_most_shipped_specs_have_totals():
     """The rows-add-up test above is not vacuous: all specs but the 224 one have totals."""
     with_totals = [n for n in ALL_SPECS if analyze_spec(n).totals is not None]
     assert set(with_totals) >= {"alexnet.txt", "lenet5.txt", "vgg16.txt", "three_3x3.txt",
-                                "one_7x7.txt"}
+                                "one_7x7.txt", *GRAPH_SPECS}
     assert analyze_spec("alexnet224.txt").totals is None

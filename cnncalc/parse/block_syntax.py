@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.escape import unescape
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
-from cnncalc.spec import Span
+from cnncalc.spec import Ref, Span
 
 
 @dataclass
@@ -78,14 +79,24 @@ Use = tuple[int, Block, dict[str, Token]]
 
 
 def use_line(tokens: list[Token], blocks: dict[str, Block], path: str, line: int,
-             limit: int) -> tuple[str, list[Use]] | None:
-    """``layer2: basic(128, S=2), 3 x basic(128)``: the use's name and its items, or None
-    when the line is not a use (its third token is not a word with arguments). ``limit`` is
-    the order of the block being defined (a block uses only earlier blocks)."""
-    if len(tokens) < 4 or tokens[0].kind not in ("word", "string") or tokens[1].text != ":":
+             limit: int) -> tuple[str, Ref | None, list[Use]] | None:
+    """``layer2: basic(128, S=2), 3 x basic(128)``: the use's name, the layer it reads
+    (``branch2 from INPUT: ...``; None: the layer above) and its items, or None when the line
+    is not a use (no word with arguments after the colon). ``limit`` is the order of the
+    block being defined (a block uses only earlier blocks)."""
+    if len(tokens) < 4 or tokens[0].kind not in ("word", "string"):
+        return None
+    source = None
+    i, n = 2, len(tokens)
+    if tokens[1].low == "from" and n > 5 and tokens[2].kind in ("word", "string") \
+            and tokens[3].text == ":":
+        ref = tokens[2]
+        source = Ref(ref.text if ref.kind == "word" else unescape(ref.text[1:-1]),
+                     ref.span(path, line))
+        i = 4
+    elif tokens[1].text != ":":
         return None
     items: list[Use] = []
-    i, n = 2, len(tokens)
     while i < n:
         count = 1
         if i + 2 < n and tokens[i].kind == "number" and tokens[i + 1].low == "x":
@@ -115,8 +126,8 @@ def use_line(tokens: list[Token], blocks: dict[str, Block], path: str, line: int
                                           f"expected `,` or the end, found `{tokens[i].text}`",
                                           "separate the blocks a line uses with commas"))
             i += 1
-    name = tokens[0].text if tokens[0].kind == "word" else tokens[0].text[1:-1]
-    return name, items
+    name = tokens[0].text if tokens[0].kind == "word" else unescape(tokens[0].text[1:-1])
+    return name, source, items
 
 
 def _bind(block: Block, remark: Token, path: str, line: int) -> dict[str, Token]:
@@ -162,10 +173,12 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
     body = split_comment(raw).rstrip()
     try:
         tokens = tokenize(body, path, line)
-        for tok in list(tokens):  # the words of arguments, as `unit(C)` in a block's use
+        for tok in list(tokens):  # the values of arguments, as `unit(C, K=K)` in a block's use
             if tok.kind == "remark":
+                inner = tokenize(tok.text[1:-1], path, line)
                 tokens += [t._replace(col=t.col + tok.col, end_col=t.end_col + tok.col)
-                           for t in tokenize(tok.text[1:-1], path, line)]
+                           for k, t in enumerate(inner)
+                           if not (k + 1 < len(inner) and inner[k + 1].text == "=")]
     except LexError:
         tokens = []  # the error is reported as the line is read
     tokens.sort(key=lambda t: t.col)

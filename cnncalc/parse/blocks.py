@@ -132,12 +132,13 @@ class Blocks:
                        len(self.defined))
         if use is None:
             return False
-        name, items = use
+        name, source, items = use
         if name in self.aliases:
             raise LexError(Diagnostic(Span(path, lineno, 1, len(body) + 1), "P001",
                                       f"a second use named `{name}`", "give each use its own name"))
         last = self.layers[-1].name if self.layers else INPUT_NAME
-        self.aliases[name] = self._use(name, items, last, lineno, body)
+        source = None if source is None else self.rename_global(source)
+        self.aliases[name] = self._use(name, items, last, lineno, body, source)
         return True
 
     def placed(self, layer: Layer) -> Layer:
@@ -157,8 +158,11 @@ class Blocks:
                                          f"block `{self.open.name}` has no END",
                                          "end the block's lines with a line `END`"))
 
-    def _use(self, prefix: str, items: list[Use], before: str, lineno: int, body: str) -> str:
-        """Expand one use line; returns the name of its last layer."""
+    def _use(self, prefix: str, items: list[Use], before: str, lineno: int, body: str,
+             source: Ref | None = None) -> str:
+        """Expand one use line; returns the name of its last layer. ``source``: the layer the
+        use reads when it is not the one above (``from``), its name already resolved; the
+        first instance reads it, the next ones the instance before."""
         total = sum(count for count, _, _ in items)
         use = Span(self.path, lineno, 1, len(body) + 1)
         k = 0
@@ -166,7 +170,10 @@ class Blocks:
             for i in range(count):
                 start = len(self.layers)
                 name = f"{prefix}.{k}" if total > 1 else prefix
-                before = self._instance(block, args, name, before, use)
+                if source is not None:
+                    before = source.name
+                before = self._instance(block, args, name, before, use, source)
+                source = None
                 k += 1
                 if len(self.layers) > self.max_layers:
                     return before
@@ -192,7 +199,12 @@ class Blocks:
             elif "(" in text and (inner := use_line(tokenize(text, self.path, lineno),
                                                      self.defined, self.path, lineno,
                                                      order)) is not None:
-                found = ("use", inner)
+                name, source, items = inner
+                if source is not None:
+                    at = source.span
+                    source = Ref(source.name, Span(at.path, at.line, back(at.col, False),
+                                                   back(at.end_col, True)))
+                found = ("use", (name, source, items))
             else:
                 layer = self.read(text, lineno)
                 found = ("blank", None) if layer is None else (
@@ -206,9 +218,12 @@ class Blocks:
         return found
 
     def _instance(self, block: Block, args: dict[str, Token], prefix: str, before: str,
-                  use: Span) -> str:
+                  use: Span, source: Ref | None = None) -> str:
+        """Expand one instance; returns the name of its last layer. With ``source``, its
+        first layer reads that layer (``INPUT`` in the block) rather than the one above."""
         local: dict[str, str] = {INPUT_NAME: before}
         last = before
+        first = len(self.layers)
 
         def rename(ref: Ref) -> Ref:
             found = local.get(ref.name) or self.aliases.get(ref.name)
@@ -222,13 +237,20 @@ class Blocks:
                     f"{MAX_EXPANDED // LINE_COST:,} lines", "use blocks fewer times"))
             what, value = self._line(lineno, raw, args, block.order)
             if what == "use":
-                name, items = value
-                last = local[name] = self._use(f"{prefix}.{name}", items, last, lineno, raw)
+                name, inner, items = value
+                if inner is not None:
+                    inner = rename(inner)
+                elif len(self.layers) == first:
+                    inner = source  # the instance's first layers are this use's
+                last = local[name] = self._use(f"{prefix}.{name}", items, last, lineno, raw,
+                                               inner)
             elif what == "layer":
                 layer: Layer = value
                 full = f"{prefix}.{layer.name}"
                 changes: dict[str, Any] = {"name": full, "origin": use,
                                            "inputs": tuple(map(rename, layer.inputs))}
+                if source is not None and len(self.layers) == first and not layer.inputs:
+                    changes["inputs"] = (source,)
                 if isinstance(layer, Crop) and layer.like is not None:
                     changes["like"] = rename(layer.like)
                 self.layers.append(replace(layer, **changes))

@@ -11,7 +11,9 @@ when no later layer reads that input, and the sums are taken in the same order e
 Conventions (PyTorch's, torchvision's):
 
 - a centre crop starts at ``(size - target) // 2``: an odd cell left over is cut after (at
-  the bottom, on the right);
+  the bottom, on the right). torchvision's ``center_crop`` rounds ``(size - target)/2`` half
+  to even instead, which cuts it before when ``size - target`` is 3 mod 4 (7 -> 4 starts at
+  2); the output shapes agree;
 - a channel shuffle in ``g`` groups is ShuffleNet's: the channels, seen as ``(g, C/g)``, are
   transposed to ``(C/g, g)`` and flattened, so output channel ``i*g + j`` is input channel
   ``j*C/g + i`` (4 channels, 2 groups: 0, 2, 1, 3);
@@ -20,8 +22,8 @@ Conventions (PyTorch's, torchvision's):
 - bilinear upsampling is ``torch.nn.Upsample(mode="bilinear", align_corners=False)``: output
   cell ``d`` samples the input at ``s = max((d + 0.5)/f - 0.5, 0)``, between cells
   ``floor(s)`` and ``floor(s) + 1`` (the last cell repeated at the edge), weighted by
-  ``1 - (s - floor(s))`` and ``s - floor(s)``; width first, then height, as PyTorch's kernel
-  sums.
+  ``1 - (s - floor(s))`` and ``s - floor(s)``: each row interpolated along the width, then
+  two rows weighted along the height, the grouping of PyTorch's CPU kernel.
 """
 
 from __future__ import annotations

@@ -92,8 +92,10 @@ from cnncalc.spec import (
 class Measured:
     """What the executor measured for one layer; ``macs`` per example. ``live``: elements
     per example of the tensors held once its output was made, before any was dropped (its
-    inputs, its output, and every tensor kept for later layers); ``held``: the tensors
-    still held after the step, by index (0: the network's input)."""
+    inputs, its output, and every tensor kept for later layers), each tensor counted whole
+    as the analysis counts it, also where a kernel's output is its input's memory (a
+    flatten's view, an identity, an output written over a dying input); ``held``: the
+    tensors still held after the step, by index (0: the network's input)."""
 
     output_shape: Shape
     params: int

@@ -123,7 +123,8 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
 
     planned = plan(analysis)
     shown = escape(analysis.spec.path)
-    est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype])
+    est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype],
+                          output=planned.output)
     if est.peak_bytes > limit:
         click.echo(
             f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
@@ -151,13 +152,15 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     show_bar = (not quiet and fmt == "table" and sys.stdout.isatty()
                 and _long(analysis, batch))
     rows = []
+    peak = None
     if planned.modules:
         assert analysis.input is not None
         run_mode: Mode = "train" if mode == "train" else "test"
         ctx = Context(mode=run_mode, rng=np.random.default_rng([seed, 2]))
         try:
             with _progress(show_bar, len(planned.modules)) as step:
-                net = Network(planned.modules, dtype, seed, built=lambda i: step("build", i))
+                net = Network(planned.modules, dtype, seed, built=lambda i: step("build", i),
+                              output=planned.output)
                 x = random_input(analysis.input, batch, dtype, seed)
                 measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
         except MemoryError:
@@ -167,10 +170,11 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                        err=True)
             sys.exit(2)
         rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, m.seconds,
-                         m.macs_whole, m.finite)
+                         m.macs_whole, m.finite, m.live)
                 for r, m in zip(planned.results, measured, strict=True)]
+        peak = net.peak
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
-                       planned.stop, planned.failure)
+                       planned.stop, planned.failure, peak)
     with pipe_may_close():
         _print(report, fmt, quiet, width)
     with pipe_may_close():

@@ -108,6 +108,12 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
 """Element-wise, except softmax and log-softmax, which act over the last axis: the channels
 of an NHWC volume (PyTorch's ``dim=1`` on NCHW) or the features of a vector."""
 
+IN_PLACE: dict[str, Callable[[Array], Array]] = {
+    "relu": lambda x: np.maximum(x, 0, out=x),
+    "relu6": lambda x: np.clip(x, 0, 6, out=x),
+}
+"""The same functions written over their input, for an input no later layer reads."""
+
 TEMPORARIES: dict[str, float] = {"gelu": 3.25, "elu": 2.25, "leakyrelu": 1.25, "logsoftmax": 1}
 """Input-sized temporaries each activation allocates besides its output (default none; a
 boolean mask counts a quarter of a float32 array), for the memory estimate."""

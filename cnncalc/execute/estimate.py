@@ -11,11 +11,15 @@ The estimate is the arrays the kernels will hold at once, the worst layer decidi
   + the scratch buffers the convolutions reuse from layer to layer (the largest im2col chunk:
     about 4 MiB, more for wide weights, at most the 64 MiB cap unless a single output row
     needs more; the padded input rows it reads; a grouped product)
-  + max over layers of (its input + its output + its kernel's other workspace)
+  + max over layers of (its inputs + its output + its kernel's other workspace
+                       + the tensors held across it for later layers)
 
 where the other workspace is what the module says its kernel allocates for itself: a pooling
-layer's padded copy, a transposed convolution's canvas, an activation's temporaries. Python's
-and BLAS's own memory come on top (tens of MiB).
+layer's padded copy, a transposed convolution's canvas, an activation's temporaries. The
+tensors held across a layer are those of a graph that a later layer still reads (a residual's
+shortcut, an Inception branch, a U-Net skip: the executor drops each after its last reader, as
+the analysis's inference memory counts); a chain holds none. Python's and BLAS's own memory
+come on top (tens of MiB).
 """
 
 from __future__ import annotations
@@ -75,10 +79,11 @@ class LayerMemory:
     input_bytes: int
     output_bytes: int
     workspace_bytes: int
+    held_bytes: int = 0
 
     @property
     def total(self) -> int:
-        return self.input_bytes + self.output_bytes + self.workspace_bytes
+        return self.input_bytes + self.output_bytes + self.workspace_bytes + self.held_bytes
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class Estimate:
             text += (f" + the largest layer, {worst.name}: input {human_bytes(worst.input_bytes)}, "
                      f"output {human_bytes(worst.output_bytes)}, workspace "
                      f"{human_bytes(worst.workspace_bytes)}")
+            if worst.held_bytes:
+                text += f", tensors kept for later layers {human_bytes(worst.held_bytes)}"
         return text
 
 

@@ -1,11 +1,5 @@
-"""One executor module per layer kind, all with the same small set of methods.
-
-A module is made from a layer and the shape of the array it will receive, in Python ints
-only: it resolves its settings (padding, rounding, groups), says the shape it will produce,
-the arrays it needs and the workspace its kernel will allocate, all without allocating. So a
-network can be planned and its memory estimated before any array exists (a spec with 10**30
-channels is refused, not attempted). ``allocate`` then makes the arrays (seeded random) and
-``forward`` runs the kernel, returning the output and the multiply-accumulates performed.
+"""One executor module per layer kind of a chain, all with the small set of methods of
+:class:`cnncalc.execute.base.Module` (the layers of graphs are in ``graph_modules``).
 
 Shapes exclude the batch: ``(H, W, C)`` for a volume, ``(N,)`` for a vector.
 """
@@ -13,12 +7,18 @@ Shapes exclude the batch: ``(H, W, C)`` for a volume, ``(N,)`` for a vector.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from cnncalc.execute import activations, ops
+from cnncalc.execute.base import WORKSPACE_CAP as WORKSPACE_CAP
+from cnncalc.execute.base import Context as Context
+from cnncalc.execute.base import Mode as Mode
+from cnncalc.execute.base import Module as Module
+from cnncalc.execute.base import size as _size
+from cnncalc.execute.base import volume as _volume
 from cnncalc.execute.geometry import (
     GeometryError,
     Pair,
@@ -42,85 +42,10 @@ from cnncalc.spec import (
     Dropout,
     Flatten,
     GlobalPool,
-    Layer,
     Pool,
     Shape,
     ZeroPad,
 )
-
-Mode = Literal["test", "train"]
-WORKSPACE_CAP = 64 * 2**20
-
-
-@dataclass
-class Context:
-    """How a forward pass runs: ``mode`` train applies dropout (``rng`` draws the masks;
-    ``inverted`` scales kept units by 1/(1-p)); ``cap`` bounds one im2col workspace chunk;
-    ``scratch`` keeps the chunk buffers from layer to layer."""
-
-    mode: Mode = "test"
-    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
-    inverted: bool = True
-    cap: int = WORKSPACE_CAP
-    scratch: ops.Scratch = field(default_factory=ops.Scratch)
-
-
-def _size(shape: Shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-class Module:
-    """The base: a shape-preserving layer with no arrays and no workspace."""
-
-    def __init__(self, layer: Layer, in_shape: Shape) -> None:
-        self.layer = layer
-        self.in_shape = in_shape
-        self.out_shape: Shape = in_shape
-        self.param_shapes: dict[str, Shape] = {}
-        self.buffer_shapes: dict[str, Shape] = {}
-        self.fan_in = 1
-        self.arrays: dict[str, Array] = {}
-
-    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
-        """Bytes the kernel allocates besides its input and output, at ``batch``."""
-        return 0
-
-    def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
-        """Bytes the kernel takes from the context's scratch buffers, by name; those buffers
-        outlive the layer (the largest request for each name is kept)."""
-        return {}
-
-    def allocate(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
-        """Weights uniform in ``+-sqrt(6/fan_in)`` (He uniform, variance ``2/fan_in``, so
-        outputs stay finite in deep stacks), biases in ``+-0.1``. Uniform draws are made in
-        the array's own type, in place: the cheapest seeded fill numpy has."""
-        for name, shape in self.param_shapes.items():
-            bound = math.sqrt(6.0 / max(self.fan_in, 1)) if name == "weight" else 0.1
-            arr = rng.random(shape, dtype=dtype)
-            arr -= dtype.type(0.5)
-            arr *= dtype.type(2 * bound)
-            self.arrays[name] = arr
-
-    def params(self) -> int:
-        return sum(int(self.arrays[n].size) for n in self.param_shapes)
-
-    def buffers(self) -> int:
-        return sum(int(self.arrays[n].size) for n in self.buffer_shapes)
-
-    def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return x, 0
-
-    def _get(self, name: str) -> Array | None:
-        return self.arrays.get(name)
-
-
-def _volume(layer: Layer, shape: Shape) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise GeometryError(f"{layer.name} needs an HxWxC volume, not {shape}")
-    return shape[0], shape[1], shape[2]
 
 
 def _pads(layer: Conv | Pool, h: int, w: int, fit: tuple[Pair, Pair] | None) -> tuple[Pair, Pair]:
@@ -323,6 +248,13 @@ class BatchNormModule(Module):
         return ops.batch_norm(x, self._get("gamma"), self._get("beta"), self._get("mean"),
                               self._get("var")), 0
 
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
+            ) -> tuple[Array, int]:
+        if spare is None or not self.buffer_shapes:
+            return self.forward(xs[0], ctx)
+        return ops.batch_norm(xs[0], self._get("gamma"), self._get("beta"), self._get("mean"),
+                              self._get("var"), out=xs[0]), 0
+
 
 class LRNModule(Module):
     def workspace(self, batch: int, itemsize: int, cap: int) -> int:
@@ -371,6 +303,13 @@ class ActivationModule(Module):
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
         return activations.ACTIVATIONS[self.fn](x), 0
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
+            ) -> tuple[Array, int]:
+        in_place = activations.IN_PLACE.get(self.fn)
+        if spare is None or in_place is None:
+            return self.forward(xs[0], ctx)
+        return in_place(xs[0]), 0
 
 
 class DropoutModule(Module):

@@ -2,6 +2,12 @@
 build it with seeded random arrays, push a batch through, and check each layer against the
 analysis.
 
+The layers run in order; each gets the tensors of the layers it reads (``LayerResult.inputs``,
+which is what the text wired, not a computed figure), and a tensor is dropped as soon as its
+last reader has run (the network's output is kept), so NumPy releases it. The forward pass
+measures the elements it holds at each step: the peak is the run's inference memory, to
+compare with the analysis's ``Totals.peak_activations``.
+
 What is compared, per layer and per example:
 
 - the output volume, measured from the produced array's shape;
@@ -23,7 +29,7 @@ calls only), and ``Measured.finite`` says instead whether a layer's output staye
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +38,14 @@ import numpy as np
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.execute.estimate import Estimate, LayerMemory
 from cnncalc.execute.geometry import GeometryError, Pair
+from cnncalc.execute.graph_modules import (
+    CropModule,
+    MergeModule,
+    ShuffleModule,
+    SliceModule,
+    UpsampleModule,
+)
+from cnncalc.execute.liveness import held_across, last_readers
 from cnncalc.execute.modules import (
     WORKSPACE_CAP,
     ActivationModule,
@@ -51,26 +65,37 @@ from cnncalc.execute.modules import (
 )
 from cnncalc.execute.ops import Array
 from cnncalc.spec import (
+    INPUT_NAME,
     LRN,
     Activation,
     AdaptivePool,
     BatchNorm,
     Conv,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Pool,
     Rounding,
     Shape,
+    Shuffle,
+    Slice,
+    Upsample,
     ZeroPad,
 )
 
 
 @dataclass(frozen=True)
 class Measured:
-    """What the executor measured for one layer; ``macs`` per example."""
+    """What the executor measured for one layer; ``macs`` per example. ``live``: elements
+    per example of the tensors held once its output was made, before any was dropped (its
+    inputs, its output, and every tensor kept for later layers), each tensor counted whole
+    as the analysis counts it, also where a kernel's output is its input's memory (a
+    flatten's view, an identity, an output written over a dying input); ``held``: the
+    tensors still held after the step, by index (0: the network's input)."""
 
     output_shape: Shape
     params: int
@@ -79,6 +104,8 @@ class Measured:
     seconds: float
     macs_whole: bool = True
     finite: bool = True
+    live: int = 0
+    held: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,12 @@ class Plan:
     failure: tuple[LayerResult, str] | None = None
 
     @property
+    def output(self) -> int:
+        """The tensor kept to the end: the network's output, or the last layer built."""
+        n = len(self.modules)
+        return self.analysis.output if 0 < self.analysis.output <= n else n
+
+    @property
     def results(self) -> tuple[LayerResult, ...]:
         return self.analysis.layers[:len(self.modules)]
 
@@ -101,15 +134,23 @@ class Plan:
 _SIMPLE: dict[type[Layer], Callable[[Any, Shape], Module]] = {
     GlobalPool: GlobalPoolModule, AdaptivePool: AdaptivePoolModule, BatchNorm: BatchNormModule,
     LRN: LRNModule, ZeroPad: ZeroPadModule, Dense: DenseModule, Activation: ActivationModule,
-    Dropout: DropoutModule, Flatten: FlattenModule,
+    Dropout: DropoutModule, Flatten: FlattenModule, Slice: SliceModule, Shuffle: ShuffleModule,
+    Upsample: UpsampleModule,
 }
 
 
 def make_module(layer: Layer, in_shape: Shape, rounding: Rounding,
-                fit: tuple[Pair, Pair] | None = None) -> Module:
+                fit: tuple[Pair, Pair] | None = None, sources: Sequence[Shape] = (),
+                like: Shape | None = None) -> Module:
     """The module for ``layer`` on an input of ``in_shape``; ``fit`` is the padding the
-    analysis solved for ``pad ?``. Raises GeometryError when the layer cannot be built."""
+    analysis solved for ``pad ?``; ``sources`` the shapes a merge reads (``in_shape`` first);
+    ``like`` the shape of the layer a crop's ``like`` names. Raises GeometryError when the
+    layer cannot be built."""
     up = rounding == "ceil"
+    if isinstance(layer, Merge):
+        return MergeModule(layer, sources or (in_shape,))
+    if isinstance(layer, Crop):
+        return CropModule(layer, in_shape, like)
     if isinstance(layer, Conv):
         if layer.transposed:
             return TransposedModule(layer, in_shape)
@@ -129,22 +170,39 @@ def _fit_padding(r: LayerResult) -> tuple[Pair, Pair] | None:
     return None
 
 
+def _like(layer: Layer, names: dict[str, int], shapes: list[Shape]) -> Shape | None:
+    """The shape of the layer a crop's ``like`` names: the latest of that name above it."""
+    if not isinstance(layer, Crop) or layer.like is None:
+        return None
+    found = names.get(layer.like.name)
+    if found is None:
+        raise GeometryError(f"no layer named {layer.like.name!r} above {layer.name}")
+    return shapes[found]
+
+
 def plan(analysis: Analysis) -> Plan:
-    """Modules for every layer up to the first one the analysis did not compute."""
-    shape = analysis.input
-    modules: list[Module] = []
-    if shape is None:
+    """Modules for every layer up to the first one the analysis did not compute. Each reads
+    the tensors the analysis records it reading, and is made on their shapes as the
+    executor's own modules give them."""
+    if analysis.input is None:
         first = analysis.layers[0] if analysis.layers else None
         return Plan(analysis, (), stop=first)
+    shapes: list[Shape] = [analysis.input]  # by tensor index
+    names = {INPUT_NAME: 0}
+    modules: list[Module] = []
     for r in analysis.layers:
         if r.status != "ok":
             return Plan(analysis, tuple(modules), stop=r)
+        reads = r.inputs or (r.index - 1,)
         try:
-            module = make_module(r.layer, shape, analysis.rounding, _fit_padding(r))
+            module = make_module(r.layer, shapes[reads[0]], analysis.rounding, _fit_padding(r),
+                                 [shapes[j] for j in reads], _like(r.layer, names, shapes))
         except GeometryError as exc:
             return Plan(analysis, tuple(modules), failure=(r, str(exc)))
+        module.reads = reads
         modules.append(module)
-        shape = module.out_shape
+        shapes.append(module.out_shape)
+        names[r.layer.name] = r.index
     return Plan(analysis, tuple(modules))
 
 
@@ -155,14 +213,25 @@ def _elements(shape: Shape) -> int:
     return n
 
 
+def reads_of(modules: Sequence[Module]) -> list[tuple[int, ...]]:
+    """The tensors each module reads; a module made outside ``plan`` reads the one before."""
+    return [m.reads or (i - 1,) for i, m in enumerate(modules, start=1)]
+
+
 def memory_estimate(modules: tuple[Module, ...], input_shape: Shape, batch: int, itemsize: int,
-                    cap: int = WORKSPACE_CAP) -> Estimate:
-    """The peak memory of building and running ``modules`` (see ``cnncalc.execute.estimate``)."""
+                    cap: int = WORKSPACE_CAP, output: int | None = None) -> Estimate:
+    """The peak memory of building and running ``modules`` (see ``cnncalc.execute.estimate``);
+    ``output``: the tensor kept to the end (default: the last module's)."""
     params = sum(_elements(s) for m in modules
                  for s in (*m.param_shapes.values(), *m.buffer_shapes.values()))
-    layers = tuple(LayerMemory(m.layer.name, batch * _elements(m.in_shape) * itemsize,
-                               batch * _elements(m.out_shape) * itemsize,
-                               m.workspace(batch, itemsize, cap)) for m in modules)
+    reads = reads_of(modules)
+    sizes = [batch * _elements(input_shape) * itemsize]
+    sizes += [batch * _elements(m.out_shape) * itemsize for m in modules]
+    held = held_across(reads, len(modules) if output is None else output, sizes)
+    layers = tuple(LayerMemory(m.layer.name, sum(sizes[j] for j in set(r)), sizes[i],
+                               m.workspace(batch, itemsize, cap), kept)
+                   for i, (m, r, kept) in enumerate(zip(modules, reads, held, strict=True),
+                                                    start=1))
     scratch: dict[str, int] = {}
     for m in modules:
         for name, size in m.scratch(batch, itemsize, cap).items():
@@ -178,12 +247,19 @@ def random_input(shape: Shape, batch: int, dtype: str | np.dtype[Any], seed: int
 
 
 class Network:
-    """Allocated modules; ``forward`` runs a batch and measures every layer."""
+    """Allocated modules; ``forward`` runs a batch and measures every layer. ``output``: the
+    tensor kept to the end (default: the last module's)."""
 
     def __init__(self, modules: tuple[Module, ...], dtype: str | np.dtype[Any] = "float32",
-                 seed: int = 0, built: Callable[[int], None] | None = None) -> None:
+                 seed: int = 0, built: Callable[[int], None] | None = None,
+                 output: int | None = None) -> None:
         self.modules = modules
         self.dtype = np.dtype(dtype)
+        self.reads = reads_of(modules)
+        self.last = last_readers(self.reads, output if output is not None else len(modules))
+        self.output = len(modules) if output is None else output
+        self.peak = 0  # elements per example held at once in the last forward pass
+        self.result: Array | None = None  # the output tensor of the last forward pass
         rng = np.random.default_rng([seed, 0])
         with np.errstate(all="ignore"):
             for i, m in enumerate(modules):
@@ -194,24 +270,56 @@ class Network:
     def forward(self, x: Array, ctx: Context,
                 each: Callable[[int, Measured], None] | None = None) -> list[Measured]:
         """Every layer measured in turn; ``finite`` is checked until the first layer whose
-        output holds an inf or a nan (every later one is reported as not finite)."""
+        output holds an inf or a nan (every later one is reported as not finite). The
+        tensors live in ``store`` and nowhere else, so that dropping one there frees it;
+        ``x``, the caller's, is never written over."""
         batch = x.shape[0]
         out: list[Measured] = []
         finite = True
-        for i, m in enumerate(self.modules):
+        self.result = None
+        store: dict[int, Array] = {0: x}
+        self.peak = x.size // batch
+        for i, m in enumerate(self.modules, start=1):
+            reads = self.reads[i - 1]
+            inputs = [store[j] for j in reads]
+            spare = self._spare(store, reads, i, x)
             start = time.perf_counter()
             with np.errstate(all="ignore"):
-                y, macs = m.forward(x, ctx)
+                y, macs = m.run(inputs, ctx, spare)
             seconds = time.perf_counter() - start
+            del inputs
             shape = tuple(int(d) for d in y.shape[1:])
             if shape != m.out_shape:
                 raise RuntimeError(f"{m.layer.name}: the kernel made {shape}, its module "
                                    f"planned {m.out_shape}")
             finite = finite and bool(np.isfinite(y).all())
+            store[i] = y
+            del y
+            live = sum(a.size for a in store.values()) // batch
+            self.peak = max(self.peak, live)
+            for j in (*reads, i):
+                if self.last[j] == i:
+                    store.pop(j, None)
             got = Measured(shape, m.params(), m.buffers(), macs // batch, seconds,
-                           macs % batch == 0, finite)
+                           macs % batch == 0, finite, live, tuple(store))
             out.append(got)
             if each is not None:
-                each(i, got)
-            x = y
+                each(i - 1, got)
+        self.result = store.get(self.output)
         return out
+
+    def _spare(self, store: dict[int, Array], reads: tuple[int, ...], step: int,
+               given: Array) -> int | None:
+        """The position of an input layer ``step`` may write over: one it is the last reader
+        of, read once, not the caller's input, and an array that owns its memory and shares
+        it with no other tensor held (a flatten's view, an identity's same array)."""
+        for pos, j in enumerate(reads):
+            if j == 0 or self.last[j] != step or reads.count(j) > 1:
+                continue
+            a = store[j]
+            if not (a.flags.owndata and a.flags.writeable and a.flags.c_contiguous) or \
+                    np.may_share_memory(a, given):
+                continue
+            if not any(k != j and np.may_share_memory(a, b) for k, b in store.items()):
+                return pos
+        return None

@@ -286,9 +286,10 @@ def global_pool(x: Array, op: Literal["max", "avg"], keepdims: bool) -> Array:
 
 
 def batch_norm(x: Array, gamma: Array | None, beta: Array | None, mean: Array | None,
-               var: Array | None, eps: float = 1e-5) -> Array:
+               var: Array | None, eps: float = 1e-5, out: Array | None = None) -> Array:
     """Inference: ``(x - mean)/sqrt(var + eps)*gamma + beta`` with the running statistics;
-    without them (``track_running_stats=False``) the batch's own, as PyTorch does."""
+    without them (``track_running_stats=False``) the batch's own, as PyTorch does. ``out``
+    (``x`` itself, to normalise in place) receives the result."""
     if mean is None or var is None:
         axes = tuple(range(x.ndim - 1))
         mean, var = x.mean(axis=axes), x.var(axis=axes)
@@ -298,7 +299,7 @@ def batch_norm(x: Array, gamma: Array | None, beta: Array | None, mean: Array | 
     shift = -mean * scale
     if beta is not None:
         shift = shift + beta
-    y: Array = x * scale
+    y: Array = np.multiply(x, scale, out=out)
     y += shift
     return y
 

@@ -20,13 +20,18 @@ from cnncalc.render.common import describe, shape_list, volume
 from cnncalc.render.memory import human_bytes
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.table import PipeConsole
-from cnncalc.spec import fmt_shape
+from cnncalc.spec import elements, fmt_shape
 
 CONVENTIONS = (
     "measured per example: output = the produced array's shape; params = sizes of the weight, "
     "bias, gamma and beta arrays; MACs = multiply-accumulates from the dimensions of the "
     "matrix products performed; time = wall clock of the layer's forward pass for the batch; "
     "GFLOP/s counts FLOPs = 2 x MACs"
+)
+GRAPH_CONVENTIONS = (
+    "; from = the layers (#) a layer reads when not the one above (0: the input); peak of "
+    "live activations = the most elements the executor held at once (input included, each "
+    "tensor dropped after its last reader, the output kept)"
 )
 
 
@@ -43,6 +48,7 @@ class RunRow:
     seconds: float
     mismatches: tuple[str, ...]
     finite: bool = True
+    live: int = 0  # elements per example held once its output was made
 
     @property
     def match(self) -> bool:
@@ -68,12 +74,13 @@ def compare(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers:
 
 
 def make_row(r: LayerResult, output_shape: tuple[int, ...], params: int, buffers: int,
-             macs: int, seconds: float, whole: bool = True, finite: bool = True) -> RunRow:
+             macs: int, seconds: float, whole: bool = True, finite: bool = True,
+             live: int = 0) -> RunRow:
     """``whole`` False: the products performed were not a whole number per example."""
     problems = compare(r, output_shape, params, buffers, macs)
     if not whole:
         problems += ("MACs: the products performed are not a whole number per example",)
-    return RunRow(r, output_shape, params, buffers, macs, seconds, problems, finite)
+    return RunRow(r, output_shape, params, buffers, macs, seconds, problems, finite, live)
 
 
 @dataclass(frozen=True)
@@ -88,15 +95,30 @@ class RunReport:
     seed: int
     stop: LayerResult | None = None
     failure: tuple[LayerResult, str] | None = None
+    peak: int | None = None  # measured: elements per example held at once (None: not run)
 
     @property
     def seconds(self) -> float:
         return sum(r.seconds for r in self.rows)
 
     @property
+    def expected_peak(self) -> int | None:
+        """The analysis's inference-memory estimate, when the whole network ran and the
+        analysis has totals: the figure the measured peak is confirmed against."""
+        t = self.analysis.totals
+        if t is None or self.peak is None or self.stop is not None or self.failure is not None \
+                or len(self.rows) != len(self.analysis.layers):
+            return None
+        return t.peak_activations
+
+    @property
+    def peak_matches(self) -> bool:
+        return self.expected_peak is None or self.peak == self.expected_peak
+
+    @property
     def ok(self) -> bool:
         return (self.analysis.ok and self.stop is None and self.failure is None
-                and all(r.match for r in self.rows))
+                and all(r.match for r in self.rows) and self.peak_matches)
 
 
 def _where(r: LayerResult) -> str:
@@ -111,6 +133,10 @@ def messages(report: RunReport) -> list[str]:
     for row in report.rows:
         for problem in row.mismatches:
             out.append(f"{_where(row.result)}: {row.result.layer.name}: mismatch: {problem}")
+    if not report.peak_matches:
+        out.append(f"{report.analysis.spec.path}: mismatch: peak of live activations: the "
+                   f"executor held {report.peak:,} elements per example at once, the analysis "
+                   f"estimated {report.expected_peak:,}")
     overflowed = next((row.result for row in report.rows if not row.finite), None)
     if overflowed is not None:
         out.append(f"{_where(overflowed)}: {overflowed.layer.name}: note: from this layer on, "
@@ -162,8 +188,27 @@ def summary(report: RunReport) -> str:
     seconds = report.seconds
     return (f"{head} Forward pass {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
             f"{report.mode} mode, seed {report.seed}): {_gflops(macs, seconds)} GFLOP/s. "
-            f"Estimated peak memory {human_bytes(report.estimate.peak_bytes)} "
-            f"(limit {human_bytes(report.limit)}).")
+            f"{activation_memory(report)}Estimated peak memory "
+            f"{human_bytes(report.estimate.peak_bytes)} (limit {human_bytes(report.limit)}).")
+
+
+def activation_memory(report: RunReport) -> str:
+    """The measured peak of live activations beside the analysis's estimate and the plain
+    sum of every output, each named; empty when nothing ran."""
+    if report.peak is None:
+        return ""
+    total = sum(elements(r.output_shape) for r in report.rows)
+    expected = report.expected_peak
+    measured = (f"Activations per example: the peak of live tensors the executor measured, "
+                f"{report.peak:,} elements,")
+    if expected is None:
+        compared = f"{measured} is not compared (the run did not cover the whole network)"
+    elif report.peak == expected:
+        compared = f"{measured} equals the analysis's inference-memory estimate"
+    else:
+        compared = (f"{measured} DIFFERS from the analysis's inference-memory estimate, "
+                    f"{expected:,}")
+    return f"{compared}; the sum of all outputs would be {total:,}. "
 
 
 def _cell(measured: str, expected: str | None, ok: bool) -> Text:
@@ -172,12 +217,24 @@ def _cell(measured: str, expected: str | None, ok: bool) -> Text:
     return Text(f"{measured}≠{expected or '-'}", style="bold red")
 
 
+def reads_other(r: LayerResult) -> tuple[int, ...]:
+    """The layers ``r`` reads, by index, when that is not just the one above it."""
+    return () if r.inputs in ((), (r.index - 1,)) else r.inputs
+
+
+def is_graph(report: RunReport) -> bool:
+    return any(reads_other(r) for r in report.analysis.layers)
+
+
 def build_table(report: RunReport) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
                   collapse_padding=True)
+    graph = is_graph(report)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", max_width=12)
     table.add_column("layer", max_width=14)
+    if graph:
+        table.add_column("from", no_wrap=False)
     table.add_column("output", no_wrap=True)
     table.add_column("params", justify="right", no_wrap=True)
     table.add_column("MACs", justify="right", no_wrap=True)
@@ -188,6 +245,7 @@ def build_table(report: RunReport) -> Table:
         expected_shape = volume(r.output_shape)
         table.add_row(
             str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
+            *([",".join(map(str, reads_other(r)))] if graph else []),
             _cell(fmt_shape(row.output_shape), expected_shape,
                   r.output_shape == row.output_shape),
             _cell(abbreviate(row.params), None if r.params is None else abbreviate(r.params),
@@ -199,10 +257,11 @@ def build_table(report: RunReport) -> Table:
     for r in ((report.stop,) if report.stop is not None else ()) + (
             (report.failure[0],) if report.failure is not None else ()):
         table.add_row(str(r.index), Text(escape(r.layer.name)), Text(describe(r)),
+                      *([",".join(map(str, reads_other(r)))] if graph else []),
                       Text("not run", style="red"), "", "", "", Text("✗", style="bold red"))
     table.add_section()
     macs = sum(r.macs for r in report.rows)
-    table.add_row("", Text("total", style="bold"), "", "",
+    table.add_row("", Text("total", style="bold"), "", *([""] if graph else []), "",
                   abbreviate(sum(r.params for r in report.rows)), abbreviate(macs),
                   f"{report.seconds * 1e3:.1f}", "", style="bold")
     return table
@@ -213,7 +272,8 @@ def print_table(report: RunReport, file: IO[str] | None = None, width: int | Non
     console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False)
     console.print(build_table(report))
     console.print(Text(summary(report)))
-    console.print(Text(CONVENTIONS, style="dim"))
+    console.print(Text(CONVENTIONS + (GRAPH_CONVENTIONS if is_graph(report) else ""),
+                       style="dim"))
 
 
 def _layer_ref(r: LayerResult) -> dict[str, Any]:
@@ -235,7 +295,7 @@ def to_record(report: RunReport) -> dict[str, Any]:
             "buffers": row.buffers, "expected_buffers": r.buffers,
             "macs": row.macs, "expected_macs": r.macs,
             "seconds": row.seconds, "match": row.match, "mismatches": list(row.mismatches),
-            "assumed": r.assumed,
+            "assumed": r.assumed, "inputs": list(r.inputs), "live_activations": row.live,
         })
     est = report.estimate
     failure = None
@@ -254,12 +314,15 @@ def to_record(report: RunReport) -> dict[str, Any]:
             "peak_bytes": est.peak_bytes,
             "param_bytes": est.param_bytes,
             "max_memory_bytes": report.limit,
+            "peak_activations": report.peak,
+            "expected_peak_activations": report.expected_peak,
+            "activations": sum(elements(r.output_shape) for r in report.rows),
         },
         "stopped_before": None if report.stop is None else _layer_ref(report.stop),
         "failed": failure,
         "assumed": assumed(report),
         "ok": report.ok,
-        "conventions": CONVENTIONS,
+        "conventions": CONVENTIONS + (GRAPH_CONVENTIONS if is_graph(report) else ""),
     }
 
 

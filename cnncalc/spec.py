@@ -323,8 +323,9 @@ class Merge(Layer):
 @dataclass(frozen=True, kw_only=True)
 class Crop(Layer):
     """A centre crop of the height and width (U-Net's crop-and-copy): to ``size``, or to the
-    height and width of the layer ``like`` names. The odd cell is cut after, as torchvision's
-    ``center_crop`` rounds the offset down."""
+    height and width of the layer ``like`` names. The crop starts at ``(size - target) // 2``,
+    so an odd cell left over is cut after, as U-Net implementations crop (torchvision's
+    ``center_crop`` rounds that offset half to even; the shapes are the same)."""
 
     size: Pair | None = None
     like: Ref | None = None

@@ -112,8 +112,8 @@ def to_markdown(a: Analysis, memory: Memory | None = None, depth: int | None = N
             f"**{grouped(t.macs)}**{tilde}", f"**{grouped(t.activations)}**{tilde}", "")
     lines = ["| " + " | ".join(cells) + " |" for cells in table]
     summary = "" if t is None else f"{summary_line(a, memory or Memory())}\n\n"
-    return "\n".join(lines) + f"\n\n{summary}{conventions(a, any(row.folded for row in shown))}.\n"
-
+    said = conventions(a, any(row.folded for row in shown))
+    return "\n".join(lines) + f"\n\n{summary}{said}.\n"
 
 
 def _num(n: int | None) -> str:

@@ -81,8 +81,10 @@ def _unresolved(r: LayerResult) -> bool:
 
 
 def layer_row(r: LayerResult) -> Row:
+    unresolved = _unresolved(r)
     return Row(r.index, r.index, r.layer.name, describe(r),
-               () if r.inputs == (r.index - 1,) else r.inputs, _unresolved(r), r.status,
+               () if r.inputs == (r.index - 1,) and not unresolved else r.inputs, unresolved,
+               r.status,
                r.input_shape, r.output_shape, r.params, r.macs, r.activations,
                receptive_field(r), r.rounded, r.assumed is not None)
 

@@ -27,7 +27,7 @@ from cnncalc.render.table import shorten
 
 SHOW = Path(__file__).parent / "fixtures" / "show"
 RESNET18 = str(SHOW / "resnet18.txt")
-RESNET50 = str(SHOW / "resnet50.txt")
+RESNET50 = "specs/resnet50.txt"
 
 # a small graph whose output is not its last layer: CONV3 is a side branch nobody uses
 SIDE = """\
@@ -379,6 +379,7 @@ def test_resnet50_at_depth_1_fits_one_screen():
     rows_ = _rows(table)
     assert list(rows_) == ["0", "1", "2", "3", "4", "5-36", "37-78", "79-140", "141-172",
                            "173", "174"]
+    assert rows_["141-172"][1:3] == ["layer4", "32 layers"]
     text = " ".join(table.split())
     assert "25,557,032 params" in text and "4,089,184,256 MACs" in text
     # the peak: in layer1.0, the shortcut's 56*56*256 outputs join BN3's while the block's

@@ -22,7 +22,7 @@ from helpers import analyze_text
 
 from cnncalc.analyze import Analysis
 from cnncalc.cli import cli
-from cnncalc.render.rows import Row, block_of, rows
+from cnncalc.render.rows import Row, block_of, from_text, rows
 from cnncalc.render.table import shorten
 
 SHOW = Path(__file__).parent / "fixtures" / "show"
@@ -116,6 +116,25 @@ def test_block_names_stay_readable(width):
     else:  # the input column goes first, then the name keeps its distinguishing end
         assert "input" not in _header(table)
         assert rows_["24"][1] == "…downsample.0" and rows_["41"][1] == "…downsample.1"
+
+
+@pytest.mark.parametrize("spec", ["googlenet", "densenet121", "mobilenet_v2", "resnet50", "unet"])
+@pytest.mark.parametrize("width", [80, 120])
+def test_no_cell_of_a_graph_table_is_cut_off_at_its_end(spec, width):
+    """The columns are fitted before rich would cut a cell with `…` (a name loses its
+    beginning instead, the settings and `from` lists wrap)."""
+    table = _show("--width", str(width), f"specs/{spec}.txt")
+    lines = table.splitlines()
+    assert all(len(line) <= width for line in lines)
+    assert not [line for line in lines if re.search(r"\S…(\s|$)", line)]
+    assert "from" in _header(table)
+
+
+def test_from_lists_wrap_after_a_comma():
+    assert from_text([115, 118, 123, 129]) == "115,118,123,129"
+    assert from_text([115, 118, 123, 129], width=8) == "115,118,\n123,129"
+    assert from_text([1234567, 2], width=4) == "1234567,\n2"  # an index is never cut
+    assert from_text([9], unresolved=True) == "9,?"
 
 
 def test_shorten_keeps_the_end_of_dotted_names_only():

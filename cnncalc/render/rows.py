@@ -71,9 +71,19 @@ def shows_from(a: Analysis, shown: Sequence[Row]) -> bool:
     return any(row.reads or row.unresolved for row in shown) or output_row(a) is not None
 
 
-def from_text(reads: Sequence[int], unresolved: bool = False) -> str:
-    """``9,4``; ``?`` for a reference that did not resolve."""
-    return ",".join([*map(str, reads), *(["?"] if unresolved else [])])
+def from_text(reads: Sequence[int], unresolved: bool = False, width: int | None = None) -> str:
+    """``9,4``; ``?`` for a reference that did not resolve. With a ``width``, lines of at most
+    that many characters (when an index fits), broken after a comma: ``115,118,`` / ``123``."""
+    items = [*map(str, reads), *(["?"] if unresolved else [])]
+    if width is None:
+        return ",".join(items)
+    lines = [""]
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(lines)
 
 
 def _unresolved(r: LayerResult) -> bool:

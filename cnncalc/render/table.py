@@ -34,6 +34,13 @@ from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from
 
 NAME_WIDTH = 12
 """The name column's width when the table is too wide for longer names."""
+LAYER_WIDTH = 14
+"""Where the settings column wraps (``max 3x3 s2 p1`` on one line) ..."""
+NARROW_LAYER = 9
+"""... and where it may wrap in a graph's table too wide for its block names
+(``3x3 s1 p1`` / ``nb``); then a ``from`` list wraps after a comma, at this many columns or
+(for a longer index) after each index."""
+NARROW_FROM = 8
 READABLE = 16
 """A name column this wide holds a stage, a block and a layer (``layer1.0.CONV1``,
 ``features.10.conv``): a table with a ``from`` column keeps its input column only if its
@@ -74,20 +81,22 @@ def shorten(name: str, width: int) -> str:
 
 
 def build_table(a: Analysis, shown: list[Row] | None = None, name_width: int | None = None,
-                inputs: bool = True) -> Table:
+                inputs: bool = True, layer_width: int = LAYER_WIDTH,
+                from_width: int | None = None) -> Table:
     """The table of ``shown`` (default: one row per layer; ``cnncalc.render.rows``).
     ``name_width``: the name column's width, dotted names wider than it shortened (None: 12,
-    names wrapped). ``inputs``: whether to show the input column."""
+    names wrapped). ``inputs``: whether to show the input column. ``layer_width``: where the
+    settings wrap; ``from_width``: where the ``from`` lists do (after a comma)."""
     shown = rows(a) if shown is None else shown
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
                   collapse_padding=True)
     graph = shows_from(a, shown)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=False, max_width=name_width or NAME_WIDTH)
-    table.add_column("layer", no_wrap=False, max_width=14)
+    table.add_column("layer", no_wrap=False, max_width=layer_width)
     keep = [True, True, True, graph, inputs, True, True, True, True, True]
     if graph:
-        table.add_column("from", no_wrap=False)
+        table.add_column("from", overflow="fold")  # never `…`: every index is shown
     if inputs:
         table.add_column("input", overflow="fold")
     table.add_column("output", overflow="fold")
@@ -110,7 +119,8 @@ def build_table(a: Analysis, shown: list[Row] | None = None, name_width: int | N
             out = Text(row.mark(volume(row.output_shape)) + ("*" if row.rounded else ""))
         else:
             out = Text(row.missing, style="red" if row.status == "error" else "dim")
-        add(row.label, name(row.name), row.layer, from_text(row.reads, row.unresolved),
+        add(row.label, name(row.name), row.layer,
+            from_text(row.reads, row.unresolved, from_width),
             volume(row.input_shape), out, _n(row.params),
             _n(row.macs, row.assumed and bool(row.macs)), _n(row.activations, row.assumed),
             row.mark(row.rf))
@@ -150,8 +160,20 @@ def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Table:
         inputs = False
         table = build_table(a, shown, wide, inputs=False)
         excess = _excess(table, console)
+    name = wide
     if excess > 0 and wide > NAME_WIDTH:
-        table = build_table(a, shown, max(NAME_WIDTH, wide - excess), inputs)
+        name = max(NAME_WIDTH, wide - excess)
+        table = build_table(a, shown, name, inputs)
+        excess = _excess(table, console)
+    settings = min(LAYER_WIDTH, max((cell_len(row.layer) for row in shown), default=0))
+    if excess > 0 and settings > NARROW_LAYER:
+        settings = max(NARROW_LAYER, settings - excess)
+        table = build_table(a, shown, name, inputs, settings)
+        excess = _excess(table, console)
+    reads = max((len(from_text(row.reads, row.unresolved)) for row in shown), default=0)
+    if excess > 0 and reads > NARROW_FROM:
+        table = build_table(a, shown, name, inputs, settings,
+                            max(NARROW_FROM, reads - excess))
     return table
 
 

@@ -6,7 +6,9 @@ The columns fit the width (``fitted_table``): block layers have long dotted name
 (the name column of a chain's table) up to the longest name. When that is not enough and the
 table has a ``from`` column, the input column goes first (a row's input is the output of a
 layer it reads: the row above, or one in ``from``); then a dotted name too long for its column
-loses its beginning, not its distinguishing end (``…er1.0.CONV1``).
+loses its beginning, not its distinguishing end (``…er1.0.CONV1``); then the settings wrap
+sooner and the ``from`` lists wrap after a comma. A chain's table with short names is drawn as
+it always was.
 """
 
 from __future__ import annotations

@@ -31,17 +31,27 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
               help="Element type for activation and parameter memory.")
 @click.option("--width", type=click.IntRange(40, 400), default=None,
               help="Table width in columns (default: the terminal's).")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Fold the layers of nested blocks into one row per block: a layer whose "
+              "name has more than N dot-separated parts (layer1.0.CONV1 has 3) joins the row "
+              "named by its first N (layer1), with summed params, MACs and acts. Table and "
+              "markdown only.")
 def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
          rounding: Rounding | None, model: str | None, fmt: str, batch: int, dtype: str,
-         width: int | None, max_layers: int | None, max_file_size: int | None) -> None:
+         width: int | None, depth: int | None, max_layers: int | None,
+         max_file_size: int | None) -> None:
     """Compute every layer of SPEC and print a per-layer table (- reads standard input).
 
     Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
     """
+    if depth is not None and fmt not in ("table", "markdown"):
+        raise click.UsageError(
+            f"--depth folds the rows of the table and the markdown; --format {fmt} keeps one "
+            "record per layer (each with its name, to fold by)", click.get_current_context())
     analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
                     max_file_size)
     with pipe_may_close():
-        _print(analysis, Memory(batch, dtype), fmt, width)
+        _print(analysis, Memory(batch, dtype), fmt, width, depth)
     if analysis.diagnostics and fmt != "json":  # json holds them
         from cnncalc.render.report import format_all
 
@@ -52,7 +62,8 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
     sys.exit(0 if analysis.ok else 1)
 
 
-def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None) -> None:
+def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None,
+           depth: int | None) -> None:
     if fmt == "json":
         from cnncalc.render.machine import to_json
 
@@ -60,7 +71,7 @@ def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None) -> N
     elif fmt == "table":
         from cnncalc.render.table import print_table
 
-        print_table(analysis, memory, width=width)
+        print_table(analysis, memory, width=width, depth=depth)
     elif fmt == "spec":
         from cnncalc.render.spec_text import to_spec_text
 
@@ -68,5 +79,5 @@ def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None) -> N
     else:
         from cnncalc.render.machine import to_csv, to_markdown
 
-        click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory),
+        click.echo(to_csv(analysis) if fmt == "csv" else to_markdown(analysis, memory, depth),
                    nl=False)

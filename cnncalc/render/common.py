@@ -18,6 +18,7 @@ from cnncalc.spec import (
     Dense,
     Dropout,
     GlobalPool,
+    Merge,
     Pool,
     ZeroPad,
     fmt_pair,
@@ -28,8 +29,20 @@ from cnncalc.spec import (
 CONVENTIONS = (
     "MACs = multiply-accumulates (bias additions not counted); FLOPs = 2 x MACs; "
     "params = weights + biases; acts = output elements per example; "
-    "RF = receptive field in input pixels"
+    "inference peak = the most elements alive at once (input included; each output freed "
+    "after its last reader); RF = receptive field in input pixels"
 )
+MERGES = ("merges (add, concat, multiply) have no params and no MACs: an elementwise sum or "
+          "product is not a multiply-accumulate")
+FOLDED = ("a folded row (#first-last) sums its layers' params, MACs and acts; its output and RF "
+          "are its last layer's")
+
+
+def conventions(a: Analysis, folded: bool = False) -> str:
+    """The conventions line, with what the network (merges) and the view (folded rows) add."""
+    extra = ([MERGES] if any(isinstance(r.layer, Merge) for r in a.layers) else []) + (
+        [FOLDED] if folded else [])
+    return "; ".join([CONVENTIONS, *extra])
 
 
 def describe(r: LayerResult) -> str:
@@ -122,6 +135,7 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
         "assumed": r.assumed,
         "receptive_field": None if r.field is None else [plain(v) for v in r.field.rf],
         "jump": None if r.field is None else [plain(v) for v in r.field.jump],
+        "inputs": list(r.inputs),
     }
 
 
@@ -142,21 +156,20 @@ def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]
         "dtype": mem.dtype,
         "input": shape_list(a.input),
         "layers": layers,
+        "output": a.output,
         "totals": None if t is None else {
             "params": t.params, "weights": t.weights, "biases": t.biases, "buffers": t.buffers,
             "macs": t.macs, "flops": t.flops, "activations": t.activations,
             "activation_bytes": mem.activations(t.activations),
             "param_bytes": mem.params(t.params, t.buffers),
-            "assumed": [*t.assumed, "activation_bytes"] if t.assumed else [],
+            "peak_activations": t.peak_activations,
+            "peak_activation_bytes": mem.activations(t.peak_activations),
+            "assumed": [*t.assumed, "activation_bytes", "peak_activations",
+                        "peak_activation_bytes"] if t.assumed else [],
         },
-        "conventions": CONVENTIONS,
+        "conventions": conventions(a),
         "diagnostics": [d.to_dict() for d in a.diagnostics],
     }
-
-
-def status_text(r: LayerResult) -> str:
-    """What the output column says when there is no output."""
-    return "error" if r.status == "error" else "not computed"
 
 
 def volume(shape: tuple[int, ...] | None) -> str:
@@ -181,14 +194,16 @@ def summary_line(a: Analysis, memory: Memory) -> str:
     if t is None:
         return withheld(a)
     text = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
-            f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations")
+            f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations in all, "
+            f"{t.peak_activations:,} at the inference peak")
     if t.buffers:
         text += f"; {t.buffers:,} buffers (batch-norm running statistics, not params)"
     rounded = [escape(r.layer.name) for r in a.layers if r.rounded]
     if rounded:
         text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
-    text = (f"{text}. Memory ({memory.dtype}): activations "
-            f"{human_bytes(memory.activations(t.activations))} at batch {memory.batch}, "
+    text = (f"{text}. Memory ({memory.dtype}, batch {memory.batch}): activations "
+            f"{human_bytes(memory.activations(t.activations))} in all, "
+            f"{human_bytes(memory.activations(t.peak_activations))} at the inference peak; "
             f"parameters {human_bytes(memory.params(t.params, t.buffers))}.")
     return f"{text} {assumption(a)}" if t.assumed else text
 
@@ -204,7 +219,3 @@ def assumption(a: Analysis) -> str:
             "so the children were read in the order written (P014); volumes, MACs and "
             "activations from there on are only as right as that order. Params are exact.")
 
-
-def mark(r: LayerResult, text: str) -> str:
-    """A figure of a row that rests on an assumed wiring gets the ``~`` mark."""
-    return f"{text}{ASSUMED_MARK}" if r.assumed and text else text

@@ -14,22 +14,20 @@ from cnncalc.analyze import Analysis
 from cnncalc.escape import escape, json_safe
 from cnncalc.render.common import (
     ASSUMED_MARK,
-    CONVENTIONS,
     analysis_record,
-    describe,
+    conventions,
     layer_record,
-    mark,
     receptive_field,
-    status_text,
     summary_line,
     volume,
 )
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import grouped
+from cnncalc.render.rows import from_text, output_row, rows, shows_from
 
 CSV_COLUMNS = ("index", "name", "kind", "line", "layer", "status", "input_shape", "output_shape",
                "weights", "biases", "params", "macs", "flops", "activations", "receptive_field",
-               "jump", "assumed")
+               "jump", "assumed", "inputs", "is_output")
 
 
 def to_json(a: Analysis, memory: Memory | None = None) -> str:
@@ -66,6 +64,8 @@ def to_csv(a: Analysis) -> str:
         rec["name"] = escape(rec["name"])
         if rec["assumed"] is not None:
             rec["assumed"] = escape(rec["assumed"])
+        rec["inputs"] = ";".join(map(str, r.inputs))
+        rec["is_output"] = r.index == a.output
         w.writerow([_cell(rec[c]) for c in CSV_COLUMNS])
     t = a.totals
     sums = {} if t is None else {"weights": t.weights, "biases": t.biases, "params": t.params,
@@ -79,27 +79,41 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def to_markdown(a: Analysis, memory: Memory | None = None) -> str:
-    """A GitHub table with exact, comma-grouped figures, ready for a README or a review."""
-    head = ["#", "name", "layer", "input", "output", "params", "MACs", "activations", "RF"]
-    rows = [head, ["---:", "---", "---", "---", "---", "---:", "---:", "---:", "---:"]]
+def to_markdown(a: Analysis, memory: Memory | None = None, depth: int | None = None) -> str:
+    """A GitHub table with exact, comma-grouped figures, ready for a README or a review: the
+    table's rows (folded at ``depth``), and its ``from`` column and ``OUTPUT`` row."""
+    shown = rows(a, depth)
+    graph = shows_from(a, shown)
+    keep = [True, True, True, graph, True, True, True, True, True, True]
+
+    def add(*cells: str) -> None:
+        table.append([c for c, k in zip(cells, keep, strict=True) if k])
+
+    table: list[list[str]] = []
+    add("#", "name", "layer", "from", "input", "output", "params", "MACs", "activations", "RF")
+    add("---:", "---", "---", "---", "---", "---", "---:", "---:", "---:", "---:")
     if a.input is not None:
-        rows.append(["0", "INPUT", "", "", volume(a.input), "", "", "", "1"])
-    for r in a.layers:
-        out = mark(r, volume(r.output_shape)) or f"*{status_text(r)}*"
-        rows.append([str(r.index), _md(escape(r.layer.name)), _md(describe(r)),
-                     volume(r.input_shape), out, _num(r.params),
-                     mark(r, _num(r.macs)) if r.macs else _num(r.macs),
-                     mark(r, _num(r.activations)), mark(r, receptive_field(r))])
+        add("0", "INPUT", "", "", "", volume(a.input), "", "", "", "1")
+    for row in shown:
+        out = (row.mark(volume(row.output_shape)) if row.output_shape is not None else
+               f"*{row.missing}*")
+        add(row.label, _md(escape(row.name)), _md(row.layer), from_text(row.reads, row.unresolved),
+            volume(row.input_shape), out, _num(row.params),
+            row.mark(_num(row.macs)) if row.macs else _num(row.macs),
+            row.mark(_num(row.activations)), row.mark(row.rf))
+    last = output_row(a)
+    if last is not None:
+        add("", "OUTPUT", "", str(last.index), "", volume(last.output_shape), "", "", "",
+            receptive_field(last))
     t = a.totals
     if t is not None:
         tilde = ASSUMED_MARK if t.assumed else ""
-        rows.append(["", "**total**", "", "", "", f"**{grouped(t.params)}**",
-                     f"**{grouped(t.macs)}**{tilde}", f"**{grouped(t.activations)}**{tilde}",
-                     ""])
-    lines = ["| " + " | ".join(row) + " |" for row in rows]
+        add("", "**total**", "", "", "", "", f"**{grouped(t.params)}**",
+            f"**{grouped(t.macs)}**{tilde}", f"**{grouped(t.activations)}**{tilde}", "")
+    lines = ["| " + " | ".join(cells) + " |" for cells in table]
     summary = "" if t is None else f"{summary_line(a, memory or Memory())}\n\n"
-    return "\n".join(lines) + f"\n\n{summary}{CONVENTIONS}.\n"
+    said = conventions(a, any(row.folded for row in shown))
+    return "\n".join(lines) + f"\n\n{summary}{said}.\n"
 
 
 def _num(n: int | None) -> str:

@@ -207,4 +207,5 @@ def test_run_measures_every_layer(runner, name):
         expected["totals"]["params"], expected["totals"]["buffers"],
         expected["totals"]["macs"])
     # the peak of live tensors the executor measured is the analysis's inference memory
-    assert totals["peak_activations"] == totals["expected_peak_activations"]
+    assert totals["peak_activations"] == totals["expected_peak_activations"] == (
+        expected["totals"]["peak_activations"])

@@ -105,22 +105,28 @@ RULES: dict[str, Rule] = {
         Rule("B402", "max-macs", Severity.ERROR,
              "total MACs above the max-macs budget (cnncalc check)"),
         Rule("B403", "max-activations", Severity.ERROR,
-             "activation memory above the max-activations budget (cnncalc check)"),
+             "activation memory (the sum of every layer's output) above the max-activations "
+             "budget (cnncalc check)"),
         Rule("B404", "budget-not-judged", Severity.INFO,
              "budgets or the baseline not judged: the spec has no complete totals "
              "(cnncalc check)"),
+        Rule("B405", "max-peak-activations", Severity.ERROR,
+             "peak activation memory at inference (the outputs alive at once) above the "
+             "max-peak-activations budget (cnncalc check)"),
         Rule("W501", "fast-shrinking", Severity.WARNING,
              "two or more unpadded convolutions in a row, each shrinking the volume"),
         Rule("W502", "large-pool-window", Severity.WARNING,
              "a pooling window wider than 3, or strides that keep fewer than 1 in 4 positions"),
         Rule("W503", "padding-only-window", Severity.WARNING,
              "padding so large that a window at the edge sees only zeros (P >= F)"),
+        Rule("W504", "unused-output", Severity.WARNING,
+             "a layer whose output no later layer reads and that is not the network's output"),
         Rule("S601", "unused-suppression", Severity.WARNING,
              "a `# cnncalc: ignore[CODE]` that suppressed nothing, or names no known code"),
         Rule("S602", "blanket-suppression", Severity.WARNING,
              "a `# cnncalc: ignore` without codes; it suppresses nothing"),
         Rule("W701", "totals-changed", Severity.WARNING,
-             "params or MACs differ from the --baseline file"),
+             "params, MACs or peak activations differ from the --baseline file"),
     )
 }
 

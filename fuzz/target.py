@@ -164,9 +164,11 @@ def load() -> Callable[[bytes], list[Violation]]:
     tight, huge = Limit(1, "1", "fuzz"), Limit(10**300, "1e300", "fuzz")
     per_file = (  # no budgets, tight ones, and one of 300 digits: an input gets one by its length
         FileSettings(defines=defines),
-        FileSettings(defines=defines, max_params=tight, max_macs=tight, max_activations=tight),
+        FileSettings(defines=defines, max_params=tight, max_macs=tight, max_activations=tight,
+                     max_peak_activations=tight),
         FileSettings(defines=defines, max_params=huge, max_macs=Limit(10**6, "1M", "fuzz"),
-                     max_activations=Limit(10**6 + 1, "1000001", "fuzz")))
+                     max_activations=Limit(10**6 + 1, "1000001", "fuzz"),
+                     max_peak_activations=huge))
 
     def execute(a: Analysis) -> list[Violation]:
         """Plan and estimate (ints only); run small networks in NumPy and compare every layer

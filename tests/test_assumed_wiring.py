@@ -295,8 +295,8 @@ def test_check_judges_no_budget_on_an_assumed_wiring(tmp_path: Path, monkeypatch
     result = runner.invoke(cli, ["check", "--output-format", "concise", "--baseline",
                                  "base.json", "--select", "W7,B4", "net.txt"])
     w701 = next(ln for ln in result.stdout.splitlines() if " W701 " in ln)
-    assert "params 224 -> 32" in w701 and "MACs" not in w701
-    assert "the baseline's MACs (W701)" in result.stdout
+    assert "params 224 -> 32" in w701 and "MACs" not in w701 and "peak" not in w701
+    assert "the baseline's MACs and peak activations (W701)" in result.stdout
 
 
 @pytest.mark.parametrize(("text", "path", "expected"), [

@@ -258,7 +258,9 @@ def test_write_baseline_is_atomic_and_keeps_the_mode(project, monkeypatch):
     (project / "base.json").chmod(0o640)
     assert invoke("--write-baseline", "base.json", "a.txt").exit_code == 0
     written = (project / "base.json").read_text(encoding="utf-8")
-    assert json.loads(written)["specs"] == {"a.txt": {"macs": 221184, "params": 224}}
+    # peak: the 32x32x3 input and CONV1's 32x32x8 output, 3,072 + 8,192 elements
+    assert json.loads(written)["specs"] == {"a.txt": {"macs": 221184, "params": 224,
+                                                      "peak_activations": 11264}}
     assert stat.S_IMODE(os.stat(project / "base.json").st_mode) == 0o640
     assert sorted(p.name for p in project.iterdir()) == ["a.txt", "base.json"]
 
@@ -355,9 +357,15 @@ def test_the_baseline_bound_is_16_mib():
     ('{"version": 1, "specs": {"a.txt": {"params": ' + "9" * 5000 + ', "macs": 1}}}',
      "not a JSON baseline: a number of 5,000 digits (at most 4,300)"),
     ('{"version": 1, "specs": {"a.txt": {"params": -1, "macs": 1}}}',
-     "specs.a.txt: params and macs must be whole numbers, 0 or more"),
+     "specs.a.txt: params must be a whole number, 0 or more"),
     ('{"version": 1, "specs": {"a.txt": {"params": 1e3, "macs": 1}}}',
-     "specs.a.txt: params and macs must be whole numbers, 0 or more"),
+     "specs.a.txt: params must be a whole number, 0 or more"),
+    ('{"version": 1, "specs": {"a.txt": {"params": 1, "macs": "2"}}}',
+     "specs.a.txt: macs must be a whole number, 0 or more"),
+    ('{"version": 1, "specs": {"a.txt": {"params": 1, "macs": 1, "peak_activations": -5}}}',
+     "specs.a.txt: peak_activations must be a whole number, 0 or more"),
+    ('{"version": 1, "specs": {"a.txt": {"params": 1, "macs": 1, "peak_activations": true}}}',
+     "specs.a.txt: peak_activations must be a whole number, 0 or more"),
     (b"\xff\xfe", "not a JSON baseline:"),
 ])
 def test_malformed_baselines_exit_2_naming_the_file(project, content, says):

@@ -39,6 +39,8 @@ PROJECT = {
                        "model.add(Flatten())  # cnncalc: ignore\n"
                        "model.add(Dense(10))\n",
     "specs/sub/big.txt": "[56x56x3] INPUT\nCONV1: 64 3x3 filters, pad 1\nFC2: 1000 neurons\n",
+    "specs/graph.txt": "[8x8x16] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\n"
+                       "CONV \"proj\" from INPUT: 16 1x1 filters\nADD from CONV1, INPUT\n",
     "specs/notes.md": "not a spec\n",
 }
 SHIPPED = ("alexnet224.txt", "pytorch_alexnet.txt")
@@ -74,7 +76,7 @@ def compare(name: str, actual: str, regen: bool) -> None:
 
 
 FORMATS = {"concise": "txt", "full": "txt", "json": "json", "github": "txt", "junit": "xml"}
-SUMMARY = "13 findings in 6 files (5 errors, 6 warnings, 2 info); 7 files checked, 1 suppressed\n"
+SUMMARY = "14 findings in 7 files (5 errors, 7 warnings, 2 info); 8 files checked, 1 suppressed\n"
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -97,7 +99,9 @@ def test_golden_files_say_what_they_should():
                  "specs/shrink.txt:7:27: W503", "specs/keras.txt:4:23: S602",
                  "specs/keras.txt:3:50: S601", "specs/sub/big.txt:1:1: B401",
                  "specs/sub/big.txt:1:1: B403", "specs/odd,name:1.txt:2:42: P001",
-                 "specs/pytorch_alexnet.txt:4:24: G107"):
+                 "specs/pytorch_alexnet.txt:4:24: G107", "specs/graph.txt:3:1: W504 proj is "
+                 "computed for nothing: no later layer reads it, and the network's output is "
+                 "ADD"):
         assert text in concise, text
     lines = [ln for ln in concise.splitlines() if ln.startswith("specs/")]
     keys = [(ln.split(":")[0], int(ln.split(":")[1]), int(ln.split(":")[2])) for ln in lines
@@ -245,7 +249,7 @@ def test_spec_options_apply_to_every_file(tmp_path, monkeypatch):
 
 def test_summary_counts_only_selected_findings(project):
     result = invoke("--output-format", "concise", "--select", "W5", *ARGS)
-    assert result.stdout.endswith("3 findings in 1 file (3 warnings); 7 files checked, "
+    assert result.stdout.endswith("4 findings in 2 files (4 warnings); 8 files checked, "
                                   "1 suppressed\n")
     assert result.exit_code == 0
 

@@ -116,7 +116,9 @@ def test_json_keys(specs):
     c = record["files"][2]
     assert c == {"path": "c.txt", "notation": "lecture", "findings": 0, "totals": {
         "params": 47206, "weights": 47190, "biases": 16, "buffers": 0, "macs": 164640,
-        "flops": 329280, "activations": 4714, "activation_bytes": 4714 * 4 * 2}}
+        "flops": 329280, "activations": 4714, "activation_bytes": 4714 * 4 * 2,
+        # the 32x32x1 input and CONV1's 28x28x6 output alive at once: 1,024 + 4,704
+        "peak_activations": 5728, "peak_activation_bytes": 5728 * 4 * 2}}
     assert record["files"][1]["totals"] is None
     d = record["diagnostics"][0]
     assert list(d) == ["path", "line", "col", "end_col", "code", "name", "severity",
@@ -137,8 +139,13 @@ def test_write_and_compare_baseline(specs):
     assert result.exit_code == 1  # b.txt still fails: writing a baseline changes no verdict
     assert "wrote the totals of 2 specs to base.json" in result.stderr
     text = (specs / "base.json").read_text(encoding="utf-8")
-    assert json.loads(text)["specs"] == {"a.txt": {"macs": 645984, "params": 808},
-                                         "c.txt": {"macs": 164640, "params": 47206}}
+    # peaks by hand: a.txt 30x30x8 + 28x28x8 = 7,200 + 6,272 (after the input and CONV1,
+    # 3,072 + 7,200); c.txt the 32x32x1 input + 28x28x6 = 1,024 + 4,704
+    assert json.loads(text)["specs"] == {
+        "a.txt": {"macs": 645984, "params": 808, "peak_activations": 13472},
+        "c.txt": {"macs": 164640, "params": 47206, "peak_activations": 5728}}
+    assert json.loads(text)["conventions"].startswith(
+        "params = weights + biases; MACs = multiply-accumulates; peak_activations = ")
     assert text.endswith("}\n") and text.index('"a.txt"') < text.index('"c.txt"')
     invoke("--write-baseline", "again.json")
     assert (specs / "again.json").read_text(encoding="utf-8") == text  # stable
@@ -151,7 +158,8 @@ def test_write_and_compare_baseline(specs):
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == (
         "c.txt:1:1: W701 totals changed since the baseline: params 47,206 -> 62,938 "
-        "(+15,732, +33.33%), MACs 164,640 -> 219,520 (+54,880, +33.33%)")
+        "(+15,732, +33.33%), MACs 164,640 -> 219,520 (+54,880, +33.33%), peak activations "
+        "5,728 -> 7,296 (+1,568, +27.37%)")  # 1,024 + 28x28x8
 
 
 def test_baseline_from_config(specs):

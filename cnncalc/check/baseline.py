@@ -4,15 +4,22 @@
 
     {
       "version": 1,
-      "conventions": "params = weights + biases; MACs = multiply-accumulates",
+      "conventions": "params = weights + biases; MACs = multiply-accumulates; ...",
       "specs": {
-        "specs/alexnet.txt": {"macs": 1135256096, "params": 62378344}
+        "specs/alexnet.txt": {"macs": 1135256096, "params": 62378344,
+                              "peak_activations": 444987}
       }
     }
 
+``peak_activations`` is the inference-memory peak in elements (``Totals.peak_activations``:
+the outputs alive at once, the input included), a property of the network like the other two,
+whatever ``--batch`` and ``--dtype`` say. It is optional: a baseline written before cnncalc
+recorded it still reads, and its specs are compared on params and MACs alone.
+
 Keys sorted, two-space indent, one trailing newline: the file diffs cleanly in review. Paths
 are as ``check`` shows them (relative to the current directory), so write and compare from the
-same directory. ``--baseline FILE`` reports W701 for a spec whose params or MACs differ, with
+same directory. ``--baseline FILE`` reports W701 for a spec whose params, MACs or peak
+activations differ, with
 the change as a percentage rounded half up on the exact value (integers only, never a float);
 specs missing from the baseline are not compared, and a spec without complete totals now is
 not compared either, which B404 says.
@@ -46,10 +53,15 @@ class BaselineError(Exception):
     """A baseline file that cannot be read or is not one (exit 2)."""
 
 
+CONVENTIONS = ("params = weights + biases; MACs = multiply-accumulates; peak_activations = "
+               "output elements alive at once at inference, input included, per example")
+
+
 @dataclass(frozen=True)
 class Figures:
     params: int
     macs: int
+    peak_activations: int | None = None  # None: a baseline written before it was recorded
 
 
 def _int(text: str) -> int:
@@ -81,19 +93,26 @@ def read_baseline(path: Path) -> dict[str, Figures]:
             params, macs = entry["params"], entry["macs"]
         except (KeyError, TypeError):
             raise BaselineError(f"{path}: specs.{name}: needs params and macs") from None
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                   for v in (params, macs)):
-            raise BaselineError(f"{path}: specs.{name}: params and macs must be whole "
-                                "numbers, 0 or more")
-        out[name] = Figures(params, macs)
+        peak = entry.get("peak_activations")  # optional: older baselines lack it
+        for key, v in (("params", params), ("macs", macs), ("peak_activations", peak)):
+            if (v is not None or key != "peak_activations") and (
+                    not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise BaselineError(f"{path}: specs.{name}: {key} must be a whole number, "
+                                    "0 or more")
+        out[name] = Figures(params, macs, peak)
     return out
 
 
+def _entry(f: Figures) -> dict[str, int]:
+    entry = {"params": f.params, "macs": f.macs}
+    if f.peak_activations is not None:
+        entry["peak_activations"] = f.peak_activations
+    return entry
+
+
 def baseline_text(figures: Mapping[str, Figures]) -> str:
-    specs = {name: {"params": f.params, "macs": f.macs} for name, f in figures.items()}
-    data = {"version": VERSION,
-            "conventions": "params = weights + biases; MACs = multiply-accumulates",
-            "specs": specs}
+    specs = {name: _entry(f) for name, f in figures.items()}
+    data = {"version": VERSION, "conventions": CONVENTIONS, "specs": specs}
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -118,13 +137,16 @@ def _change(name: str, old: int, new: int) -> str:
 
 
 def totals_changed(analysis: Analysis, before: Figures) -> Diagnostic | None:
-    """Params or MACs that differ from the baseline.
+    """Params, MACs or peak activations that differ from the baseline.
 
     A pull request that grows a model by a few million parameters is easy to miss in a diff of
     one line of text; with ``--baseline cnncalc-baseline.json`` in CI it shows as a warning with
-    both figures and the change. Rerun with ``--write-baseline`` to accept the new figures.
+    the figures and the change. Peak activations (the inference-memory peak, in elements) are
+    compared when the baseline records them: rewiring a network (a skip connection moved, a
+    branch merged later) can change them with params and MACs unchanged. Rerun with
+    ``--write-baseline`` to accept the new figures.
 
-    Passing: the spec's figures equal the baseline's (``"params": 47206, "macs": 164640``)::
+    Passing: the baseline holds the spec's figures (params 47206, macs 164640, peak 5728)::
 
         [32x32x1] INPUT
         CONV1: 6 5x5 filters
@@ -139,15 +161,15 @@ def totals_changed(analysis: Analysis, before: Figures) -> Diagnostic | None:
     totals = analysis.totals
     if totals is None:
         return None
-    if "macs" in totals.assumed:  # MACs on an assumed wiring are not compared (B404 says so)
-        if totals.params == before.params:
-            return None
-        changes = _change("params", before.params, totals.params)
-    elif (totals.params, totals.macs) == (before.params, before.macs):
+    assumed = totals.assumed  # figures on an assumed wiring are not compared (B404 says so)
+    now = [("params", before.params, totals.params)]
+    if "macs" not in assumed:
+        now.append(("MACs", before.macs, totals.macs))
+    if before.peak_activations is not None and "activations" not in assumed:
+        now.append(("peak activations", before.peak_activations, totals.peak_activations))
+    if all(old == new for _, old, new in now):
         return None
-    else:
-        changes = (f"{_change('params', before.params, totals.params)}, "
-                   f"{_change('MACs', before.macs, totals.macs)}")
+    changes = ", ".join(_change(name, old, new) for name, old, new in now)
     return Diagnostic(
         head_span(analysis.spec), "W701", f"totals changed since the baseline: {changes}",
         "if the change is intended, record it with --write-baseline")

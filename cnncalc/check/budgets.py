@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cnncalc.analyze import Analysis, Totals
 from cnncalc.check.settings import FileSettings, Limit
@@ -18,6 +19,9 @@ from cnncalc.check.units import count_text, decimal_text, percent_text
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.spec import Span, Spec
+
+if TYPE_CHECKING:
+    from cnncalc.check.baseline import Figures
 
 Figure = Callable[[Totals, Memory], int]
 
@@ -104,9 +108,12 @@ def max_activations(analysis: Analysis, totals: Totals, limit: Limit, memory: Me
     """Activation memory (every layer's output elements x dtype size x batch) above
     ``max-activations``.
 
-    What a forward pass holds for the backward pass. Bytes at ``--batch`` (default 1) and
-    ``--dtype`` (default float32, 4 bytes); the limit takes KB/MB/GB (1000-based) or
-    KiB/MiB/GiB (1024-based): ``--max-activations 100MB``.
+    What a forward pass holds for the backward pass (training): the sum of every layer's
+    output, as ``show`` totals it; the network input is not counted. Bytes at ``--batch``
+    (default 1) and ``--dtype`` (default float32, 4 bytes); the limit takes KB/MB/GB
+    (1000-based) or KiB/MiB/GiB (1024-based): ``--max-activations 100MB``. For the memory an
+    inference pass needs, which frees each output once its readers have run, set
+    ``max-peak-activations`` (B405).
 
     Passing, with ``max-activations = "64KiB"``::
 
@@ -127,12 +134,56 @@ def max_activations(analysis: Analysis, totals: Totals, limit: Limit, memory: Me
     return _finding(analysis, "B403", "max-activations", what, limit, size)
 
 
+def max_peak_activations(analysis: Analysis, totals: Totals, limit: Limit, memory: Memory
+                         ) -> Diagnostic | None:
+    """Peak activation memory at inference (the outputs alive at once x dtype size x batch)
+    above ``max-peak-activations``.
+
+    What an inference pass needs for its activations when the layers run in order and each
+    output is freed once the last layer that reads it has run: the most elements alive at any
+    one step, the network input included and the output kept. A chain holds about two outputs
+    at a time; a residual's shortcut, an Inception branch or a U-Net skip connection keeps its
+    tensor alive across the layers in between. Weights are not counted. Bytes at ``--batch``
+    and ``--dtype``, with the units of ``max-activations``: ``--max-peak-activations 50MB``.
+    ``max-activations`` (B403) keeps judging the sum of every output (training memory); set
+    either or both.
+
+    In the examples every volume is 8x8x16, 1,024 elements. The ADD reads the input, so the
+    input stays alive until the ADD has run, and every step from CONV2 on holds three volumes
+    (while CONV2 runs: the input, CONV1 and CONV2): 3,072 elements, 12,288 B in float32. The
+    sum of the outputs, which ``max-activations`` judges, is 4,096 elements, 16,384 B.
+
+    Passing, with ``max-peak-activations = "12KiB"``::
+
+        [8x8x16] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+        CONV2: 16 3x3 filters at stride 1, pad 1
+        CONV3: 16 3x3 filters at stride 1, pad 1
+        ADD from CONV3, INPUT
+
+    Failing, with ``max-peak-activations = "12KB"``::
+
+        [8x8x16] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+        CONV2: 16 3x3 filters at stride 1, pad 1
+        CONV3: 16 3x3 filters at stride 1, pad 1
+        ADD from CONV3, INPUT
+    """
+    size = memory.activations(totals.peak_activations)
+    if size <= limit.value:
+        return None
+    what = (f"peak activation memory {count_text(size)} B ({human_bytes(size)}: "
+            f"{count_text(totals.peak_activations)} elements alive at once x {memory.size} B "
+            f"{memory.dtype} x batch {memory.batch})")
+    return _finding(analysis, "B405", "max-peak-activations", what, limit, size)
+
+
 @dataclass(frozen=True)
 class BudgetRule:
     code: str
     key: str
     check: Callable[[Analysis, Totals, Limit, Memory], Diagnostic | None]
-    figure: str  # the total it judges, as Totals.assumed names it
+    figure: str  # the total it judges or derives from, as Totals.assumed names it
 
     @property
     def doc(self) -> str:
@@ -143,18 +194,20 @@ BUDGET_RULES = (
     BudgetRule("B401", "max-params", max_params, "params"),
     BudgetRule("B402", "max-macs", max_macs, "macs"),
     BudgetRule("B403", "max-activations", max_activations, "activations"),
+    # the peak derives from the same output volumes, and from the wiring itself
+    BudgetRule("B405", "max-peak-activations", max_peak_activations, "activations"),
 )
 
 
 def _limits(fs: FileSettings) -> tuple[Limit | None, ...]:
-    return fs.max_params, fs.max_macs, fs.max_activations
+    return fs.max_params, fs.max_macs, fs.max_activations, fs.max_peak_activations
 
 
-def not_judged(analysis: Analysis, fs: FileSettings, baseline: bool,
+def not_judged(analysis: Analysis, fs: FileSettings, baseline: Figures | None,
                is_selected: Callable[[str], bool]) -> Diagnostic | None:
     """Budgets (or the baseline comparison, W701) that were not judged: the spec has errors,
-    so its totals are withheld; or the totals they judge (MACs, activations) rest on a wiring
-    cnncalc assumed (P014), while params, exact either way, are judged.
+    so its totals are withheld; or the totals they judge (MACs, activations, peak activations)
+    rest on a wiring cnncalc assumed (P014), while params, exact either way, are judged.
 
     A budget judged on the totals of a network that does not compute would pass or fail on
     numbers that mean nothing; the budget is skipped instead, and this says so, so that the
@@ -182,9 +235,13 @@ def not_judged(analysis: Analysis, fs: FileSettings, baseline: bool,
             for rule, limit in zip(BUDGET_RULES, _limits(fs), strict=True)
             if limit is not None and is_selected(rule.code)
             and (totals is None or rule.figure in assumed)]
-    if baseline and is_selected("W701") and (totals is None or "macs" in assumed):
-        what.append("the baseline's params and MACs (W701)" if totals is None
-                    else "the baseline's MACs (W701)")
+    if baseline is not None and is_selected("W701") and (totals is None or "macs" in assumed):
+        figures = ["params"] if totals is None else []
+        figures += ["MACs"] + (["peak activations"] if baseline.peak_activations is not None
+                               else [])
+        listed = figures[0] if len(figures) == 1 else \
+            f"{', '.join(figures[:-1])} and {figures[-1]}"
+        what.append(f"the baseline's {listed} (W701)")
     if not what:
         return None
     if totals is None:

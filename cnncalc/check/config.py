@@ -44,7 +44,8 @@ from cnncalc.spec import Rounding, Shape
 
 ROUNDINGS: tuple[Rounding, ...] = ("strict", "floor", "ceil")
 FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs",
-             "max-activations")
+             "max-activations", "max-peak-activations")
+BYTE_KEYS = ("max-activations", "max-peak-activations")
 KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
         "output-format", "baseline", "per-path", "max-layers", "max-file-size", *FILE_KEYS)
 PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
@@ -187,7 +188,7 @@ class _Reader:
         if not isinstance(value, (str, int, Decimal)):
             self.fail(key, f"{_show(value)} is not a figure such as \"65M\"")
         try:
-            n = parse_bytes(value) if key == "max-activations" else parse_count(value)
+            n = parse_bytes(value) if key in BYTE_KEYS else parse_count(value)
         except UnitError as exc:
             self.fail(key, str(exc))
         return Limit(n, str(value), origin)
@@ -204,6 +205,7 @@ class _Reader:
             max_params=self.limit("max-params", origin),
             max_macs=self.limit("max-macs", origin),
             max_activations=self.limit("max-activations", origin),
+            max_peak_activations=self.limit("max-peak-activations", origin),
             ignore=self.codes("ignore") if per_path else (),
         )
 

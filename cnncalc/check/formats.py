@@ -89,6 +89,8 @@ def json_record(report: Report) -> dict[str, Any]:
                 "flops": f.totals.flops,
                 "activations": f.totals.activations,
                 "activation_bytes": f.activation_bytes,
+                "peak_activations": f.totals.peak_activations,
+                "peak_activation_bytes": f.peak_activation_bytes,
             },
         } for f in report.files],
         "diagnostics": [d.to_dict() for d in findings],

@@ -14,9 +14,21 @@ from dataclasses import dataclass
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.check.units import digits_text
-from cnncalc.diagnostics import RULES, Diagnostic, Rule
+from cnncalc.diagnostics import RULES, Diagnostic, Rule, Severity
 from cnncalc.shapes import article
-from cnncalc.spec import LRN, Activation, BatchNorm, Conv, Dropout, Pool, fmt_pair
+from cnncalc.spec import (
+    INPUT_NAME,
+    LRN,
+    Activation,
+    BatchNorm,
+    Conv,
+    Crop,
+    Dropout,
+    Pool,
+    Ref,
+    Span,
+    fmt_pair,
+)
 
 Check = Callable[[Analysis], Iterator[Diagnostic]]
 
@@ -229,3 +241,88 @@ def padding_only_window(analysis: Analysis) -> Iterator[Diagnostic]:
                 f"{' and '.join(axes)} see only zero padding",
                 f"use at most {pad_text(analysis.spec.notation, keep)} ((F - 1)/2 keeps the size "
                 "at stride 1); more padding only adds zeros")
+
+
+UNUSED_NAMES_SHOWN = 3
+"""Layers named in one W504 finding; a block used many times names the first few and counts
+the rest."""
+
+
+@lint_rule("W504")
+def unused_output(analysis: Analysis) -> Iterator[Diagnostic]:
+    """A layer whose output no later layer reads, and that is not the network's output.
+
+    In a graph a layer is read by the layers that name it after ``from`` (a chain's layer by
+    the one below it, and ``CROP ... like NAME`` counts as reading NAME); the network's output
+    is the last layer, or the one ``OUTPUT from NAME`` names. Any other layer that nothing
+    reads is computed for nothing: its MACs and memory are spent, and no figure or result
+    depends on it. It is almost always a branch someone forgot to merge (a shortcut left out
+    of its ``ADD``, an Inception branch left out of its ``CONCAT``) or an output named wrong.
+
+    Only the end of a dead branch is reported (the layers before it are read by it), once per
+    line: a block used several times names the first instances and counts the others. A chain
+    (no ``from``, no ``OUTPUT``) is never reported. Judged only when the wiring is known in
+    full: not when a line was not read or a reference did not resolve (P errors), since the
+    missing reader would make a layer look unused; and layers with an error or not computed
+    are not reported (their own findings come first). A second head the network really has
+    (an auxiliary classifier) can keep its line with ``# cnncalc: ignore[W504]``.
+
+    Passing::
+
+        [8x8x16] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+        CONV2 from INPUT: 16 1x1 filters
+        ADD from CONV1, CONV2
+
+    Failing::
+
+        [8x8x16] INPUT
+        CONV1: 16 3x3 filters at stride 1, pad 1
+        CONV2 from INPUT: 16 1x1 filters
+        ADD from CONV1, INPUT
+    """
+    spec = analysis.spec
+    if spec.output is None and not any(layer.inputs for layer in spec.layers):
+        return  # a chain: each layer is read by the next, and the last is the output
+    if any(d.severity is Severity.ERROR and d.code[0] == "P" for d in analysis.diagnostics):
+        return  # a line not read or a reference not resolved: the readers are not all known
+    results = analysis.layers
+    read = [False] * (len(results) + 1)
+    read[analysis.output] = True
+    names = {INPUT_NAME: 0}  # as the analysis resolves names: the latest layer so named
+    for r in results:
+        for j in r.inputs:
+            read[j] = True
+        layer = r.layer
+        names[layer.name] = r.index
+        if isinstance(layer, Crop) and layer.like is not None:
+            like = names.get(layer.like.name)
+            if like is not None and like != r.index:
+                read[like] = True
+    unused: dict[Span, list[LayerResult]] = {}
+    for r in results:
+        if not read[r.index] and r.status == "ok":
+            unused.setdefault(r.layer.span, []).append(r)
+    for span, group in unused.items():
+        yield _unused_finding(analysis, span, group)
+
+
+def _unused_finding(analysis: Analysis, span: Span, group: list[LayerResult]) -> Diagnostic:
+    from cnncalc.render.spec_text import _ref  # the canonical way to write a reference
+
+    first = group[0].layer
+    shown = [r.layer.name for r in group[:UNUSED_NAMES_SHOWN]]
+    more = len(group) - len(shown)
+    names = ", ".join(shown) + (f" and {more} more" if more else "")
+    one = len(group) == 1
+    output = (analysis.layers[analysis.output - 1].layer.name if analysis.output
+              else INPUT_NAME)
+    ref = _ref(Ref(first.name, span))
+    hint = (f"read it in a later layer with `from {ref}` (e.g. `ADD from {ref}, ...`), name "
+            f"it as the network's output with `OUTPUT from {ref}`, or delete it" if one else
+            "the line makes a layer in each use of its block: read it in a later layer of the "
+            "block with `from` and the name it has there, or delete the line")
+    return Diagnostic(
+        span, "W504",
+        f"{names} {'is' if one else 'are'} computed for nothing: no later layer reads "
+        f"{'it' if one else 'them'}, and the network's output is {output}", hint)

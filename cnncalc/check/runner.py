@@ -44,6 +44,7 @@ class FileResult:
     diagnostics: tuple[Diagnostic, ...]
     lines: tuple[str, ...] = field(repr=False, compare=False)
     suppressed: int = 0
+    peak_activation_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
         if is_selected(rule.code):
             found.extend(rule.check(analysis))
     found.extend(check_budgets(analysis, fs, memory))
-    unjudged = not_judged(analysis, fs, before is not None, is_selected)
+    unjudged = not_judged(analysis, fs, before, is_selected)
     if unjudged is not None:
         found.append(unjudged)
     if before is not None:
@@ -120,9 +121,12 @@ def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
     kept, suppressed = apply_suppressions(kept, suppressions, is_selected)
     kept.sort(key=lambda d: d.sort_key)
     totals = analysis.totals
-    return FileResult(spec.path, spec.notation, totals,
-                      None if totals is None else memory.activations(totals.activations),
-                      tuple(kept), spec.lines, suppressed)
+    if totals is None:
+        return FileResult(spec.path, spec.notation, None, None, tuple(kept), spec.lines,
+                          suppressed)
+    return FileResult(spec.path, spec.notation, totals, memory.activations(totals.activations),
+                      tuple(kept), spec.lines, suppressed,
+                      memory.activations(totals.peak_activations))
 
 
 def refused(outside: Outside, settings: Settings) -> FileResult:

@@ -41,6 +41,7 @@ class FileSettings:
     max_params: Limit | None = None
     max_macs: Limit | None = None
     max_activations: Limit | None = None
+    max_peak_activations: Limit | None = None
     ignore: tuple[str, ...] = ()
 
     def merge(self, later: FileSettings) -> FileSettings:
@@ -55,6 +56,7 @@ class FileSettings:
             later.max_params or self.max_params,
             later.max_macs or self.max_macs,
             later.max_activations or self.max_activations,
+            later.max_peak_activations or self.max_peak_activations,
             self.ignore + later.ignore,
         )
 

@@ -80,7 +80,12 @@ def _err(message: str) -> None:
 @click.option("--max-macs", type=LimitType("--max-macs"), default=None,
               help="Budget for total MACs, e.g. 2G.")
 @click.option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
-              default=None, help="Budget for activation memory, e.g. 100MB or 64MiB.")
+              default=None, help="Budget for activation memory, the sum of every layer's "
+              "output (what training holds), e.g. 100MB or 64MiB.")
+@click.option("--max-peak-activations",
+              type=LimitType("--max-peak-activations", in_bytes=True), default=None,
+              help="Budget for peak activation memory at inference (the outputs alive at "
+              "once), e.g. 50MB.")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=None,
               help="Batch size for activation memory (default 1; at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
@@ -92,15 +97,18 @@ def _err(message: str) -> None:
 @click.option("--force-exclude", is_flag=True,
               help="Apply exclude globs to files named on the command line too.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Report specs whose params or MACs differ from this file.")
+              default=None, help="Report specs whose params, MACs or peak activations differ from "
+              "this file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Record every checked spec's params and MACs in this file.")
+              default=None, help="Record every checked spec's params, MACs and peak activations in "
+              "this file.")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None,
           defines: tuple[str, ...], notation: str | None, rounding: Rounding | None,
           output_format: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
           fail_on: str | None, exit_zero: bool, max_params: Limit | None,
-          max_macs: Limit | None, max_activations: Limit | None, batch: int | None,
+          max_macs: Limit | None, max_activations: Limit | None,
+          max_peak_activations: Limit | None, batch: int | None,
           dtype: str | None, config_file: Path | None, isolated: bool,
           force_exclude: bool, baseline_file: Path | None,
           write_baseline: Path | None, max_layers: int | None, max_file_size: int | None) -> None:
@@ -125,7 +133,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
         sys.exit(2)
     cli = FileSettings(notation, rounding, input_volume,
                        tuple(parse_define(d) for d in defines), max_params, max_macs,
-                       max_activations)
+                       max_activations, max_peak_activations)
     settings = _override(settings, cli, _codes(select, "--select"), _codes(ignore, "--ignore"),
                          fail_on, batch, dtype, output_format, force_exclude, baseline_file)
     settings = replace(settings, max_layers=max_layers or settings.max_layers,
@@ -203,7 +211,7 @@ def _write_baseline(report: Report, path: Path) -> None:
     spec dropped from the baseline because it broke does not go unnoticed."""
     from cnncalc.check.baseline import BaselineError, Figures, write_baseline
 
-    figures = {f.path: Figures(f.totals.params, f.totals.macs)
+    figures = {f.path: Figures(f.totals.params, f.totals.macs, f.totals.peak_activations)
                for f in report.files if f.totals is not None}
     try:
         write_baseline(path, figures)

@@ -142,8 +142,8 @@ def totals_changed(analysis: Analysis, before: Figures) -> Diagnostic | None:
     A pull request that grows a model by a few million parameters is easy to miss in a diff of
     one line of text; with ``--baseline cnncalc-baseline.json`` in CI it shows as a warning with
     the figures and the change. Peak activations (the inference-memory peak, in elements) are
-    compared when the baseline records them: rewiring a network (a skip connection moved, a
-    branch merged later) can change them with params and MACs unchanged. Rerun with
+    compared when the baseline records them: rewiring a network (the same branches run side
+    by side instead of in turn) can change them with params and MACs unchanged. Rerun with
     ``--write-baseline`` to accept the new figures.
 
     Passing: the baseline holds the spec's figures (params 47206, macs 164640, peak 5728)::

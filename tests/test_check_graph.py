@@ -82,6 +82,9 @@ W504_CASES = [
      [(4, 1, "W504")]),
     # `CROP ... like NAME` reads NAME (for its size)
     ("[8x8x16] INPUT\nCONV1: 8 3x3 filters\nCROP from INPUT: like CONV1\n", []),
+    # ... resolved as the analysis resolves it, before the crop's own name is defined
+    ("[8x8x16] INPUT\nCONV \"x\": 8 3x3 filters\nCONV2 from INPUT: 16 1x1 filters\n"
+     "CROP \"x\" from CONV2: like x\n", []),
     # a reference that does not resolve: the readers are not known, so no W504 beside P016
     ("[8x8x16] INPUT\nCONV1: 16 1x1 filters\nCONV2 from INPUT: 16 1x1 filters\n"
      "ADD from CONV1, CONV3\n", [(4, 17, "P016")]),

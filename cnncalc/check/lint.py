@@ -294,11 +294,11 @@ def unused_output(analysis: Analysis) -> Iterator[Diagnostic]:
         for j in r.inputs:
             read[j] = True
         layer = r.layer
-        names[layer.name] = r.index
         if isinstance(layer, Crop) and layer.like is not None:
-            like = names.get(layer.like.name)
-            if like is not None and like != r.index:
+            like = names.get(layer.like.name)  # before the crop's own name, as analyze does
+            if like is not None:
                 read[like] = True
+        names[layer.name] = r.index
     unused: dict[Span, list[LayerResult]] = {}
     for r in results:
         if not read[r.index] and r.status == "ok":

@@ -5,6 +5,8 @@ map that sends a column of the substituted line back to the definition."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -165,12 +167,28 @@ def _bind(block: Block, remark: Token, path: str, line: int) -> dict[str, Token]
     return bound
 
 
+@functools.lru_cache(maxsize=256)
+def _mentions(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Where one of ``names`` may stand as a word the lexer would read: a quick test before
+    the line is tokenized (a word that only looks like one, as in a quoted name, goes on to
+    the tokenizer, which decides)."""
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True))) or "(?!)"
+    return re.compile(rf"(?<![A-Za-z0-9_\-])(?:{alternatives})(?![A-Za-z0-9_\-])")
+
+
+def unmoved(col: int, end: bool = False) -> int:
+    """The column map of a line whose columns did not move."""
+    return col
+
+
 def substitute(raw: str, args: dict[str, Token], path: str, line: int
                ) -> tuple[str, Callable[[int, bool], int]]:
     """The line with each parameter word replaced by its argument's text, and a map from a
     column of the new line to the column of the definition it comes from (``end``: an
     exclusive end column)."""
     body = split_comment(raw).rstrip()
+    if _mentions(tuple(args)).search(body) is None:
+        return body, unmoved  # most lines of most blocks: no parameter to replace
     try:
         tokens = tokenize(body, path, line)
         for tok in list(tokens):  # the values of arguments, as `unit(C, K=K)` in a block's use

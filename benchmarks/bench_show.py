@@ -1,4 +1,4 @@
-"""Benchmark `cnncalc show`: startup, the no-numpy rule, analysis scaling and JSON rendering.
+"""Benchmark `cnncalc show`: startup, the no-numpy rule, analysis scaling, JSON and table rendering.
 
     python benchmarks/bench_show.py [--quick]
 
@@ -10,6 +10,7 @@ status is 0 unless `show` imports numpy (then 1).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import platform
 import shlex
@@ -24,6 +25,8 @@ from pathlib import Path
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.parse import parse_text
 from cnncalc.render.machine import to_json
+from cnncalc.render.memory import Memory
+from cnncalc.render.table import print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = "specs/alexnet.txt"
@@ -184,6 +187,37 @@ def bench_json(analysis: Analysis, runs: int) -> None:
           f" {size / 1e6:.1f} MB, n={runs})")
 
 
+def table_seconds(analysis: Analysis) -> float:
+    """Time of one human table (as `show` prints it, 100 columns, no colour)."""
+    start = time.perf_counter()
+    print_table(analysis, Memory(), file=io.StringIO(), width=100)
+    return time.perf_counter() - start
+
+
+def bench_tables(runs: int) -> None:
+    """The table in-process: the shipped graphs, where it used to dwarf the analysis."""
+    for name in ("specs/resnet50.txt", "specs/densenet121.txt"):
+        path = ROOT / name
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        analyse_t: list[float] = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            analysis = analyze(parse_text(text, name))
+            analyse_t.append(time.perf_counter() - start)
+        table = statistics.median(table_seconds(analysis) for _ in range(runs))
+        print(f"  {name}: {len(analysis.layers)} rows, parse + analyze"
+              f" {statistics.median(analyse_t) * 1e3:.1f} ms, table {table * 1e3:.1f} ms"
+              f" (medians, n={runs})")
+
+
+def bench_table(analysis: Analysis, runs: int) -> None:
+    times = [table_seconds(analysis) for _ in range(runs)]
+    print(f"  table, {len(analysis.layers):,} layers: median {statistics.median(times):.3f} s"
+          f"  ({statistics.median(times) / len(analysis.layers) * 1e6:.1f} us/row, n={runs})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="fewer runs, no 100,000 layers")
@@ -210,6 +244,8 @@ def main() -> int:
     print("\n4. Rendering")
     if analysis is not None:
         bench_json(analysis, 1 if quick else 3)
+        bench_table(analysis, 1 if quick else 3)
+    bench_tables(3 if quick else 7)
     return 1 if numpy_imported else 0
 
 

@@ -1,5 +1,7 @@
-"""The human table, drawn with rich. User text goes in as ``Text`` so that a shape such as
-``[55x55x96]`` is never read as rich markup, and names escaped (``cnncalc.escape``).
+"""The human table: its cells (``Cells``), its columns fitted to the width (``fitted_table``),
+drawn by ``cnncalc.render.grid`` as rich's ``Table`` would draw it, and printed through a rich
+console (its width, its colours, a closed pipe). Names are escaped (``cnncalc.escape``); no
+cell is read as rich markup.
 
 The columns fit the width (``fitted_table``): block layers have long dotted names
 (``layer3.0.downsample.0``), so the name column takes what the other columns leave, from 12
@@ -15,10 +17,8 @@ from __future__ import annotations
 
 from typing import IO
 
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analyze import Analysis
@@ -30,6 +30,7 @@ from cnncalc.render.common import (
     summary_line,
     volume,
 )
+from cnncalc.render.grid import ELLIPSIS, Cell, Column, Drawn, Grid
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from
@@ -47,7 +48,6 @@ READABLE = 16
 """A name column this wide holds a stage, a block and a layer (``layer1.0.CONV1``,
 ``features.10.conv``): a table with a ``from`` column keeps its input column only if its
 names can have this much (or all they need)."""
-ELLIPSIS = "…"
 
 
 class PipeConsole(Console):
@@ -59,10 +59,10 @@ class PipeConsole(Console):
         raise BrokenPipeError
 
 
-def _n(value: int | None, assumed: bool = False) -> Text:
+def _n(value: int | None, assumed: bool = False) -> str:
     if value is None:
-        return Text("")
-    return Text(abbreviate(value) + (ASSUMED_MARK if assumed else ""))
+        return ""
+    return abbreviate(value) + (ASSUMED_MARK if assumed else "")
 
 
 def shorten(name: str, width: int) -> str:
@@ -81,101 +81,111 @@ def shorten(name: str, width: int) -> str:
     return ELLIPSIS + "".join(reversed(kept)).lstrip(".")
 
 
+class Cells:
+    """A table's cells, made once: ``grid`` builds the columns a fitting asks for from them,
+    remeasuring only those it changes."""
 
-def build_table(a: Analysis, shown: list[Row] | None = None, name_width: int | None = None,
-                inputs: bool = True, layer_width: int = LAYER_WIDTH,
-                from_width: int | None = None) -> Table:
-    """The table of ``shown`` (default: one row per layer; ``cnncalc.render.rows``).
-    ``name_width``: the name column's width, dotted names wider than it shortened (None: 12,
-    names wrapped). ``inputs``: whether to show the input column. ``layer_width``: where the
-    settings wrap; ``from_width``: where the ``from`` lists do (after a comma)."""
-    shown = rows(a) if shown is None else shown
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
-                  collapse_padding=True)
-    graph = shows_from(a, shown)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("name", no_wrap=False, max_width=name_width or NAME_WIDTH)
-    table.add_column("layer", no_wrap=False, max_width=layer_width)
-    keep = [True, True, True, graph, inputs, True, True, True, True, True]
-    if graph:
-        table.add_column("from", overflow="fold")  # never `…`: every index is shown
-    if inputs:
-        table.add_column("input", overflow="fold")
-    table.add_column("output", overflow="fold")
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("acts", justify="right", no_wrap=True)
-    table.add_column("RF", justify="right", no_wrap=True)
+    def __init__(self, a: Analysis, shown: list[Row]) -> None:
+        self.graph = shows_from(a, shown)
+        self.names: list[Cell] = []
+        self.reads: list[tuple[tuple[int, ...], bool]] = []
+        self.styles: list[str] = []
+        self.longest_name = 0  # of a layer's or a block's name
+        cells: list[list[Cell]] = [[] for _ in range(8)]  # #, layer, input, output, figures
 
-    def add(*cells: str | Text, style: str = "") -> None:
-        table.add_row(*(Text(c) if isinstance(c, str) else c
-                        for c, k in zip(cells, keep, strict=True) if k), style=style)
+        def add(label: str, name: Cell, layer: Cell, reads: tuple[int, ...], unresolved: bool,
+                *rest: Cell, style: str = "") -> None:
+            self.names.append(name)
+            self.reads.append((reads, unresolved))
+            self.styles.append(style)
+            for column, cell in zip(cells, (label, layer, *rest), strict=True):
+                column.append(cell)
 
-    def name(text: str) -> Text:
-        return Text(shorten(escape(text), name_width) if name_width else escape(text))
-
-    if a.input is not None:
-        add("0", "INPUT", "", "", "", volume(a.input), "", "", "", "1")
-    for row in shown:
-        if row.output_shape is not None:
-            out = Text(row.mark(volume(row.output_shape)) + ("*" if row.rounded else ""))
+        if a.input is not None:
+            add("0", "INPUT", "", (), False, "", volume(a.input), "", "", "", "1")
+        for row in shown:
+            out: Cell
+            if row.output_shape is not None:
+                out = row.mark(volume(row.output_shape)) + ("*" if row.rounded else "")
+            else:
+                out = (row.missing, "red" if row.status == "error" else "dim")
+            name = escape(row.name)
+            self.longest_name = max(self.longest_name, cell_len(name))
+            add(row.label, name, row.layer, row.reads, row.unresolved,
+                volume(row.input_shape), out, _n(row.params),
+                _n(row.macs, row.assumed and bool(row.macs)), _n(row.activations, row.assumed),
+                row.mark(row.rf))
+        last = output_row(a)
+        if last is not None:
+            add("", "OUTPUT", "", (last.index,), False, "", volume(last.output_shape), "", "",
+                "", receptive_field(last))
+        self.section = bool(self.styles)  # a line between the rows and the total
+        t = a.totals
+        if t is not None:
+            add("", ("total", "bold"), "", (), False, "", "", _n(t.params),
+                _n(t.macs, "macs" in t.assumed), _n(t.activations, "activations" in t.assumed),
+                "", style="bold")
         else:
-            out = Text(row.missing, style="red" if row.status == "error" else "dim")
-        add(row.label, name(row.name), row.layer,
-            from_text(row.reads, row.unresolved, from_width),
-            volume(row.input_shape), out, _n(row.params),
-            _n(row.macs, row.assumed and bool(row.macs)), _n(row.activations, row.assumed),
-            row.mark(row.rf))
-    last = output_row(a)
-    if last is not None:
-        add("", "OUTPUT", "", str(last.index), "", volume(last.output_shape), "", "", "",
-            receptive_field(last))
-    t = a.totals
-    table.add_section()
-    if t is not None:
-        add("", Text("total", style="bold"), "", "", "", "", _n(t.params),
-            _n(t.macs, "macs" in t.assumed), _n(t.activations, "activations" in t.assumed), "",
-            style="bold")
-    else:
-        add("", "total", Text("incomplete", style="red"), "", "", "", "", "", "", "")
-    return table
+            add("", "total", ("incomplete", "red"), (), False, "", "", "", "", "", "")
+        label, layer, inputs, outputs, params, macs, acts, rf = cells
+        self.label = Column("#", label, "right", no_wrap=True)
+        self.layer = Column("layer", layer)
+        self.inputs = Column("input", inputs, overflow="fold")
+        self.outputs = Column("output", outputs, overflow="fold")
+        self.figures = [Column(header, cells, "right", no_wrap=True)
+                        for header, cells in (("params", params), ("MACs", macs),
+                                              ("acts", acts), ("RF", rf))]
+        self.wrapped_names = Column("name", self.names, max_width=NAME_WIDTH)
+        self.froms = Column("from", [from_text(r, u) for r, u in self.reads], overflow="fold")
+
+    def grid(self, name_width: int | None = None, inputs: bool = True,
+             layer_width: int = LAYER_WIDTH, from_width: int | None = None) -> Grid:
+        """``name_width``: the name column's width, dotted names wider than it shortened
+        (None: 12, names wrapped). ``inputs``: whether to show the input column.
+        ``layer_width``: where the settings wrap; ``from_width``: where the ``from`` lists do
+        (after a comma)."""
+        names = self.wrapped_names if name_width is None else Column(
+            "name", [shorten(c, name_width) if isinstance(c, str) else c for c in self.names],
+            max_width=name_width)
+        columns = [self.label, names, self.layer.narrowed(layer_width)]
+        if self.graph:
+            # never `…`: every index is shown
+            columns.append(self.froms if from_width is None else Column(
+                "from", [from_text(r, u, from_width) for r, u in self.reads], overflow="fold"))
+        if inputs:
+            columns.append(self.inputs)
+        return Grid([*columns, self.outputs, *self.figures], self.styles, self.section)
 
 
-def _excess(table: Table, console: Console) -> int:
-    """How many columns wider than the console the table is at its natural width."""
-    unbounded = console.options.update(max_width=10**6)
-    return console.measure(table, options=unbounded).maximum - console.width
-
-
-def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Table:
+def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Grid:
     """The table whose columns fit the console's width best, as the module says."""
-    longest = max((cell_len(escape(row.name)) for row in shown), default=0)
+    cells = Cells(a, shown)
+    longest = cells.longest_name
     # a row's input is the output of the row above or of one in `from`: the column can go
-    optional = shows_from(a, shown) or any(row.folded for row in shown)
+    optional = cells.graph or any(row.folded for row in shown)
     if longest <= NAME_WIDTH and not optional:
-        return build_table(a, shown)  # a chain's table, as it has always been
+        return cells.grid()  # a chain's table, as it has always been
     wide = max(longest, NAME_WIDTH)
     inputs = True
-    table = build_table(a, shown, wide)
-    excess = _excess(table, console)
+    table = cells.grid(wide)
+    excess = table.natural_width() - console.width
     if optional and excess > 0 and wide - excess < min(wide, READABLE):
         inputs = False
-        table = build_table(a, shown, wide, inputs=False)
-        excess = _excess(table, console)
+        table = cells.grid(wide, inputs=False)
+        excess = table.natural_width() - console.width
     name = wide
     if excess > 0 and wide > NAME_WIDTH:
         name = max(NAME_WIDTH, wide - excess)
-        table = build_table(a, shown, name, inputs)
-        excess = _excess(table, console)
+        table = cells.grid(name, inputs)
+        excess = table.natural_width() - console.width
     settings = min(LAYER_WIDTH, max((cell_len(row.layer) for row in shown), default=0))
     if excess > 0 and settings > NARROW_LAYER:
         settings = max(NARROW_LAYER, settings - excess)
-        table = build_table(a, shown, name, inputs, settings)
-        excess = _excess(table, console)
+        table = cells.grid(name, inputs, settings)
+        excess = table.natural_width() - console.width
     reads = max((len(from_text(row.reads, row.unresolved)) for row in shown), default=0)
     if excess > 0 and reads > NARROW_FROM:
-        table = build_table(a, shown, name, inputs, settings,
-                            max(NARROW_FROM, reads - excess))
+        table = cells.grid(name, inputs, settings, max(NARROW_FROM, reads - excess))
     return table
 
 
@@ -185,7 +195,7 @@ def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None 
     console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
                       no_color=color is False, force_terminal=color if color else None)
     shown = rows(a, depth)
-    console.print(fitted_table(a, console, shown))
+    console.print(Drawn(fitted_table(a, console, shown)))
     console.print(Text(summary_line(a, memory or Memory())))
     console.print(Text(conventions(a, any(row.folded for row in shown)), style="dim"))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import random
-
 from importlib.metadata import version
 
 import pytest

@@ -15,11 +15,10 @@ layer after it is marked not computed: nothing is guessed, and totals are then a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from cnncalc.diagnostics import Diagnostic, Severity, has_errors
-from cnncalc.graph_rules import RESHAPE_RULES, merge
 from cnncalc.layers import RULES, Computed, Field, Invalid, rule_for
 from cnncalc.parse.cursor import suggest
 from cnncalc.results import (
@@ -216,14 +215,15 @@ class _Walk:
                 named = [(self.spec.layers[j - 1].name if j else INPUT_NAME, shape, field)
                          for j, shape, field in zip(reads, shapes, map(
                              self.fields.__getitem__, reads), strict=True)]
+                from cnncalc.graph_rules import merge  # only for graphs: not at start-up
                 computed = merge(layer, named)  # type: ignore[arg-type]
             elif like is not None:
                 if self.outputs[like] is None:
                     return self.fail(index, layer, "not-computed", reads, assumed)
-                computed = RESHAPE_RULES[Crop](layer, current, fld, self.policy,
+                computed = _rule(Crop)(layer, current, fld, self.policy,
                                                self.outputs[like])
             else:
-                rule = _RULES.get(cls) or rule_for(cls)  # what layers.compute does
+                rule = _RULES.get(cls) or _rule(cls)  # what layers.compute does
                 computed = rule(layer, current, fld, self.policy)
         except Invalid as exc:
             self.diags.extend(_blame_wiring(exc.diags, assumed))
@@ -296,7 +296,16 @@ class _Walk:
         return found or 0
 
 
-_RULES = {**RULES, **RESHAPE_RULES}
+_RULES = dict(RULES)
+
+
+def _rule(cls: type[Layer]) -> Callable[..., Computed]:
+    """The rule of a layer class not in ``_RULES`` yet: the graph layers' (imported when a
+    network first has one, so that a chain's start-up does not pay for them), else
+    ``layers.rule_for``'s."""
+    from cnncalc.graph_rules import RESHAPE_RULES
+    _RULES.update(RESHAPE_RULES)
+    return _RULES.get(cls) or rule_for(cls)
 
 
 def analyze(spec: Spec, input_override: Shape | None = None,

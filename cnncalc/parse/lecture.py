@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import unescape
-from cnncalc.parse.blocks import Blocks
 from cnncalc.parse.bodies import ACTIVATIONS, BODIES, ref
 from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, stop_reading
 from cnncalc.parse.cursor import Cursor, suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.lecture_fast import read_common
 from cnncalc.parse.lexer import (
     MAX_DIGITS,
     LexError,
@@ -45,6 +43,29 @@ from cnncalc.parse.lexer import (
     tokenize,
 )
 from cnncalc.spec import Layer, Ref, Rounding, Shape, Span, Spec, Unparsed, source_lines
+
+if TYPE_CHECKING:
+    from cnncalc.parse.blocks import Blocks
+
+FAST_AFTER = 500
+"""The lines of lecture text a process reads before it reads common lines by the fast path
+(``lecture_fast``): its regular expressions take about 5 ms to compile, and it saves about
+14 us a line, so a single small spec (the start-up of ``cnncalc show``) reads faster
+without it and ``cnncalc check`` over many files with it. Both ways give the same layers
+(``tests/test_lecture_fast.py``)."""
+_lines_read = [0]
+
+Reader = Callable[[str, str, int, Callable[[list[str]], "tuple[str, int] | None"]],
+                  "Layer | None"]
+
+
+def _fast_path(lines: int) -> Reader | None:
+    """``lecture_fast.read_common`` once the process has read FAST_AFTER lines, else None."""
+    _lines_read[0] += lines
+    if _lines_read[0] < FAST_AFTER:
+        return None
+    from cnncalc.parse.lecture_fast import read_common
+    return read_common
 
 # single layer words (lower case, trailing digits removed) -> kind
 KEYWORDS: dict[str, str] = {
@@ -144,6 +165,7 @@ class _State:
         self.rounding: Rounding = "strict"
         self.output: Ref | None = None
         self.in_block = False
+        self.fast: Reader | None = None
 
 
 def _not_a_layer(tokens: list[Token], body: str, path: str, lineno: int) -> LexError:
@@ -167,8 +189,9 @@ def _parse_line(st: _State, text: str, lineno: int) -> None:
     body = split_comment(text).rstrip()
     if not body.strip():
         return
-    if '"' not in body and len(body) <= MAX_DIGITS:
-        layer = read_common(body, path, lineno, head_words)
+    fast = st.fast
+    if fast is not None and '"' not in body and len(body) <= MAX_DIGITS:
+        layer = fast(body, path, lineno, head_words)
         if layer is not None:
             st.layers.append(layer)
             return
@@ -298,11 +321,12 @@ def _input_line(raw: str) -> bool:
             or _INPUT_AFTER.match(raw, close) is not None)
 
 
-def _reader(path: str) -> Callable[[str, int], Layer | None]:
+def _reader(path: str, fast: Reader | None) -> Callable[[str, int], Layer | None]:
     """How a block's line is read: as a layer line, its layer (or None for a heading)."""
     def read(body: str, lineno: int) -> Layer | None:
         sub = _State(path)
         sub.in_block = True
+        sub.fast = fast
         _parse_line(sub, body, lineno)
         return sub.layers[0] if sub.layers else None
     return read
@@ -312,13 +336,17 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
     """Read the text; reading stops at the first layer over ``max_layers``."""
     st = _State(path)
     lines = source_lines(text)
-    blocks = Blocks(path, st.layers, st.diags, _reader(path), max_layers)
+    st.fast = _fast_path(len(lines))
+    blocks: Blocks | None = None  # made at the first line that may start or end a block
     for lineno, raw in enumerate(lines, start=1):
         try:
-            if not blocks.take(raw, lineno):
+            if blocks is None and raw.lstrip()[:5].lower().startswith(("block", "end")):
+                from cnncalc.parse.blocks import Blocks
+                blocks = Blocks(path, st.layers, st.diags, _reader(path, st.fast), max_layers)
+            if blocks is None or not blocks.take(raw, lineno):
                 count = len(st.layers)
                 _parse_line(st, raw, lineno)
-                if blocks.aliases and len(st.layers) > count:
+                if blocks is not None and blocks.aliases and len(st.layers) > count:
                     st.layers[-1] = blocks.placed(st.layers[-1])
         except TooManyLayers as over:
             diag, rest = cut(over, max_layers)
@@ -341,9 +369,10 @@ def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
             stop_reading(st.layers, st.diags, max_layers,
                          Span(path, lineno, 1, len(raw.rstrip()) + 1))
             break
-    blocks.finish()
-    if st.output is not None:
-        st.output = blocks.rename_global(st.output)
+    if blocks is not None:
+        blocks.finish()
+        if st.output is not None:
+            st.output = blocks.rename_global(st.output)
     if st.input is None and st.input_span is None:
         st.input, st.input_span, problems = find_input(lines, path, "lecture")
         st.diags.extend(problems)

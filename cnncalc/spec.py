@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from dataclasses import fields as fields_of
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, dataclass_transform
 
 if TYPE_CHECKING:
     from cnncalc.diagnostics import Diagnostic
@@ -121,7 +122,30 @@ class Padding:
         return f"{self.h[0]},{self.h[1]}x{self.w[0]},{self.w[1]}"
 
 
-@dataclass(frozen=True, kw_only=True)
+_L = TypeVar("_L")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+def layer_class(cls: type[_L]) -> type[_L]:
+    """How every layer class is made a dataclass: frozen, keyword-only, with its ``__init__``
+generated but ``__eq__``, ``__hash__`` and ``__repr__`` Layer's own, the same as
+dataclass's (the fields with compare=True, in order; ``Name(field=value, ...)``). A
+dataclass compiles each method it generates: the twenty layer classes' would cost a third
+of cnncalc's start-up."""
+    return dataclass(frozen=True, kw_only=True, repr=False, eq=False)(cls)
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    names = _COMPARED.get(cls)
+    if names is None:
+        names = _COMPARED[cls] = tuple(f.name for f in fields_of(cls) if f.compare)
+    return names
+
+
+@layer_class
 class Layer:
     """Fields every layer has. ``declared`` is the output shape the text asserts in brackets;
     ``declared_weights`` a weights figure it asserts (the VGG listing's ``weights:``).
@@ -150,6 +174,22 @@ class Layer:
 
     kind = "layer"
 
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _compared(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields_of(self)
+                          if f.repr)
+        return f"{type(self).__qualname__}({shown})"
+
     def span_of(self, *names: str) -> Span:
         """The span covering the named options (first to last found), else the layer's."""
         found = [s for n, s in self.fields if n in names]
@@ -162,7 +202,7 @@ class Layer:
         return Span(first.path, first.line, first.col, last.end_col)
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Conv(Layer):
     """A convolution, or with ``transposed`` a transposed convolution.
 
@@ -191,7 +231,7 @@ class Conv(Layer):
         return "depthwise" if self.depth_multiplier is not None else "conv"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Pool(Layer):
     """Max or average pooling. ``ceil_mode`` rounds a partial last window up as PyTorch and
     Caffe do (a last window that would start inside the right padding is dropped)."""
@@ -208,7 +248,7 @@ class Pool(Layer):
         return f"{self.op}pool"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class GlobalPool(Layer):
     """Global average or max pooling: HxWxC -> C (``keepdims``: 1x1xC)."""
 
@@ -220,7 +260,7 @@ class GlobalPool(Layer):
         return f"global{self.op}pool"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class AdaptivePool(Layer):
     """PyTorch's adaptive pooling to a fixed output size; output cell i on an axis of W
     covers ``[floor(i*W/O), ceil((i+1)*W/O))``."""
@@ -233,7 +273,7 @@ class AdaptivePool(Layer):
         return f"adaptive{self.op}pool"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class BatchNorm(Layer):
     """Batch normalisation: params gamma (``scale``, counted as weights) and beta (``center``,
     counted as biases), C each; buffers running mean and variance (2C, what Keras lists as
@@ -247,7 +287,7 @@ class BatchNorm(Layer):
     kind = "batchnorm"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class ZeroPad(Layer):
     """Zero padding as a layer of its own: (top, bottom) and (left, right)."""
 
@@ -256,14 +296,14 @@ class ZeroPad(Layer):
     kind = "zeropad"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class LRN(Layer):
     """Local response normalisation (the lecture's NORM layers): shape-preserving, no params."""
 
     kind = "lrn"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Dense(Layer):
     """A fully connected layer; after a volume it connects to the whole volume."""
 
@@ -274,7 +314,7 @@ class Dense(Layer):
     kind = "fc"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Activation(Layer):
     fn: str
 
@@ -283,7 +323,7 @@ class Activation(Layer):
         return self.fn
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Dropout(Layer):
     """``p``: the rate, exact (a decimal as written), so that it is compared with 0 and 1
     without float rounding."""
@@ -293,12 +333,12 @@ class Dropout(Layer):
     kind = "dropout"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Flatten(Layer):
     kind = "flatten"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Unparsed(Layer):
     """A line the front end could not read. It stands in the layer list so that the layers
     after it are marked not computed instead of being fed the wrong input."""
@@ -306,7 +346,7 @@ class Unparsed(Layer):
     kind = "unparsed"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Merge(Layer):
     """Layers that combine their inputs (two or more, named in ``inputs``): ``add`` sums equal
     volumes (a residual), ``concat`` stacks volumes of equal H and W along the channels (or
@@ -320,7 +360,7 @@ class Merge(Layer):
         return self.op
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Crop(Layer):
     """A centre crop of the height and width (U-Net's crop-and-copy): to ``size``, or to the
     height and width of the layer ``like`` names. The crop starts at ``(size - target) // 2``,
@@ -333,7 +373,7 @@ class Crop(Layer):
     kind = "crop"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Slice(Layer):
     """Channels ``start`` to ``stop`` (exclusive) of the input (ShuffleNetV2's split, a
     ``chunk``); of a flat vector, its elements."""
@@ -344,7 +384,7 @@ class Slice(Layer):
     kind = "slice"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Shuffle(Layer):
     """Channel shuffle in ``groups`` (ShuffleNet): the volume keeps its shape."""
 
@@ -353,7 +393,7 @@ class Shuffle(Layer):
     kind = "shuffle"
 
 
-@dataclass(frozen=True, kw_only=True)
+@layer_class
 class Upsample(Layer):
     """Upsampling by an integer ``factor`` per axis, ``nearest`` or ``bilinear``: the shape
     only; no params, no MACs (interpolation is not a multiply-accumulate)."""

@@ -134,6 +134,10 @@ LAYERS = [
     ("FC: [10]", "fc", None, None, None, (10,), 8 * 8 * 16 * 10 + 10),
     ("LRN", "lrn", None, None, None, (8, 8, 16), 0),
     ("soft-max", "softmax", None, None, None, (8, 8, 16), 0),
+    # found by the fuzzer: `soft-max1` read as an activation named soft-max1, which the
+    # canonical text could not read back
+    ("soft-max1", "softmax", None, None, None, (8, 8, 16), 0),
+    ("SOFTMAX2", "softmax", None, None, None, (8, 8, 16), 0),
     ("relu", "relu", None, None, None, (8, 8, 16), 0),
 ]
 

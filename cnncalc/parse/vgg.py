@@ -143,7 +143,8 @@ def _layer(head: Token, kind: str, declared: Shape | None, declared_span: Span |
     if kind == "lrn":
         return LRN(**common)
     if kind == "activation":
-        fn = "softmax" if head.low == "soft-max" else head.low
+        # `soft-max`, `softmax`, `soft-max1`: every word of that stem is the softmax
+        fn = "softmax" if head.low.startswith("soft") else head.low
         return Activation(fn=fn, **common)
     pattern = {"conv": _CONV, "fc": _FC}.get(kind, _POOL)
     m = pattern.fullmatch(head.text)

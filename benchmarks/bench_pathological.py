@@ -155,6 +155,21 @@ CASES: tuple[Case, ...] = (
          lambda n: INPUT + times("# cnncalc: ignore[\n", n), 40_000),
     Case("input directives with long blanks", ("pytorch",),
          lambda n: times("# cnncalc: input " + " " * 200 + "\n", n), 40_000),
+    # networks that branch (issue 12): references, merges and blocks
+    Case("graph: references to names not defined", ("lecture",),
+         lambda n: INPUT + "RELU\n" + times("ADD from nowhere1, RELU\n", n), 40_000),
+    Case("graph: one long from list", ("lecture",),
+         lambda n: INPUT + "CONCAT from " + times("INPUT, ", n) + "INPUT\n", 40_000),
+    Case("graph: residual merges in a chain", ("lecture",),
+         lambda n: INPUT + "CONV1: 3 1x1 filters\n"
+         + times("CONV1: 3 1x1 filters\nADD from CONV1, INPUT\n", n), 40_000),
+    Case("graph: a block, new arguments each use", ("lecture",),
+         lambda n: INPUT + "BLOCK b(K, S=1):\n    CONV1: K 1x1 filters at stride S\n"
+         "    ADD from CONV1, INPUT\nEND\n"
+         + "".join(f"u{i}: b({3 + i}, S=1)\n" for i in range(max(1, n // 16))), 40_000),
+    Case("graph: a block of many lines used twice", ("lecture",),
+         lambda n: INPUT + "BLOCK b(K):\n" + times("    CONV1: K 1x1 filters\n", n)
+         + "END\nx: 2 x b(3)\n", 40_000),
 )
 
 

@@ -11,7 +11,7 @@ Shapes are plain tuples of ints: ``(H, W, C)`` for a volume, ``(N,)`` for a vect
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field
 from dataclasses import fields as fields_of
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, dataclass_transform
@@ -127,12 +127,49 @@ _L = TypeVar("_L")
 
 @dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
 def layer_class(cls: type[_L]) -> type[_L]:
-    """How every layer class is made a dataclass: frozen, keyword-only, with its ``__init__``
-generated but ``__eq__``, ``__hash__`` and ``__repr__`` Layer's own, the same as
-dataclass's (the fields with compare=True, in order; ``Name(field=value, ...)``). A
-dataclass compiles each method it generates: the twenty layer classes' would cost a third
-of cnncalc's start-up."""
-    return dataclass(frozen=True, kw_only=True, repr=False, eq=False)(cls)
+    """How every layer class is made a dataclass, frozen and keyword-only, without the cost
+    of one: ``dataclasses`` compiles every method it generates, one ``exec`` each, and for
+    the twenty layer classes that was a third of ``cnncalc show``'s start-up. Here
+    ``dataclass`` only records the fields (``fields()``, ``replace()`` work as ever); Layer's
+    own ``__eq__``, ``__hash__`` and ``__repr__`` are dataclass's (the compare=True fields in
+    order; ``Name(field=value, ...)``), its ``__setattr__`` and ``__delattr__`` raise
+    FrozenInstanceError, and the ``__init__`` of all the classes of this module is compiled in
+    one ``exec`` (``_write_inits``): it stores the fields into the instance's ``__dict__`` in
+    field order, as a frozen dataclass's ``object.__setattr__`` calls do, only quicker."""
+    made = dataclass(kw_only=True, init=False, repr=False, eq=False)(cls)
+    _PENDING.append(made)
+    if _READY:  # a class made after this module (a test's subclass): its __init__ now
+        _write_inits()
+    return made
+
+
+_PENDING: list[type] = []
+_READY = False
+
+
+def _write_inits() -> None:
+    """The ``__init__`` of every class ``layer_class`` made since the last call, compiled
+    together."""
+    source: list[str] = []
+    env: dict[str, Any] = {"MISSING": MISSING}
+    for k, cls in enumerate(_PENDING):
+        params, body = [], ["    d = self.__dict__"]
+        for f in fields_of(cls):
+            if f.default is not MISSING:
+                env[f"_d{k}_{f.name}"] = f.default
+                params.append(f"{f.name}=_d{k}_{f.name}")
+            else:
+                params.append(f.name)
+            body.append(f"    d[{f.name!r}] = {f.name}")
+        source.append(f"def init{k}(self, *, {', '.join(params)}):\n" + "\n".join(body))
+    # our own generated source, never the input's, as dataclasses compiles its methods
+    exec("\n".join(source), env)
+    for k, cls in enumerate(_PENDING):
+        init = env[f"init{k}"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        init.__module__ = cls.__module__
+        cls.__init__ = init  # type: ignore[misc]
+    _PENDING.clear()
 
 
 _COMPARED: dict[type, tuple[str, ...]] = {}
@@ -173,6 +210,12 @@ class Layer:
     origin: Span | None = field(default=None, compare=False)
 
     kind = "layer"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in _compared(type(self)))
@@ -402,6 +445,10 @@ class Upsample(Layer):
     mode: Literal["nearest", "bilinear"] = "nearest"
 
     kind = "upsample"
+
+
+_write_inits()
+_READY = True
 
 
 Rounding = Literal["strict", "floor", "ceil"]

@@ -73,11 +73,11 @@ def test_every_layer_class_has_a_rule_and_a_validity_test() -> None:
 
 
 def test_rule_for_a_subclass_is_its_base_classes_rule() -> None:
-    @dataclasses.dataclass(frozen=True, kw_only=True)
+    @spec_module.layer_class  # as every layer class is made
     class MyConv(Conv):
         pass
 
-    @dataclasses.dataclass(frozen=True, kw_only=True)
+    @spec_module.layer_class
     class Odd(Layer):
         pass
 

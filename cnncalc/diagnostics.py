@@ -12,10 +12,11 @@ Codes carry a letter prefix by family (ruff / sqlfluff style) and a kebab-case n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
+from cnncalc.records import record
 from cnncalc.spec import Span
 
 
@@ -29,7 +30,7 @@ class Severity(StrEnum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     code: str
     name: str
@@ -131,7 +132,7 @@ RULES: dict[str, Rule] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Diagnostic:
     span: Span
     code: str

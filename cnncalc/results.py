@@ -5,18 +5,19 @@ function of the records and the graph they form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from cnncalc.diagnostics import Diagnostic, has_errors
 from cnncalc.layers import Field
+from cnncalc.records import record
 from cnncalc.spec import Layer, Pair, Rounding, Shape, Spec, elements
 
 Status = Literal["ok", "error", "not-computed"]
 
 
 # analyze() makes these with _result(), below, which must list the same fields (a test checks)
-@dataclass(frozen=True)
+@record
 class LayerResult:
     index: int
     layer: Layer
@@ -87,7 +88,7 @@ Params do not: every layer a wiring is assumed for declares its input channels o
 (PyTorch's ``Conv2d(64, ...)``), and a layer that receives others is a C001 error."""
 
 
-@dataclass(frozen=True)
+@record
 class Totals:
     weights: int
     biases: int
@@ -100,7 +101,7 @@ class Totals:
     peak_activations: int = 0  # elements alive at once at the worst step (inference memory)
 
 
-@dataclass(frozen=True)
+@record
 class Analysis:
     spec: Spec
     input: Shape | None

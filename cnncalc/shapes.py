@@ -10,8 +10,9 @@ than silently floored.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
+
+from cnncalc.records import record
 
 
 def out_size(w: int, f: int, pad_total: int, s: int) -> int | Fraction:
@@ -101,7 +102,7 @@ def smallest_fitting_pad(w: int, f: int, s: int) -> int | None:
     return p0 + max(0, ceil_div(p_min - p0, m)) * m
 
 
-@dataclass(frozen=True)
+@record
 class Fixes:
     """Nearby settings under which the window fits exactly."""
 

@@ -11,10 +11,11 @@ Shapes are plain tuples of ints: ``(H, W, C)`` for a volume, ``(N,)`` for a vect
 from __future__ import annotations
 
 import re
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field
-from dataclasses import fields as fields_of
+from dataclasses import field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+from cnncalc.records import record, record_kw
 
 if TYPE_CHECKING:
     from cnncalc.diagnostics import Diagnostic
@@ -91,7 +92,7 @@ def fmt_scalar_pair(p: Pair) -> str:
     return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
 
 
-@dataclass(frozen=True)
+@record
 class Padding:
     """Zero padding per axis as (before, after) counts; or ``fit``: solve for the smallest
     symmetric padding that makes the layer fit exactly (the lecture's ``P = ?``); or ``same``:
@@ -122,67 +123,7 @@ class Padding:
         return f"{self.h[0]},{self.h[1]}x{self.w[0]},{self.w[1]}"
 
 
-_L = TypeVar("_L")
-
-
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
-def layer_class(cls: type[_L]) -> type[_L]:
-    """How every layer class is made a dataclass, frozen and keyword-only, without the cost
-    of one: ``dataclasses`` compiles every method it generates, one ``exec`` each, and for
-    the twenty layer classes that was a third of ``cnncalc show``'s start-up. Here
-    ``dataclass`` only records the fields (``fields()``, ``replace()`` work as ever); Layer's
-    own ``__eq__``, ``__hash__`` and ``__repr__`` are dataclass's (the compare=True fields in
-    order; ``Name(field=value, ...)``), its ``__setattr__`` and ``__delattr__`` raise
-    FrozenInstanceError, and the ``__init__`` of all the classes of this module is compiled in
-    one ``exec`` (``_write_inits``): it stores the fields into the instance's ``__dict__`` in
-    field order, as a frozen dataclass's ``object.__setattr__`` calls do, only quicker."""
-    made = dataclass(kw_only=True, init=False, repr=False, eq=False)(cls)
-    _PENDING.append(made)
-    if _READY:  # a class made after this module (a test's subclass): its __init__ now
-        _write_inits()
-    return made
-
-
-_PENDING: list[type] = []
-_READY = False
-
-
-def _write_inits() -> None:
-    """The ``__init__`` of every class ``layer_class`` made since the last call, compiled
-    together."""
-    source: list[str] = []
-    env: dict[str, Any] = {"MISSING": MISSING}
-    for k, cls in enumerate(_PENDING):
-        params, body = [], ["    d = self.__dict__"]
-        for f in fields_of(cls):
-            if f.default is not MISSING:
-                env[f"_d{k}_{f.name}"] = f.default
-                params.append(f"{f.name}=_d{k}_{f.name}")
-            else:
-                params.append(f.name)
-            body.append(f"    d[{f.name!r}] = {f.name}")
-        source.append(f"def init{k}(self, *, {', '.join(params)}):\n" + "\n".join(body))
-    # our own generated source, never the input's, as dataclasses compiles its methods
-    exec("\n".join(source), env)
-    for k, cls in enumerate(_PENDING):
-        init = env[f"init{k}"]
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
-        init.__module__ = cls.__module__
-        cls.__init__ = init  # type: ignore[misc]
-    _PENDING.clear()
-
-
-_COMPARED: dict[type, tuple[str, ...]] = {}
-
-
-def _compared(cls: type) -> tuple[str, ...]:
-    names = _COMPARED.get(cls)
-    if names is None:
-        names = _COMPARED[cls] = tuple(f.name for f in fields_of(cls) if f.compare)
-    return names
-
-
-@layer_class
+@record_kw
 class Layer:
     """Fields every layer has. ``declared`` is the output shape the text asserts in brackets;
     ``declared_weights`` a weights figure it asserts (the VGG listing's ``weights:``).
@@ -211,28 +152,6 @@ class Layer:
 
     kind = "layer"
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in _compared(type(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields_of(self)
-                          if f.repr)
-        return f"{type(self).__qualname__}({shown})"
-
     def span_of(self, *names: str) -> Span:
         """The span covering the named options (first to last found), else the layer's."""
         found = [s for n, s in self.fields if n in names]
@@ -245,7 +164,7 @@ class Layer:
         return Span(first.path, first.line, first.col, last.end_col)
 
 
-@layer_class
+@record_kw
 class Conv(Layer):
     """A convolution, or with ``transposed`` a transposed convolution.
 
@@ -274,7 +193,7 @@ class Conv(Layer):
         return "depthwise" if self.depth_multiplier is not None else "conv"
 
 
-@layer_class
+@record_kw
 class Pool(Layer):
     """Max or average pooling. ``ceil_mode`` rounds a partial last window up as PyTorch and
     Caffe do (a last window that would start inside the right padding is dropped)."""
@@ -291,7 +210,7 @@ class Pool(Layer):
         return f"{self.op}pool"
 
 
-@layer_class
+@record_kw
 class GlobalPool(Layer):
     """Global average or max pooling: HxWxC -> C (``keepdims``: 1x1xC)."""
 
@@ -303,7 +222,7 @@ class GlobalPool(Layer):
         return f"global{self.op}pool"
 
 
-@layer_class
+@record_kw
 class AdaptivePool(Layer):
     """PyTorch's adaptive pooling to a fixed output size; output cell i on an axis of W
     covers ``[floor(i*W/O), ceil((i+1)*W/O))``."""
@@ -316,7 +235,7 @@ class AdaptivePool(Layer):
         return f"adaptive{self.op}pool"
 
 
-@layer_class
+@record_kw
 class BatchNorm(Layer):
     """Batch normalisation: params gamma (``scale``, counted as weights) and beta (``center``,
     counted as biases), C each; buffers running mean and variance (2C, what Keras lists as
@@ -330,7 +249,7 @@ class BatchNorm(Layer):
     kind = "batchnorm"
 
 
-@layer_class
+@record_kw
 class ZeroPad(Layer):
     """Zero padding as a layer of its own: (top, bottom) and (left, right)."""
 
@@ -339,14 +258,14 @@ class ZeroPad(Layer):
     kind = "zeropad"
 
 
-@layer_class
+@record_kw
 class LRN(Layer):
     """Local response normalisation (the lecture's NORM layers): shape-preserving, no params."""
 
     kind = "lrn"
 
 
-@layer_class
+@record_kw
 class Dense(Layer):
     """A fully connected layer; after a volume it connects to the whole volume."""
 
@@ -357,7 +276,7 @@ class Dense(Layer):
     kind = "fc"
 
 
-@layer_class
+@record_kw
 class Activation(Layer):
     fn: str
 
@@ -366,7 +285,7 @@ class Activation(Layer):
         return self.fn
 
 
-@layer_class
+@record_kw
 class Dropout(Layer):
     """``p``: the rate, exact (a decimal as written), so that it is compared with 0 and 1
     without float rounding."""
@@ -376,12 +295,12 @@ class Dropout(Layer):
     kind = "dropout"
 
 
-@layer_class
+@record_kw
 class Flatten(Layer):
     kind = "flatten"
 
 
-@layer_class
+@record_kw
 class Unparsed(Layer):
     """A line the front end could not read. It stands in the layer list so that the layers
     after it are marked not computed instead of being fed the wrong input."""
@@ -389,7 +308,7 @@ class Unparsed(Layer):
     kind = "unparsed"
 
 
-@layer_class
+@record_kw
 class Merge(Layer):
     """Layers that combine their inputs (two or more, named in ``inputs``): ``add`` sums equal
     volumes (a residual), ``concat`` stacks volumes of equal H and W along the channels (or
@@ -403,7 +322,7 @@ class Merge(Layer):
         return self.op
 
 
-@layer_class
+@record_kw
 class Crop(Layer):
     """A centre crop of the height and width (U-Net's crop-and-copy): to ``size``, or to the
     height and width of the layer ``like`` names. The crop starts at ``(size - target) // 2``,
@@ -416,7 +335,7 @@ class Crop(Layer):
     kind = "crop"
 
 
-@layer_class
+@record_kw
 class Slice(Layer):
     """Channels ``start`` to ``stop`` (exclusive) of the input (ShuffleNetV2's split, a
     ``chunk``); of a flat vector, its elements."""
@@ -427,7 +346,7 @@ class Slice(Layer):
     kind = "slice"
 
 
-@layer_class
+@record_kw
 class Shuffle(Layer):
     """Channel shuffle in ``groups`` (ShuffleNet): the volume keeps its shape."""
 
@@ -436,7 +355,7 @@ class Shuffle(Layer):
     kind = "shuffle"
 
 
-@layer_class
+@record_kw
 class Upsample(Layer):
     """Upsampling by an integer ``factor`` per axis, ``nearest`` or ``bilinear``: the shape
     only; no params, no MACs (interpolation is not a multiply-accumulate)."""
@@ -447,17 +366,13 @@ class Upsample(Layer):
     kind = "upsample"
 
 
-_write_inits()
-_READY = True
-
-
 Rounding = Literal["strict", "floor", "ceil"]
 """How a non-integer output size is treated: ``strict`` (the lecture's "doesn't fit"), ``floor``
 (Keras, and PyTorch without ceil_mode) or ``ceil`` (Caffe pooling). A pooling layer's own
 ``ceil_mode`` is an explicit choice: it rounds that layer up under every policy."""
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     """A parsed network. ``diagnostics`` holds what the front end found wrong with the text;
     ``lines`` the source text, so that messages can quote it."""

@@ -21,6 +21,7 @@ from cnncalc.analyze import LayerResult, _result, analyze
 from cnncalc.graph_rules import RESHAPE_RULES
 from cnncalc.layers import RULES, Field, Invalid, compute, rule_for
 from cnncalc.parse import parse_text
+from cnncalc.records import record_kw
 from cnncalc.spec import (
     Activation,
     AdaptivePool,
@@ -73,11 +74,11 @@ def test_every_layer_class_has_a_rule_and_a_validity_test() -> None:
 
 
 def test_rule_for_a_subclass_is_its_base_classes_rule() -> None:
-    @spec_module.layer_class  # as every layer class is made
+    @record_kw  # as every layer class is made
     class MyConv(Conv):
         pass
 
-    @spec_module.layer_class
+    @record_kw
     class Odd(Layer):
         pass
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cnncalc.analyze import Analysis
-from cnncalc.cli import pipe_may_close
+from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
@@ -48,10 +48,11 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
         raise click.UsageError(
             f"--depth folds the rows of the table and the markdown; --format {fmt} keeps one "
             "record per layer (each with its name, to fold by)", click.get_current_context())
-    analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
-                    max_file_size)
-    with pipe_may_close():
-        _print(analysis, Memory(batch, dtype), fmt, width, depth)
+    with no_cyclic_gc():
+        analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
+                        max_file_size)
+        with pipe_may_close():
+            _print(analysis, Memory(batch, dtype), fmt, width, depth)
     if analysis.diagnostics and fmt != "json":  # json holds them
         from cnncalc.render.report import format_all
 

@@ -3,12 +3,12 @@ params x dtype size. Buffers (batch-norm statistics) are stored too and counted 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cnncalc.records import record
 
 DTYPES: dict[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
 
-@dataclass(frozen=True)
+@record
 class Memory:
     batch: int = 1
     dtype: str = "float32"

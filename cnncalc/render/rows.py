@@ -17,15 +17,15 @@ column.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.records import record
 from cnncalc.render.common import ASSUMED_MARK, describe, receptive_field
 from cnncalc.results import Status
 from cnncalc.spec import Shape
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     first: int  # the index of its first layer
     last: int  # of its last (== first for one layer)

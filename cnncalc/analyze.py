@@ -27,7 +27,6 @@ from cnncalc.results import (
     LayerResult,
     Status,
     Totals,
-    _result,
     peak_live,
 )
 from cnncalc.spec import (
@@ -152,7 +151,7 @@ class _Walk:
     def fail(self, index: int, layer: Layer, status: Status, reads: tuple[int, ...],
              assumed: str | None) -> None:
         shape = self.outputs[reads[0]] if reads else None
-        self.results.append(_result(index, layer, status, shape, assumed=assumed,
+        self.results.append(LayerResult(index, layer, status, shape, assumed=assumed,
                                     inputs=reads))
         self.outputs.append(None)
         self.fields.append(None)
@@ -275,8 +274,8 @@ class _Walk:
                 layer.declared_weights_span or layer.span, "D202",
                 f"{layer.name} declares weights: {layer.declared_weights:,} but computes "
                 f"{w:,}", f"write {w:,}{with_biases}"))
-        self.results.append(_result(index, layer, "ok", current, output, w, b, m, padding,
-                                    out_field, buf, rounded, assumed, reads))
+        self.results.append(LayerResult(index, layer, "ok", current, output, w, b, m, padding,
+                                          out_field, buf, rounded, assumed, reads))
         self.outputs.append(output)
         self.fields.append(out_field)
         self.weights += w

@@ -9,9 +9,8 @@ imports took a third of its start-up. Here ``dataclass`` only records the fields
 hashing, repr and the frozen ``__setattr__`` are shared functions that do what the generated
 ones do (the fields with ``compare=True``, in order; ``Name(field=value, ...)`` over the
 fields with ``repr=True``); and a class's ``__init__`` is compiled the first time the class
-is instantiated, from the same fields, storing them into the instance's ``__dict__`` in field
-order as the generated ``__init__`` of a frozen dataclass does (through
-``object.__setattr__``, more slowly). A class that defines one of these methods keeps its own.
+is instantiated, from the same fields, the code the generated ``__init__`` of a frozen
+dataclass has. A class that defines one of these methods keeps its own.
 """
 
 from __future__ import annotations
@@ -61,11 +60,14 @@ def _delattr(self: Any, name: str) -> None:
 
 def _compile_init(cls: type) -> Callable[..., None]:
     """The ``__init__`` dataclass would generate for ``cls`` (positional fields first, then
-    the keyword-only ones), storing straight into the instance's ``__dict__``."""
+    the keyword-only ones), setting each field with ``object.__setattr__`` as a frozen
+    dataclass's does (storing into ``self.__dict__`` instead would make CPython build every
+    instance a dictionary of its own: analysing 100,000 layers took 8% longer)."""
     env: dict[str, Any] = {"MISSING": MISSING}
     positional: list[str] = []
     keywords: list[str] = []
-    body = ["    __values = self.__dict__"]  # a name no field can have (a double underscore)
+    env["__set"] = object.__setattr__  # a name no field can have (a double underscore)
+    body: list[str] = []
     for f in fields(cls):
         name = f.name
         if f.default is not MISSING:
@@ -78,8 +80,9 @@ def _compile_init(cls: type) -> Callable[..., None]:
         else:
             param = name
         (keywords if f.kw_only else positional).append(param)
-        body.append(f"    __values[{name!r}] = {name}")
+        body.append(f"    __set(self, {name!r}, {name})")
     params = ", ".join(["self", *positional, *(["*", *keywords] if keywords else [])])
+    body = body or ["    pass"]
     # our own generated source, never an input's, as dataclasses compiles its methods
     exec(f"def __init__({params}):\n" + "\n".join(body), env)
     init: Callable[..., None] = env["__init__"]

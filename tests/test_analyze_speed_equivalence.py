@@ -1,7 +1,5 @@
 """The shortcuts analyze() and layers.compute() take for speed give what the plain code gives.
 
-- ``_result`` builds a LayerResult without its generated ``__init__``: same fields, same
-  defaults, still frozen, equal and hashed alike, and ``dataclasses.replace`` still works;
 - ``VALID`` says a layer is valid exactly when ``invalid_values`` reports nothing;
 - ``RULES`` has a rule for every layer class, and ``rule_for`` picks for a subclass what the
   chain of isinstance tests it replaced would have picked.
@@ -10,20 +8,18 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 from fractions import Fraction
 
 import pytest
 
 from cnncalc import spec as spec_module
-from cnncalc.analyze import LayerResult, _result, analyze
+from cnncalc.analyze import analyze
 from cnncalc.graph_rules import RESHAPE_RULES
 from cnncalc.layers import RULES, Field, Invalid, compute, rule_for
 from cnncalc.parse import parse_text
 from cnncalc.records import record_kw
 from cnncalc.spec import (
-    Activation,
     AdaptivePool,
     Conv,
     Dense,
@@ -40,31 +36,6 @@ from cnncalc.validity import VALID, invalid_values
 AT = Span("t.txt", 1, 1, 2)
 LAYER_CLASSES = [c for c in vars(spec_module).values()
                  if isinstance(c, type) and issubclass(c, Layer) and c is not Layer]
-
-
-def test_result_parameters_are_the_fields_in_order() -> None:
-    params = list(inspect.signature(_result).parameters.values())
-    fields = dataclasses.fields(LayerResult)
-    assert [p.name for p in params] == [f.name for f in fields]
-    for p, f in zip(params, fields, strict=True):
-        assert p.default is inspect.Parameter.empty if f.default is dataclasses.MISSING \
-            else p.default == f.default
-
-
-def test_result_is_a_layer_result() -> None:
-    layer = Activation(name="RELU", span=AT, fn="relu")
-    made = [(1, layer, "not-computed", None),
-            (2, layer, "ok", (4, 4, 3), (4, 4, 3), 1, 2, 3, ((0, 0), (1, 1)), Field(), 4, True)]
-    for args in made:
-        fast, plain = _result(*args), LayerResult(*args)  # type: ignore[arg-type]
-        assert type(fast) is LayerResult
-        assert fast == plain and hash(fast) == hash(plain) and repr(fast) == repr(plain)
-        assert vars(fast) == vars(plain) and list(vars(fast)) == list(vars(plain))
-        assert (fast.params, fast.flops, fast.activations) == \
-            (plain.params, plain.flops, plain.activations)
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            fast.macs = 1  # type: ignore[misc]
-        assert dataclasses.replace(fast, macs=7) == dataclasses.replace(plain, macs=7)
 
 
 def test_every_layer_class_has_a_rule_and_a_validity_test() -> None:

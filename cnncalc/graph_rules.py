@@ -25,6 +25,7 @@ from cnncalc.spec import (
     Shuffle,
     Slice,
     Upsample,
+    flat_form,
     fmt_shape,
 )
 
@@ -47,11 +48,6 @@ def _largest_field(fields: Sequence[Field]) -> Field:
     return Field((axes[0][0], axes[1][0]), (axes[0][1], axes[1][1]), first.extent)
 
 
-def _flat(shape: Shape) -> Shape:
-    """``1x1xC`` and ``C`` are the same volume (spec.same_shape)."""
-    return (shape[2],) if len(shape) == 3 and shape[0] == shape[1] == 1 else shape
-
-
 def merge(layer: Merge, sources: Sequence[Source]) -> Computed:
     """The output of an add, concat or multiply of ``sources``; raises Invalid when their
     volumes cannot be combined, naming which input gives which volume."""
@@ -62,14 +58,14 @@ def merge(layer: Merge, sources: Sequence[Source]) -> Computed:
     if layer.op == "multiply":
         full = max(shapes, key=len)
         for shape in shapes:
-            if shape != full and not (len(full) == 3 and _flat(shape) == (full[2],)) \
-                    and _flat(shape) != _flat(full):
+            if shape != full and not (len(full) == 3 and flat_form(shape) == (full[2],)) \
+                    and flat_form(shape) != flat_form(full):
                 raise _mismatch(layer, "multiply", sources, _gate_hint(full))
         return Computed(full, fld)
     first = shapes[0]
-    if any(_flat(s) != _flat(first) for s in shapes[1:]):
+    if any(flat_form(s) != flat_form(first) for s in shapes[1:]):
         raise _mismatch(layer, "add", sources, _add_hint(sources))
-    return Computed(first if all(s == first for s in shapes) else _flat(first), fld)
+    return Computed(first if all(s == first for s in shapes) else flat_form(first), fld)
 
 
 def _mismatch(layer: Merge, verb: str, sources: Sequence[Source], hint: str) -> Invalid:

@@ -73,13 +73,14 @@ def elements(shape: Shape) -> int:
     return n
 
 
+def flat_form(shape: Shape) -> Shape:
+    """``1x1xN`` as the vector ``N``; any other shape as it is."""
+    return (shape[2],) if len(shape) == 3 and shape[0] == 1 and shape[1] == 1 else shape
+
+
 def same_shape(a: Shape, b: Shape) -> bool:
     """True when two shapes name the same volume: ``[1x1xN]`` equals ``[N]``."""
-
-    def norm(s: Shape) -> Shape:
-        return (s[2],) if len(s) == 3 and s[0] == 1 and s[1] == 1 else s
-
-    return norm(a) == norm(b)
+    return flat_form(a) == flat_form(b)
 
 
 def fmt_pair(p: Pair) -> str:

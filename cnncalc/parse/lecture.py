@@ -55,11 +55,11 @@ without it and ``cnncalc check`` over many files with it. Both ways give the sam
 (``tests/test_lecture_fast.py``)."""
 _lines_read = [0]
 
-Reader = Callable[[str, str, int, Callable[[list[str]], "tuple[str, int] | None"]],
+FastReader = Callable[[str, str, int, Callable[[list[str]], "tuple[str, int] | None"]],
                   "Layer | None"]
 
 
-def _fast_path(lines: int) -> Reader | None:
+def _fast_path(lines: int) -> FastReader | None:
     """``lecture_fast.read_common`` once the process has read FAST_AFTER lines, else None."""
     _lines_read[0] += lines
     if _lines_read[0] < FAST_AFTER:
@@ -165,7 +165,7 @@ class _State:
         self.rounding: Rounding = "strict"
         self.output: Ref | None = None
         self.in_block = False
-        self.fast: Reader | None = None
+        self.fast: FastReader | None = None
 
 
 def _not_a_layer(tokens: list[Token], body: str, path: str, lineno: int) -> LexError:
@@ -321,7 +321,7 @@ def _input_line(raw: str) -> bool:
             or _INPUT_AFTER.match(raw, close) is not None)
 
 
-def _reader(path: str, fast: Reader | None) -> Callable[[str, int], Layer | None]:
+def _reader(path: str, fast: FastReader | None) -> Callable[[str, int], Layer | None]:
     """How a block's line is read: as a layer line, its layer (or None for a heading)."""
     def read(body: str, lineno: int) -> Layer | None:
         sub = _State(path)

@@ -222,5 +222,6 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
         return unread(shown, text, bad)
     bound = dict(parse_define(d) for d in defines)
     spec = parse_text(text, shown, notation, bound, input_volume is not None, model,
-                      MAX_LAYERS if max_layers is None else max_layers, limit)
+                      MAX_LAYERS if max_layers is None else max_layers, limit,
+                      input_volume=input_volume)
     return analyze(spec, input_volume, rounding)

@@ -95,7 +95,8 @@ def model_option(f: F) -> F:
     return click.option(
         "--model", default=None, metavar="NAME",
         help="The model to read when the file builds several: the variable a Keras model is "
-        "assigned to, or the class a printed PyTorch model starts with.")(f)
+        "assigned to, the class a printed PyTorch model starts with, or in PyTorch model code "
+        "a variable, a class or a call such as \"ResNet(BasicBlock, [2, 2, 2, 2])\".")(f)
 
 
 class BytesType(click.ParamType):  # type: ignore[type-arg]

@@ -291,6 +291,9 @@ class Torch:
             if obj.kind != "Sequential":
                 raise not_followed(it.src, node, f"calling an nn.{obj.kind}", "iterate over "
                                    "it, or index it, and call its modules")
+            if not obj.children and id(obj) in self.paths:  # a leaf to PyTorch: the identity
+                return self.graph.add(spec.Activation, self.paths[id(obj)], it.src.span(node),
+                                      [x], fn="identity")
             return self.chain(it, obj.children.values(), x, node)
         assert isinstance(obj, Instance)
         if obj.cls.lookup("forward") is not None:

@@ -254,10 +254,11 @@ def _view(fw: Torch, it: Interp, x: Tensor, args: list[Value], kwargs: dict[str,
     if elements(tuple(rest)) != n:
         raise not_followed(it.src, node, f"a reshape of {n:,} elements to {rest!r}")
     target = tuple(rest) if len(rest) != 3 else (rest[1], rest[2], rest[0])
-    if same_shape(target, fw.graph.shape(x)):
-        return x
-    if len(rest) == 1:
+    current = fw.graph.shape(x)
+    if len(rest) == 1 and len(current) == 3:
         return fw.graph.add(spec.Flatten, fw.local("flatten"), it.src.span(node), [x])
+    if same_shape(target, current):
+        return x  # the same volume (a vector C as 1x1xC, a gate's view(b, c, 1, 1))
     raise not_followed(it.src, node, f"a reshape to {sizes!r}", "cnncalc follows a reshape "
                        "that flattens, or one that keeps the volume")
 

@@ -135,9 +135,9 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
 
             it.globals[name] = Poison(exc)
         callee = it.globals.get(stmt.value.func.id)  # type: ignore[attr-defined]
-        if is_module(value) or isinstance(value, Stop) and (
-                isinstance(callee, Func) or isinstance(callee, Class)
-                and callee.framework_bases()):
+        if is_module(value) or (isinstance(value, Stop) and (
+                isinstance(callee, Func) or (isinstance(callee, Class)
+                and callee.framework_bases()))):
             built.append((name, stmt, value))
     if model is not None:
         return _named(it, src, model, built)

@@ -18,6 +18,7 @@ it is used.
 from __future__ import annotations
 
 import ast
+
 from cnncalc.parse.code import pyops
 from cnncalc.parse.code.exprs import Expressions
 from cnncalc.parse.code.values import (
@@ -136,57 +137,54 @@ class Interp(Expressions):
         self.steps += 1
         if self.steps > Limits.steps:
             raise over_limit(self.src, stmt, f"more than {Limits.steps:,} steps")
-        kind = type(stmt)
-        if kind is ast.Expr:
-            self.eval(stmt.value)  # type: ignore[attr-defined]
-        elif kind is ast.Assign:
-            value = self.eval(stmt.value)  # type: ignore[attr-defined]
-            for t in stmt.targets:  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Expr):
+            self.eval(stmt.value)
+        elif isinstance(stmt, ast.Assign):
+            value = self.eval(stmt.value)
+            for t in stmt.targets:
                 self.assign(t, value, scope)
-        elif kind is ast.AugAssign:
-            self._augassign(stmt, scope)  # type: ignore[arg-type]
-        elif kind is ast.AnnAssign:
-            if stmt.value is not None:  # type: ignore[attr-defined]
-                self.assign(stmt.target, self.eval(stmt.value), scope)  # type: ignore
-        elif kind is ast.Return:
-            raise _Return(None if stmt.value is None  # type: ignore[attr-defined]
-                          else self.eval(stmt.value))  # type: ignore[attr-defined]
-        elif kind is ast.If:
-            branch = stmt.body if self.truth(self.eval(stmt.test), stmt.test) \
-                else stmt.orelse  # type: ignore[attr-defined]
-            self.block(branch, scope)
-        elif kind is ast.For:
-            self._for(stmt, scope)  # type: ignore[arg-type]
-        elif kind is ast.Pass:
+        elif isinstance(stmt, ast.AugAssign):
+            self._augassign(stmt, scope)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(stmt.target, self.eval(stmt.value), scope)
+        elif isinstance(stmt, ast.Return):
+            raise _Return(None if stmt.value is None else self.eval(stmt.value))
+        elif isinstance(stmt, ast.If):
+            test = self.truth(self.eval(stmt.test), stmt.test)
+            self.block(stmt.body if test else stmt.orelse, scope)
+        elif isinstance(stmt, ast.For):
+            self._for(stmt, scope)
+        elif isinstance(stmt, ast.Pass):
             pass
-        elif kind is ast.Break:
+        elif isinstance(stmt, ast.Break):
             raise _Break
-        elif kind is ast.Continue:
+        elif isinstance(stmt, ast.Continue):
             raise _Continue
-        elif kind is ast.FunctionDef:
-            scope[stmt.name] = self._function(stmt)  # type: ignore[attr-defined,arg-type]
-        elif kind is ast.ClassDef:
-            scope[stmt.name] = self._class(stmt)  # type: ignore[attr-defined,arg-type]
-        elif kind is ast.Import:
-            for alias in stmt.names:  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.FunctionDef):
+            scope[stmt.name] = self._function(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            scope[stmt.name] = self._class(stmt)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
                 top = alias.name if alias.asname else alias.name.split(".")[0]
                 scope[alias.asname or top] = Namespace(top)
-        elif kind is ast.ImportFrom:
-            base = "." * stmt.level + (stmt.module or "")  # type: ignore[attr-defined]
-            for alias in stmt.names:  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.ImportFrom):
+            base = "." * stmt.level + (stmt.module or "")
+            for alias in stmt.names:
                 if alias.name == "*":
                     raise not_followed(self.src, stmt, f"`from {base} import *`",
                                        "import the names the model uses one by one")
                 full = f"{base}.{alias.name}" if base else alias.name
                 scope[alias.asname or alias.name] = pyops.STDLIB.get(full, Namespace(full))
-        elif kind is ast.Assert:
-            if not self.truth(self.eval(stmt.test), stmt):  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Assert):
+            if not self.truth(self.eval(stmt.test), stmt):
                 raise not_followed(self.src, stmt, "an `assert` that fails")
-        elif kind is ast.Raise:
+        elif isinstance(stmt, ast.Raise):
             raise not_followed(self.src, stmt, "a `raise`: the code raises an error here")
         else:
             raise not_followed(self.src, stmt, _STATEMENTS.get(
-                kind, f"a `{kind.__name__}` statement"))
+                type(stmt), f"a `{type(stmt).__name__}` statement"))
 
     def _augassign(self, stmt: ast.AugAssign, scope: dict[str, Value]) -> None:
         from cnncalc.parse.code.exprs import op_name
@@ -243,9 +241,9 @@ class Interp(Expressions):
                 obj.attrs[target.attr] = value
         elif isinstance(target, ast.Subscript):
             obj, index = self.eval(target.value), self.eval(target.slice)
-            if isinstance(obj, list) and type(index) is int and -len(obj) <= index < len(obj) \
-                    or isinstance(obj, dict) and isinstance(index, int | str | tuple):
-                obj[index] = value
+            if (isinstance(obj, list) and type(index) is int and -len(obj) <= index < len(obj)) \
+                    or (isinstance(obj, dict) and isinstance(index, int | str | tuple)):
+                obj[index] = value  # type: ignore[index]
             else:
                 raise not_followed(self.src, target, f"setting an item of {describe(obj)}")
         else:

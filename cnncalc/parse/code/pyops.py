@@ -63,8 +63,8 @@ def binop(it: Interp, op: str, a: Value, b: Value, node: Node) -> Value:
     """``a op b`` for numbers, and ``+``/``*`` of strings, lists and tuples."""
     ta, tb = type(a), type(b)
     numbers = ta in (int, float, bool) and tb in (int, float, bool)
-    if op == "*" and (ta in (list, tuple, str) and tb is int or tb in (list, tuple, str)
-                      and ta is int):
+    if op == "*" and ((ta in (list, tuple, str) and tb is int) or (tb in (list, tuple, str)
+                      and ta is int)):
         seq, n = (a, b) if tb is int else (b, a)
         if n > 0 and len(seq) * n > (Limits.text if isinstance(seq, str) else Limits.items):
             raise over_limit(it.src, node, f"a sequence repeated to more than "

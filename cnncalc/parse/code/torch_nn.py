@@ -59,8 +59,8 @@ class Leaf(Opaque):
 
     @property
     def has_params(self) -> bool:
-        return self.cls in (spec.Conv, spec.Dense) or self.cls is spec.BatchNorm and (
-            self.kwargs["scale"] or self.kwargs["center"] or self.kwargs["running_stats"])
+        return self.cls in (spec.Conv, spec.Dense) or (self.cls is spec.BatchNorm and (
+            self.kwargs["scale"] or self.kwargs["center"] or self.kwargs["running_stats"]))
 
 
 class Container(Opaque):
@@ -85,8 +85,8 @@ class State:
 
 
 def is_module(v: Value) -> bool:
-    return isinstance(v, Leaf | Container) or isinstance(v, Instance) and isinstance(
-        v.native, State)
+    return isinstance(v, Leaf | Container) or (isinstance(v, Instance) and isinstance(
+        v.native, State))
 
 
 def arg_spans(src: Source, node: Node, n_args: int, keys: list[str],

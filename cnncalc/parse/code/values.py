@@ -85,7 +85,7 @@ class Func:
     """A function or method of the file: its definition, defaults (evaluated where it was
     defined, as Python does), and the scopes it sees."""
 
-    __slots__ = ("node", "defaults", "kw_defaults", "scopes", "static")
+    __slots__ = ("defaults", "kw_defaults", "node", "scopes", "static")
 
     def __init__(self, node: ast.FunctionDef, defaults: list[Value],
                  kw_defaults: list[Value | None], scopes: tuple[dict[str, Value], ...],
@@ -166,7 +166,7 @@ class Native:
     """A function cnncalc supplies (``range``, ``len``, ``list.append``, a tensor's ``view``):
     ``fn(interp, args, kwargs, node)``."""
 
-    __slots__ = ("name", "fn")
+    __slots__ = ("fn", "name")
 
     def __init__(self, name: str, fn: Callable[[Interp, list[Value], dict[str, Value], Node],
                                                Value]) -> None:

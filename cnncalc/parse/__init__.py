@@ -81,6 +81,12 @@ def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str],
 _TORCH_CODE = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*[(:]|def[ \t]+forward[ \t]*\()",
                          re.MULTILINE)
 
+# ... and the same, told from the other notations: a class deriving from an nn container, or
+# a forward() method
+_TORCH_CLASS = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*\([^)\n]*\b(?:Module|Sequential|"
+                          r"ModuleList|ModuleDict)[ \t]*[,)]|def[ \t]+forward[ \t]*\()",
+                          re.MULTILINE)
+
 # A `#` comment, to the end of its line (`\r` ends a line too, as the front ends read it)
 _COMMENT = re.compile(r"#[^\r\n]*")
 
@@ -116,6 +122,8 @@ def detect(text: str) -> str:
 
 def _notation(text: str) -> str:
     """What :func:`detect` finds in a text without comments."""
+    if ("class" in text or "def forward" in text) and _TORCH_CLASS.search(text):
+        return "pytorch"
     if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
     if _found(text, _KERAS_NEEDS, _KERAS):

@@ -129,7 +129,7 @@ def read_module(it: Interp, module: str, args: list[Value], kwargs: dict[str, Va
     params = params if params is not None else sig_params
     span = it.src.span(node)
     spans = arg_spans(it.src, node, len(args), list(kwargs), params)
-    a = Args(module, span)
+    a = Args(reader, span)  # the builder tells modules apart by this name
     if params is not None and len(args) > len(params):
         raise not_followed(it.src, node, f"`{module}` with {len(args)} positional arguments")
     for i, v in enumerate(args):

@@ -31,7 +31,15 @@ from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
 from cnncalc.parse.code.graph import Graph, Tensor
 from cnncalc.parse.code.interp import Interp
 from cnncalc.parse.code.torch_nn import Torch, is_module
-from cnncalc.parse.code.values import Class, Func, Source, Stop, Value, not_followed
+from cnncalc.parse.code.values import (
+    Class,
+    Func,
+    Poison,
+    Source,
+    Stop,
+    Value,
+    not_followed,
+)
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.pycode import quiet_parse
 from cnncalc.spec import Ref, Shape, Span, Spec, Unparsed, source_lines
@@ -131,18 +139,16 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
             value: Value | Stop = it.build(name, stmt)
         except Stop as exc:
             value = exc
-            from cnncalc.parse.code.values import Poison
-
-            it.globals[name] = Poison(exc)
-        callee = it.globals.get(stmt.value.func.id)  # type: ignore[attr-defined]
+            it.top[name] = Poison(exc)
+        callee = it.top.get(stmt.value.func.id)  # type: ignore[attr-defined]
         if is_module(value) or (isinstance(value, Stop) and (
-                isinstance(callee, Func) or (isinstance(callee, Class)
+                isinstance(callee, Func | Poison) or (isinstance(callee, Class)
                 and callee.framework_bases()))):
             built.append((name, stmt, value))
     if model is not None:
         return _named(it, src, model, built)
     if not built:
-        classes = [n for n, v in it.globals.items()
+        classes = [n for n, v in it.top.items()
                    if isinstance(v, Class) and v.framework_bases()]
         shown = " or ".join(f"--model {n}" for n in classes[:5]) or "--model EXPR"
         diags.append(Diagnostic(Span(src.path, 1, 1, 2), "P015", "the file builds no model "

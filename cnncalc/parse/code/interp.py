@@ -75,8 +75,8 @@ class Interp(Expressions):
     def __init__(self, src: Source, fw: Framework, defines: dict[str, Value] | None = None
                  ) -> None:
         self.src, self.fw = src, fw
-        self.globals: dict[str, Value] = dict(defines or {})
-        self.scopes: tuple[dict[str, Value], ...] = (self.globals,)
+        self.top: dict[str, Value] = dict(defines or {})
+        self.scopes: tuple[dict[str, Value], ...] = (self.top,)
         self.nest = 0
         self.depth = 0
         self.steps = 0
@@ -92,10 +92,10 @@ class Interp(Expressions):
         for stmt in body:
             if isinstance(stmt, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
                 try:
-                    self.statement(stmt, self.globals)
+                    self.statement(stmt, self.top)
                 except Stop as exc:
                     if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
-                        self.globals[stmt.name] = Poison(exc)
+                        self.top[stmt.name] = Poison(exc)
             elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name) \
@@ -105,26 +105,27 @@ class Interp(Expressions):
                 try:
                     value = self.eval(stmt.value)
                     for t in targets:
-                        self.assign(t, value, self.globals)
+                        self.assign(t, value, self.top)
                 except Stop as exc:
                     for t in targets:
                         for name in ast.walk(t):
                             if isinstance(name, ast.Name):
-                                self.globals[name.id] = Poison(exc)
+                                self.top[name.id] = Poison(exc)
             elif isinstance(stmt, ast.If) and _is_main(stmt.test):
                 candidates.extend(self.declare(stmt.body, top=False))
         return candidates
 
     def _builds(self, value: ast.expr) -> bool:
-        """Whether ``value`` is a call of a class or function the file defines."""
+        """Whether ``value`` is a call of a class or function the file defines (or one it
+        could not define: its error is the model's)."""
         if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
             return False
-        found = self.globals.get(value.func.id)
-        return isinstance(found, Class | Func)
+        found = self.top.get(value.func.id)
+        return isinstance(found, Class | Func | Poison)
 
     def build(self, name: str, stmt: ast.Assign) -> Value:
         value = self.eval(stmt.value)
-        self.globals[name] = value
+        self.top[name] = value
         return value
 
     # --- statements -----------------------------------------------------------------------

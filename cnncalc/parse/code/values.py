@@ -35,7 +35,7 @@ class Limits:
     depth = 40  # calls in progress at once (a model's own nesting is rarely over 10)
     nesting = 60  # expressions inside expressions
     items = 100_000  # elements of one list, tuple, dict or range that is listed
-    steps = 2_000_000
+    steps = 200_000  # ResNet-152 takes 2,000
     digits = 30  # an int of more digits (above 10**30) is not followed
     text = 10_000  # characters of a string the code builds
 

@@ -195,9 +195,33 @@ def test_module_list_iterated_and_indexed_and_sequential_slices():
 
 
 def test_a_module_called_twice_is_named_apart():
-    a = ok(model(CONV, "return self.conv(self.conv(x))"))
-    assert [r.layer.name for r in a.layers] == ["conv", "conv_1"]
-    assert a.totals is not None and a.totals.params == 148 * 2  # counted per call, as run
+    a = ok(model("self.pool = nn.MaxPool2d(2)\n", "return self.pool(self.pool(x))"))
+    assert [r.layer.name for r in a.layers] == ["pool", "pool_1"]
+    assert out(a) == (2, 2, 4)
+
+
+def test_a_module_with_parameters_called_twice_is_an_error():
+    """PyTorch shares its weights: its params total counts them once, the network's layers
+    once per call; the totals are withheld rather than given as either."""
+    code = model(CONV, "x = self.conv(x)\nreturn self.conv(x)")
+    a = read(code)
+    assert [(d.code, d.span.line) for d in a.diagnostics] == [("P024", 13)]
+    assert "`conv` (nn.Conv2d) is called again" in a.diagnostics[0].message
+    assert a.totals is None
+
+
+def test_a_module_kept_in_a_plain_list_is_an_error():
+    code = model("self.convs = [nn.Conv2d(4, 4, 1)]\n", "return self.convs[0](x)")
+    a = read(code)
+    assert [d.code for d in a.diagnostics] == ["P024"]
+    assert "not registered" in a.diagnostics[0].message
+    assert a.totals is None
+
+
+def test_linear_on_a_volume_is_not_followed():
+    a = read(model("self.fc = nn.Linear(256, 10)\n", "return self.fc(x)"))
+    assert [d.code for d in a.diagnostics] == ["P021"]
+    assert "flatten first" in a.diagnostics[0].hint
 
 
 def test_ordered_dict_and_module_dict():

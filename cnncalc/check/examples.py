@@ -221,6 +221,12 @@ EXAMPLES: dict[str, Example] = {
         "the two totals differ, so it is an error.",
         _TORCH.format(forward="return self.conv(x)"),
         _TORCH.format(forward="return F.relu(x)")),
+    "P024": Example(
+        "A module called twice shares its parameters in PyTorch, where the network's layers "
+        "count them at each call; one kept in a plain list is not counted by PyTorch at all. "
+        "Either way the totals would not be PyTorch's, so it is an error.",
+        _TORCH.format(forward="return self.conv(x)"),
+        _TORCH.format(forward="return self.conv(F.pad(self.conv(x)[:, :3], [2, 2, 2, 2]))")),
     "I301": Example(
         "`pad ?` (the lecture's P = ?) is solved as the smallest padding that fits; cnncalc "
         "says what it chose. Information: it fails a check only with --fail-on info.",

@@ -94,12 +94,16 @@ def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
             raise not_followed(src, at, "a forward() that returns other than one tensor")
         if out.index != len(graph.layers):
             output = graph.ref(out, src.span(at))
+        diags.extend(fw.problems)
+        fw.problems.clear()
         for name, leaf in fw.unused():
             diags.append(Diagnostic(leaf.span, "P023", f"`{name}` (nn.{leaf.module}) is "
                                     "built but forward() never calls it: PyTorch counts its "
                                     "parameters, the network does not use them",
                                     "remove it, or call it in forward()"))
     except Stop as exc:
+        diags.extend(fw.problems)
+        fw.problems.clear()
         if exc.diag is not None:
             diags.append(exc.diag)
         span = exc.diag.span if exc.diag is not None else src.span(at)

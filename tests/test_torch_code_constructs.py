@@ -328,3 +328,16 @@ def test_module_attributes_and_init_loops():
     a = ok(model(init, "return self.fc(torch.flatten(self.conv(x), 1))"))
     assert out(a) == (10,)
     assert a.totals is not None and a.totals.params == (9 * 4 * 6 + 6) + (216 * 10 + 10)
+
+
+def test_detection_sends_code_to_the_interpreter_and_printed_models_to_their_reader():
+    from cnncalc.parse import detect
+
+    code = model("", "return F.relu(x)")
+    assert detect(code) == "pytorch"
+    assert [r.layer.name for r in ok(code).layers] == ["relu"]
+    printed = "Sequential(\n  (0): Conv2d(4, 8, kernel_size=(3, 3))\n  (1): ReLU()\n)\n"
+    assert [r.layer.name for r in ok(printed).layers] == ["0", "1"]
+    lines = "nn.Conv2d(4, 8, 3)\nnn.ReLU()\n"
+    assert [r.layer.kind for r in ok(lines).layers] == ["conv", "relu"]
+    assert detect("[8x8x4] INPUT\nCONV1: 8 3x3 filters  # class Net(nn.Module):\n") == "lecture"

@@ -203,3 +203,38 @@ def test_the_interpreter_calls_no_python_evaluation():
         calls = {n.func.id for n in ast.walk(tree)
                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert "eval" not in calls, path.name
+
+
+def test_copying_long_lists_again_and_again_is_bounded():
+    init = "xs = []\nfor i in range(10000):\n    xs = xs + [0] * 9\n"
+    code = model(CONV + init, "return self.conv(x)")
+    found = [(d.code, d.message) for d in read(code).diagnostics]
+    assert len(found) == 1 and found[0][0] == "P022" and "steps" in found[0][1]
+
+
+def test_a_deep_nest_of_modules_is_one_diagnostic():
+    init = "m = nn.ReLU()\nfor i in range(5000):\n    m = nn.Sequential(m)\nself.deep = m\n"
+    a = read(model(init, "return self.deep(x)"))
+    assert [d.code for d in a.diagnostics] == ["P022"]
+    assert a.totals is None
+
+
+def test_long_names_are_cut():
+    init = "self.add_module('n' * 5000, nn.ReLU())\n"
+    a = read(model(init, "return self.get(x)".replace("self.get", "self." + "n" * 5000)))
+    assert a.totals is not None
+    assert len(a.layers[0].layer.name) <= 200
+
+
+def test_an_unexpected_value_is_a_diagnostic_not_a_traceback(monkeypatch):
+    from cnncalc.parse.code import pyops
+    from cnncalc.parse.code.values import Native
+
+    def broken(it, args, kwargs, node):
+        raise TypeError("unexpected")
+
+    monkeypatch.setitem(pyops.BUILTINS, "len", Native("len", broken))
+    code = model(CONV + "n = len([1, 2])\n", "return self.conv(x)")
+    found = [(d.code, d.span.line, d.message) for d in read(code).diagnostics]
+    assert found == [("P021", where(code, "n = len")[0], "this statement (TypeError): cnncalc "
+                      "reads model code without running it and does not follow this")]

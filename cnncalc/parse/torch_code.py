@@ -113,8 +113,15 @@ def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
         diags.append(diag)
         graph.layers.append(rest)
     except RecursionError:
-        diags.append(over_depth(src, at))
-        graph.layers.append(Unparsed(name="...", span=src.span(at)))
+        diags.append(over_depth(src, it.at or at))
+        graph.layers.append(Unparsed(name="...", span=src.span(it.at or at)))
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # a value cnncalc's own operations did not expect: the statement is not followed
+        # (a safety net; each construct has its own message where it is known)
+        stop = not_followed(src, it.at or at, f"this statement ({type(exc).__name__})")
+        assert stop.diag is not None
+        diags.append(stop.diag)
+        graph.layers.append(Unparsed(name="...", span=stop.diag.span))
     return _spec(path, shape, in_span, graph, diags, lines, output)
 
 

@@ -266,6 +266,8 @@ class Expressions:
         finally:
             self.scopes = outer
         if isinstance(node, ast.DictComp):
+            if not all(isinstance(k, int | str | tuple) for k, _ in out):
+                raise not_followed(self.src, node, "a dict key that is not a number or text")
             return dict(out)
         return out
 

@@ -81,6 +81,7 @@ class Interp(Expressions):
         self.depth = 0
         self.steps = 0
         self.owners: list[tuple[Class | None, Value]] = []  # per call: defining class, self
+        self.at: ast.AST | None = None  # the statement being followed
 
     # --- the top of the file -------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class Interp(Expressions):
             self.statement(stmt, scope)
 
     def statement(self, stmt: ast.stmt, scope: dict[str, Value]) -> None:
+        self.at = stmt
         self.steps += 1
         if self.steps > Limits.steps:
             raise over_limit(self.src, stmt, f"more than {Limits.steps:,} steps")

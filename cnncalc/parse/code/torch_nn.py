@@ -33,6 +33,7 @@ from cnncalc.parse.code.values import (
     not_followed,
 )
 from cnncalc.parse.pycode import Refusal
+from cnncalc.parse.pytorch import _bounded as bounded
 from cnncalc.parse.pytorch_modules import MODULES, SIGNATURES, Args
 from cnncalc.parse.pytorch_read import _FIELD
 from cnncalc.spec import Layer, Span
@@ -408,5 +409,6 @@ def named_modules(root: Value) -> list[tuple[str, Value]]:
         kids = obj.children if isinstance(obj, Container) else (
             obj.native.modules if isinstance(obj, Instance) and isinstance(obj.native, State)
             else {})
-        todo.extend(reversed([(f"{path}.{k}" if path else k, v) for k, v in kids.items()]))
+        todo.extend(reversed([(bounded(f"{path}.{k}" if path else k), v)
+                              for k, v in kids.items()]))
     return out

@@ -238,3 +238,12 @@ def test_an_unexpected_value_is_a_diagnostic_not_a_traceback(monkeypatch):
     found = [(d.code, d.span.line, d.message) for d in read(code).diagnostics]
     assert found == [("P021", where(code, "n = len")[0], "this statement (TypeError): cnncalc "
                       "reads model code without running it and does not follow this")]
+
+
+def test_many_top_level_statements_that_stop_leave_nothing_in_progress():
+    """Each failing assignment at the top is left alone; none of them counts against the
+    nesting of the model's own expressions."""
+    top = "".join(f"d{i} = torch.device(('cuda', {i}))\n" for i in range(100))
+    code = top + model(CONV, "return self.conv(x)")
+    a = read(code)
+    assert a.diagnostics == () and a.totals is not None

@@ -111,6 +111,8 @@ def detect(text: str) -> str:
     if "#" in text:
         text = _COMMENT.sub("", text)
     kind = _notation(text)
+    if kind == "pytorch" and _TORCH_CODE.search(text):
+        return kind  # model code: a remark in it is Python (`x = (f(y))`), not a remark
     if kind in ("pytorch", "keras"):
         remarked = _remarked()
         if remarked.search(text) is not None:

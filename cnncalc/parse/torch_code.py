@@ -149,6 +149,7 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
         try:
             value: Value | Stop = it.build(name, stmt)
         except Stop as exc:
+            it.reset()
             value = exc
             it.top[name] = Poison(exc)
         callee = it.top.get(stmt.value.func.id)  # type: ignore[attr-defined]

@@ -73,18 +73,20 @@ class Expressions:
         return bool(v)
 
     def eval(self, node: ast.expr) -> Value:
+        """The value of an expression. ``nest`` counts the expressions in progress; an
+        exception that passes through here ends the run (or is a function's return,
+        raised by a statement, outside any expression of its body), so no ``finally``."""
         self.nest += 1
-        try:
-            if self.nest > Limits.nesting:
-                raise over_limit(self.src, node, f"expressions nested more than "
-                                 f"{Limits.nesting} deep")
-            how = DISPATCH.get(type(node))
-            if how is None:
-                raise not_followed(self.src, node, _NAMES.get(
-                    type(node), f"a `{type(node).__name__}` expression"))
-            return how(self, node)
-        finally:
-            self.nest -= 1
+        if self.nest > Limits.nesting:
+            raise over_limit(self.src, node, f"expressions nested more than "
+                             f"{Limits.nesting} deep")
+        how = DISPATCH.get(type(node))
+        if how is None:
+            raise not_followed(self.src, node, _NAMES.get(
+                type(node), f"a `{type(node).__name__}` expression"))
+        value = how(self, node)
+        self.nest -= 1
+        return value
 
     def lookup(self, name: str, node: ast.AST) -> Value:
         for scope in self.scopes:

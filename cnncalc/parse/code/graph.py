@@ -15,8 +15,8 @@ from typing import Any
 from cnncalc.analyze import _Walk
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bounds import TooManyLayers
+from cnncalc.parse.bounds import bounded_name as bounded
 from cnncalc.parse.code.values import Opaque, Stop
-from cnncalc.parse.pytorch import _bounded as bounded
 from cnncalc.spec import INPUT_NAME, Layer, Ref, Rounding, Shape, Span, Spec
 
 

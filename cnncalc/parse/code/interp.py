@@ -95,6 +95,7 @@ class Interp(Expressions):
                 try:
                     self.statement(stmt, self.top)
                 except Stop as exc:
+                    self.reset()
                     if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
                         self.top[stmt.name] = Poison(exc)
             elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
@@ -108,6 +109,7 @@ class Interp(Expressions):
                     for t in targets:
                         self.assign(t, value, self.top)
                 except Stop as exc:
+                    self.reset()
                     for t in targets:
                         for name in ast.walk(t):
                             if isinstance(name, ast.Name):
@@ -115,6 +117,13 @@ class Interp(Expressions):
             elif isinstance(stmt, ast.If) and _is_main(stmt.test):
                 candidates.extend(self.declare(stmt.body, top=False))
         return candidates
+
+    def reset(self) -> None:
+        """Back at the top of the file after a statement there stopped: nothing in
+        progress."""
+        self.nest = self.depth = 0
+        self.scopes = (self.top,)
+        self.owners.clear()
 
     def _builds(self, value: ast.expr) -> bool:
         """Whether ``value`` is a call of a class or function the file defines (or one it

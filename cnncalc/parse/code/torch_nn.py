@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnncalc import spec
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.parse.bounds import bounded_name as bounded
 from cnncalc.parse.code import torch_ops
 from cnncalc.parse.code.graph import Graph, Tensor
 from cnncalc.parse.code.values import (
@@ -33,9 +34,7 @@ from cnncalc.parse.code.values import (
     not_followed,
 )
 from cnncalc.parse.pycode import Refusal
-from cnncalc.parse.pytorch import _bounded as bounded
-from cnncalc.parse.pytorch_modules import MODULES, SIGNATURES, Args
-from cnncalc.parse.pytorch_read import _FIELD
+from cnncalc.parse.pytorch_modules import FIELDS, MODULES, SIGNATURES, Args
 from cnncalc.spec import Layer, Span
 
 if TYPE_CHECKING:
@@ -153,7 +152,7 @@ def read_module(it: Interp, module: str, args: list[Value], kwargs: dict[str, Va
         cls, kw = MODULES[reader][2](a)
     except Refusal as exc:
         raise Stop(exc.diag) from None
-    fields = tuple((_FIELD.get(k, k), s) for k, s in a.spans.items())
+    fields = tuple((FIELDS.get(k, k), s) for k, s in a.spans.items())
     return cls, kw, fields, dict(a.values)
 
 

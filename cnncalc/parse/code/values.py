@@ -49,6 +49,12 @@ class Source:
 
     def span(self, node: Node) -> Span:
         line = getattr(node, "lineno", 1)
+        if 0 < line <= len(self.rows) and getattr(node, "end_lineno", 0) == line:
+            text = self.rows[line - 1]
+            if text.isascii():  # nearly every line: a byte offset is a column
+                col = min(node.col_offset, len(text)) + 1  # type: ignore[attr-defined]
+                end = min(node.end_col_offset or 0, len(text)) + 1  # type: ignore[attr-defined]
+                return Span(self.path, line, col, max(end, col + 1))
         row = min(max(line - 1, 0), max(len(self.rows) - 1, 0))
         if not self.rows:
             return Span(self.path, 1, 1, 2)
@@ -113,10 +119,18 @@ class Class:
 
     def __init__(self, name: str, bases: list[Value], attrs: dict[str, Value]) -> None:
         self.name, self.bases, self.attrs = name, bases, attrs
+        self._mro: list[Value] | None = None
+        self._framework: list[str] | None = None
 
     def mro(self) -> list[Value]:
         """Itself, then its bases depth first, left to right, each once (Python's C3 order
-        for the single and simple multiple inheritance model code uses)."""
+        for the single and simple multiple inheritance model code uses). A class's bases
+        never change: worked out once."""
+        if self._mro is None:
+            self._mro = self._linear()
+        return self._mro
+
+    def _linear(self) -> list[Value]:
         seen: list[Value] = []
         todo: list[Value] = [self]
         while todo:
@@ -135,7 +149,9 @@ class Class:
         return None
 
     def framework_bases(self) -> list[str]:
-        return [c.name for c in self.mro() if isinstance(c, Namespace)]
+        if self._framework is None:
+            self._framework = [c.name for c in self.mro() if isinstance(c, Namespace)]
+        return self._framework
 
 
 class Instance:

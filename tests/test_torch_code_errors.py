@@ -278,7 +278,7 @@ def test_mangled_model_code_never_crashes(name):
         else:
             row = edited[k].split(" ")
             j = rng.randrange(len(row))
-            row[j] = rng.choice(words + ["0", "-1", "10**9", "None"])
+            row[j] = rng.choice([*words, "0", "-1", "10**9", "None"])
             edited[k] = " ".join(row)
         a = analyze(parse_text("\n".join(edited), name, model="ResNet18" if "resnet" in name
                                else None, input_volume=(32, 32, 3)), (32, 32, 3))

@@ -110,3 +110,18 @@ def test_figures_json_was_made_by_pytorch():
     assert data["torch"].startswith("2.")
     assert FIGURES["cifar_net.py"]["params"] == 62_006  # the tutorial's, as GUIDE.md says
     assert FIGURES["mobilenet_v2.py"]["params"] == 3_504_872  # torchvision's mobilenet_v2
+
+
+def test_figures_json_is_what_pytorch_gives_now():
+    """Where torch is installed: each fixture built and run by PyTorch gives figures.json."""
+    pytest.importorskip("torch")
+    import sys
+
+    sys.path.insert(0, str(HERE))
+    try:
+        from generate import MODELS, figures, load  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(HERE))
+    for name, (expr, (h, w, c)) in MODELS.items():
+        got = figures(load(HERE / name, expr), h, w, c)
+        assert got == FIGURES[name], name

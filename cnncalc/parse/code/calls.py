@@ -67,7 +67,7 @@ class Calls(Expressions):
         if isinstance(fn, Native):
             return fn.fn(self.it, args, kwargs, node)
         if isinstance(fn, Bound):
-            owner = _owner(fn.obj, fn.func)
+            owner = fn.func.owner
             return self.run(fn.func, [fn.obj, *args], kwargs, node, owner, fn.obj)
         if isinstance(fn, Func):
             return self.run(fn, args, kwargs, node, None, args[0] if args else None)
@@ -212,12 +212,3 @@ class Calls(Expressions):
         if name == "__name__":
             return "__main__"
         return super().special(name)
-
-
-def _owner(obj: Value, func: Func) -> Class | None:
-    """The class of ``obj``'s MRO that defines ``func``."""
-    if isinstance(obj, Instance):
-        for c in obj.cls.mro():
-            if isinstance(c, Class) and any(v is func for v in c.attrs.values()):
-                return c
-    return None

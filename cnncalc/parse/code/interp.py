@@ -278,7 +278,11 @@ class Interp(Calls):
                                            "`continue` in a class body") from None
         finally:
             self.scopes = outer
-        return Class(node.name, bases, attrs)
+        cls = Class(node.name, bases, attrs)
+        for v in attrs.values():
+            if isinstance(v, Func) and v.owner is None:
+                v.owner = cls  # for super() in its methods
+        return cls
 
 
 def _is_main(test: ast.expr) -> bool:

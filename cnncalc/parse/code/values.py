@@ -91,13 +91,14 @@ class Func:
     """A function or method of the file: its definition, defaults (evaluated where it was
     defined, as Python does), and the scopes it sees."""
 
-    __slots__ = ("defaults", "kw_defaults", "node", "scopes", "static")
+    __slots__ = ("defaults", "kw_defaults", "node", "owner", "scopes", "static")
 
     def __init__(self, node: ast.FunctionDef, defaults: list[Value],
                  kw_defaults: list[Value | None], scopes: tuple[dict[str, Value], ...],
                  static: bool = False) -> None:
         self.node, self.defaults, self.kw_defaults = node, defaults, kw_defaults
         self.scopes, self.static = scopes, static
+        self.owner: Class | None = None  # the class whose body defines it
 
     @property
     def name(self) -> str:

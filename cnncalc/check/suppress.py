@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from cnncalc.diagnostics import RULES, Diagnostic
 from cnncalc.parse.comments import comment_columns
+from cnncalc.records import record
 from cnncalc.spec import Span
 
 _COMMENT = re.compile(r"#\s*cnncalc\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
@@ -28,8 +28,10 @@ _COMMENT = re.compile(r"#\s*cnncalc\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*
 _CODE = re.compile(r"[^,\s]+")
 
 
-@dataclass(frozen=True)
+@record
 class Suppression:
+    """One code named by a ``# cnncalc: ignore[...]`` comment, at its span."""
+
     code: str
     span: Span
 

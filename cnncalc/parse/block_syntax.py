@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import unescape
@@ -17,13 +16,19 @@ from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
 from cnncalc.spec import Ref, Span
 
 
-@dataclass
 class Block:
-    name: str
-    params: list[tuple[str, Token | None]]  # each parameter, with its default's token
-    span: Span  # the BLOCK line's
-    order: int  # how many blocks were defined before it (a block uses only earlier ones)
-    lines: list[tuple[int, str]] = field(default_factory=list)  # (line number, raw text)
+    """A ``BLOCK name(P, Q=1):`` definition: its parameters, where it is, and its lines. A
+    plain class (dataclass would compile its methods as ``show`` starts, for no use)."""
+
+    __slots__ = ("lines", "name", "order", "params", "span")
+
+    def __init__(self, name: str, params: list[tuple[str, Token | None]], span: Span,
+                 order: int) -> None:
+        self.name = name
+        self.params = params  # each parameter, with its default's token
+        self.span = span  # the BLOCK line's
+        self.order = order  # how many blocks were defined before it (uses see earlier ones)
+        self.lines: list[tuple[int, str]] = []  # (line number, raw text)
 
 
 def _args(remark: Token, path: str, line: int) -> list[tuple[Token | None, Token]]:

@@ -177,6 +177,10 @@ class Grid:
             if styles is not None:
                 own = styles.get(cell[1])
                 style = own if base is None else base + own
+        if text.isascii() and text.isprintable() and len(text) <= inner:  # most cells
+            line = (text + " " * (inner - len(text)) if col.justify == "left"
+                    else text.rstrip().rjust(inner))
+            return [[(line, style), (" " * pad, base)] if pad else [(line, style)]]
         lines = wrap(text, inner, col.justify, col.overflow, col.no_wrap)
         # each line is `inner` cells wide: rich's Padding pads none of them
         return [[(line, style), (" " * pad, base)] if pad else [(line, style)]
@@ -195,6 +199,12 @@ class _Styles:
             style = self.console.get_style("table.header" if name == "header" else name)
             self.cache[name] = style if style else None
         return self.cache[name]
+
+
+def cell_width(text: str) -> int:
+    """``text``'s width in cells (rich's ``cell_len``), counted at C speed when it is plain
+    ASCII (``isprintable`` is False for a newline or a control character)."""
+    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
 def _text(cell: Cell) -> str:
@@ -264,7 +274,7 @@ def wrap(text: str, width: int, justify: Justify, overflow: Overflow,
                 piece = _truncate(piece, width, overflow, pad=True)
             else:
                 piece = _truncate(piece.rstrip(), width, overflow)
-                piece = " " * (width - cell_len(piece)) + piece
+                piece = " " * (width - cell_width(piece)) + piece
             out.append(_truncate(piece, width, overflow))
     return out
 
@@ -282,7 +292,7 @@ def _rstrip_end(text: str, width: int) -> str:
 def _truncate(text: str, width: int, overflow: Overflow, pad: bool = False) -> str:
     """Cut to ``width`` cells (with ``…`` for ellipsis), or padded to it (rich's
     ``Text.truncate``)."""
-    size = len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    size = cell_width(text)
     if size > width:
         if overflow == "ellipsis":
             return set_cell_size(text, width - 1) + ELLIPSIS
@@ -329,20 +339,30 @@ class Drawn:
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-        grid = self.grid
-        widths = grid.widths(options.max_width)
+    def _frame(self, console: Console, options: ConsoleOptions
+               ) -> tuple[list[int], tuple[str, str, str], dict[str, str]]:
+        widths = self.grid.widths(options.max_width)
         frame = box.SIMPLE_HEAD.substitute(options, safe=console.safe_box)
         dividers = (frame.head_vertical, frame.mid_vertical, frame.foot_vertical)
         rules = {"head": frame.get_row(widths, "head", edge=False),
                  "row": frame.get_row(widths, "row", edge=False)}
+        return widths, dividers, rules
+
+    def plain(self, console: Console, options: ConsoleOptions) -> str:
+        """The text a console without colours writes for the grid: every line fits its
+        width, so that it can be written as it is (rich would crop, and measure each line to
+        find nothing to crop: a third of the table's time)."""
+        widths, dividers, rules = self._frame(console, options)
+        return "".join((rules[line] if isinstance(line, str) else "".join(t for t, _ in line))
+                       + "\n" for line in self.grid.lines(widths, None, dividers))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         if console.color_system is None:
-            for line in grid.lines(widths, None, dividers):
-                text = rules[line] if isinstance(line, str) else "".join(t for t, _ in line)
-                yield Segment(text + "\n")
+            yield Segment(self.plain(console, options))
             return
+        widths, dividers, rules = self._frame(console, options)
         styles = _Styles(console)
-        for line in grid.lines(widths, styles, dividers):
+        for line in self.grid.lines(widths, styles, dividers):
             plain: list[str] = []
             if isinstance(line, str):
                 plain.append(rules[line])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import IO
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
@@ -30,7 +29,7 @@ from cnncalc.render.common import (
     summary_line,
     volume,
 )
-from cnncalc.render.grid import ELLIPSIS, Cell, Column, Drawn, Grid
+from cnncalc.render.grid import ELLIPSIS, Cell, Column, Drawn, Grid, cell_width
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from
@@ -69,12 +68,14 @@ def shorten(name: str, width: int) -> str:
     """A dotted name wider than ``width`` cells keeps its end: ``…er1.0.CONV1``,
     ``…downsample.0``. Other names are left to the column, which wraps them at their spaces
     (``GLOBAL AVG`` / ``POOL``) as it always has."""
-    if "." not in name or cell_len(name) <= width:
+    if "." not in name or cell_width(name) <= width:
         return name
+    if name.isascii():  # a cell a character (cell_width found it printable)
+        return ELLIPSIS + name[len(name) - (width - 1):].lstrip(".")
     kept: list[str] = []
-    room = width - cell_len(ELLIPSIS)
+    room = width - cell_width(ELLIPSIS)
     for ch in reversed(name):
-        room -= cell_len(ch)
+        room -= cell_width(ch)
         if room < 0:
             break
         kept.append(ch)
@@ -110,7 +111,7 @@ class Cells:
             else:
                 out = (row.missing, "red" if row.status == "error" else "dim")
             name = escape(row.name)
-            self.longest_name = max(self.longest_name, cell_len(name))
+            self.longest_name = max(self.longest_name, cell_width(name))
             add(row.label, name, row.layer, row.reads, row.unresolved,
                 volume(row.input_shape), out, _n(row.params),
                 _n(row.macs, row.assumed and bool(row.macs)), _n(row.activations, row.assumed),
@@ -178,7 +179,7 @@ def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Grid:
         name = max(NAME_WIDTH, wide - excess)
         table = cells.grid(name, inputs)
         excess = table.natural_width() - console.width
-    settings = min(LAYER_WIDTH, max((cell_len(row.layer) for row in shown), default=0))
+    settings = min(LAYER_WIDTH, max((cell_width(row.layer) for row in shown), default=0))
     if excess > 0 and settings > NARROW_LAYER:
         settings = max(NARROW_LAYER, settings - excess)
         table = cells.grid(name, inputs, settings)
@@ -195,7 +196,11 @@ def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None 
     console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
                       no_color=color is False, force_terminal=color if color else None)
     shown = rows(a, depth)
-    console.print(Drawn(fitted_table(a, console, shown)))
+    drawn = Drawn(fitted_table(a, console, shown))
+    if console.color_system is None:  # what console.print would write, written at once
+        console.file.write(drawn.plain(console, console.options))
+    else:
+        console.print(drawn)
     console.print(Text(summary_line(a, memory or Memory())))
     console.print(Text(conventions(a, any(row.folded for row in shown)), style="dim"))
 

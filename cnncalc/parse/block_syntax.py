@@ -173,7 +173,7 @@ def _bind(block: Block, remark: Token, path: str, line: int) -> dict[str, Token]
 
 
 @functools.lru_cache(maxsize=256)
-def _mentions(names: tuple[str, ...]) -> re.Pattern[str]:
+def mentions(names: tuple[str, ...]) -> re.Pattern[str]:
     """Where one of ``names`` may stand as a word the lexer would read: a quick test before
     the line is tokenized (a word that only looks like one, as in a quoted name, goes on to
     the tokenizer, which decides)."""
@@ -192,7 +192,7 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
     column of the new line to the column of the definition it comes from (``end``: an
     exclusive end column)."""
     body = split_comment(raw).rstrip()
-    if _mentions(tuple(args)).search(body) is None:
+    if mentions(tuple(args)).search(body) is None:
         return body, unmoved  # most lines of most blocks: no parameter to replace
     try:
         tokens = tokenize(body, path, line)

@@ -5,10 +5,10 @@ edges, a bold header, a section line before the last row), but from plain string
 Why not rich's ``Table``: it renders every cell through a stack of renderables (``Padding``,
 ``Text``, segments), and the table's fitting measured it up to five times: ResNet-50's 174
 rows took 0.12-0.36 s, DenseNet-121's 426 rows 0.8 s, against ~15 ms to parse and analyse
-them (here: ~8 ms and ~20 ms). A column's width is its longest line's cell length, computed
-once; a line is a string; styles (bold, red, dim) become rich ``Segment``s only when the
-console has colours, so that rich still writes the escape codes, crops to the console's width
-and handles a closed pipe.
+them (here: ~6 ms and ~17 ms). A column's width is its longest line's cell length, computed
+once; a line is a string, cropped to the width as rich crops it; styles (bold, red, dim) are
+painted only on a terminal with colours (``cnncalc.render.terminal``, which also decides the
+width and the box characters as rich's ``Console`` does).
 
 Rules mirrored from rich (``tests/test_grid.py`` draws random grids both ways and compares
 every character and escape code):
@@ -34,13 +34,9 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
-from rich import box
-from rich.cells import cell_len, chop_cells, set_cell_size
-from rich.console import Console, ConsoleOptions
-from rich.segment import Segment
-from rich.style import Style
+from cnncalc.render.terminal import NAMED, Style, Terminal, combine
 
-Justify = Literal["left", "right"]
+Justify = Literal["left", "right", "default"]
 Overflow = Literal["ellipsis", "fold"]
 ELLIPSIS = "…"
 _WORD = re.compile(r"\s*\S+\s*")
@@ -127,7 +123,7 @@ class Grid:
             widths = self._fit(widths)
         return widths
 
-    def lines(self, widths: list[int], styles: _Styles | None = None,
+    def lines(self, widths: list[int], styles: bool = False,
               dividers: tuple[str, str, str] = (" ", " ", " ")) -> Iterator[Line]:
         """The table's lines, as pieces (text, style), or the name of the rule drawn there
         (``head`` under the header, ``row`` before the last row); ``dividers``: the column
@@ -137,7 +133,7 @@ class Grid:
             (tuple(c.header for c in self.columns), "header"),
             *zip(zip(*(c.cells for c in self.columns), strict=True), self.styles, strict=True)]
         for r, (cells, style) in enumerate(rows):
-            base = styles.get(style) if styles else None
+            base = NAMED.get(style) if styles else None
             drawn = [self._cell(cells[i], widths[i], i, base, styles)
                      for i in range(len(self.columns))]
             height = max(len(c) for c in drawn)
@@ -162,7 +158,7 @@ class Grid:
                 yield "row"
 
     def _cell(self, cell: Cell, width: int, i: int, base: Style | None,
-              styles: _Styles | None) -> list[list[_Piece]]:
+              styles: bool) -> list[list[_Piece]]:
         """A cell's lines, each ``width`` cells wide (rich's ``Padding`` around ``Text``)."""
         pad = self._padding(i)
         inner = width - pad
@@ -174,10 +170,9 @@ class Grid:
             text = cell
         else:
             text = cell[0]
-            if styles is not None:
-                own = styles.get(cell[1])
-                style = own if base is None else base + own
-        if text.isascii() and text.isprintable() and len(text) <= inner:  # most cells
+            if styles:
+                style = combine(base, NAMED.get(cell[1]))
+        if len(text) <= inner and _plain(text):  # most cells
             line = (text + " " * (inner - len(text)) if col.justify == "left"
                     else text.rstrip().rjust(inner))
             return [[(line, style), (" " * pad, base)] if pad else [(line, style)]]
@@ -187,24 +182,20 @@ class Grid:
                 for line in lines]
 
 
-class _Styles:
-    """Style names as the console resolves them (its theme), None for no style."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.cache: dict[str, Style | None] = {}
-
-    def get(self, name: str) -> Style | None:
-        if name not in self.cache:
-            style = self.console.get_style("table.header" if name == "header" else name)
-            self.cache[name] = style if style else None
-        return self.cache[name]
+def _plain(text: str) -> bool:
+    """Whether every character of ``text`` is one cell wide and printable: ASCII, and the
+    ``…`` the table writes (``isprintable`` is False for a newline or a control character)."""
+    return (text.isascii() or text.replace(ELLIPSIS, "").isascii()) and text.isprintable()
 
 
 def cell_width(text: str) -> int:
     """``text``'s width in cells (rich's ``cell_len``), counted at C speed when it is plain
-    ASCII (``isprintable`` is False for a newline or a control character)."""
-    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    (rich's tables of character widths are imported only for a text that needs them)."""
+    if _plain(text):
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
 
 
 def _text(cell: Cell) -> str:
@@ -212,9 +203,9 @@ def _text(cell: Cell) -> str:
 
 
 def _longest_line(text: str) -> int:
-    if text.isascii() and text.isprintable():  # one line: isprintable() is False for "\n"
+    if _plain(text):  # one line: isprintable() is False for "\n"
         return len(text)
-    return max((cell_len(line) for line in text.splitlines()), default=0)
+    return max((cell_width(line) for line in text.splitlines()), default=0)
 
 
 def _collapse(widths: list[int], wraps: list[bool], room: int) -> list[int]:
@@ -259,10 +250,10 @@ def _reduce(total: int, ratios: list[int], maximums: list[int], values: list[int
 def wrap(text: str, width: int, justify: Justify, overflow: Overflow,
          no_wrap: bool) -> list[str]:
     """``text`` in lines of exactly ``width`` cells (rich's ``Text.wrap`` with ``justify``
-    left or right)."""
+    left or right), or of at most ``width`` (``default``, as rich prints a paragraph)."""
     out = []
     for line in text.split("\n"):
-        if no_wrap or (line.isascii() and len(line) <= width):
+        if no_wrap or (len(line) <= width and _plain(line)):
             pieces = [line]
         else:
             breaks = divide_line(line, width, fold=overflow == "fold")
@@ -272,6 +263,8 @@ def wrap(text: str, width: int, justify: Justify, overflow: Overflow,
         for piece in pieces:
             if justify == "left":
                 piece = _truncate(piece, width, overflow, pad=True)
+            elif justify == "default":  # as it is: neither padded nor stripped
+                pass
             else:
                 piece = _truncate(piece.rstrip(), width, overflow)
                 piece = " " * (width - cell_width(piece)) + piece
@@ -293,7 +286,11 @@ def _truncate(text: str, width: int, overflow: Overflow, pad: bool = False) -> s
     """Cut to ``width`` cells (with ``…`` for ellipsis), or padded to it (rich's
     ``Text.truncate``)."""
     size = cell_width(text)
+    if size > width and _plain(text):  # a character a cell
+        return text[:width - 1] + ELLIPSIS if overflow == "ellipsis" else text[:width]
     if size > width:
+        from rich.cells import set_cell_size
+
         if overflow == "ellipsis":
             return set_cell_size(text, width - 1) + ELLIPSIS
         return set_cell_size(text, width)
@@ -309,71 +306,79 @@ def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
     offset = 0
     for match in _WORD.finditer(text):
         start, word = match.start(), match.group(0)
-        size = cell_len(word.rstrip())
+        size = cell_width(word.rstrip())
         if width - offset >= size:
-            offset += cell_len(word)
+            offset += cell_width(word)
         elif size > width:
             if fold:
-                chopped = chop_cells(word, width)
+                chopped = _chop(word, width)
                 for k, part in enumerate(chopped):
                     if start:
                         breaks.append(start)
                     if k == len(chopped) - 1:
-                        offset = cell_len(part)
+                        offset = cell_width(part)
                     else:
                         start += len(part)
             else:
                 if start:
                     breaks.append(start)
-                offset = cell_len(word)
+                offset = cell_width(word)
         elif offset and start:
             breaks.append(start)
-            offset = cell_len(word)
+            offset = cell_width(word)
     return breaks
 
 
-class Drawn:
-    """A grid as a rich renderable: plain text when the console has no colours, else
-    segments with the styles rich's ``Table`` gives them."""
+def _chop(text: str, width: int) -> list[str]:
+    """``text`` in pieces of ``width`` cells (rich's ``chop_cells``)."""
+    if _plain(text):
+        return [text[i:i + width] for i in range(0, len(text), width)]
+    from rich.cells import chop_cells
 
-    def __init__(self, grid: Grid) -> None:
-        self.grid = grid
+    return chop_cells(text, width)
 
-    def _frame(self, console: Console, options: ConsoleOptions
-               ) -> tuple[list[int], tuple[str, str, str], dict[str, str]]:
-        widths = self.grid.widths(options.max_width)
-        frame = box.SIMPLE_HEAD.substitute(options, safe=console.safe_box)
-        dividers = (frame.head_vertical, frame.mid_vertical, frame.foot_vertical)
-        rules = {"head": frame.get_row(widths, "head", edge=False),
-                 "row": frame.get_row(widths, "row", edge=False)}
-        return widths, dividers, rules
 
-    def plain(self, console: Console, options: ConsoleOptions) -> str:
-        """The text a console without colours writes for the grid: every line fits its
-        width, so that it can be written as it is (rich would crop, and measure each line to
-        find nothing to crop: a third of the table's time)."""
-        widths, dividers, rules = self._frame(console, options)
-        return "".join((rules[line] if isinstance(line, str) else "".join(t for t, _ in line))
-                       + "\n" for line in self.grid.lines(widths, None, dividers))
+def draw(grid: Grid, term: Terminal, width: int | None = None) -> str:
+    """The grid as rich's ``Table`` prints it on ``term`` at ``width`` (the terminal's if
+    None): the box ``SIMPLE_HEAD`` (a rule under the header, a blank line before the last
+    row), or rich's ``ASCII`` box on a stream that cannot encode ``─``; styles painted."""
+    widths = grid.widths(term.width if width is None else width)
+    if term.ascii_only:
+        dividers, head, row = ("|", "|", "|"), ("-", "+"), ("-", "+")
+    else:
+        dividers, head, row = (" ", " ", " "), ("─", "─"), (" ", " ")
+    rules = {name: cross.join(line * w for w in widths)
+             for name, (line, cross) in (("head", head), ("row", row))}
+    styled = term.color
+    room = term.width if width is None else width
+    out: list[str] = []
+    for line in grid.lines(widths, styled, dividers):
+        pieces: list[_Piece] = [(rules[line], None)] if isinstance(line, str) else line
+        if sum(widths) + len(widths) - 1 > room:  # rich crops what it cannot fit
+            pieces = _crop(pieces, room)
+        if styled:
+            out.extend(term.paint(text, style) for text, style in pieces)
+        else:
+            out.extend(text for text, _ in pieces)
+        out.append("\n")
+    return "".join(out)
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-        if console.color_system is None:
-            yield Segment(self.plain(console, options))
-            return
-        widths, dividers, rules = self._frame(console, options)
-        styles = _Styles(console)
-        for line in self.grid.lines(widths, styles, dividers):
-            plain: list[str] = []
-            if isinstance(line, str):
-                plain.append(rules[line])
+
+def _crop(pieces: list[_Piece], room: int) -> list[_Piece]:
+    """A line's pieces cut at ``room`` cells (rich's ``Segment.adjust_line_length``)."""
+    kept: list[_Piece] = []
+    for text, style in pieces:
+        size = cell_width(text)
+        if size <= room:
+            kept.append((text, style))
+            room -= size
+            continue
+        if room > 0:
+            if _plain(text):
+                kept.append((text[:room], style))
             else:
-                for text, style in line:
-                    if style is None:
-                        plain.append(text)
-                    elif text:
-                        if plain:
-                            yield Segment("".join(plain))
-                            plain = []
-                        yield Segment(text, style)
-            plain.append("\n")
-            yield Segment("".join(plain))
+                from rich.cells import set_cell_size
+
+                kept.append((set_cell_size(text, room), style))
+        break
+    return kept

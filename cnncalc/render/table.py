@@ -1,7 +1,7 @@
 """The human table: its cells (``Cells``), its columns fitted to the width (``fitted_table``),
-drawn by ``cnncalc.render.grid`` as rich's ``Table`` would draw it, and printed through a rich
-console (its width, its colours, a closed pipe). Names are escaped (``cnncalc.escape``); no
-cell is read as rich markup.
+drawn by ``cnncalc.render.grid`` as rich's ``Table`` would draw it, and written with the
+width, colours and box characters rich's console would choose (``cnncalc.render.terminal``).
+Names are escaped (``cnncalc.escape``); no cell is read as rich markup.
 
 The columns fit the width (``fitted_table``): block layers have long dotted names
 (``layer3.0.downsample.0``), so the name column takes what the other columns leave, from 12
@@ -17,9 +17,6 @@ from __future__ import annotations
 
 from typing import IO
 
-from rich.console import Console
-from rich.text import Text
-
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
 from cnncalc.render.common import (
@@ -29,10 +26,11 @@ from cnncalc.render.common import (
     summary_line,
     volume,
 )
-from cnncalc.render.grid import ELLIPSIS, Cell, Column, Drawn, Grid, cell_width
+from cnncalc.render.grid import ELLIPSIS, Cell, Column, Grid, cell_width, draw, wrap
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from
+from cnncalc.render.terminal import NAMED, Terminal
 
 NAME_WIDTH = 12
 """The name column's width when the table is too wide for longer names."""
@@ -47,15 +45,6 @@ READABLE = 16
 """A name column this wide holds a stage, a block and a layer (``layer1.0.CONV1``,
 ``features.10.conv``): a table with a ``from`` column keeps its input column only if its
 names can have this much (or all they need)."""
-
-
-class PipeConsole(Console):
-    """A rich console that leaves a closed pipe to the command (``cli.pipe_may_close``):
-    rich's own handling exits 1, the status of a spec with errors."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
 
 
 def _n(value: int | None, assumed: bool = False) -> str:
@@ -158,8 +147,8 @@ class Cells:
         return Grid([*columns, self.outputs, *self.figures], self.styles, self.section)
 
 
-def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Grid:
-    """The table whose columns fit the console's width best, as the module says."""
+def fitted_table(a: Analysis, width: int, shown: list[Row]) -> Grid:
+    """The table whose columns fit ``width`` best, as the module says."""
     cells = Cells(a, shown)
     longest = cells.longest_name
     # a row's input is the output of the row above or of one in `from`: the column can go
@@ -169,38 +158,40 @@ def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Grid:
     wide = max(longest, NAME_WIDTH)
     inputs = True
     table = cells.grid(wide)
-    excess = table.natural_width() - console.width
+    excess = table.natural_width() - width
     if optional and excess > 0 and wide - excess < min(wide, READABLE):
         inputs = False
         table = cells.grid(wide, inputs=False)
-        excess = table.natural_width() - console.width
+        excess = table.natural_width() - width
     name = wide
     if excess > 0 and wide > NAME_WIDTH:
         name = max(NAME_WIDTH, wide - excess)
         table = cells.grid(name, inputs)
-        excess = table.natural_width() - console.width
+        excess = table.natural_width() - width
     settings = min(LAYER_WIDTH, max((cell_width(row.layer) for row in shown), default=0))
     if excess > 0 and settings > NARROW_LAYER:
         settings = max(NARROW_LAYER, settings - excess)
         table = cells.grid(name, inputs, settings)
-        excess = table.natural_width() - console.width
+        excess = table.natural_width() - width
     reads = max((len(from_text(row.reads, row.unresolved)) for row in shown), default=0)
     if excess > 0 and reads > NARROW_FROM:
         table = cells.grid(name, inputs, settings, max(NARROW_FROM, reads - excess))
     return table
 
 
+def paragraph(text: str, term: Terminal, style: str = "") -> str:
+    """``text`` as rich prints a ``Text`` of it: lines wrapped at spaces to the width (a
+    longer word folded), each painted with ``style``."""
+    painted = NAMED.get(style)
+    return "".join(term.paint(line, painted) + "\n" for line in
+                   wrap(text, term.width, "default", "fold", no_wrap=False))
+
+
 def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None = None,
                 width: int | None = None, color: bool | None = None,
                 depth: int | None = None) -> None:
-    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
-                      no_color=color is False, force_terminal=color if color else None)
+    term = Terminal(file, width, color)
     shown = rows(a, depth)
-    drawn = Drawn(fitted_table(a, console, shown))
-    if console.color_system is None:  # what console.print would write, written at once
-        console.file.write(drawn.plain(console, console.options))
-    else:
-        console.print(drawn)
-    console.print(Text(summary_line(a, memory or Memory())))
-    console.print(Text(conventions(a, any(row.folded for row in shown)), style="dim"))
-
+    term.write(draw(fitted_table(a, term.width, shown), term)
+               + paragraph(summary_line(a, memory or Memory()), term)
+               + paragraph(conventions(a, any(row.folded for row in shown)), term, "dim"))

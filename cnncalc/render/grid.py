@@ -52,7 +52,8 @@ class Column:
     """A column: its header, its cells from the first row to the last, how they are set
     (``max_width``: of the text, without the padding)."""
 
-    __slots__ = ("_longest", "cells", "header", "justify", "max_width", "no_wrap", "overflow")
+    __slots__ = ("_longest", "_simple", "cells", "header", "justify", "max_width", "no_wrap",
+                 "overflow")
 
     def __init__(self, header: str, cells: list[Cell], justify: Justify = "left",
                  no_wrap: bool = False, overflow: Overflow = "ellipsis",
@@ -64,20 +65,32 @@ class Column:
         self.overflow: Overflow = overflow
         self.max_width = max_width
         self._longest: int | None = None
+        self._simple: bool | None = None
 
     def narrowed(self, max_width: int | None) -> Column:
         """The same column with another ``max_width`` (its measure kept)."""
         other = Column(self.header, self.cells, self.justify, self.no_wrap, self.overflow,
                        max_width)
         other._longest = self._longest
+        other._simple = self._simple
         return other
+
+    @property
+    def simple(self) -> bool:
+        """Whether every unstyled cell is text of one line, a cell a character."""
+        if self._simple is None:
+            self._simple = _plain("".join(c for c in self.cells if c.__class__ is str))
+        return self._simple
 
     @property
     def longest(self) -> int:
         """Its longest line (header included), in cells: what rich's measure finds."""
         if self._longest is None:
-            self._longest = max(_longest_line(t) for t in
-                                [self.header, *(_text(c) for c in self.cells)])
+            texts = [self.header, *(_text(c) for c in self.cells)]
+            if _plain("".join(texts)):  # all of them: counted at C speed
+                self._longest = max(map(len, texts))
+            else:
+                self._longest = max(map(_longest_line, texts))
         return self._longest
 
 
@@ -132,7 +145,22 @@ class Grid:
         rows: list[tuple[tuple[Cell, ...], str]] = [
             (tuple(c.header for c in self.columns), "header"),
             *zip(zip(*(c.cells for c in self.columns), strict=True), self.styles, strict=True)]
+        m = len(self.columns)
+        pads = [self._padding(i) for i in range(m)]
+        inner = [w - p for w, p in zip(widths, pads, strict=True)]
+        # a row of short plain cells is a string: the cells padded, as _cell pads them
+        fast = min(inner, default=0) >= 1 and all(c.simple for c in self.columns)
+        lefts = [c.justify == "left" for c in self.columns]
         for r, (cells, style) in enumerate(rows):
+            if fast and r and not style and all(
+                    cells[i].__class__ is str and len(cells[i]) <= inner[i] for i in range(m)):
+                divider = dividers[2 if r == n else 1]
+                yield [(divider.join(
+                    (cell.ljust(inner[i]) if lefts[i] else cell.rstrip().rjust(inner[i]))  # type: ignore[union-attr]
+                    + " " * pads[i] for i, cell in enumerate(cells)), None)]
+                if r == n - 1 and self.section:
+                    yield "row"
+                continue
             base = NAMED.get(style) if styles else None
             drawn = [self._cell(cells[i], widths[i], i, base, styles)
                      for i in range(len(self.columns))]

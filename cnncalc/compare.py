@@ -11,11 +11,10 @@ layers are aligned on what they are. Each analysis is split first:
   but are never a difference by themselves;
 - every other layer is **significant**, and the significant layers of the two sides are
   aligned in analysis order (a longest common subsequence, ``cnncalc.align``): on the kind
-  and settings (kernel, stride, dilation, pool op), then what is left in each gap on the kind
-  alone, so that a changed kernel still pairs the two convs. The figures are then compared
-  pair by pair: a changed stride shows in its layer and in the volumes and MACs after it. Pairs left over whose figures are all equal are paired as moved (two notations may
-  list an Inception block's branches in different orders). What has no partner is on one
-  side only.
+  and settings (kernel, stride, dilation, pool op), then what is left in each gap on the
+  kind alone, so that a changed kernel still pairs the two convs. Pairs left over whose
+  figures are all equal are paired as moved (two notations may list an Inception block's
+  branches in different orders). What has no partner is on one side only.
 
 A matched pair differs in ``layer`` (kind or settings: kernel, stride, dilation, pool op),
 ``output`` (1x1xC and C are one volume), ``params``, ``buffers``, ``macs``, or ``wiring``:
@@ -164,12 +163,14 @@ class _Side:
             for j in r.inputs:
                 if len(readers[j]) < 2:
                     readers[j].append(r)
+        context = [False] + [is_context(r, q[0] if len(q) == 1 else None)
+                             for r, q in zip(a.layers, readers[1:], strict=True)]
         self.significant: list[LayerResult] = []
         self.after: dict[int, list[LayerResult]] = {0: []}
         last = 0
-        for r in a.layers:
-            only = readers[r.index]
-            if is_context(r, only[0] if len(only) == 1 else None):
+        for index in canonical_order(a, context):
+            r = a.layers[index - 1]
+            if context[index]:
                 self.after[last].append(r)
             else:
                 self.significant.append(r)
@@ -205,6 +206,49 @@ class _Side:
         """The partner (an index of the other side) of ``anchor(index)``."""
         found = self.anchor(index)
         return None if found is None else self.partner[found]
+
+
+def canonical_order(a: Analysis, context: list[bool]) -> list[int]:
+    """The layers' indices in an order that does not depend on how the text lists parallel
+    branches: each layer after everything it reads (a post-order walk back from the output,
+    then from any other layer that nothing reads), a concat's inputs walked in its order, an
+    add's or multiply's deepest first (depth counts significant layers; ties in listed
+    order). A chain, a ResNet block written main path first and an Inception block written
+    branch by branch keep their analysis order."""
+    n = len(a.layers)
+    depth = [0] * (n + 1)
+    read = [False] * (n + 1)
+    for r in a.layers:
+        depth[r.index] = max((depth[j] for j in r.inputs), default=0) + (not context[r.index])
+        for j in r.inputs:
+            read[j] = True
+    output = a.output or n
+    roots = [output] + [i for i in range(1, n + 1) if not read[i] and i != output]
+    seen = [False] * (n + 1)
+    seen[0] = True
+    order: list[int] = []
+    for root in roots:
+        if seen[root]:
+            continue
+        seen[root] = True
+        stack = [(root, iter(_walk(a.layers[root - 1], depth)))]
+        while stack:
+            node, pending = stack[-1]
+            for j in pending:
+                if not seen[j]:
+                    seen[j] = True
+                    stack.append((j, iter(_walk(a.layers[j - 1], depth))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _walk(r: LayerResult, depth: list[int]) -> list[int]:
+    if isinstance(r.layer, Merge) and r.layer.op != "concat":
+        return sorted(r.inputs, key=lambda j: -depth[j])  # stable: ties in listed order
+    return list(r.inputs)
 
 
 def compare(a: Analysis, b: Analysis) -> Comparison:

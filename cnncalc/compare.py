@@ -262,13 +262,14 @@ def compare(a: Analysis, b: Analysis) -> Comparison:
         if i is not None and j is not None:
             sa.partner[sa.significant[i].index] = sb.significant[j].index
             sb.partner[sb.significant[j].index] = sa.significant[i].index
-    rows: list[Row] = _context_rows(sa.after[0], sb.after[0])
+    beside = Budget(len(a.layers) + len(b.layers))  # pairing context layers, shared
+    rows: list[Row] = _context_rows(sa.after[0], sb.after[0], beside)
     for i, j, moved in steps:
         ra = None if i is None else sa.significant[i]
         rb = None if j is None else sb.significant[j]
         rows.append(_row(ra, rb, moved, sa, sb))
         rows.extend(_context_rows(sa.after[ra.index] if ra else [],
-                                  sb.after[rb.index] if rb else []))
+                                  sb.after[rb.index] if rb else [], beside))
     totals = tuple((name, getattr(a.totals, name), getattr(b.totals, name)) for name in FIGURES)
     return Comparison(a, b, tuple(rows), flat_form(a.input) != flat_form(b.input),
                       _output(a, b, sa, sb), totals, positional)
@@ -369,12 +370,13 @@ def _wiring(ra: LayerResult, rb: LayerResult, sa: _Side, sb: _Side,
     return None if same else (ra.inputs, rb.inputs)
 
 
-def _context_rows(xs: list[LayerResult], ys: list[LayerResult]) -> list[Row]:
+def _context_rows(xs: list[LayerResult], ys: list[LayerResult], budget: Budget) -> list[Row]:
     """Context layers after one significant layer, paired by kind where both sides have
-    them (a ReLU on each side), each on its own row otherwise."""
+    them (a ReLU on each side), each on its own row otherwise; by position once the budget
+    shared by all of them runs out (the pairing only decides which rows they share)."""
     if not xs and not ys:
         return []
-    steps = align([r.layer.kind for r in xs], [r.layer.kind for r in ys])
+    steps = align([r.layer.kind for r in xs], [r.layer.kind for r in ys], budget)
     if steps is None:
         steps = by_position(len(xs), len(ys))
     return [Row("context", None if i is None else xs[i], None if j is None else ys[j])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -516,3 +518,12 @@ def test_a_comparison_past_the_budget_pairs_by_position_and_says_so(
     from cnncalc.render.diff import to_text
 
     assert "paired by position" in to_text(c)
+
+
+def test_the_readme_example_is_what_cnncalc_prints(runner: CliRunner) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```\n\$ (cnncalc diff [^\n]*)\n(.*?)```", readme, re.DOTALL)
+    assert found is not None
+    result = runner.invoke(cli, shlex.split(found.group(1))[1:])
+    assert result.exit_code == 1
+    assert result.stdout == found.group(2)

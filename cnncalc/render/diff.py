@@ -23,7 +23,7 @@ from cnncalc.render.common import ASSUMED_MARK, assumption, describe, shape_list
 from cnncalc.spec import Shape, fmt_shape
 
 LABELS = {"params": "params", "buffers": "buffers", "macs": "MACs"}
-_HEADERS = ("", "layer", "", "output", "params", "buffers", "MACs", "")
+_HEADERS = ("", "name", "layer", "output", "params", "buffers", "MACs", "")
 _RIGHT = (False, False, False, False, True, True, True, False)
 
 

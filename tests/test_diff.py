@@ -527,3 +527,23 @@ def test_the_readme_example_is_what_cnncalc_prints(runner: CliRunner) -> None:
     result = runner.invoke(cli, shlex.split(found.group(1))[1:])
     assert result.exit_code == 1
     assert result.stdout == found.group(2)
+
+
+def test_an_output_taken_from_another_layer(runner: CliRunner, tmp_path: Path) -> None:
+    chain = "[8x8x3] INPUT\nCONV1: 8 3x3 filters, pad 1\nCONV2: 8 3x3 filters, pad 1\n"
+    (tmp_path / "a.txt").write_text(chain + "OUTPUT from CONV1\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text(chain, encoding="utf-8")
+    result = run(runner, str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+    assert result.exit_code == 1
+    assert "the output is CONV1 in A and CONV2 in B, layers that do not align" in result.stdout
+    assert result.stdout.splitlines()[-1] == "A and B differ: the output's wiring."
+
+
+def test_names_are_escaped_in_the_listing(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        '[8x8x3] INPUT\nCONV "x\\x1b[31m\\n::error": 8 3x3 filters\n', encoding="utf-8")
+    (tmp_path / "b.txt").write_text("[8x8x3] INPUT\nCONV1: 9 3x3 filters\n", encoding="utf-8")
+    result = run(runner, str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stdout and "\n::" not in result.stdout
+    assert "-  x\\x1b[31m\\n\\x3a:error " in result.stdout

@@ -219,12 +219,20 @@ def to_text(c: Comparison, show_all: bool = False) -> str:
                    f"{delta:>{width}}{mark}".rstrip())
     oa, ob = _output_shape(c.a), _output_shape(c.b)
     out.append(f"{'output':<8}  {_volume(oa):>{width}}  {_volume(ob):>{width}}")
+    if "wiring" in c.output:
+        out.append(f"the output is {_output_name(c.a)} in A and {_output_name(c.b)} in B, "
+                   "layers that do not align")
     out += ["", verdict(c)]
     return "\n".join(out) + "\n"
 
 
 def _assumed(c: Comparison) -> bool:
     return any(a.totals is not None and bool(a.totals.assumed) for a in (c.a, c.b))
+
+
+def _output_name(a: Analysis) -> str:
+    index = a.output or len(a.layers)
+    return escape(a.layers[index - 1].layer.name)
 
 
 def _output_shape(a: Analysis) -> Shape | None:

@@ -108,20 +108,21 @@ def is_context(r: LayerResult, reader: LayerResult | None) -> bool:
 
 def family(r: LayerResult) -> tuple[Hashable, ...]:
     """What a layer is, whatever the notation: a depthwise conv and a grouped one are both
-    convs, a global pool and an adaptive pool to 1x1 are both global pools."""
+    convs, a global pool and an adaptive pool to 1x1 are both global pools; a max and an
+    average pool are both pools (their op is a setting, so that they pair as a change)."""
     layer = r.layer
     if isinstance(layer, Conv):
         return ("deconv" if layer.transposed else "conv",)
     if isinstance(layer, Pool):
-        return ("pool", layer.op)
+        return ("pool",)
     if isinstance(layer, (GlobalPool, AdaptivePool)):
-        return ("global pool", layer.op)
+        return ("global pool",)
     if isinstance(layer, Dense):
         return ("fc",)
     if isinstance(layer, BatchNorm):
         return ("bn",)
     if isinstance(layer, Merge):
-        return ("merge", layer.op)
+        return ("merge",)
     return (layer.kind,)
 
 
@@ -129,8 +130,12 @@ def settings(r: LayerResult) -> tuple[Hashable, ...]:
     """The family and the settings that make two layers of it different operations (the
     padding is not among them: its effect is the output volume)."""
     layer = r.layer
-    if isinstance(layer, (Conv, Pool)):
+    if isinstance(layer, Conv):
         return (*family(r), layer.kernel, layer.stride, layer.dilation)
+    if isinstance(layer, Pool):
+        return (*family(r), layer.op, layer.kernel, layer.stride, layer.dilation)
+    if isinstance(layer, (GlobalPool, AdaptivePool, Merge)):
+        return (*family(r), layer.op)
     if isinstance(layer, Upsample):
         return (*family(r), layer.factor, layer.mode)
     return family(r)

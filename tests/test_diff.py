@@ -547,3 +547,8 @@ def test_names_are_escaped_in_the_listing(runner: CliRunner, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "\x1b" not in result.stdout and "\n::" not in result.stdout
     assert "-  x\\x1b[31m\\n\\x3a:error " in result.stdout
+
+
+def test_a_max_pool_made_average_pairs_as_a_changed_layer() -> None:
+    c = both(BASE, BASE.replace("MAX POOL1", "AVG POOL1"))
+    assert _rows(c) == [("MAX POOL1", "AVG POOL1", "changed", ("layer",))]

@@ -63,7 +63,7 @@ def _both(a: LayerResult, b: LayerResult) -> str:
     return f"{escape(a.layer.name)} / {escape(b.layer.name)}"
 
 
-def _pair_name(c: Comparison, row: Row) -> str:
+def _pair_name(row: Row) -> str:
     if row.a is not None and row.b is not None:
         return _both(row.a, row.b)
     r = row.a or row.b
@@ -77,12 +77,12 @@ def _row_lines(c: Comparison, row: Row) -> list[list[str]]:
         r = row.a or row.b
         assert r is not None
         note = "" if row.a and row.b else ("A" if row.a else "B") + " only, changes nothing"
-        cells = _cells("", r, _pair_name(c, row), note)
+        cells = _cells("", r, _pair_name(row), note)
         cells[4:7] = ["", "", ""]  # no params, buffers or MACs, by definition
         return [cells]
     if row.status == "same":
         assert row.a is not None
-        return [_cells("=", row.a, _pair_name(c, row), "moved" if row.moved else "")]
+        return [_cells("=", row.a, _pair_name(row), "moved" if row.moved else "")]
     if row.a is None or row.b is None:
         r = row.a or row.b
         assert r is not None

@@ -159,6 +159,9 @@ def test_resnet18_in_two_canonical_texts_agrees(runner: CliRunner) -> None:
     result = run(runner, "specs/resnet18.txt", "tests/fixtures/show/resnet18.txt")
     assert result.exit_code == 0, result.output
     assert "A and B agree: 51 layers aligned" in result.stdout
+    # specs/resnet18.txt silences its rounding warnings (# cnncalc: ignore[G107]), as show does
+    assert result.stdout.splitlines()[0] == ("A  specs/resnet18.txt: lecture notation, input "
+                                             "224x224x3")
 
 
 # ---- the differences, one at a time ---------------------------------------------------------

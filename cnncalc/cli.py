@@ -28,6 +28,7 @@ COMMANDS = {
     "conv": "cnncalc.commands.conv:conv_cmd",
     "run": "cnncalc.commands.run:run",
     "check": "cnncalc.commands.check:check",
+    "diff": "cnncalc.commands.diff:diff",
     "rules": "cnncalc.commands.rules:rules",
 }
 

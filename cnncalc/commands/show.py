@@ -7,8 +7,8 @@ import sys
 import click
 
 from cnncalc.analyze import Analysis
+from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
-from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
@@ -54,7 +54,7 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
                         max_file_size)
         with pipe_may_close():
             _print(analysis, Memory(batch, dtype), fmt, width, depth)
-    shown = _unsuppressed(analysis) if fmt != "json" else []  # json holds them all
+    shown = unsilenced(analysis) if fmt != "json" else []  # json holds them all
     if shown:
         from cnncalc.render.report import format_all
 
@@ -63,22 +63,6 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
             color = sys.stderr.isatty()
             click.echo(format_all(shown, analysis.spec.lines, color), err=True)
     sys.exit(0 if analysis.ok else 1)
-
-
-def _unsuppressed(analysis: Analysis) -> list[Diagnostic]:
-    """The diagnostics to print under the figures: a warning that a ``# cnncalc:
-    ignore[CODE]`` comment on its line silences is left out, as ``check`` leaves it out (the
-    figures are the same either way); an error is always printed, since it withholds them."""
-    diags = list(analysis.diagnostics)
-    if not any(d.severity is Severity.WARNING for d in diags):
-        return diags
-    from cnncalc.check.suppress import find_suppressions
-
-    spec = analysis.spec
-    found, _ = find_suppressions(spec.lines, spec.path, spec.notation)
-    silenced = {(s.line, s.code) for s in found}
-    return [d for d in diags
-            if d.severity is not Severity.WARNING or (d.span.line, d.code) not in silenced]
 
 
 def _print(analysis: Analysis, memory: Memory, fmt: str, width: int | None,

@@ -30,11 +30,11 @@ _RIGHT = (False, False, False, False, True, True, True, False)
 def _side(a: Analysis) -> str:
     """The side's path, notation and input, and how many warnings ``show`` would print
     (not those a ``# cnncalc: ignore[CODE]`` comment silences)."""
-    from cnncalc.commands.show import _unsuppressed
+    from cnncalc.check.suppress import unsilenced
 
     input_text = "none" if a.input is None else fmt_shape(a.input)
     text = f"{escape(a.spec.path)}: {a.spec.notation} notation, input {input_text}"
-    warnings = sum(1 for d in _unsuppressed(a) if d.severity is Severity.WARNING)
+    warnings = sum(1 for d in unsilenced(a) if d.severity is Severity.WARNING)
     if warnings:
         text += f" ({warnings:,} warning{'s' if warnings != 1 else ''}: cnncalc show lists them)"
     return text

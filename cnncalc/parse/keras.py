@@ -7,7 +7,11 @@
 The code is parsed, never run: nothing is evaluated, compiled or imported. Statements are
 ``import``, ``NAME = literal`` (binding a name as ``--define`` does, which wins), a model and its
 ``model.add(...)`` calls; each layer call's arguments are read by
-:mod:`cnncalc.parse.keras_layers`, which states the conventions Keras's layers follow. Further:
+:mod:`cnncalc.parse.keras_layers`, which states the conventions Keras's layers follow. The
+statements of a script that do not build the model are not read: calls not given a model
+(``print(...)``, ``np.random.seed(0)``), ``print(model)``, ``model.summary()``, ``fit`` and the
+like, and assignments whose value is no literal (``x_train = x_train / 255``); a name so bound
+has no value, and the first layer that reads one is refused with the reason. Further:
 
 - names are Keras's automatic ones (conv2d, conv2d_1, max_pooling2d...) unless ``name=`` is given;
 - the input comes from ``Input``/``InputLayer``, ``input_shape=`` (``batch_input_shape=``,
@@ -27,9 +31,11 @@ from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
+from cnncalc.parse.keras_merges import MERGES
 from cnncalc.parse.pycode import Refusal, ints, quiet_parse, refuse
 from cnncalc.spec import (
     Conv,
+    Crop,
     Dense,
     Flatten,
     GlobalPool,
@@ -39,14 +45,17 @@ from cnncalc.spec import (
     Span,
     Spec,
     Unparsed,
+    Upsample,
     ZeroPad,
 )
 
 _METHODS = frozenset(("add", "compile", "fit", "summary", "evaluate", "predict", "save",
                       "save_weights", "build"))
 # the rank of what a layer of these kinds gives; other layers keep their input's
-_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1}
+_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1,
+                                  Crop: 3, Upsample: 3}
 _SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
+_HARMLESS = frozenset(("print", "plot_model"))  # calls given a model that do not change it
 _STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
               ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
 # how every `# cnncalc: input` comment starts, matched as directives.find_input matches it
@@ -164,6 +173,8 @@ class _Reader(Source):
                     self.begin(None, self.span(call))
                     self.sequential(call)
                     return
+                self.other_call(call)
+                return
             elif isinstance(call, ast.Constant):  # a docstring
                 return
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -184,6 +195,25 @@ class _Reader(Source):
                      "`model.add(Layer(...))` or `NAME = literal`, found "
                      f"{_STATEMENT.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
                      "without running it: write the layers out one per model.add(...) line")
+
+    def other_call(self, call: ast.Call) -> None:
+        """A call that does not build a model (``print(...)``, ``np.random.seed(0)``) is not
+        read; one that is given a model might change it, and is refused, but for ``print``
+        and ``plot_model``."""
+        model = self.model_in(call)
+        if model is None or _callee(call.func) in _HARMLESS:
+            return
+        raise refuse(self.span(call), "P001", f"cannot follow a call of "
+                     f"`{self.segment(call.func)}` that is given the model `{model}`",
+                     "cnncalc reads Keras code without running it: add the layers with "
+                     "model.add(...) or in the Sequential([...]) list")
+
+    def model_in(self, node: ast.AST) -> str | None:
+        """The first model variable the code of ``node`` names, if any."""
+        if not self.models:
+            return None
+        return next((n.id for n in ast.walk(node)
+                     if type(n) is ast.Name and n.id in self.models), None)
 
     def callee(self, func: ast.expr) -> str | None:
         """The Keras class a call makes: ``_callee``, through the file's import aliases."""
@@ -259,19 +289,35 @@ class _Reader(Source):
             names, values = targets[0].elts, value.elts
         if len(targets) != 1 or len(names) != len(values) or not all(
                 isinstance(t, ast.Name) for t in names):
-            raise refuse(self.span(targets[0]), "P001", "cnncalc binds only plain names",
-                         "write `NAME = literal`, e.g. `num_classes = 10`")
+            self.unbind(targets)
+            return
         for t, node in zip(names, values, strict=True):
             name = t.id if isinstance(t, ast.Name) else ""
             if name in self.defines:
                 continue
             try:
                 self.bound[name] = self.value(node)
-                self.failed.discard(name)
-            except Refusal as exc:
-                self.failed.add(name)
-                if exc.diag is not None and not (name == "input_shape" and self.input_given):
-                    self.diags.append(exc.diag)
+                self.failed.pop(name, None)
+            except Refusal as exc:  # told if a layer reads the name
+                self.bound.pop(name, None)
+                self.failed[name] = exc.diag
+
+    def unbind(self, targets: list[ast.expr]) -> None:
+        """An assignment cnncalc does not read (``(x, y), (a, b) = load_data()``, ``a = b =
+        1``): the names it binds have no value (told where a layer reads one); one that sets
+        an attribute or an item of a model is refused."""
+        model = next((m for t in targets if type(t) is not ast.Name
+                      and (m := self.model_in(t)) is not None), None)
+        if model is not None:
+            raise refuse(self.span(targets[0]), "P001", f"cannot follow a change to the model "
+                         f"`{model}`", "cnncalc reads the layers as the model is built")
+        diag = Diagnostic(self.span(targets[0]), "P001", "cnncalc binds only plain names",
+                          "write `NAME = literal`, e.g. `num_classes = 10`")
+        for t in targets:
+            for n in ast.walk(t):
+                if type(n) is ast.Name and n.id not in self.defines:
+                    self.bound.pop(n.id, None)
+                    self.failed[n.id] = diag
 
     def layer(self, node: ast.expr) -> None:
         span = self.span(node)
@@ -315,6 +361,10 @@ class _Reader(Source):
                     raise args.bad("name", "a string")
                 shown = name
             args.name = shown
+            if canon in MERGES:
+                raise refuse(span, "P001", f"{shown}: {cls} joins two or more tensors, and a "
+                             "Sequential model passes one from layer to layer", "write the "
+                             "model with the functional API, e.g. `x = layers.add([x, y])`")
             declared = None
             if not self.layers and self.input is None:
                 self.read_input(args)

@@ -94,6 +94,23 @@ def test_sequential_fixtures_are_read_exactly(name: str) -> None:
     assert list(a.layers[-1].output_shape or ()) == f["output"]
 
 
+@pytest.mark.parametrize("name", SEQUENTIAL)
+def test_cnncalc_run_confirms_the_sequential_fixtures(runner: Any, name: str) -> None:
+    """The NumPy executor measures every layer as the analysis (and Keras) says."""
+    from cnncalc.cli import cli
+
+    result = runner.invoke(cli, ["run", "--format", "json", "-q",
+                                 f"tests/fixtures/keras/{name}.py"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["ok"] and record["failed"] is None
+    assert [row["mismatches"] for row in record["layers"] if not row["match"]] == []
+    f = FIGURES[name]
+    totals = record["totals"]
+    assert (totals["params"], totals["buffers"], totals["macs"]) == (
+        f["params"], f["buffers"], f["macs"])
+
+
 @pytest.mark.xfail(strict=True, reason="the functional API waits for the functional reader")
 @pytest.mark.parametrize("name", FUNCTIONAL)
 def test_functional_fixtures_are_read_exactly(name: str) -> None:

@@ -148,6 +148,33 @@ def test_a_center_crop_larger_than_its_input_is_an_error() -> None:
     assert [d.code for d in a.diagnostics] == ["G111"] and a.totals is None
 
 
+def test_cropping_cuts_each_side() -> None:
+    # 9x10x4: ((1, 2), (3, 0)) -> 6x7; 1 -> 4x5; (0, 2) -> 4x1 (as Keras gives)
+    a = seq("9x10x4", "Cropping2D(((1, 2), (3, 0)))", "Cropping2D(1)", "Cropping2D((0, 2))")
+    assert figures(a) == [("cropping2d", (6, 7, 4), 0, 0, 0), ("cropping2d_1", (4, 5, 4), 0, 0, 0),
+                          ("cropping2d_2", (4, 1, 4), 0, 0, 0)]
+
+
+@pytest.mark.parametrize("call", ["Cropping2D(-1)", "Cropping2D(((1, 2), 3, 4))",
+                                  "Cropping2D('same')"])
+def test_cropping_refuses_what_is_not_a_crop(call: str) -> None:
+    a = seq("8x8x3", call)
+    assert codes(a) == [(7, "P010")]
+
+
+def test_a_crop_of_everything_is_an_error() -> None:
+    a = seq("4x4x3", "Cropping2D((2, 0))")
+    assert a.totals is None and [d.code for d in a.diagnostics] == ["G102"]
+
+
+def test_noise_and_spatial_dropout_are_shape_preserving() -> None:
+    a = seq("4x4x3", "SpatialDropout2D(0.2)", "GaussianNoise(0.1)", "GaussianDropout(0.3)")
+    assert figures(a) == [("spatial_dropout2d", (4, 4, 3), 0, 0, 0),
+                          ("gaussian_noise", (4, 4, 3), 0, 0, 0),
+                          ("gaussian_dropout", (4, 4, 3), 0, 0, 0)]
+    assert [r.layer.kind for r in a.layers] == ["dropout", "identity", "dropout"]
+
+
 def test_upsampling_refuses_other_interpolations() -> None:
     a = seq("4x4x3", "UpSampling2D(2, interpolation='bicubic')")
     assert codes(a) == [(7, "P010")]

@@ -20,8 +20,9 @@ Conventions, as Keras computes them:
   'same' pads ``F // 2`` each side, as Keras's ``deconv_output_length`` does;
 - Dense on an HxWxC volume works on each position (a dot product along the last axis), so it
   becomes a 1x1 convolution that keeps the Dense layer's name;
-- ``Rescaling``, ``Normalization``, ``CenterCrop``, ``UpSampling2D`` and the augmentation
-  layers are read by :mod:`cnncalc.parse.keras_preprocessing`, which says how they count;
+- ``Rescaling``, ``Normalization``, ``CenterCrop``, ``Cropping2D``, ``UpSampling2D`` and the
+  augmentation and noise layers are read by :mod:`cnncalc.parse.keras_preprocessing`, which
+  says how they count;
   ``Add``, ``Concatenate`` and ``Multiply`` by :mod:`cnncalc.parse.keras_merges`.
 """
 
@@ -40,6 +41,7 @@ from cnncalc.parse.cursor import suggest
 from cnncalc.parse.keras_merges import MERGES, merge
 from cnncalc.parse.keras_preprocessing import (
     center_crop,
+    cropping,
     identity,
     normalization,
     upsampling,
@@ -492,6 +494,10 @@ LAYERS: dict[str, tuple[Callable[[Args], list[Layer]], str]] = {
     "RandomTranslation": (identity, _RANDOM.format("height_factor width_factor")),
     "RandomContrast": (identity, "factor value_range seed"),
     "RandomBrightness": (identity, "factor value_range seed"),
+    "GaussianNoise": (identity, "stddev seed"),
+    "GaussianDropout": (_dropout, "rate seed"),
+    "SpatialDropout2D": (_dropout, "rate data_format seed"),
+    "Cropping2D": (cropping, "cropping data_format"),
     "Input": (_flatten, "shape batch_size name dtype"),
     "InputLayer": (_flatten, "input_shape batch_size dtype"),
 }

@@ -1,5 +1,6 @@
-"""Keras layers that prepare images inside a model: ``Rescaling``, ``Normalization``,
-``CenterCrop``, ``UpSampling2D``, and the augmentation layers (``RandomFlip``...).
+"""Keras layers that prepare images inside a model or resize them: ``Rescaling``,
+``Normalization``, ``CenterCrop``, ``Cropping2D``, ``UpSampling2D``, and the augmentation and
+noise layers (``RandomFlip``...).
 
 cnncalc computes shapes and counts, not values, and reads a model as it runs at inference:
 
@@ -17,9 +18,11 @@ cnncalc computes shapes and counts, not values, and reads a model as it runs at 
 - ``CenterCrop(height, width)`` is a centre crop to that size (a crop larger than its input is
   an error here; Keras would resize the image instead).
 - ``UpSampling2D(size)`` repeats rows and columns (``nearest``, or ``bilinear``).
+- ``Cropping2D`` cuts rows and columns off each side: zero padding of minus as many;
 - ``RandomFlip``, ``RandomRotation``, ``RandomZoom``, ``RandomTranslation``,
-  ``RandomContrast`` and ``RandomBrightness`` pass their input through unchanged at inference
-  and have no weights: the identity.
+  ``RandomContrast``, ``RandomBrightness`` and ``GaussianNoise`` pass their input through
+  unchanged at inference and have no weights: the identity (``SpatialDropout2D`` and
+  ``GaussianDropout`` are read as Dropout).
 """
 
 from __future__ import annotations
@@ -29,17 +32,21 @@ from typing import TYPE_CHECKING
 
 from cnncalc import spec
 from cnncalc.parse.pycode import ints, refuse
-from cnncalc.spec import Layer
+from cnncalc.spec import Layer, Padding
 
 if TYPE_CHECKING:
     from cnncalc.parse.keras_layers import Args
 
+# the argument each identity layer requires (RandomFlip requires none)
+_NEEDED = {"Rescaling": "scale", "RandomZoom": "height_factor",
+           "RandomTranslation": "height_factor", "GaussianNoise": "stddev"}
+
+
 def identity(c: Args) -> list[Layer]:
-    """Rescaling and the augmentation layers: the identity at inference. An argument Keras
-    requires (``scale``, ``factor``...) must be there, but is not read."""
+    """Rescaling, the augmentation layers and GaussianNoise: the identity at inference. An
+    argument Keras requires (``scale``, ``factor``...) must be there, but is not read."""
     if c.cls != "RandomFlip":
-        needed = "scale" if c.cls == "Rescaling" else \
-            "height_factor" if c.cls in ("RandomZoom", "RandomTranslation") else "factor"
+        needed = _NEEDED.get(c.cls, "factor")
         if needed not in c.nodes:
             raise refuse(c.span, "P010", f"{c.cls} needs `{needed}`",
                          f"give it, e.g. `{c.cls}({needed}=...)`")
@@ -87,3 +94,17 @@ def upsampling(c: Args) -> list[Layer]:
     return [spec.Upsample(name=c.name, span=c.span, factor=size,
                           mode="nearest" if mode == "nearest" else "bilinear",
                           fields=c.recorded())]
+
+
+def cropping(c: Args) -> list[Layer]:
+    """Cropping2D: ``N``, ``(H, W)`` (symmetric) or ``((top, bottom), (left, right))``; read as
+    zero padding of minus as many (a negative padding crops, as PyTorch's ZeroPad2d does)."""
+    v = c.raw("cropping", ((0, 0), (0, 0)))
+    c.data_format()
+    hw = ints(v, 2)
+    h, w = ((hw[0],) * 2, (hw[1],) * 2) if hw else (ints(v[0], 2), ints(v[1], 2)) \
+        if isinstance(v, tuple) and len(v) == 2 else (None, None)
+    if h is None or w is None or min(*h, *w) < 0:
+        raise c.bad("cropping", "N, (H, W) or ((top, bottom), (left, right)), 0 or more")
+    return [spec.ZeroPad(name=c.name, span=c.span, fields=c.recorded(),
+                         padding=Padding("explicit", (-h[0], -h[1]), (-w[0], -w[1])))]

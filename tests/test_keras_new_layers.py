@@ -306,3 +306,32 @@ def test_a_call_given_the_model_is_refused() -> None:
     spec = parse_text(code, "m.py")
     assert [(d.span.line, d.code) for d in spec.diagnostics] == [(3, "P001")]
     assert "`add_blocks`" in spec.diagnostics[0].message
+
+
+@pytest.mark.parametrize("statement", [
+    "print(model.add(layers.Dense(2)))", "x = model.add(layers.Dense(2))",
+    "y = [m.add(Dense(2))]", "n = len(model.add(Dense(2)))",
+])
+def test_an_add_inside_an_expression_is_refused_not_dropped(statement: str) -> None:
+    code = ("import keras\nfrom keras import layers\n"
+            "model = keras.Sequential([keras.Input(shape=(4,))])\n"
+            f"{statement}\nmodel.add(layers.Dense(3))\n")
+    spec = parse_text(code, "m.py")
+    assert [(d.span.line, d.code) for d in spec.diagnostics] == [(4, "P001")]
+    assert "statement of its own" in spec.diagnostics[0].message
+
+
+@pytest.mark.parametrize(("statement", "code"), [
+    ("exec('model.add(layers.Dense(2))')", "P001"), ("print(eval('1'))", "P001"),
+    ("getattr(keras, 'x')()", "P001"), ("_ = eval('model.add(layers.Dense(2))')", "P009"),
+    ("a, b = setattr(m, 'x', 1), 2", "P009"), ("os.system('ls')", "P001"),
+    ("subprocess.run(['ls'])", "P001"), ("print(os.listdir('.'))", "P001"),
+])
+def test_code_run_by_string_is_refused_at_once(statement: str, code: str) -> None:
+    """``exec`` and the like could build the model: never ignored, even when nothing reads
+    what they give; a call of ``os`` or ``subprocess`` is no model code, and is seen."""
+    text = ("import keras\nfrom keras import layers\n"
+            f"{statement}\nmodel = keras.Sequential([keras.Input(shape=(4,)), "
+            "layers.Dense(3)])\n")
+    spec = parse_text(text, "m.py")
+    assert [(d.span.line, d.code) for d in spec.diagnostics] == [(3, code)]

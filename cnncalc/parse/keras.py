@@ -56,6 +56,12 @@ _RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Fl
                                   Crop: 3, Upsample: 3}
 _SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
 _HARMLESS = frozenset(("print", "plot_model"))  # calls given a model that do not change it
+# calls that run code or reach names by string: anything may come of them, even a model
+_DYNAMIC = frozenset(("exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr",
+                      "globals", "locals", "vars", "import_module", "run_path", "run_module"))
+# modules that reach the system: a call of theirs is no model code, and is refused to be seen
+_SYSTEM = frozenset(("os", "subprocess", "shutil", "socket", "sys", "importlib", "runpy",
+                     "builtins", "ctypes", "pickle", "marshal"))
 _STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
               ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
 # how every `# cnncalc: input` comment starts, matched as directives.find_input matches it
@@ -200,6 +206,12 @@ class _Reader(Source):
         """A call that does not build a model (``print(...)``, ``np.random.seed(0)``) is not
         read; one that is given a model might change it, and is refused, but for ``print``
         and ``plot_model``."""
+        self.no_hidden_add(call)
+        dynamic = self.dynamic(call, system=True)
+        if dynamic is not None:
+            raise refuse(self.span(call), "P001", f"cannot follow a call of `{dynamic}`: it "
+                         "runs code or reaches the system, and cnncalc runs nothing",
+                         "keep the model's code apart, in model.add(...) or Sequential([...])")
         model = self.model_in(call)
         if model is None or _callee(call.func) in _HARMLESS:
             return
@@ -207,6 +219,36 @@ class _Reader(Source):
                      f"`{self.segment(call.func)}` that is given the model `{model}`",
                      "cnncalc reads Keras code without running it: add the layers with "
                      "model.add(...) or in the Sequential([...]) list")
+
+    def no_hidden_add(self, node: ast.AST) -> None:
+        """Refuse a ``NAME.add(...)`` inside an expression (``print(model.add(Dense(2)))``,
+        ``x = model.add(...)``): cnncalc reads an add only as a statement of its own, and
+        must not drop a layer silently."""
+        for n in ast.walk(node):
+            if type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "add" \
+                    and type(n.func.value) is ast.Name and (
+                        n.func.value.id in self.models or (
+                            n.args and type(n.args[0]) is ast.Call
+                            and self.callee(n.args[0].func) in _KINDS)):
+                raise refuse(self.span(n), "P001", "cnncalc reads `model.add(...)` only as a "
+                             "statement of its own", "write `model.add(Layer(...))` on a line "
+                             "of its own")
+
+    @staticmethod
+    def dynamic(node: ast.AST, system: bool = False) -> str | None:
+        """The first call in ``node`` that runs code or reaches a name by string (with
+        ``system``, or a call of a module that reaches the system, ``os.system``), if any."""
+        for n in ast.walk(node):
+            if type(n) is ast.Call:
+                if _callee(n.func) in _DYNAMIC:
+                    return _callee(n.func)
+                root = n.func
+                while system and type(root) is ast.Attribute:
+                    root = root.value
+                if system and type(root) is ast.Name and root.id in _SYSTEM \
+                        and root is not n.func:
+                    return f"{root.id}.{_callee(n.func)}"
+        return None
 
     def model_in(self, node: ast.AST) -> str | None:
         """The first model variable the code of ``node`` names, if any."""
@@ -284,6 +326,13 @@ class _Reader(Source):
                                             or isinstance(value.func, ast.Call)):
             raise refuse(self.span(value), "P001", "the functional API (`x = Layer(...)(x)`) is "
                          "not read", "write the layers in a Sequential model")
+        self.no_hidden_add(value)
+        if self.dynamic(value) is not None:  # told at once, even if no layer reads the name
+            exc = self.not_literal(value)
+            self.unbind(targets, exc.diag)
+            if exc.diag is not None:
+                self.told.add(id(exc.diag))
+            raise exc
         names, values = targets, [value]
         if isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Tuple):
             names, values = targets[0].elts, value.elts
@@ -302,7 +351,7 @@ class _Reader(Source):
                 self.bound.pop(name, None)
                 self.failed[name] = exc.diag
 
-    def unbind(self, targets: list[ast.expr]) -> None:
+    def unbind(self, targets: list[ast.expr], diag: Diagnostic | None = None) -> None:
         """An assignment cnncalc does not read (``(x, y), (a, b) = load_data()``, ``a = b =
         1``): the names it binds have no value (told where a layer reads one); one that sets
         an attribute or an item of a model is refused."""
@@ -311,8 +360,8 @@ class _Reader(Source):
         if model is not None:
             raise refuse(self.span(targets[0]), "P001", f"cannot follow a change to the model "
                          f"`{model}`", "cnncalc reads the layers as the model is built")
-        diag = Diagnostic(self.span(targets[0]), "P001", "cnncalc binds only plain names",
-                          "write `NAME = literal`, e.g. `num_classes = 10`")
+        diag = diag or Diagnostic(self.span(targets[0]), "P001", "cnncalc binds only plain "
+                                  "names", "write `NAME = literal`, e.g. `num_classes = 10`")
         for t in targets:
             for n in ast.walk(t):
                 if type(n) is ast.Name and n.id not in self.defines:

@@ -25,6 +25,7 @@ from cnncalc.spec import (
     Shuffle,
     Slice,
     Upsample,
+    elements,
     flat_form,
     fmt_shape,
 )
@@ -56,7 +57,7 @@ def merge(layer: Merge, sources: Sequence[Source]) -> Computed:
     if layer.op == "concat":
         return Computed(_concat(layer, sources, shapes), fld)
     if layer.op == "multiply":
-        full = max(shapes, key=len)
+        full = max(shapes, key=lambda s: (len(s), elements(s)))  # a gate may come first
         for shape in shapes:
             if shape != full and not (len(full) == 3 and flat_form(shape) == (full[2],)) \
                     and flat_form(shape) != flat_form(full):

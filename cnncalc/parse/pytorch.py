@@ -36,7 +36,7 @@ from cnncalc.parse.pytorch_modules import MODULES
 from cnncalc.parse.pytorch_text import Text
 from cnncalc.parse.pytorch_trees import CallTrees
 from cnncalc.parse.pytorch_walk import Matcher
-from cnncalc.spec import INPUT_NAME, Layer, Span, Spec, Unparsed
+from cnncalc.spec import Layer, Span, Spec, Unparsed
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 # Containers whose forward() calls their children in the order print(model) lists them:
@@ -405,11 +405,12 @@ class _Reader(Text):
                 attribute = self.span(start, m.end(1), line)
         if (head := _HEAD.match(src, pos)) is None:
             return self.skip(pos)
-        module, names = head[2], self.next_names(label, repeat or 1)
+        module, parent = head[2], self.stack[-1]
+        if parent.children is not None:  # by its label as written (names may be cut short)
+            parent.children.append((str(parent.count) if label is None else label, module,
+                                    len(self.layers), repeat))
+        names = self.next_names(label, repeat or 1)
         first = names[0]
-        if (parent := self.stack[-1]).children is not None:
-            parent.children.append((first[len(parent.prefix):], module, len(self.layers),
-                                    repeat))
         if not repeat:  # a refused count: this stands for the copies, which are read, not kept
             self.add(Unparsed(name=first, span=self.span(count_at, self.eol(count_at))))
             names = []

@@ -209,9 +209,8 @@ def compile_forward(cls: str, text: str) -> Program:
         elif save:
             if source is None:
                 raise ValueError(f"{cls}: >{save} saves nothing")
-            if steps and steps[-1].op is not None or not steps and isinstance(source, Op):
-                last = steps[-1].op if steps else source
-                assert isinstance(last, Op)
+            last = steps[-1].op if steps else source if isinstance(source, Op) else None
+            if last is not None:  # it names the layer of the operation before it
                 renamed = Op(last.word, last.args, save)
                 if steps:
                     steps[-1] = Step(op=renamed)

@@ -4,7 +4,9 @@ upsample), which read one. Pure functions, like :mod:`cnncalc.layers`; none of t
 or MACs (an addition is not a multiply-accumulate, nor is an interpolation).
 
 Receptive field through a merge: the merged neuron sees what each input's neuron sees, so its
-field is the largest of its inputs' (per axis), with that input's jump. A crop, a slice and a
+field is the largest of its inputs' (per axis), with that input's jump; a multiply's jump is
+the volume's, not that of a gate broadcast over it (squeeze-and-excitation's, pooled to 1x1,
+whose jump is the whole input: taken on, it would multiply every later field). A crop, a slice and a
 shuffle move no window; an upsampling by F divides the jump by F, and bilinear interpolation
 reads two neighbours, one more input step of field.
 """
@@ -62,7 +64,9 @@ def merge(layer: Merge, sources: Sequence[Source]) -> Computed:
             if shape != full and not (len(full) == 3 and flat_form(shape) == (full[2],)) \
                     and flat_form(shape) != flat_form(full):
                 raise _mismatch(layer, "multiply", sources, _gate_hint(full))
-        return Computed(full, fld)
+        # a gate is broadcast over the volume: neighbouring outputs are the volume's apart
+        spread = _largest_field([f for _, shape, f in sources if shape == full])
+        return Computed(full, Field(fld.rf, spread.jump, fld.extent))
     first = shapes[0]
     if any(flat_form(s) != flat_form(first) for s in shapes[1:]):
         raise _mismatch(layer, "add", sources, _add_hint(sources))

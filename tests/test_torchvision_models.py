@@ -302,3 +302,29 @@ def test_every_forward_compiles_and_names_its_layers_apart() -> None:
         compile_forward("Bad", "x RELU >a | x RELU >a | ADD(a, a)")
     with pytest.raises(ValueError, match="not saved"):
         compile_forward("Bad", "x conv | y conv")
+
+
+def test_a_gate_does_not_spread_the_field_of_what_follows() -> None:
+    """Squeeze-and-excitation multiplies the volume by a gate pooled to 1x1: the product sees
+    the whole 8x8 input (the gate's field), and neighbouring outputs are still one pixel
+    apart (the volume's jump), so a 3x3 convolution after it sees 8 + 2 = 10, not 8 + 2*8."""
+    a = analyze_text(PT + """\
+Sequential(
+  (0): SqueezeExcitation(
+    (avgpool): AdaptiveAvgPool2d(output_size=1)
+    (fc1): Conv2d(8, 2, kernel_size=(1, 1), stride=(1, 1))
+    (fc2): Conv2d(2, 8, kernel_size=(1, 1), stride=(1, 1))
+    (activation): ReLU()
+    (scale_activation): Hardsigmoid()
+  )
+  (1): Conv2d(8, 8, kernel_size=(3, 3), padding=(1, 1))
+)
+""")
+    assert a.diagnostics == () and a.totals is not None
+    assert [r.layer.name for r in a.layers] == [
+        "0.avgpool", "0.fc1", "0.activation", "0.fc2", "0.scale_activation", "0.mul", "1"]
+    mul, conv = a.layers[-2], a.layers[-1]
+    assert mul.output_shape == (8, 8, 8) and [ref.name for ref in mul.layer.inputs] == [
+        "0.scale_activation", "INPUT"]
+    assert (mul.field.rf, mul.field.jump) == ((8, 8), (1, 1))
+    assert conv.field.rf == (10, 10)

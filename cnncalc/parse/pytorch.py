@@ -6,7 +6,10 @@
 
 Containers (``Sequential(``, ``ModuleList(``, a custom class whose ``(`` ends its line) are
 flattened in order and layers are named by their dotted path (``features.0``), as
-``named_modules()`` names them; ``(0-2): 3 x Linear(...)`` is three layers. Constructor code
+``named_modules()`` names them; ``(0-2): 3 x Linear(...)`` is three layers. A container of a
+class whose forward() cnncalc knows (torchvision's classic models and blocks,
+:mod:`cnncalc.parse.pytorch_forward`) is wired as that forward wires it
+(:mod:`cnncalc.parse.pytorch_blocks`); any other's order is an assumption (P014). Constructor code
 (``nn.Conv2d(3, 64, 3),`` one a line, bare, after ``self.conv1 =`` or inside ``nn.Sequential(``)
 is read the same way. Each call's arguments are read, never evaluated, by
 :mod:`cnncalc.parse.pytorch_modules`, all calls at once when the text has been scanned
@@ -29,7 +32,7 @@ from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
-from cnncalc.parse.pytorch_blocks import Block, Child, Item, Out, emit_items, make_block, match
+from cnncalc.parse.pytorch_blocks import Block, Child, Item, make_block, match, write_layers
 from cnncalc.parse.pytorch_calls import Call, read_calls
 from cnncalc.parse.pytorch_forward import FORWARDS
 from cnncalc.parse.pytorch_modules import MODULES
@@ -195,22 +198,7 @@ class _Reader(Text):
     def finish(self) -> tuple[list[Layer], list[Diagnostic]]:
         """Read the calls and make their layers: the layers and diagnostics, in order."""
         self.read()
-        layers: list[Layer] = []
-        out: Out | None = None  # made at the first block: the names blocks refer to
-        for item in self.layers:
-            if isinstance(item, Block):
-                out = out or Out(layers)
-                emit_items([item], len(layers) - 1, out, item.head, None)
-            elif isinstance(item, Call):
-                if out is None:
-                    layers += item.layers()
-                else:
-                    for layer in item.layers():
-                        out.push(layer)
-            elif out is None:
-                layers.append(item)
-            else:
-                out.push(item)
+        layers, problems = write_layers(self.layers)
         diags: list[Diagnostic] = []
         for d in self.diags:
             if not isinstance(d, Call):
@@ -219,9 +207,7 @@ class _Reader(Text):
                 diags.append(d.diag)
         diags += [_assumed_order(cls, spans, self.unmatched.get(cls))
                   for cls, spans in self.assumed.items()]
-        if out is not None:
-            diags += out.problems
-        return layers, diags
+        return layers, diags + problems
 
     def read(self) -> None:
         """Read the calls found so far."""

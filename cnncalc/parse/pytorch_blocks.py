@@ -315,3 +315,23 @@ def make_block(program: Program, head: Span, prefix: str, items: Sequence[Item],
     extra = len(program.op_names) + 1 + (len(order) if program.variadic else 0)
     depth = 1 + max((i.depth for i in items if isinstance(i, Block)), default=0)
     return Block(program, head, by_label, order, names, count=size + extra, depth=depth)
+
+
+def write_layers(items: Sequence[Item]) -> tuple[list[Layer], list[Diagnostic]]:
+    """The layers of the reader's items, in order (the calls read), each block's wired; and
+    the problems wiring found. The names layers are given are indexed from the first block
+    on (a chain never pays for it)."""
+    layers: list[Layer] = []
+    out: Out | None = None
+    for item in items:
+        if isinstance(item, Block):
+            out = out or Out(layers)
+            item.emit(out, len(layers) - 1, None)
+        elif out is not None:
+            for layer in item.layers() if isinstance(item, Call) else [item]:
+                out.push(layer)
+        elif isinstance(item, Call):
+            layers += item.layers()
+        else:
+            layers.append(item)
+    return layers, out.problems if out is not None else []

@@ -142,6 +142,13 @@ def _crop(layer: Crop, shape: Shape, fld: Field, rounding: Rounding,
 
 def _slice(layer: Slice, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
     depth = shape[-1]
+    if layer.whole is not None and depth != layer.whole:
+        raise Invalid(Diagnostic(
+            layer.span_of("start", "stop"), "C003",
+            f"{layer.name}: channels {layer.start} to {layer.stop} are a part of "
+            f"{layer.whole}, but the input has {depth}",
+            f"the layers that read the parts declare {layer.whole} channels in all: give the "
+            f"layer before {layer.whole} channels, or change those that read the parts"))
     if not 0 <= layer.start < layer.stop <= depth:
         what = "channels" if len(shape) == 3 else "elements"
         raise Invalid(Diagnostic(

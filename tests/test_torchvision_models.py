@@ -328,3 +328,41 @@ Sequential(
         "0.scale_activation", "INPUT"]
     assert (mul.field.rf, mul.field.jump) == ((8, 8), (1, 1))
     assert conv.field.rf == (10, 10)
+
+
+def _shuffle_block(channels: int) -> str:
+    return f"""# cnncalc: input 8x8x{channels}
+InvertedResidual(
+  (branch1): Sequential()
+  (branch2): Sequential(
+    (0): Conv2d(4, 4, kernel_size=(1, 1), stride=(1, 1), bias=False)
+    (1): ReLU(inplace=True)
+  )
+)
+"""
+
+
+def test_shufflenets_split_is_checked_against_the_width_its_branch_declares() -> None:
+    """``x.chunk(2)`` of 8 channels gives the 4 that branch2 declares; of 12 channels it
+    would give 6: PyTorch would fail, and so does cnncalc (C003), rather than take 4 and 4."""
+    a = analyze_text(_shuffle_block(8))
+    assert a.ok and a.diagnostics == () and a.layers[-1].output_shape == (8, 8, 8)
+    bad = analyze_text(_shuffle_block(12))
+    d = next(d for d in bad.diagnostics if d.code == "C003")
+    assert "x1: channels 0 to 4 are a part of 8, but the input has 12" in d.message
+    assert bad.totals is None
+
+
+def test_known_and_unknown_containers_inside_each_other() -> None:
+    """A known block inside an unknown container rests on that container's assumed order
+    (marked with its name); an unknown container inside a known block keeps its own."""
+    outer = PT + "Net(\n" + BLOCK.format(cls="BasicBlock", extra="") + ")\n"
+    a = analyze_text(outer)
+    assert [d.message.split("`")[1] for d in a.diagnostics if d.code == "P014"] == ["Net"]
+    assert [r.assumed for r in a.layers] == ["Net"] * 7
+    inner = _net("BasicBlock", "\n    (downsample): Proj(\n"
+                 "      (0): Conv2d(8, 8, kernel_size=(1, 1))\n    )")
+    a = analyze_text(inner)
+    assert [d.message.split("`")[1] for d in a.diagnostics if d.code == "P014"] == ["Proj"]
+    assert [(r.layer.name, r.assumed) for r in a.layers if r.assumed] == [
+        ("0.downsample.0", "Proj"), ("0.add", "Proj"), ("0.relu", "Proj"), ("1", "Proj")]

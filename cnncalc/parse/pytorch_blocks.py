@@ -226,7 +226,8 @@ class Block:
         width = convs[0].in_channels if convs and convs[0] is not None else None
         if width is None:  # the child's first convolution was not read: reported there
             return Unparsed(name=name, span=span)
-        return Slice(name=name, span=span, start=nums[0] * width, stop=(nums[0] + 1) * width)
+        return Slice(name=name, span=span, start=nums[0] * width, stop=(nums[0] + 1) * width,
+                     whole=2 * width)
 
     def emit(self, out: Out, source: int, outer: str | None) -> int:
         """Write the block's layers reading the layer at ``source``; the index of its

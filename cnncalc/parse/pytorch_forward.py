@@ -12,7 +12,8 @@ the forward (read from torchvision 0.29's sources), written one a line in a smal
   (``torch.flatten(x, 1)``), ``MEAN`` (``x.mean([2, 3])``), ``POOL(n)``
   (``F.adaptive_avg_pool2d(x, n)``), ``AVGPOOL(k,s,p)`` / ``MAXPOOL(k,s)`` (``F.avg_pool2d``,
   ``F.max_pool2d``), ``SHUFFLE(g)`` (``channel_shuffle``), ``CHUNK(i,child)`` (part ``i`` of
-  ``x.chunk(2, dim=1)``, whose width is the input channels of ``child``'s first convolution),
+  ``x.chunk(2, dim=1)``, whose width is the input channels of ``child``'s first convolution:
+  an input of any other depth than twice that is an error),
   and ``DENSE`` (DenseNet's block: every child reads the concatenation of the block's input
   and all earlier children's outputs; the block gives the concatenation of all);
 - ``>name`` saves the value so far; right after an operation it also names that layer;

@@ -366,3 +366,11 @@ def test_known_and_unknown_containers_inside_each_other() -> None:
     assert [d.message.split("`")[1] for d in a.diagnostics if d.code == "P014"] == ["Proj"]
     assert [(r.layer.name, r.assumed) for r in a.layers if r.assumed] == [
         ("0.downsample.0", "Proj"), ("0.add", "Proj"), ("0.relu", "Proj"), ("1", "Proj")]
+
+
+def test_a_split_with_no_width_is_said() -> None:
+    text = _shuffle_block(8).replace(
+        "(0): Conv2d(4, 4, kernel_size=(1, 1), stride=(1, 1), bias=False)", "(0): Identity()")
+    a = analyze_text(text)
+    d = next(d for d in a.diagnostics if d.code == "P011")
+    assert "x1: `branch2` has no convolution" in d.message and a.totals is None

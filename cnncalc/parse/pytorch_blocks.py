@@ -203,7 +203,7 @@ class Block:
         want, cond = guard
         return (self.residual if cond == RESIDUAL else self.present(cond)) == want
 
-    def layer(self, op: Op) -> Layer:
+    def layer(self, op: Op, out: Out) -> Layer:
         """The layer an operation makes (not a merge)."""
         name, span, w = self.names[op.name], self.head, op.word
         nums = [int(a) for a in op.args if a.isdigit()]
@@ -224,7 +224,12 @@ class Block:
         assert w == "CHUNK", w
         convs = _convs(self.children.get(op.args[1], []))
         width = convs[0].in_channels if convs and convs[0] is not None else None
-        if width is None:  # the child's first convolution was not read: reported there
+        if width is None:  # no convolution, or one not read (reported there)
+            if not convs:
+                out.problems.append(Diagnostic(
+                    span, "P011", f"{name}: `{op.args[1]}` has no convolution, whose input "
+                    "channels would give the width of the split", "write the network in the "
+                    "canonical notation, with SLICE layers"))
             return Unparsed(name=name, span=span)
         return Slice(name=name, span=span, start=nums[0] * width, stop=(nums[0] + 1) * width,
                      whole=2 * width)
@@ -256,7 +261,7 @@ class Block:
                 elif step.op is not None and step.op.word == "DENSE":
                     current = self.dense(out, current, wiring)
                 elif step.op is not None:
-                    current = out.read(self.layer(step.op), current, head, wiring)
+                    current = out.read(self.layer(step.op, out), current, head, wiring)
         if current != len(out.layers) - 1:  # its output is an earlier layer: pass it on
             current = out.read(Activation(name=self.names[""], span=head, fn="identity"),
                                current, head, wiring)

@@ -243,8 +243,13 @@ def test_a_known_class_with_other_children_is_not_taken_for_torchvision() -> Non
     say) has another forward(): read in order, P014 says why."""
     a = analyze_text(_net("BasicBlock", "\n    (se): ReLU()"))
     p014 = next(d for d in a.diagnostics if d.code == "P014")
-    assert "its children (conv1, bn1, relu, conv2, bn2, se) are not those of torchvision's " \
-           "`BasicBlock` (bn1, bn2, conv1, conv2, downsample, relu)" in p014.message
+    assert "`BasicBlock`: its forward() is not known (its children are not those of " \
+           "torchvision's `BasicBlock`: `se`, which that forward() does not call), so " \
+           "cnncalc read its children in the order printed" in p014.message
+    a = analyze_text(_net("BasicBlock").replace("    (bn1): BatchNorm2d(8)\n", ""))
+    p014 = next(d for d in a.diagnostics if d.code == "P014")
+    assert "(its children are not those of torchvision's `BasicBlock`: no `bn1`)" in \
+        p014.message
     assert a.totals is not None and a.totals.assumed
     assert all(r.assumed == "BasicBlock" for r in a.layers[:6])
 
@@ -258,6 +263,23 @@ def test_googlenet_with_its_auxiliary_heads_is_not_guessed() -> None:
     a = analyze(parse_text(text, "g.txt"), (224, 224, 3))
     p014 = [d for d in a.diagnostics if d.code == "P014"]
     assert [d.message.split("`")[1] for d in p014] == ["GoogLeNet"]
+    assert "`aux1`, which that forward() does not call" in p014[0].message
+
+
+def test_a_child_a_residual_may_skip_must_hold_no_params() -> None:
+    """MBConv calls ``stochastic_depth`` only on its residual: printed as a module with
+    params, skipping it would drop them, so the block is not taken for torchvision's."""
+    a = analyze_text(PT + """\
+MBConv(
+  (block): Sequential(
+    (0): Conv2d(8, 4, kernel_size=(1, 1))
+  )
+  (stochastic_depth): Conv2d(4, 4, kernel_size=(1, 1))
+)
+""")
+    p014 = next(d for d in a.diagnostics if d.code == "P014")
+    assert "`stochastic_depth` with params, which that forward() may not call" in p014.message
+    assert a.totals is not None and a.totals.params == 36 + 20
 
 
 def test_an_error_after_an_assumed_wiring_blames_the_wiring() -> None:
@@ -291,7 +313,7 @@ def test_known_blocks_nest_a_bounded_depth() -> None:
     text += "".join(f"{'  ' * i})\n" for i in reversed(range(depth)))
     a = analyze_text(text)
     p014 = [d for d in a.diagnostics if d.code == "P014"]
-    assert len(p014) == 1 and f"nested more than {MAX_NESTING} deep" in p014[0].message
+    assert len(p014) == 1 and f"nest more than {MAX_NESTING} deep" in p014[0].message
     assert a.totals is not None and a.totals.params == 72
 
 

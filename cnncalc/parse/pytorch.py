@@ -325,7 +325,7 @@ class _Reader(Text):
         found = match(box.module, box.children, items)
         if isinstance(found, str) or (box.children and box.children[0][2] != box.first):
             self.unmatched.setdefault(box.module, found if isinstance(found, str) else
-                                      "text before its first child")
+                                      "text stands before its first child")
             return None
         return make_block(found, box.head, box.prefix, items, box.children, box.first,
                           _bounded)
@@ -460,8 +460,8 @@ def _assumed_order(cls: str, heads: list[Span], unmatched: str | None = None) ->
             "on that order (marked ~), the params do not",
             "paste print(model) instead, or write the network in the canonical notation")
     blocks = f" ({len(heads)} blocks)" if len(heads) > 1 else ""
-    why = (f"{unmatched}, so its forward() is not known" if unmatched
-           else "its forward() is not known")
+    why = f"its forward() is not known ({unmatched})" if unmatched else \
+        "its forward() is not known"
     return Diagnostic(
         heads[0], "P014", f"`{cls}`{blocks}: {why}, so cnncalc read its children in the order "
         "printed; the volumes, MACs and activations from here on rest on that order (marked "

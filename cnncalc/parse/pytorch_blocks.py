@@ -65,15 +65,15 @@ def match(cls: str, children: Sequence[Child], items: Sequence[Item]) -> Program
     """The variant of ``cls``'s forward whose children are the ones printed (``items``: what
     they made), else why none is."""
     if any(isinstance(i, Block) and i.depth >= MAX_NESTING for i in items):
-        return f"known blocks nested more than {MAX_NESTING} deep"
+        return f"known blocks nest more than {MAX_NESTING} deep here"
     labels = [c[0] for c in children]
     found = set(labels)
     if any(repeat != 1 for _, _, _, repeat in children):
-        return "a child repeated (`N x`)"
+        return "a child is repeated (`N x`)"
     if len(found) != len(labels):
-        return "two children of one name"
+        return "two children have one name"
     if any(module in _NO_FORWARD for _, module, _, _ in children):
-        return "a ModuleList or ModuleDict child, which has no forward() of its own"
+        return "a ModuleList or ModuleDict child has no forward() of its own"
     modules = {label: module for label, module, _, _ in children}
     variants = programs(cls)
     for program in variants:
@@ -84,9 +84,21 @@ def match(cls: str, children: Sequence[Child], items: Sequence[Item]) -> Program
         if program.required <= found <= program.labels and all(
                 modules.get(c) in PARAM_FREE for c in program.guarded):
             return program
-    expected = " or ".join(", ".join(sorted(p.labels)) for p in variants if not p.variadic)
-    return (f"its children ({', '.join(labels) or 'none'}) are not those of torchvision's "
-            f"`{cls}` ({expected or 'one or more'})")
+    fixed = [p for p in variants if not p.variadic]
+    if not fixed:
+        return "it has no children"
+    nearest = min(fixed, key=lambda p: len(p.required - found) + len(found - p.labels))
+    missing, extra = sorted(nearest.required - found), sorted(found - nearest.labels)
+    parts = ([f"no {_names(missing)}"] if missing else []) + (
+        [f"{_names(extra)}, which that forward() does not call"] if extra else []) + (
+        [] if missing or extra else
+        [f"{_names(sorted(nearest.guarded))} with params, which that forward() may not call"])
+    return f"its children are not those of torchvision's `{cls}`: {'; '.join(parts)}"
+
+
+def _names(labels: Sequence[str]) -> str:
+    shown = ", ".join(f"`{label}`" for label in labels[:6])
+    return shown + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
 
 
 @dataclass

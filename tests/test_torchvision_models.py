@@ -6,6 +6,9 @@ buffers (running statistics), MACs, the output, and the output volume of every l
 each time forward() calls it (tests/fixtures/torchvision/generate.py). Every figure must be
 PyTorch's, with exit 0 and no P014; a container whose forward() is not known is still read in
 order with P014 and marked figures; ``cnncalc run`` confirms one model of each block family.
+Where torch and torchvision are installed, the same models run in torchvision with the
+executor's weights and give the executor's values: a wiring that keeps every shape but reads
+the wrong tensor (a swapped split, a missing ReLU) fails there.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -112,10 +116,9 @@ def test_the_canonical_rewrite_keeps_the_figures(name: str) -> None:
 
 # cnncalc run: one model of each block family, at a small input
 @pytest.mark.parametrize(("name", "size"), [
-    ("resnet18", 32), ("resnet50", 32), ("googlenet", 32), ("inception_v3", 75),
-    ("densenet121", 32), ("squeezenet1_0", 32), ("shufflenet_v2_x1_0", 32),
-    ("mobilenet_v2", 32), ("mobilenet_v3_large", 32), ("efficientnet_b0", 32),
-    ("mnasnet1_0", 32)])
+    ("resnet50", 32), ("googlenet", 32), ("inception_v3", 75), ("densenet121", 32),
+    ("squeezenet1_0", 32), ("shufflenet_v2_x1_0", 32), ("mobilenet_v2", 32),
+    ("mobilenet_v3_large", 32), ("efficientnet_b0", 32), ("mnasnet1_0", 32)])
 def test_run_confirms_each_block_family(name: str, size: int) -> None:
     result = CliRunner().invoke(cli, ["run", "--format", "json", "--input",
                                       f"{size}x{size}x3", str(TORCHVISION / f"{name}.txt")])
@@ -396,3 +399,59 @@ def test_a_split_with_no_width_is_said() -> None:
     a = analyze_text(text)
     d = next(d for d in a.diagnostics if d.code == "P011")
     assert "x1: `branch2` has no convolution" in d.message and a.totals is None
+
+
+# the values: where torch and torchvision are installed, each model of a block family runs in
+# torchvision with the executor's weights, and gives what cnncalc's executor gives
+
+def _load(model: Any, net: Any, torch: Any) -> None:
+    """Copy the executor's arrays into torchvision's model, module by module (by name)."""
+    from cnncalc.execute.modules import BatchNormModule, ConvModule, DenseModule
+    modules = dict(model.named_modules())
+    with torch.no_grad():
+        for m in net.modules:
+            target, arrays = modules.get(m.layer.name), m.arrays
+            if isinstance(m, ConvModule):
+                kh, kw = m.kernel
+                w = arrays["weight"].reshape(m.groups, kh, kw, m.cg, m.kg)
+                target.weight.copy_(torch.from_numpy(w.transpose(0, 4, 3, 1, 2).reshape(
+                    m.groups * m.kg, m.cg, kh, kw)))
+            elif isinstance(m, BatchNormModule):
+                target.running_mean.copy_(torch.from_numpy(arrays["mean"]))
+                target.running_var.copy_(torch.from_numpy(arrays["var"]))
+                target.weight.copy_(torch.from_numpy(arrays["gamma"]))
+                target.eps = 1e-5  # the executor's; torchvision's GoogLeNet says 0.001
+            elif isinstance(m, DenseModule):  # after a pooling to 1x1: the same order
+                target.weight.copy_(torch.from_numpy(arrays["weight"].T))
+            else:
+                continue
+            for ours, theirs in (("bias", "bias"), ("beta", "bias")):
+                if ours in arrays:
+                    getattr(target, theirs).copy_(torch.from_numpy(arrays[ours]))
+
+
+@pytest.mark.parametrize(("name", "size"), [
+    ("resnet50", 32), ("googlenet", 32), ("inception_v3", 75), ("densenet121", 32),
+    ("squeezenet1_0", 32), ("shufflenet_v2_x1_0", 32), ("mobilenet_v3_large", 32),
+    ("efficientnet_b0", 32), ("mnasnet1_0", 32)])
+def test_the_wiring_computes_what_torchvision_computes(name: str, size: int) -> None:
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    import numpy as np
+
+    from cnncalc.execute.modules import Context
+    from cnncalc.execute.network import Network, plan, random_input
+    extra = {"aux_logits": False, "init_weights": False} if name in (
+        "googlenet", "inception_v3") else {}
+    model = getattr(torchvision.models, name)(weights=None, **extra).eval().double()
+    a = _analysis(name, size)
+    p = plan(a)
+    assert a.input is not None and p.failure is None and p.stop is None
+    net = Network(p.modules, "float64", seed=0, output=p.output)
+    x = random_input(a.input, 2, "float64", 0)
+    net.forward(x, Context())
+    _load(model, net, torch)
+    with torch.no_grad():
+        want = model(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
+    assert net.result is not None
+    np.testing.assert_allclose(net.result, want.numpy(), rtol=1e-9, atol=1e-9)

@@ -63,7 +63,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def fmt_shape(shape: Shape) -> str:
     """``(55, 55, 96)`` -> ``55x55x96``; ``(4096,)`` -> ``4096``."""
-    return "x".join(str(d) for d in shape)
+    return "x".join(map(str, shape))
 
 
 def elements(shape: Shape) -> int:

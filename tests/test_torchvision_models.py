@@ -455,3 +455,16 @@ def test_the_wiring_computes_what_torchvision_computes(name: str, size: int) -> 
         want = model(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
     assert net.result is not None
     np.testing.assert_allclose(net.result, want.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "googlenet", "densenet121",
+                                  "mobilenet_v2"])
+def test_the_shipped_specs_and_the_printed_models_are_wired_alike(name: str) -> None:
+    """specs/ writes these networks in the canonical notation with blocks, by hand; read from
+    ``print(model)`` they agree layer by layer, wiring included (``cnncalc diff`` exits 0)."""
+    root = TORCHVISION.parent.parent.parent
+    result = CliRunner().invoke(cli, ["diff", str(root / "specs" / f"{name}.txt"),
+                                      str(TORCHVISION / f"{name}.txt"), "--input-b",
+                                      "224x224x3"])
+    assert result.exit_code == 0, result.output
+    assert "wired alike" in result.stdout

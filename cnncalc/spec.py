@@ -339,10 +339,12 @@ class Crop(Layer):
 @record_kw
 class Slice(Layer):
     """Channels ``start`` to ``stop`` (exclusive) of the input (ShuffleNetV2's split, a
-    ``chunk``); of a flat vector, its elements."""
+    ``chunk``); of a flat vector, its elements. ``whole``, when set, is the depth the input
+    must have (a part of ``x.chunk(n)`` whose width the text gives): any other is an error."""
 
     start: int
     stop: int
+    whole: int | None = None
 
     kind = "slice"
 

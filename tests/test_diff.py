@@ -135,7 +135,7 @@ def test_the_human_listing_of_the_alexnets(runner: CliRunner) -> None:
     assert any(line.split()[:3] == ["NORM1", "lrn", "27x27x96"] and
                line.endswith("A only, changes nothing") for line in lines)
     assert "   ... 4 layers agree: MAX POOL3 / features.12 to FC8 / classifier.6 " \
-           "(and 5 context layers)" in lines
+           "(and 6 context layers)" in lines
     words = [line.split() for line in lines]
     assert ["params", "62,378,344", "61,100,840", "-1,277,504"] in words
     assert ["MACs", "1,135,256,096", "714,188,480", "-421,067,616"] in words

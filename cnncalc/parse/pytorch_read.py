@@ -27,7 +27,8 @@ Read = tuple[type[Layer], dict[str, Any], tuple[tuple[str, Span], ...]]
 
 _FIELD = {"out_channels": "filters", "kernel_size": "kernel", "padding": "pad",
           "out_features": "units", "output_size": "output"}
-_AS_TEXT = {"padding_mode", "approximate", "device", "dtype"}  # bare words mean themselves
+_AS_TEXT = {"padding_mode", "approximate", "device", "dtype", "mode"}  # bare words mean
+# themselves (StochasticDepth's mode=row)
 _NOT_LITERAL = {ast.Call: "a call", ast.Attribute: "attribute access", ast.Lambda: "a lambda",
                 ast.JoinedStr: "an f-string", ast.Subscript: "indexing"}
 _TOO_BIG = 10 ** MAX_DIGITS

@@ -52,6 +52,35 @@ print(code, 'numpy' in sys.modules)
 """
 
 
+def bench_rich_saving(runs: int) -> None:
+    """What writing the table without rich's Console (cnncalc.render.terminal) saves: the
+    import of rich.console, which show's table no longer needs, against show's own time. The
+    brief keeps such a mirror of another library's rule only while it saves over 10%."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    probe = ("import sys, contextlib, io\nfrom cnncalc.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             f"    try: main({SHOW_GRAPH[2:]!r})\n    except SystemExit: pass\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, check=False).stdout.strip()
+    print(f"  rich modules imported by `show specs/resnet50.txt`: {loaded or '?'}")
+    cmds = {"click": ["-c", "import click"], "click+rich.console":
+            ["-c", "import click, rich.console"], "show": SHOW_GRAPH}
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for cmd in cmds.values():
+        run_once(cmd, env)
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            times[name].append(run_once(cmd, env))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    saved = med["click+rich.console"] - med["click"]
+    share = saved / (med["show"] + saved)
+    print(f"  import rich.console: {saved * 1e3:.1f} ms (click {med['click'] * 1e3:.1f} ms,"
+          f" click+rich.console {med['click+rich.console'] * 1e3:.1f} ms); show's table"
+          f" {med['show'] * 1e3:.1f} ms: drawing without it saves {share:.0%} of the"
+          f" command's time (keep the mirror while > 10%)  {verdict(share > 0.10)}")
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -235,6 +264,8 @@ def main() -> int:
 
     print("\n2. Imports")
     numpy_imported = check_numpy()
+    if (ROOT / SHOW_GRAPH[-1]).exists():
+        bench_rich_saving(5 if quick else 11)
 
     print("\n3. Analysis scaling (lecture notation: INPUT, then CONV 3x3 s1 p1 / RELU)")
     sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]

@@ -11,9 +11,7 @@ import gc
 import importlib
 import io
 import os
-import select
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn, TextIO
@@ -30,6 +28,7 @@ COMMANDS = {
     "conv": "cnncalc.commands.conv:conv_cmd",
     "run": "cnncalc.commands.run:run",
     "check": "cnncalc.commands.check:check",
+    "diff": "cnncalc.commands.diff:diff",
     "rules": "cnncalc.commands.rules:rules",
 }
 
@@ -123,6 +122,8 @@ def _closed(stream: TextIO) -> bool:
         return True
     except (OSError, ValueError):
         return False
+    import select  # imported here, as traceback is below: most runs need neither
+
     if not hasattr(select, "poll"):
         return False
     try:
@@ -192,6 +193,8 @@ def _run(args: list[str]) -> Any:
         sys.exit(0)
     except Exception as exc:  # the last line of defence
         if "--debug" in args:
+            import traceback
+
             click.echo(escape_lines(traceback.format_exc().rstrip("\n")), err=True)
         else:
             click.echo(f"internal error: {escape(_one_line(exc))}", err=True)

@@ -4,7 +4,9 @@ upsample), which read one. Pure functions, like :mod:`cnncalc.layers`; none of t
 or MACs (an addition is not a multiply-accumulate, nor is an interpolation).
 
 Receptive field through a merge: the merged neuron sees what each input's neuron sees, so its
-field is the largest of its inputs' (per axis), with that input's jump. A crop, a slice and a
+field is the largest of its inputs' (per axis), with that input's jump; a multiply's jump is
+the volume's, not that of a gate broadcast over it (squeeze-and-excitation's, pooled to 1x1,
+whose jump is the whole input: taken on, it would multiply every later field). A crop, a slice and a
 shuffle move no window; an upsampling by F divides the jump by F, and bilinear interpolation
 reads two neighbours, one more input step of field.
 """
@@ -25,6 +27,7 @@ from cnncalc.spec import (
     Shuffle,
     Slice,
     Upsample,
+    elements,
     flat_form,
     fmt_shape,
 )
@@ -56,12 +59,14 @@ def merge(layer: Merge, sources: Sequence[Source]) -> Computed:
     if layer.op == "concat":
         return Computed(_concat(layer, sources, shapes), fld)
     if layer.op == "multiply":
-        full = max(shapes, key=len)
+        full = max(shapes, key=lambda s: (len(s), elements(s)))  # a gate may come first
         for shape in shapes:
             if shape != full and not (len(full) == 3 and flat_form(shape) == (full[2],)) \
                     and flat_form(shape) != flat_form(full):
                 raise _mismatch(layer, "multiply", sources, _gate_hint(full))
-        return Computed(full, fld)
+        # a gate is broadcast over the volume: neighbouring outputs are the volume's apart
+        spread = _largest_field([f for _, shape, f in sources if shape == full])
+        return Computed(full, Field(fld.rf, spread.jump, fld.extent))
     first = shapes[0]
     if any(flat_form(s) != flat_form(first) for s in shapes[1:]):
         raise _mismatch(layer, "add", sources, _add_hint(sources))
@@ -137,6 +142,13 @@ def _crop(layer: Crop, shape: Shape, fld: Field, rounding: Rounding,
 
 def _slice(layer: Slice, shape: Shape, fld: Field, rounding: Rounding) -> Computed:
     depth = shape[-1]
+    if layer.whole is not None and depth != layer.whole:
+        raise Invalid(Diagnostic(
+            layer.span_of("start", "stop"), "C003",
+            f"{layer.name}: channels {layer.start} to {layer.stop} are a part of "
+            f"{layer.whole}, but the input has {depth}",
+            f"the layers that read the parts declare {layer.whole} channels in all: give the "
+            f"layer before {layer.whole} channels, or change those that read the parts"))
     if not 0 <= layer.start < layer.stop <= depth:
         what = "channels" if len(shape) == 3 else "elements"
         raise Invalid(Diagnostic(

@@ -101,7 +101,12 @@ def _first_init(cls: type) -> Callable[..., None]:
 
 
 def _make(cls: type[_T], kw_only: bool) -> type[_T]:
+    undocumented = not cls.__doc__
+    if undocumented:  # else dataclass writes one with inspect.signature: 4 ms for the first
+        cls.__doc__ = cls.__name__
     made = dataclass(init=False, repr=False, eq=False, kw_only=kw_only)(cls)
+    if undocumented:  # the text dataclass would give, without the annotations
+        made.__doc__ = f"{cls.__name__}({', '.join(vars(made)['__dataclass_fields__'])})"
     own = made.__dict__
     for name, method in (("__eq__", _eq), ("__hash__", _hash), ("__repr__", _repr),
                          ("__setattr__", _setattr), ("__delattr__", _delattr)):

@@ -63,7 +63,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def fmt_shape(shape: Shape) -> str:
     """``(55, 55, 96)`` -> ``55x55x96``; ``(4096,)`` -> ``4096``."""
-    return "x".join(str(d) for d in shape)
+    return "x".join(map(str, shape))
 
 
 def elements(shape: Shape) -> int:
@@ -339,10 +339,12 @@ class Crop(Layer):
 @record_kw
 class Slice(Layer):
     """Channels ``start`` to ``stop`` (exclusive) of the input (ShuffleNetV2's split, a
-    ``chunk``); of a flat vector, its elements."""
+    ``chunk``); of a flat vector, its elements. ``whole``, when set, is the depth the input
+    must have (a part of ``x.chunk(n)`` whose width the text gives): any other is an error."""
 
     start: int
     stop: int
+    whole: int | None = None
 
     kind = "slice"
 

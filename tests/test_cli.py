@@ -199,3 +199,36 @@ def test_main_entry_point_exit_codes(monkeypatch, capsys):
             main(argv)
         assert exc.value.code == code, argv
     capsys.readouterr()
+
+
+ROUNDED = "ROUNDING: floor\n[224x224x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0{}\n"
+
+
+@pytest.mark.parametrize("comment, shown", [
+    ("", True),                                  # (224 - 11)/4 + 1 = 54.25: G107
+    ("  # cnncalc: ignore[G107]", False),        # silenced, as check silences it
+    ("  # cnncalc: ignore[G101]", True),         # another code silences nothing
+    ('  "# cnncalc: ignore[G107]"', None),       # not a comment: a parse error instead
+])
+def test_show_leaves_out_warnings_an_ignore_comment_silences(runner, comment, shown):
+    result = runner.invoke(cli, ["show", "--width", "80", "-"], input=ROUNDED.format(comment))
+    if shown is None:
+        assert result.exit_code == 1 and "error" in result.stderr
+        return
+    assert result.exit_code == 0, result.output
+    assert ("[G107 rounded]" in result.stderr) is shown
+    assert "55x55x96" not in result.stdout and "54x54x96" in result.stdout
+
+
+def test_show_prints_an_error_even_where_a_comment_ignores_it(runner):
+    text = ("[224x224x3] INPUT\n"
+            "CONV1: 96 11x11 filters at stride 4, pad 0  # cnncalc: ignore[G101]\n")
+    result = runner.invoke(cli, ["show", "--width", "80", "-"], input=text)
+    assert result.exit_code == 1  # the figures are withheld, so the reason is always printed
+    assert "[G101 filter-does-not-fit]" in result.stderr
+
+
+def test_show_json_keeps_every_diagnostic(runner):
+    text = ROUNDED.format("  # cnncalc: ignore[G107]")
+    result = runner.invoke(cli, ["show", "--format", "json", "-"], input=text)
+    assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["G107"]

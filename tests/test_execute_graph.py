@@ -138,6 +138,7 @@ def _merge(op: str, *shapes: tuple[int, ...]) -> MergeModule:
     ("multiply", [(4, 4, 3), (1, 1, 3)], (4, 4, 3)),
     ("multiply", [(3,), (4, 4, 3)], (4, 4, 3)),
     ("multiply", [(1, 1, 3), (3,)], (1, 1, 3)),
+    ("multiply", [(1, 1, 3), (4, 4, 3)], (4, 4, 3)),  # the gate first: torchvision's SE
 ])
 def test_merge_modules_work_out_their_own_shapes(op, shapes, out):
     m = _merge(op, *shapes)

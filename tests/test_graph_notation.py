@@ -112,6 +112,8 @@ MULTIPLY from INPUT, SIGMOID
     assert a.ok, a.diagnostics
     m = row(a, "MULTIPLY")
     assert m.output_shape == (8, 8, 16) and m.macs == 0
+    first = run("[8x8x16] INPUT\nGLOBAL AVG POOL \"gap\": keepdims\nMULTIPLY from gap, INPUT\n")
+    assert first.ok and row(first, "MULTIPLY").output_shape == (8, 8, 16)  # the gate first
     flat = run("[8x8x16] INPUT\nGLOBAL AVG POOL\nFC: 16 neurons\nMULTIPLY from INPUT, FC\n")
     assert flat.ok and row(flat, "MULTIPLY").output_shape == (8, 8, 16)
     bad = run("[8x8x16] INPUT\nGLOBAL AVG POOL\nFC: 8 neurons\nMULTIPLY from INPUT, FC\n")

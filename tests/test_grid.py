@@ -18,10 +18,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cnncalc.render.grid import Cell, Column, Drawn, Grid, wrap
+from cnncalc.render.common import conventions, summary_line
+from cnncalc.render.grid import Cell, Column, Grid, draw, wrap
 from cnncalc.render.memory import Memory
 from cnncalc.render.rows import rows
-from cnncalc.render.table import PipeConsole, fitted_table, print_table
+from cnncalc.render.table import fitted_table, paragraph, print_table
+from cnncalc.render.terminal import Terminal
 
 FRAGMENTS = (
     "conv", "layer1.0.conv1", "224x224x3", "1.14G", "a", "", " ", "  x  ", "GLOBAL AVG POOL",
@@ -98,12 +100,26 @@ CONSOLES = {
 }
 
 
-def draw(renderable: object, width: int, kind: str, ascii_only: bool = False) -> str:
+def rich_draw(renderable: object, width: int, kind: str, ascii_only: bool = False) -> str:
     out = AsciiStream() if ascii_only else io.StringIO()
     console = Console(file=out, width=width, highlight=False, soft_wrap=False,
                       **CONSOLES[kind])  # type: ignore[arg-type]
     console.print(renderable)
     return out.getvalue()
+
+
+def terminal(width: int, kind: str, ascii_only: bool = False) -> Terminal:
+    """The Terminal that decides as the rich console of CONSOLES[kind] does."""
+    out = AsciiStream() if ascii_only else io.StringIO()
+    if kind == "no_color":  # a terminal, colours off: bold and dim stay
+        term = Terminal(out, width, color=False, environ={"TTY_COMPATIBLE": "1"})
+        assert term.color and term.no_color
+        return term
+    return Terminal(out, width, color=True if kind != "plain" else None, environ={})
+
+
+def our_draw(grid: Grid, width: int, kind: str, ascii_only: bool = False) -> str:
+    return draw(grid, terminal(width, kind, ascii_only))
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -114,8 +130,8 @@ def test_random_grids_draw_as_rich_tables(seed: int) -> None:
         width = rng.choice((1, 2, 5, 10, 20, 30, 40, 60, 80, 100, 130))
         kind = rng.choice(list(CONSOLES))
         ascii_only = rng.random() < 0.1
-        expected = draw(rich_table(grid), width, kind, ascii_only)
-        assert draw(Drawn(grid), width, kind, ascii_only) == expected, (width, kind)
+        expected = rich_draw(rich_table(grid), width, kind, ascii_only)
+        assert our_draw(grid, width, kind, ascii_only) == expected, (width, kind)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -145,8 +161,8 @@ def test_wrapped_lines_are_exactly_the_width() -> None:
 
 def test_a_header_taller_than_its_row_is_aligned_to_the_bottom() -> None:
     grid = Grid([Column("output\nshape", ["x"]), Column("b", ["1"])], [""], section=False)
-    assert draw(Drawn(grid), 40, "plain") == draw(rich_table(grid), 40, "plain")
-    assert draw(Drawn(grid), 40, "plain").splitlines()[:2] == ["output   ", "shape   b"]
+    assert our_draw(grid, 40, "plain") == rich_draw(rich_table(grid), 40, "plain")
+    assert our_draw(grid, 40, "plain").splitlines()[:2] == ["output   ", "shape   b"]
 
 
 SHIPPED = [("tests/fixtures/show/resnet18.txt", None), ("specs/resnet18.txt", 2),
@@ -157,16 +173,66 @@ SHIPPED = [("tests/fixtures/show/resnet18.txt", None), ("specs/resnet18.txt", 2)
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_shipped_tables_draw_as_rich_draws_them(spec: str, depth: int | None,
                                                  width: int) -> None:
-    """print_table's table is rich's drawing of the same fitted grid, colours on and off."""
+    """print_table writes what rich printed before cnncalc drew its own tables: rich's Table
+    of the same fitted grid, then the summary and the (dim) conventions as rich Texts,
+    colours on and off, to a UTF-8 and an ASCII-only stream."""
     a = analyze_text((ROOT / spec).read_text(encoding="utf-8"), spec)
+    shown = rows(a, depth)
     for color in (False, True):
-        out = io.StringIO()
-        print_table(a, Memory(), file=out, width=width, color=color, depth=depth)
-        console = PipeConsole(file=io.StringIO(), width=width, highlight=False,
-                              soft_wrap=False, no_color=not color,
-                              force_terminal=color or None)
-        grid = fitted_table(a, console, rows(a, depth))
-        console.print(rich_table(grid))
-        table = console.file.getvalue()  # type: ignore[attr-defined]
-        assert out.getvalue().startswith(table)
-        assert ("\x1b[" in table) == color
+        for stream in (io.StringIO, AsciiStream):
+            out = stream()
+            print_table(a, Memory(), file=out, width=width, color=color, depth=depth)
+            console = Console(file=stream(), width=width, highlight=False, soft_wrap=False,
+                              no_color=not color, force_terminal=color or None)
+            console.print(rich_table(fitted_table(a, width, shown)))
+            console.print(Text(summary_line(a, Memory())))
+            console.print(Text(conventions(a, any(r.folded for r in shown)), style="dim"))
+            expected = console.file.getvalue()  # type: ignore[attr-defined]
+            assert out.getvalue() == expected
+            assert ("\x1b[" in expected) == color
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_paragraphs_wrap_as_rich_prints_a_text(seed: int) -> None:
+    rng = random.Random(2000 + seed)
+    for _ in range(200):
+        text = " ".join(random_text(rng) for _ in range(rng.randint(1, 12)))
+        width = rng.choice((1, 3, 8, 20, 40, 80, 100))
+        kind = rng.choice(list(CONSOLES))
+        style = rng.choice(("", "dim", "bold", "red"))
+        expected = rich_draw(Text(text, style=style), width, kind)
+        assert paragraph(text, terminal(width, kind), style) == expected, (text, width, kind)
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+ENVIRONS = [{}, {"TERM": "dumb"}, {"TERM": "unknown"}, {"TERM": "xterm-256color"},
+            {"NO_COLOR": "1"}, {"NO_COLOR": ""}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""},
+            {"TTY_COMPATIBLE": "0"}, {"TTY_COMPATIBLE": "1"}, {"COLUMNS": "123"},
+            {"COLUMNS": "abc"}, {"COLUMNS": "90", "TERM": "dumb"},
+            {"COLUMNS": "90", "LINES": "30", "TERM": "dumb"}, {"TTY_COMPATIBLE": "0",
+                                                               "FORCE_COLOR": "1"}]
+
+
+@pytest.mark.parametrize("env", ENVIRONS)
+@pytest.mark.parametrize("tty", [False, True])
+@pytest.mark.parametrize("color", [None, False, True])
+def test_the_terminal_decides_as_richs_console(env: dict[str, str], tty: bool,
+                                               color: bool | None) -> None:
+    """Width, colours and styles as rich's Console (cnncalc's settings of it) chooses them."""
+    stream = Tty if tty else io.StringIO
+    term = Terminal(stream(), None, color, environ=env)
+    console = Console(file=stream(), highlight=False, soft_wrap=False, no_color=color is False,
+                      force_terminal=color if color else None, _environ=env)
+    assert term.width == console.width
+    assert term.color == (console.color_system is not None)
+    grid = Grid([Column("a", [("x", "red")]), Column("b", ["y"])], ["bold"], section=False)
+    assert draw(grid, term) == rich_draw_on(console, rich_table(grid))
+
+
+def rich_draw_on(console: Console, renderable: object) -> str:
+    console.print(renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]

@@ -17,19 +17,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cnncalc.diagnostics import RULES, Diagnostic
+from cnncalc.diagnostics import RULES, Diagnostic, Severity
 from cnncalc.parse.comments import comment_columns
+from cnncalc.records import record
 from cnncalc.spec import Span
+
+if TYPE_CHECKING:
+    from cnncalc.analyze import Analysis
 
 _COMMENT = re.compile(r"#\s*cnncalc\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
                       re.IGNORECASE)
 _CODE = re.compile(r"[^,\s]+")
 
 
-@dataclass(frozen=True)
+@record
 class Suppression:
+    """One code named by a ``# cnncalc: ignore[...]`` comment, at its span."""
+
     code: str
     span: Span
 
@@ -102,3 +108,17 @@ def apply_suppressions(diags: list[Diagnostic], suppressions: list[Suppression],
 
 
 _META = ("S601", "S602")
+
+
+def unsilenced(analysis: Analysis) -> list[Diagnostic]:
+    """The diagnostics to print under the figures: a warning that a ``# cnncalc:
+    ignore[CODE]`` comment on its line silences is left out, as ``check`` leaves it out (the
+    figures are the same either way); an error is always printed, since it withholds them."""
+    diags = list(analysis.diagnostics)
+    if not any(d.severity is Severity.WARNING for d in diags):
+        return diags
+    spec = analysis.spec
+    found, _ = find_suppressions(spec.lines, spec.path, spec.notation)
+    silenced = {(s.line, s.code) for s in found}
+    return [d for d in diags
+            if d.severity is not Severity.WARNING or (d.span.line, d.code) not in silenced]

@@ -7,6 +7,7 @@ import sys
 import click
 
 from cnncalc.analyze import Analysis
+from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
 from cnncalc.render.memory import DTYPES, Memory
@@ -53,13 +54,14 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
                         max_file_size)
         with pipe_may_close():
             _print(analysis, Memory(batch, dtype), fmt, width, depth)
-    if analysis.diagnostics and fmt != "json":  # json holds them
+    shown = unsilenced(analysis) if fmt != "json" else []  # json holds them all
+    if shown:
         from cnncalc.render.report import format_all
 
         with pipe_may_close():
             sys.stdout.flush()
             color = sys.stderr.isatty()
-            click.echo(format_all(analysis.diagnostics, analysis.spec.lines, color), err=True)
+            click.echo(format_all(shown, analysis.spec.lines, color), err=True)
     sys.exit(0 if analysis.ok else 1)
 
 

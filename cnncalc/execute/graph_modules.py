@@ -73,7 +73,7 @@ class MergeModule(Module):
         return gates[0]
 
     def _multiply(self) -> Shape:
-        out = max(self.in_shapes, key=len)
+        out = max(self.in_shapes, key=lambda s: (len(s), size(s)))  # a gate may come first
         views = []
         for s in self.in_shapes:
             gate = _gate(s)

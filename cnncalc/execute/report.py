@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -19,7 +20,6 @@ from cnncalc.execute.estimate import Estimate
 from cnncalc.render.common import describe, shape_list, volume
 from cnncalc.render.memory import human_bytes
 from cnncalc.render.numbers import abbreviate
-from cnncalc.render.table import PipeConsole
 from cnncalc.spec import elements, fmt_shape
 
 CONVENTIONS = (
@@ -33,6 +33,15 @@ GRAPH_CONVENTIONS = (
     "live activations = the most elements the executor held at once (input included, each "
     "tensor dropped after its last reader, the output kept)"
 )
+
+
+class PipeConsole(Console):
+    """A rich console that leaves a closed pipe to the command (``cli.pipe_may_close``):
+    rich's own handling exits 1, the status of a spec with errors."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,11 @@ _PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str], bool], ...] = (
     (("Conv2d", "ConvTranspose2d", "Pool2d", "BatchNorm2d", "LocalResponseNorm", "Linear",
       "ZeroPad2d"), re.compile(r"\b" + _PYTORCH_NAMES + r"\s*\("), False),
     (("):",), re.compile(r"^[^\S\n]*\([^()\n]*\):[^\S\n]*\w+\(", re.MULTILINE), False),
+    # print(model)'s `Sequential(` ends a line and starts it or follows `(name): `; Keras's
+    # `model = keras.Sequential(` (a list on the next lines) follows a `.` or an `=`
     (("Sequential(", "ModuleList("),
-     re.compile(r"\b(?:Sequential|ModuleList)\([^\S\n]*$", re.MULTILINE), True),
+     re.compile(r"(?<![^\s:])(?<!=[^\S\n])(?:Sequential|ModuleList)\([^\S\n]*$",
+                re.MULTILINE), True),
 )
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's
@@ -83,9 +86,9 @@ _TORCH_CODE = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*[(:]|def[ \t]+forward[ 
 
 # ... and the same, told from the other notations: a class deriving from an nn container, or
 # a forward() method
-_TORCH_CLASS = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*\([^)\n]*\b(?:Module|Sequential|"
-                          r"ModuleList|ModuleDict)[ \t]*[,)]|def[ \t]+forward[ \t]*\()",
-                          re.MULTILINE)
+_TORCH_CLASS = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*\([^)\n]*(?:\bnn\.(?:Module|Sequential|"
+                          r"ModuleList|ModuleDict)|(?<![\w.])Module)[ \t]*[,)]|"
+                          r"def[ \t]+forward[ \t]*\()", re.MULTILINE)
 
 # A `#` comment, to the end of its line (`\r` ends a line too, as the front ends read it)
 _COMMENT = re.compile(r"#[^\r\n]*")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.escape import unescape
@@ -17,13 +16,19 @@ from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
 from cnncalc.spec import Ref, Span
 
 
-@dataclass
 class Block:
-    name: str
-    params: list[tuple[str, Token | None]]  # each parameter, with its default's token
-    span: Span  # the BLOCK line's
-    order: int  # how many blocks were defined before it (a block uses only earlier ones)
-    lines: list[tuple[int, str]] = field(default_factory=list)  # (line number, raw text)
+    """A ``BLOCK name(P, Q=1):`` definition: its parameters, where it is, and its lines. A
+    plain class (dataclass would compile its methods as ``show`` starts, for no use)."""
+
+    __slots__ = ("lines", "name", "order", "params", "span")
+
+    def __init__(self, name: str, params: list[tuple[str, Token | None]], span: Span,
+                 order: int) -> None:
+        self.name = name
+        self.params = params  # each parameter, with its default's token
+        self.span = span  # the BLOCK line's
+        self.order = order  # how many blocks were defined before it (uses see earlier ones)
+        self.lines: list[tuple[int, str]] = []  # (line number, raw text)
 
 
 def _args(remark: Token, path: str, line: int) -> list[tuple[Token | None, Token]]:
@@ -168,7 +173,7 @@ def _bind(block: Block, remark: Token, path: str, line: int) -> dict[str, Token]
 
 
 @functools.lru_cache(maxsize=256)
-def _mentions(names: tuple[str, ...]) -> re.Pattern[str]:
+def mentions(names: tuple[str, ...]) -> re.Pattern[str]:
     """Where one of ``names`` may stand as a word the lexer would read: a quick test before
     the line is tokenized (a word that only looks like one, as in a quoted name, goes on to
     the tokenizer, which decides)."""
@@ -187,7 +192,7 @@ def substitute(raw: str, args: dict[str, Token], path: str, line: int
     column of the new line to the column of the definition it comes from (``end``: an
     exclusive end column)."""
     body = split_comment(raw).rstrip()
-    if _mentions(tuple(args)).search(body) is None:
+    if mentions(tuple(args)).search(body) is None:
         return body, unmoved  # most lines of most blocks: no parameter to replace
     try:
         tokens = tokenize(body, path, line)

@@ -33,7 +33,15 @@ from dataclasses import replace
 from typing import Any
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.parse.block_syntax import Block, Use, definition, substitute, unmoved, use_line
+from cnncalc.parse.block_syntax import (
+    Block,
+    Use,
+    definition,
+    mentions,
+    substitute,
+    unmoved,
+    use_line,
+)
 from cnncalc.parse.bounds import TooManyLayers
 from cnncalc.parse.lexer import LexError, Token, split_comment, tokenize
 from cnncalc.spec import INPUT_NAME, Crop, Layer, Ref, Span, Unparsed
@@ -87,6 +95,7 @@ class Blocks:
         self.budget = MAX_EXPANDED
         self.reported: set[tuple[int, str]] = set()
         self.cache: dict[tuple[int, tuple[tuple[str, str], ...]], Line] = {}
+        self.plain: dict[int, bool] = {}  # a block line's number: whether no parameter is in it
 
     def take(self, raw: str, lineno: int) -> bool:
         """Whether the line is the blocks' (a definition, a line of one, END, or a use), read
@@ -184,7 +193,11 @@ class Blocks:
         """One line of a block with these arguments, read once however many instances use
         it: blank, a use, a layer (spans mapped to the definition, references not yet
         renamed) or an error."""
-        key = (lineno, tuple((k, v.text) for k, v in args.items()))
+        plain = self.plain.get(lineno)
+        if plain is None:  # a line no parameter stands in reads the same in every instance
+            plain = self.plain[lineno] = mentions(tuple(args)).search(
+                split_comment(raw)) is None
+        key = (lineno, () if plain else tuple((k, v.text) for k, v in args.items()))
         found = self.cache.get(key)
         if found is not None:
             return found

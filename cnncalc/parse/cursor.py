@@ -3,7 +3,6 @@ options, and raises LexError saying what was expected where."""
 
 from __future__ import annotations
 
-import difflib
 from fractions import Fraction
 
 from cnncalc.diagnostics import Diagnostic
@@ -21,6 +20,8 @@ def suggest(word: str, choices: list[str], fold_case: bool = True) -> str:
     ``fold_case`` is False (the Keras front end compares names as they are spelt)."""
     if len(word) > SUGGEST_LONGEST:
         return ""
+    import difflib  # here, not at the top: it is only needed for a near miss (1.5 ms)
+
     fold = str.lower if fold_case else str
     by_fold = {fold(c): c for c in choices}
     close = difflib.get_close_matches(fold(word), list(by_fold), n=1, cutoff=0.6)

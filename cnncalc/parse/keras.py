@@ -7,7 +7,11 @@
 The code is parsed, never run: nothing is evaluated, compiled or imported. Statements are
 ``import``, ``NAME = literal`` (binding a name as ``--define`` does, which wins), a model and its
 ``model.add(...)`` calls; each layer call's arguments are read by
-:mod:`cnncalc.parse.keras_layers`, which states the conventions Keras's layers follow. Further:
+:mod:`cnncalc.parse.keras_layers`, which states the conventions Keras's layers follow. The
+statements of a script that do not build the model are not read: calls not given a model
+(``print(...)``, ``np.random.seed(0)``), ``print(model)``, ``model.summary()``, ``fit`` and the
+like, and assignments whose value is no literal (``x_train = x_train / 255``); a name so bound
+has no value, and the first layer that reads one is refused with the reason. Further:
 
 - names are Keras's automatic ones (conv2d, conv2d_1, max_pooling2d...) unless ``name=`` is given;
 - the input comes from ``Input``/``InputLayer``, ``input_shape=`` (``batch_input_shape=``,
@@ -26,10 +30,13 @@ from cnncalc.parse import DefineValue
 from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
+from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args
+from cnncalc.parse.keras_merges import MERGES
+from cnncalc.parse.keras_script import ScriptReader, callee_name
 from cnncalc.parse.pycode import Refusal, ints, quiet_parse, refuse
 from cnncalc.spec import (
     Conv,
+    Crop,
     Dense,
     Flatten,
     GlobalPool,
@@ -39,13 +46,15 @@ from cnncalc.spec import (
     Span,
     Spec,
     Unparsed,
+    Upsample,
     ZeroPad,
 )
 
 _METHODS = frozenset(("add", "compile", "fit", "summary", "evaluate", "predict", "save",
                       "save_weights", "build"))
 # the rank of what a layer of these kinds gives; other layers keep their input's
-_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1}
+_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1,
+                                  Crop: 3, Upsample: 3}
 _SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
 _STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
               ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
@@ -57,16 +66,6 @@ _DIRECTIVE_START = re.compile(r"#\s*cnncalc:", re.IGNORECASE)
 def _may_direct(text: str) -> bool:
     """False when no line can hold a ``# cnncalc: input`` comment, so none need be searched."""
     return "#" in text and _DIRECTIVE_START.search(text) is not None
-
-
-def _callee(func: ast.expr) -> str | None:
-    """``Conv2D``, ``layers.Conv2D`` or ``tf.keras.layers.Conv2D`` -> ``Conv2D``."""
-    if type(func) is not ast.Attribute:
-        return func.id if type(func) is ast.Name else None
-    name, func = func.attr, func.value
-    while type(func) is ast.Attribute:
-        func = func.value
-    return name if type(func) is ast.Name else None
 
 
 def _snake(cls: str) -> str:
@@ -92,7 +91,7 @@ def _named(keywords: list[ast.keyword]) -> bool:
     return False
 
 
-class _Reader(Source):
+class _Reader(ScriptReader):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
                  input_given: bool, model: str | None = None,
                  max_layers: int = MAX_LAYERS) -> None:
@@ -164,6 +163,8 @@ class _Reader(Source):
                     self.begin(None, self.span(call))
                     self.sequential(call)
                     return
+                self.other_call(call)
+                return
             elif isinstance(call, ast.Constant):  # a docstring
                 return
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -184,13 +185,6 @@ class _Reader(Source):
                      "`model.add(Layer(...))` or `NAME = literal`, found "
                      f"{_STATEMENT.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
                      "without running it: write the layers out one per model.add(...) line")
-
-    def callee(self, func: ast.expr) -> str | None:
-        """The Keras class a call makes: ``_callee``, through the file's import aliases."""
-        name = _callee(func)
-        if type(func) is ast.Name and name is not None:
-            return self.aliases.get(name, name)
-        return name
 
     def imported(self, stmt: ast.ImportFrom) -> None:
         """``from keras.layers import Conv2D as C`` makes ``C(...)`` a Conv2D; a Keras class
@@ -250,28 +244,34 @@ class _Reader(Source):
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         """``NAME = literal`` (or ``a, b = 28, 28``) binds names as ``--define`` does."""
-        if isinstance(value, ast.Call) and (_callee(value.func) in {*LAYERS, *ALIASES, "Model"}
+        if isinstance(value, ast.Call) and (callee_name(value.func) in {*LAYERS, *ALIASES, "Model"}
                                             or isinstance(value.func, ast.Call)):
             raise refuse(self.span(value), "P001", "the functional API (`x = Layer(...)(x)`) is "
                          "not read", "write the layers in a Sequential model")
+        self.no_hidden_add(value)
+        if self.dynamic(value) is not None:  # told at once, even if no layer reads the name
+            exc = self.not_literal(value)
+            self.unbind(targets, exc.diag)
+            if exc.diag is not None:
+                self.told.add(id(exc.diag))
+            raise exc
         names, values = targets, [value]
         if isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Tuple):
             names, values = targets[0].elts, value.elts
         if len(targets) != 1 or len(names) != len(values) or not all(
                 isinstance(t, ast.Name) for t in names):
-            raise refuse(self.span(targets[0]), "P001", "cnncalc binds only plain names",
-                         "write `NAME = literal`, e.g. `num_classes = 10`")
+            self.unbind(targets)
+            return
         for t, node in zip(names, values, strict=True):
             name = t.id if isinstance(t, ast.Name) else ""
             if name in self.defines:
                 continue
             try:
                 self.bound[name] = self.value(node)
-                self.failed.discard(name)
-            except Refusal as exc:
-                self.failed.add(name)
-                if exc.diag is not None and not (name == "input_shape" and self.input_given):
-                    self.diags.append(exc.diag)
+                self.failed.pop(name, None)
+            except Refusal as exc:  # told if a layer reads the name
+                self.bound.pop(name, None)
+                self.failed[name] = exc.diag
 
     def layer(self, node: ast.expr) -> None:
         span = self.span(node)
@@ -315,6 +315,10 @@ class _Reader(Source):
                     raise args.bad("name", "a string")
                 shown = name
             args.name = shown
+            if canon in MERGES:
+                raise refuse(span, "P001", f"{shown}: {cls} joins two or more tensors, and a "
+                             "Sequential model passes one from layer to layer", "write the "
+                             "model with the functional API, e.g. `x = layers.add([x, y])`")
             declared = None
             if not self.layers and self.input is None:
                 self.read_input(args)

@@ -6,7 +6,10 @@
 
 Containers (``Sequential(``, ``ModuleList(``, a custom class whose ``(`` ends its line) are
 flattened in order and layers are named by their dotted path (``features.0``), as
-``named_modules()`` names them; ``(0-2): 3 x Linear(...)`` is three layers. Constructor code
+``named_modules()`` names them; ``(0-2): 3 x Linear(...)`` is three layers. A container of a
+class whose forward() cnncalc knows (torchvision's classic models and blocks,
+:mod:`cnncalc.parse.pytorch_forward`) is wired as that forward wires it
+(:mod:`cnncalc.parse.pytorch_blocks`); any other's order is an assumption (P014). Constructor code
 (``nn.Conv2d(3, 64, 3),`` one a line, bare, after ``self.conv1 =`` or inside ``nn.Sequential(``)
 is read the same way. Each call's arguments are read, never evaluated, by
 :mod:`cnncalc.parse.pytorch_modules`, all calls at once when the text has been scanned
@@ -31,7 +34,9 @@ from cnncalc.parse.bounds import bounded_name as _bounded
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
+from cnncalc.parse.pytorch_blocks import Block, Child, Item, make_block, match, write_layers
 from cnncalc.parse.pytorch_calls import Call, read_calls
+from cnncalc.parse.pytorch_forward import FORWARDS
 from cnncalc.parse.pytorch_modules import MODULES
 from cnncalc.parse.pytorch_text import Text
 from cnncalc.parse.pytorch_trees import CallTrees
@@ -40,12 +45,11 @@ from cnncalc.spec import Layer, Span, Spec, Unparsed
 
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 # Containers whose forward() calls their children in the order print(model) lists them:
-# nn.Sequential and torchvision's subclasses of it, Inception's conv-bn-relu BasicConv2d, and
-# the classic models whose forward() is their children in order with a flatten before the
-# classifier (an FC layer after a volume already connects to all of it). For any other
-# container the order is an assumption, said (P014) and marked on every figure resting on it.
+# nn.Sequential and torchvision's subclasses of it. The forward() of torchvision's classic
+# models and their blocks is in pytorch_forward.FORWARDS. For any other container the order is an
+# assumption, said (P014) and marked on every figure resting on it.
 _IN_ORDER = frozenset(("Sequential", "Conv2dNormActivation", "ConvNormActivation",
-                       "ConvBNActivation", "ConvBNReLU", "BasicConv2d", "AlexNet", "VGG"))
+                       "ConvBNActivation", "ConvBNReLU"))
 _NO_FORWARD = frozenset(("ModuleList", "ModuleDict"))  # the module holding one calls it
 _SELF = "self"  # the wiring of `self.conv1 = nn.Conv2d(...)` lines: forward() is not shown
 _GAP = re.compile(r"[ \t\n,;\[\]]+")
@@ -86,6 +90,7 @@ class _Box:
     dropped: bool = False  # a printed model that is not read (--model, or a second one)
     diags: int = 0  # how many findings there were when it started
     assumptions: int = 0  # and how many assumed orders
+    children: list[Child] | None = None  # recorded for a class whose forward() is known
 
 
 class _Reader(Text):
@@ -96,7 +101,7 @@ class _Reader(Text):
         self.wanted = model  # --model: the class of the printed model to read
         self.models: list[tuple[str, int]] = []  # each printed model's class and line
         self.read_model: tuple[str, int] | None = None  # the one read
-        self.layers: list[Layer | Call] = []  # a call's layers are made when it is read
+        self.layers: list[Item] = []  # a call's layers are made when it is read
         self.total = 0  # how many layers self.layers makes
         self.problems = 0  # how many problems fail() reported
         self.diags: list[Diagnostic | Call] = []  # a call stands where its diagnostic goes
@@ -104,6 +109,7 @@ class _Reader(Text):
         self.trees = CallTrees()
         self.stack = [_Box("", None, "", [], 0, 0, 0, -1, False)]  # the root stays at the bottom
         self.assumed: dict[str, list[Span]] = {}  # class -> where each of its blocks starts
+        self.unmatched: dict[str, str] = {}  # a known class -> why a block of it was not
         self.assumptions: list[str] = []  # the class of each block in self.assumed, in order
         # ranges of self.layers whose every item has its wiring: sorted, apart, each one the
         # layers of a container whose order was assumed, so that an outer one skips them
@@ -185,20 +191,16 @@ class _Reader(Text):
     def finish(self) -> tuple[list[Layer], list[Diagnostic]]:
         """Read the calls and make their layers: the layers and diagnostics, in order."""
         self.read()
-        layers: list[Layer] = []
-        for item in self.layers:
-            if isinstance(item, Call):
-                layers += item.layers()
-            else:
-                layers.append(item)
+        layers, problems = write_layers(self.layers)
         diags: list[Diagnostic] = []
         for d in self.diags:
             if not isinstance(d, Call):
                 diags.append(d)
             elif d.diag is not None:
                 diags.append(d.diag)
-        diags += [_assumed_order(cls, spans) for cls, spans in self.assumed.items()]
-        return layers, diags
+        diags += [_assumed_order(cls, spans, self.unmatched.get(cls))
+                  for cls, spans in self.assumed.items()]
+        return layers, diags + problems
 
     def read(self) -> None:
         """Read the calls found so far."""
@@ -249,8 +251,9 @@ class _Reader(Text):
             for k in range(i, start):
                 item = layers[k]
                 if item.wiring is None:
-                    layers[k] = replace(item, wiring=wiring) if isinstance(item, Layer) else item
-                    if isinstance(item, Call):
+                    if isinstance(item, Layer):
+                        layers[k] = replace(item, wiring=wiring)
+                    else:
                         item.wiring = wiring
             i = stop
         self.wired.append((first, end))
@@ -306,18 +309,40 @@ class _Reader(Text):
                     b.module not in _IN_ORDER for b in self.stack[1:])):
             self.assume(box.module, box.first, box.head)
 
+    def wire(self, box: _Box) -> Block | None:
+        """The block of a container whose forward() is known and whose children are the
+        ones it calls; None (and why, kept for P014) otherwise."""
+        if box.children is None or box.head is None:
+            return None
+        items = self.layers[box.first:]
+        found = match(box.module, box.children, items)
+        if isinstance(found, str) or (box.children and box.children[0][2] != box.first):
+            self.unmatched.setdefault(box.module, found if isinstance(found, str) else
+                                      "text stands before its first child")
+            return None
+        return make_block(found, box.head, box.prefix, items, box.children, box.first,
+                          _bounded)
+
     def pop(self) -> None:
         box = self.stack.pop()
         if box.dropped:
             self.drop(box)
             return
-        self.assume_order(box)
+        block = self.wire(box) if box.names else None
+        if block is None:
+            self.assume_order(box)
         old = f"{box.names[0]}." if box.names else ""
         if not box.names:  # its repeat count was refused: an Unparsed stands for it
             del self.layers[box.first:]
             self.unwire(box.first)
             self.total = box.before
-        elif len(box.names) > 1:  # a repeated block: copy its layers under each name
+        if block is not None:  # its layers are made when the calls are read
+            if box.before + block.count > self.max_layers:
+                raise TooManyLayers(block.head, box.names[0], "this block's wiring")
+            self.unwire(box.first)
+            self.layers[box.first:] = [block]
+            self.total = box.before + block.count
+        if len(box.names) > 1:  # a repeated block: copy its layers under each name
             size = self.total - box.before
             if box.before + len(box.names) * size > self.max_layers:
                 line = self.starts[box.line - 1]
@@ -325,13 +350,13 @@ class _Reader(Text):
                                     f"this block of {size:,} layers repeated "
                                     f"{len(box.names):,} times")
             self.total = box.before + len(box.names) * size
-            block = self.layers[box.first:]
+            copied = self.layers[box.first:]
             wired = (box.first, len(self.layers)) in self.wired[-1:]  # the copies are too
             self.unwire(box.first)
             self.layers[box.first:] = [
-                b.renamed(partial(_moved, old, name)) if isinstance(b, Call)
+                b.renamed(partial(_moved, old, name)) if isinstance(b, Call | Block)
                 else replace(b, name=_moved(old, name, b.name)) if b.name.startswith(old) else b
-                for name in box.names for b in block]
+                for name in box.names for b in copied]
             if wired:
                 self.wired.append((box.first, len(self.layers)))
 
@@ -359,7 +384,11 @@ class _Reader(Text):
                 attribute = self.span(start, m.end(1), line)
         if (head := _HEAD.match(src, pos)) is None:
             return self.skip(pos)
-        module, names = head[2], self.next_names(label, repeat or 1)
+        module, parent = head[2], self.stack[-1]
+        if parent.children is not None:  # by its label as written (names may be cut short)
+            parent.children.append((str(parent.count) if label is None else label, module,
+                                    len(self.layers), repeat))
+        names = self.next_names(label, repeat or 1)
         first = names[0]
         if not repeat:  # a refused count: this stands for the copies, which are read, not kept
             self.add(Unparsed(name=first, span=self.span(count_at, self.eol(count_at))))
@@ -371,7 +400,8 @@ class _Reader(Text):
                 path = None if label is None and len(self.stack) == 1 else first[len(pre):]
                 box = _Box(module, path, pre if path is None else f"{first}.", names,
                            len(self.layers), self.total, line, self.indent(line), line_ending,
-                           head=self.span(head.start(2), head.end(2), line))
+                           head=self.span(head.start(2), head.end(2), line),
+                           children=[] if module in FORWARDS else None)
                 if len(self.stack) == 1 and label is None and line_ending:
                     self.model(box)
                 box.diags, box.assumptions = len(self.diags), len(self.assumptions)
@@ -411,8 +441,9 @@ class _Reader(Text):
 
 
 
-def _assumed_order(cls: str, heads: list[Span]) -> Diagnostic:
-    """P014 for a container class whose ``forward()`` is not known, once, at its first block."""
+def _assumed_order(cls: str, heads: list[Span], unmatched: str | None = None) -> Diagnostic:
+    """P014 for a container class whose ``forward()`` is not known, once, at its first block;
+    ``unmatched`` says why a class whose forward cnncalc knows was not recognised."""
     if cls == _SELF:
         what = (f"{len(heads)} modules are assigned to `self.` attributes" if len(heads) > 1
                 else "a module is assigned to a `self.` attribute")
@@ -422,13 +453,18 @@ def _assumed_order(cls: str, heads: list[Span]) -> Diagnostic:
             "on that order (marked ~), the params do not",
             "paste print(model) instead, or write the network in the canonical notation")
     blocks = f" ({len(heads)} blocks)" if len(heads) > 1 else ""
+    why = f"its forward() is not known ({unmatched})" if unmatched else \
+        "its forward() is not known"
     return Diagnostic(
-        heads[0], "P014", f"`{cls}`{blocks}: its forward() is not known, so cnncalc read its "
-        "children in the order printed; the volumes, MACs and activations from here on rest "
-        "on that order (marked ~), the params do not",
-        "cnncalc knows the forward() of nn.Sequential and of torchvision's "
-        f"{', '.join(sorted(_IN_ORDER - {'Sequential'}))}; if `{cls}` pools, reshapes or "
-        "branches, write the network in the canonical notation")
+        heads[0], "P014", f"`{cls}`{blocks}: {why}, so cnncalc read its children in the order "
+        "printed; the volumes, MACs and activations from here on rest on that order (marked "
+        "~), the params do not",
+        "cnncalc knows the forward() of nn.Sequential, of torchvision's "
+        f"{', '.join(sorted(_IN_ORDER - {'Sequential'}))}, and of {len(FORWARDS)} classes of "
+        "its classic models (AlexNet, VGG, ResNet, GoogLeNet, Inception3, DenseNet, "
+        "SqueezeNet, ShuffleNetV2, MobileNetV2 and V3, EfficientNet, MNASNet and their "
+        "blocks); if "
+        f"`{cls}` pools, reshapes or branches, write the network in the canonical notation")
 
 
 def parse_pytorch(text: str, path: str, defines: Mapping[str, DefineValue],

@@ -150,6 +150,8 @@ MODULES: dict[str, tuple[str, int, Callable[[Args], Built]]] = {
     "Dropout": ("p inplace", 0, _dropout),
     "Dropout2d": ("p inplace", 0, _dropout),
     "Flatten": ("start_dim end_dim", 0, _flatten),
+    # torchvision.ops.StochasticDepth: it drops whole residual branches in training only
+    "StochasticDepth": ("p mode", 2, lambda a: (spec.Activation, dict(fn="identity"))),
     "ZeroPad2d": ("padding", 1, _zeropad),
     **{m: (params, 0, lambda a: (spec.Activation, dict(fn=a.module.lower())))
        for m, params in _ACTIVATIONS.items()},

@@ -26,7 +26,8 @@ from cnncalc.spec import Layer, Span
 Read = tuple[type[Layer], dict[str, Any], tuple[tuple[str, Span], ...]]
 """What a call builds: the layer class, its keyword arguments and the spans of its fields."""
 
-_AS_TEXT = {"padding_mode", "approximate", "device", "dtype"}  # bare words mean themselves
+_AS_TEXT = {"padding_mode", "approximate", "device", "dtype", "mode"}  # bare words mean
+# themselves (StochasticDepth's mode=row)
 _NOT_LITERAL = {ast.Call: "a call", ast.Attribute: "attribute access", ast.Lambda: "a lambda",
                 ast.JoinedStr: "an f-string", ast.Subscript: "indexing"}
 _TOO_BIG = 10 ** MAX_DIGITS

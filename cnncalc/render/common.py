@@ -97,6 +97,8 @@ def describe(r: LayerResult) -> str:
 def plain(x: int | Fraction) -> int | str:
     """A receptive-field or jump figure for JSON: an int, or (after a transposed conv, whose
     jump is a fraction) the exact value as text, ``"3.5"`` or ``"7/3"``: never a float."""
+    if x.__class__ is int:
+        return x
     if isinstance(x, int) or x.denominator == 1:
         return int(x)
     return fmt_fraction(x)
@@ -115,15 +117,16 @@ def shape_list(shape: tuple[int, ...] | None) -> list[int] | None:
 
 def layer_record(r: LayerResult) -> dict[str, Any]:
     """One layer as the stable JSON keys name it (csv flattens the same record)."""
+    layer, field, out = r.layer, r.field, r.output_shape
     return {
         "index": r.index,
-        "name": r.layer.name,
-        "kind": r.layer.kind,
-        "line": r.layer.span.line,
+        "name": layer.name,
+        "kind": layer.kind,
+        "line": layer.span.line,
         "layer": describe(r),
         "status": r.status,
-        "input_shape": shape_list(r.input_shape),
-        "output_shape": shape_list(r.output_shape),
+        "input_shape": None if r.input_shape is None else list(r.input_shape),
+        "output_shape": None if out is None else list(out),
         "weights": r.weights,
         "biases": r.biases,
         "params": r.params,
@@ -133,8 +136,8 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
         "buffers": r.buffers,
         "rounded": r.rounded,
         "assumed": r.assumed,
-        "receptive_field": None if r.field is None else [plain(v) for v in r.field.rf],
-        "jump": None if r.field is None else [plain(v) for v in r.field.jump],
+        "receptive_field": None if field is None else [plain(v) for v in field.rf],
+        "jump": None if field is None else [plain(v) for v in field.jump],
         "inputs": list(r.inputs),
     }
 
@@ -143,10 +146,11 @@ def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]
     t = a.totals
     mem = memory or Memory()
     layers = []
+    scale = mem.activations(1)  # bytes an element
     for r in a.layers:
         rec = layer_record(r)
-        rec["activation_bytes"] = None if r.activations is None else mem.activations(
-            r.activations)
+        acts = rec["activations"]
+        rec["activation_bytes"] = None if acts is None else acts * scale
         layers.append(rec)
     return {
         "path": a.spec.path,

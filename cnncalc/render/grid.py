@@ -5,10 +5,10 @@ edges, a bold header, a section line before the last row), but from plain string
 Why not rich's ``Table``: it renders every cell through a stack of renderables (``Padding``,
 ``Text``, segments), and the table's fitting measured it up to five times: ResNet-50's 174
 rows took 0.12-0.36 s, DenseNet-121's 426 rows 0.8 s, against ~15 ms to parse and analyse
-them (here: ~8 ms and ~20 ms). A column's width is its longest line's cell length, computed
-once; a line is a string; styles (bold, red, dim) become rich ``Segment``s only when the
-console has colours, so that rich still writes the escape codes, crops to the console's width
-and handles a closed pipe.
+them (here: ~6 ms and ~17 ms). A column's width is its longest line's cell length, computed
+once; a line is a string, cropped to the width as rich crops it; styles (bold, red, dim) are
+painted only on a terminal with colours (``cnncalc.render.terminal``, which also decides the
+width and the box characters as rich's ``Console`` does).
 
 Rules mirrored from rich (``tests/test_grid.py`` draws random grids both ways and compares
 every character and escape code):
@@ -34,13 +34,9 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
-from rich import box
-from rich.cells import cell_len, chop_cells, set_cell_size
-from rich.console import Console, ConsoleOptions
-from rich.segment import Segment
-from rich.style import Style
+from cnncalc.render.terminal import NAMED, Style, Terminal, combine
 
-Justify = Literal["left", "right"]
+Justify = Literal["left", "right", "default"]
 Overflow = Literal["ellipsis", "fold"]
 ELLIPSIS = "…"
 _WORD = re.compile(r"\s*\S+\s*")
@@ -56,7 +52,8 @@ class Column:
     """A column: its header, its cells from the first row to the last, how they are set
     (``max_width``: of the text, without the padding)."""
 
-    __slots__ = ("_longest", "cells", "header", "justify", "max_width", "no_wrap", "overflow")
+    __slots__ = ("_longest", "_simple", "cells", "header", "justify", "max_width", "no_wrap",
+                 "overflow")
 
     def __init__(self, header: str, cells: list[Cell], justify: Justify = "left",
                  no_wrap: bool = False, overflow: Overflow = "ellipsis",
@@ -68,20 +65,32 @@ class Column:
         self.overflow: Overflow = overflow
         self.max_width = max_width
         self._longest: int | None = None
+        self._simple: bool | None = None
 
     def narrowed(self, max_width: int | None) -> Column:
         """The same column with another ``max_width`` (its measure kept)."""
         other = Column(self.header, self.cells, self.justify, self.no_wrap, self.overflow,
                        max_width)
         other._longest = self._longest
+        other._simple = self._simple
         return other
+
+    @property
+    def simple(self) -> bool:
+        """Whether every unstyled cell is text of one line, a cell a character."""
+        if self._simple is None:
+            self._simple = _plain("".join(c for c in self.cells if c.__class__ is str))
+        return self._simple
 
     @property
     def longest(self) -> int:
         """Its longest line (header included), in cells: what rich's measure finds."""
         if self._longest is None:
-            self._longest = max(_longest_line(t) for t in
-                                [self.header, *(_text(c) for c in self.cells)])
+            texts = [self.header, *(_text(c) for c in self.cells)]
+            if _plain("".join(texts)):  # all of them: counted at C speed
+                self._longest = max(map(len, texts))
+            else:
+                self._longest = max(map(_longest_line, texts))
         return self._longest
 
 
@@ -127,7 +136,7 @@ class Grid:
             widths = self._fit(widths)
         return widths
 
-    def lines(self, widths: list[int], styles: _Styles | None = None,
+    def lines(self, widths: list[int], styles: bool = False,
               dividers: tuple[str, str, str] = (" ", " ", " ")) -> Iterator[Line]:
         """The table's lines, as pieces (text, style), or the name of the rule drawn there
         (``head`` under the header, ``row`` before the last row); ``dividers``: the column
@@ -136,8 +145,23 @@ class Grid:
         rows: list[tuple[tuple[Cell, ...], str]] = [
             (tuple(c.header for c in self.columns), "header"),
             *zip(zip(*(c.cells for c in self.columns), strict=True), self.styles, strict=True)]
+        m = len(self.columns)
+        pads = [self._padding(i) for i in range(m)]
+        inner = [w - p for w, p in zip(widths, pads, strict=True)]
+        # a row of short plain cells is a string: the cells padded, as _cell pads them
+        fast = min(inner, default=0) >= 1 and all(c.simple for c in self.columns)
+        lefts = [c.justify == "left" for c in self.columns]
         for r, (cells, style) in enumerate(rows):
-            base = styles.get(style) if styles else None
+            if fast and r and not style and all(
+                    cells[i].__class__ is str and len(cells[i]) <= inner[i] for i in range(m)):
+                divider = dividers[2 if r == n else 1]
+                yield [(divider.join(
+                    (cell.ljust(inner[i]) if lefts[i] else cell.rstrip().rjust(inner[i]))  # type: ignore[union-attr]
+                    + " " * pads[i] for i, cell in enumerate(cells)), None)]
+                if r == n - 1 and self.section:
+                    yield "row"
+                continue
+            base = NAMED.get(style) if styles else None
             drawn = [self._cell(cells[i], widths[i], i, base, styles)
                      for i in range(len(self.columns))]
             height = max(len(c) for c in drawn)
@@ -162,7 +186,7 @@ class Grid:
                 yield "row"
 
     def _cell(self, cell: Cell, width: int, i: int, base: Style | None,
-              styles: _Styles | None) -> list[list[_Piece]]:
+              styles: bool) -> list[list[_Piece]]:
         """A cell's lines, each ``width`` cells wide (rich's ``Padding`` around ``Text``)."""
         pad = self._padding(i)
         inner = width - pad
@@ -174,27 +198,32 @@ class Grid:
             text = cell
         else:
             text = cell[0]
-            if styles is not None:
-                own = styles.get(cell[1])
-                style = own if base is None else base + own
+            if styles:
+                style = combine(base, NAMED.get(cell[1]))
+        if len(text) <= inner and _plain(text):  # most cells
+            line = (text + " " * (inner - len(text)) if col.justify == "left"
+                    else text.rstrip().rjust(inner))
+            return [[(line, style), (" " * pad, base)] if pad else [(line, style)]]
         lines = wrap(text, inner, col.justify, col.overflow, col.no_wrap)
         # each line is `inner` cells wide: rich's Padding pads none of them
         return [[(line, style), (" " * pad, base)] if pad else [(line, style)]
                 for line in lines]
 
 
-class _Styles:
-    """Style names as the console resolves them (its theme), None for no style."""
+def _plain(text: str) -> bool:
+    """Whether every character of ``text`` is one cell wide and printable: ASCII, and the
+    ``…`` the table writes (``isprintable`` is False for a newline or a control character)."""
+    return (text.isascii() or text.replace(ELLIPSIS, "").isascii()) and text.isprintable()
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.cache: dict[str, Style | None] = {}
 
-    def get(self, name: str) -> Style | None:
-        if name not in self.cache:
-            style = self.console.get_style("table.header" if name == "header" else name)
-            self.cache[name] = style if style else None
-        return self.cache[name]
+def cell_width(text: str) -> int:
+    """``text``'s width in cells (rich's ``cell_len``), counted at C speed when it is plain
+    (rich's tables of character widths are imported only for a text that needs them)."""
+    if _plain(text):
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
 
 
 def _text(cell: Cell) -> str:
@@ -202,9 +231,9 @@ def _text(cell: Cell) -> str:
 
 
 def _longest_line(text: str) -> int:
-    if text.isascii() and text.isprintable():  # one line: isprintable() is False for "\n"
+    if _plain(text):  # one line: isprintable() is False for "\n"
         return len(text)
-    return max((cell_len(line) for line in text.splitlines()), default=0)
+    return max((cell_width(line) for line in text.splitlines()), default=0)
 
 
 def _collapse(widths: list[int], wraps: list[bool], room: int) -> list[int]:
@@ -249,10 +278,10 @@ def _reduce(total: int, ratios: list[int], maximums: list[int], values: list[int
 def wrap(text: str, width: int, justify: Justify, overflow: Overflow,
          no_wrap: bool) -> list[str]:
     """``text`` in lines of exactly ``width`` cells (rich's ``Text.wrap`` with ``justify``
-    left or right)."""
+    left or right), or of at most ``width`` (``default``, as rich prints a paragraph)."""
     out = []
     for line in text.split("\n"):
-        if no_wrap or (line.isascii() and len(line) <= width):
+        if no_wrap or (len(line) <= width and _plain(line)):
             pieces = [line]
         else:
             breaks = divide_line(line, width, fold=overflow == "fold")
@@ -262,9 +291,11 @@ def wrap(text: str, width: int, justify: Justify, overflow: Overflow,
         for piece in pieces:
             if justify == "left":
                 piece = _truncate(piece, width, overflow, pad=True)
+            elif justify == "default":  # as it is: neither padded nor stripped
+                pass
             else:
                 piece = _truncate(piece.rstrip(), width, overflow)
-                piece = " " * (width - cell_len(piece)) + piece
+                piece = " " * (width - cell_width(piece)) + piece
             out.append(_truncate(piece, width, overflow))
     return out
 
@@ -282,8 +313,12 @@ def _rstrip_end(text: str, width: int) -> str:
 def _truncate(text: str, width: int, overflow: Overflow, pad: bool = False) -> str:
     """Cut to ``width`` cells (with ``…`` for ellipsis), or padded to it (rich's
     ``Text.truncate``)."""
-    size = len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    size = cell_width(text)
+    if size > width and _plain(text):  # a character a cell
+        return text[:width - 1] + ELLIPSIS if overflow == "ellipsis" else text[:width]
     if size > width:
+        from rich.cells import set_cell_size
+
         if overflow == "ellipsis":
             return set_cell_size(text, width - 1) + ELLIPSIS
         return set_cell_size(text, width)
@@ -299,61 +334,79 @@ def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
     offset = 0
     for match in _WORD.finditer(text):
         start, word = match.start(), match.group(0)
-        size = cell_len(word.rstrip())
+        size = cell_width(word.rstrip())
         if width - offset >= size:
-            offset += cell_len(word)
+            offset += cell_width(word)
         elif size > width:
             if fold:
-                chopped = chop_cells(word, width)
+                chopped = _chop(word, width)
                 for k, part in enumerate(chopped):
                     if start:
                         breaks.append(start)
                     if k == len(chopped) - 1:
-                        offset = cell_len(part)
+                        offset = cell_width(part)
                     else:
                         start += len(part)
             else:
                 if start:
                     breaks.append(start)
-                offset = cell_len(word)
+                offset = cell_width(word)
         elif offset and start:
             breaks.append(start)
-            offset = cell_len(word)
+            offset = cell_width(word)
     return breaks
 
 
-class Drawn:
-    """A grid as a rich renderable: plain text when the console has no colours, else
-    segments with the styles rich's ``Table`` gives them."""
+def _chop(text: str, width: int) -> list[str]:
+    """``text`` in pieces of ``width`` cells (rich's ``chop_cells``)."""
+    if _plain(text):
+        return [text[i:i + width] for i in range(0, len(text), width)]
+    from rich.cells import chop_cells
 
-    def __init__(self, grid: Grid) -> None:
-        self.grid = grid
+    return chop_cells(text, width)
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-        grid = self.grid
-        widths = grid.widths(options.max_width)
-        frame = box.SIMPLE_HEAD.substitute(options, safe=console.safe_box)
-        dividers = (frame.head_vertical, frame.mid_vertical, frame.foot_vertical)
-        rules = {"head": frame.get_row(widths, "head", edge=False),
-                 "row": frame.get_row(widths, "row", edge=False)}
-        if console.color_system is None:
-            for line in grid.lines(widths, None, dividers):
-                text = rules[line] if isinstance(line, str) else "".join(t for t, _ in line)
-                yield Segment(text + "\n")
-            return
-        styles = _Styles(console)
-        for line in grid.lines(widths, styles, dividers):
-            plain: list[str] = []
-            if isinstance(line, str):
-                plain.append(rules[line])
+
+def draw(grid: Grid, term: Terminal, width: int | None = None) -> str:
+    """The grid as rich's ``Table`` prints it on ``term`` at ``width`` (the terminal's if
+    None): the box ``SIMPLE_HEAD`` (a rule under the header, a blank line before the last
+    row), or rich's ``ASCII`` box on a stream that cannot encode ``─``; styles painted."""
+    widths = grid.widths(term.width if width is None else width)
+    if term.ascii_only:
+        dividers, head, row = ("|", "|", "|"), ("-", "+"), ("-", "+")
+    else:
+        dividers, head, row = (" ", " ", " "), ("─", "─"), (" ", " ")
+    rules = {name: cross.join(line * w for w in widths)
+             for name, (line, cross) in (("head", head), ("row", row))}
+    styled = term.color
+    room = term.width if width is None else width
+    out: list[str] = []
+    for line in grid.lines(widths, styled, dividers):
+        pieces: list[_Piece] = [(rules[line], None)] if isinstance(line, str) else line
+        if sum(widths) + len(widths) - 1 > room:  # rich crops what it cannot fit
+            pieces = _crop(pieces, room)
+        if styled:
+            out.extend(term.paint(text, style) for text, style in pieces)
+        else:
+            out.extend(text for text, _ in pieces)
+        out.append("\n")
+    return "".join(out)
+
+
+def _crop(pieces: list[_Piece], room: int) -> list[_Piece]:
+    """A line's pieces cut at ``room`` cells (rich's ``Segment.adjust_line_length``)."""
+    kept: list[_Piece] = []
+    for text, style in pieces:
+        size = cell_width(text)
+        if size <= room:
+            kept.append((text, style))
+            room -= size
+            continue
+        if room > 0:
+            if _plain(text):
+                kept.append((text[:room], style))
             else:
-                for text, style in line:
-                    if style is None:
-                        plain.append(text)
-                    elif text:
-                        if plain:
-                            yield Segment("".join(plain))
-                            plain = []
-                        yield Segment(text, style)
-            plain.append("\n")
-            yield Segment("".join(plain))
+                from rich.cells import set_cell_size
+
+                kept.append((set_cell_size(text, room), style))
+        break
+    return kept

@@ -46,12 +46,9 @@ def to_json(a: Analysis, memory: Memory | None = None) -> str:
     return json_safe("{\n" + ",\n".join(parts) + "\n}\n")
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "x".join(str(v) for v in value)
-    return str(value)
+_LISTS = frozenset(("input_shape", "output_shape", "receptive_field", "jump"))
+"""The record's list-valued fields, written ``55x55x96`` (csv.writer writes an int as ``str``
+does, a bool as ``True``/``False`` and None as an empty field itself, at C speed)."""
 
 
 def to_csv(a: Analysis) -> str:
@@ -66,11 +63,14 @@ def to_csv(a: Analysis) -> str:
             rec["assumed"] = escape(rec["assumed"])
         rec["inputs"] = ";".join(map(str, r.inputs))
         rec["is_output"] = r.index == a.output
-        w.writerow([_cell(rec[c]) for c in CSV_COLUMNS])
+        for c in _LISTS:
+            if rec[c] is not None:
+                rec[c] = "x".join(map(str, rec[c]))
+        w.writerow([rec[c] for c in CSV_COLUMNS])
     t = a.totals
     sums = {} if t is None else {"weights": t.weights, "biases": t.biases, "params": t.params,
                                  "macs": t.macs, "flops": t.flops, "activations": t.activations}
-    w.writerow([_cell(sums.get(c)) if c in sums else ("total" if c == "name" else "")
+    w.writerow([sums.get(c) if c in sums else ("total" if c == "name" else "")
                 for c in CSV_COLUMNS])
     return buf.getvalue()
 

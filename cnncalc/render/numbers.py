@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 _SUFFIXES = ("", "K", "M", "G", "T", "P", "E")
 _LARGEST = 1000 ** len(_SUFFIXES)
 
 
+@functools.lru_cache(maxsize=4096)  # a network repeats its figures: blocks, stages
 def abbreviate(n: int) -> str:
     """Three significant figures with an SI suffix: 62378344 -> ``62.4M``; below 1000 exact.
 

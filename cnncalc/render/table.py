@@ -1,7 +1,7 @@
 """The human table: its cells (``Cells``), its columns fitted to the width (``fitted_table``),
-drawn by ``cnncalc.render.grid`` as rich's ``Table`` would draw it, and printed through a rich
-console (its width, its colours, a closed pipe). Names are escaped (``cnncalc.escape``); no
-cell is read as rich markup.
+drawn by ``cnncalc.render.grid`` as rich's ``Table`` would draw it, and written with the
+width, colours and box characters rich's console would choose (``cnncalc.render.terminal``).
+Names are escaped (``cnncalc.escape``); no cell is read as rich markup.
 
 The columns fit the width (``fitted_table``): block layers have long dotted names
 (``layer3.0.downsample.0``), so the name column takes what the other columns leave, from 12
@@ -17,10 +17,6 @@ from __future__ import annotations
 
 from typing import IO
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.text import Text
-
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
 from cnncalc.render.common import (
@@ -30,10 +26,11 @@ from cnncalc.render.common import (
     summary_line,
     volume,
 )
-from cnncalc.render.grid import ELLIPSIS, Cell, Column, Drawn, Grid
+from cnncalc.render.grid import ELLIPSIS, Cell, Column, Grid, cell_width, draw, wrap
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from
+from cnncalc.render.terminal import NAMED, Terminal
 
 NAME_WIDTH = 12
 """The name column's width when the table is too wide for longer names."""
@@ -50,15 +47,6 @@ READABLE = 16
 names can have this much (or all they need)."""
 
 
-class PipeConsole(Console):
-    """A rich console that leaves a closed pipe to the command (``cli.pipe_may_close``):
-    rich's own handling exits 1, the status of a spec with errors."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
-
-
 def _n(value: int | None, assumed: bool = False) -> str:
     if value is None:
         return ""
@@ -69,12 +57,14 @@ def shorten(name: str, width: int) -> str:
     """A dotted name wider than ``width`` cells keeps its end: ``…er1.0.CONV1``,
     ``…downsample.0``. Other names are left to the column, which wraps them at their spaces
     (``GLOBAL AVG`` / ``POOL``) as it always has."""
-    if "." not in name or cell_len(name) <= width:
+    if "." not in name or cell_width(name) <= width:
         return name
+    if name.isascii():  # a cell a character (cell_width found it printable)
+        return ELLIPSIS + name[len(name) - (width - 1):].lstrip(".")
     kept: list[str] = []
-    room = width - cell_len(ELLIPSIS)
+    room = width - cell_width(ELLIPSIS)
     for ch in reversed(name):
-        room -= cell_len(ch)
+        room -= cell_width(ch)
         if room < 0:
             break
         kept.append(ch)
@@ -110,7 +100,7 @@ class Cells:
             else:
                 out = (row.missing, "red" if row.status == "error" else "dim")
             name = escape(row.name)
-            self.longest_name = max(self.longest_name, cell_len(name))
+            self.longest_name = max(self.longest_name, cell_width(name))
             add(row.label, name, row.layer, row.reads, row.unresolved,
                 volume(row.input_shape), out, _n(row.params),
                 _n(row.macs, row.assumed and bool(row.macs)), _n(row.activations, row.assumed),
@@ -157,8 +147,8 @@ class Cells:
         return Grid([*columns, self.outputs, *self.figures], self.styles, self.section)
 
 
-def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Grid:
-    """The table whose columns fit the console's width best, as the module says."""
+def fitted_table(a: Analysis, width: int, shown: list[Row]) -> Grid:
+    """The table whose columns fit ``width`` best, as the module says."""
     cells = Cells(a, shown)
     longest = cells.longest_name
     # a row's input is the output of the row above or of one in `from`: the column can go
@@ -168,34 +158,40 @@ def fitted_table(a: Analysis, console: Console, shown: list[Row]) -> Grid:
     wide = max(longest, NAME_WIDTH)
     inputs = True
     table = cells.grid(wide)
-    excess = table.natural_width() - console.width
+    excess = table.natural_width() - width
     if optional and excess > 0 and wide - excess < min(wide, READABLE):
         inputs = False
         table = cells.grid(wide, inputs=False)
-        excess = table.natural_width() - console.width
+        excess = table.natural_width() - width
     name = wide
     if excess > 0 and wide > NAME_WIDTH:
         name = max(NAME_WIDTH, wide - excess)
         table = cells.grid(name, inputs)
-        excess = table.natural_width() - console.width
-    settings = min(LAYER_WIDTH, max((cell_len(row.layer) for row in shown), default=0))
+        excess = table.natural_width() - width
+    settings = min(LAYER_WIDTH, max((cell_width(row.layer) for row in shown), default=0))
     if excess > 0 and settings > NARROW_LAYER:
         settings = max(NARROW_LAYER, settings - excess)
         table = cells.grid(name, inputs, settings)
-        excess = table.natural_width() - console.width
+        excess = table.natural_width() - width
     reads = max((len(from_text(row.reads, row.unresolved)) for row in shown), default=0)
     if excess > 0 and reads > NARROW_FROM:
         table = cells.grid(name, inputs, settings, max(NARROW_FROM, reads - excess))
     return table
 
 
+def paragraph(text: str, term: Terminal, style: str = "") -> str:
+    """``text`` as rich prints a ``Text`` of it: lines wrapped at spaces to the width (a
+    longer word folded), each painted with ``style``."""
+    painted = NAMED.get(style)
+    return "".join(term.paint(line, painted) + "\n" for line in
+                   wrap(text, term.width, "default", "fold", no_wrap=False))
+
+
 def print_table(a: Analysis, memory: Memory | None = None, file: IO[str] | None = None,
                 width: int | None = None, color: bool | None = None,
                 depth: int | None = None) -> None:
-    console = PipeConsole(file=file, width=width, highlight=False, soft_wrap=False,
-                      no_color=color is False, force_terminal=color if color else None)
+    term = Terminal(file, width, color)
     shown = rows(a, depth)
-    console.print(Drawn(fitted_table(a, console, shown)))
-    console.print(Text(summary_line(a, memory or Memory())))
-    console.print(Text(conventions(a, any(row.folded for row in shown)), style="dim"))
-
+    term.write(draw(fitted_table(a, term.width, shown), term)
+               + paragraph(summary_line(a, memory or Memory()), term)
+               + paragraph(conventions(a, any(row.folded for row in shown)), term, "dim"))

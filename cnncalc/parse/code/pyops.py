@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import operator
-import string
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -358,6 +357,8 @@ def method(it: Interp, obj: Value, name: str, node: Node) -> Value:
 def _format(it: Interp, text: str, a: list[Value], kw: dict[str, Value], node: Node) -> Value:
     """``str.format`` of numbers and text into plain fields (``{}``, ``{0}``, ``{name:3d}``):
     a field that reaches into its value (``{0.real}``, ``{0[1]}``) is not followed."""
+    import string  # only for the rare format string: not at start-up
+
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(text) if f]
     except ValueError:

@@ -315,6 +315,13 @@ def test_nn_sequential_subclass_without_forward_runs_its_children():
     assert [r.layer.name for r in a.layers] == ["stem.0", "stem.1"]
 
 
+def test_names_made_with_format_and_f_strings():
+    init = "for i in range(2):\n    self.add_module('conv{}'.format(i), nn.Conv2d(4, 4, 1))\n" \
+           "self.add_module(f'act{2 * 1}', nn.ReLU())\n"
+    a = ok(model(init, "return self.act2(self.conv1(self.conv0(x)))"))
+    assert [r.layer.name for r in a.layers] == ["conv0", "conv1", "act2"]
+
+
 def test_module_attributes_and_init_loops():
     init = """
     self.conv = nn.Conv2d(4, 6, 3)

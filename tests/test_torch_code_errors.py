@@ -64,6 +64,8 @@ UNSUPPORTED = [
     ("", "return x.view(x.size(0) * 2, -1)", "x.size(0) * 2", "`*` of the batch size"),
     ("", "if x.size(1) > 2:\n    x = F.relu(x)\nreturn x if x else x", "x if x else x",
      "the truth of a tensor"),
+    ("self.add_module('{0.real}'.format(1), nn.ReLU())\n", "return x", "'{0.real}'.format(",
+     "a `format` of other than numbers and text into plain fields"),
 ]
 
 

@@ -365,7 +365,8 @@ def _format(it: Interp, text: str, a: list[Value], kw: dict[str, Value], node: N
         fields = ["."]
     if any("." in f or "[" in f for f in fields) or not all(
             isinstance(x, int | float | str) for x in [*a, *kw.values()]):
-        raise not_followed(it.src, node, "a `format` of other than numbers and text into plain fields")
+        raise not_followed(it.src, node, "a `format` of other than numbers and text into "
+                           "plain fields")
     try:
         return _int_ok(it, text.format(*a, **kw), node)
     except (IndexError, KeyError, ValueError):

@@ -17,20 +17,22 @@ from cnncalc.parse import parse_text
 
 HERE = ROOT / "tests" / "fixtures" / "torch_code"
 FIGURES = json.loads((HERE / "figures.json").read_text(encoding="utf-8"))["models"]
-# the model each file is read with: None, the one its top level builds
-MODEL = {"resnet_cifar.py": "ResNet18"}
+# the model each is read with: None, the one its file's top level builds
+MODEL = {"resnet_cifar.py": "ResNet18", "unet_transposed": "UNet(3, 2, bilinear=False)"}
 
 
 def read(name: str, model: str | None = None) -> Analysis:
-    text = (HERE / name).read_text(encoding="utf-8")
-    return analyze(parse_text(text, f"tests/fixtures/torch_code/{name}",
+    file = FIGURES[name]["file"] if name in FIGURES else name
+    text = (HERE / file).read_text(encoding="utf-8")
+    return analyze(parse_text(text, f"tests/fixtures/torch_code/{file}",
                               model=model or MODEL.get(name)))
 
 
 def test_every_fixture_has_figures():
     files = {p.name for p in HERE.glob("*.py")} - {"generate.py"}
-    assert files == set(FIGURES)
+    assert files == {f["file"] for f in FIGURES.values()}
     assert len(files) >= 6
+    assert all(FIGURES[f]["file"] == f for f in files)
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
@@ -92,13 +94,14 @@ def test_the_tutorial_net_has_no_rows_named_after_python():
 
 
 RUN = {"cifar_net.py": (), "se_resnet.py": (), "ordered_vgg.py": (),
-       "unet.py": ("--input", "28x28x3"), "resnet_cifar.py": ("--model", "ResNet18")}
+       "unet.py": ("--input", "28x28x3"), "resnet_cifar.py": ("--model", "ResNet18"),
+       "unet_transposed": ("--input", "28x28x3", "--model", "UNet(3, 2, bilinear=False)")}
 
 
 @pytest.mark.parametrize("name", sorted(RUN))
 def test_cnncalc_run_confirms_the_code(runner, name):
     result = runner.invoke(cli, ["run", "--format", "json", *RUN[name],
-                                 f"tests/fixtures/torch_code/{name}"])
+                                 f"tests/fixtures/torch_code/{FIGURES[name]['file']}"])
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["ok"] is True
@@ -122,6 +125,6 @@ def test_figures_json_is_what_pytorch_gives_now():
         from generate import MODELS, figures, load  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(HERE))
-    for name, (expr, (h, w, c)) in MODELS.items():
-        got = figures(load(HERE / name, expr), h, w, c)
-        assert got == FIGURES[name], name
+    for name, (file, expr, (h, w, c)) in MODELS.items():
+        got = figures(load(HERE / file, expr), h, w, c)
+        assert {"file": file, "model": expr, **got} == FIGURES[name], name

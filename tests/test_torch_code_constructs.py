@@ -360,3 +360,25 @@ def test_a_function_never_takes_a_modules_name():
 def test_a_name_used_many_times_is_named_in_linear_time():
     a = ok(model("", "for _ in range(3000):\n    x = F.relu(x)\nreturn x"))
     assert a.layers[-1].layer.name == "relu_2999"
+
+
+def test_a_model_changed_after_it_is_built_is_read_as_changed():
+    """Transfer learning's new head: `net.fc = nn.Linear(...)` after `net = Net()` is followed
+    (PyTorch's parameters are the new head's); print(net) and net.eval() are left alone."""
+    init = "self.fc = nn.Linear(256, 10)\n"
+    tail = ("net = Net()\nprint(net)\nnet.eval()\nnet.fc = nn.Linear(256, 3)\n"
+            "net.extra = nn.ReLU()\n")
+    a = ok(model(init, "return self.fc(torch.flatten(x, 1))", tail=tail))
+    assert out(a) == (3,)
+    assert a.totals is not None and a.totals.params == 256 * 3 + 3
+
+
+@pytest.mark.parametrize("change", ["setattr(net, 'fc', nn.Linear(256, 3))", "del net.fc",
+                                    "net.body[0] = nn.ReLU()"])
+def test_a_change_after_the_model_is_built_that_is_not_followed_is_an_error(change):
+    init = "self.fc = nn.Linear(256, 10)\nself.body = nn.Sequential(nn.Identity())\n"
+    code = model(init, "return self.fc(torch.flatten(self.body(x), 1))",
+                 tail=f"net = Net()\n{change}\n")
+    a = read(code)
+    assert [d.code for d in a.diagnostics] == ["P021"]
+    assert a.diagnostics[0].span.line == len(code.splitlines())

@@ -14,7 +14,8 @@ The file's top is read as an import would set it up (:meth:`~.code.interp.Interp
 imports, functions, classes and plain assignments; other statements (``print(net)``, a
 training loop) are left alone. The model is the one assignment at the top that builds a
 module (``net = Net()``), or what ``--model`` names: such a variable, or an expression that
-calls a class or function of the file (``--model "ResNet(BasicBlock, [2, 2, 2, 2])"``).
+calls a class or function of the file (``--model "ResNet(BasicBlock, [2, 2, 2, 2])"``);
+statements after it that change it (``net.fc = nn.Linear(512, 10)``) are followed.
 Its ``__init__`` and ``forward()`` are followed by the interpreter of :mod:`.code` with
 PyTorch's semantics (:mod:`.code.torch_nn`), on an input volume from ``--input`` or a
 ``# cnncalc: input HxWxC`` comment; the layers are named as ``named_modules()`` names the
@@ -158,7 +159,7 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
                 and callee.framework_bases()))):
             built.append((name, stmt, value))
     if model is not None:
-        return _named(it, src, model, built)
+        return _named(it, src, model, built, tree)
     if not built:
         classes = [n for n, v in it.top.items()
                    if isinstance(v, Class) and v.framework_bases()]
@@ -177,15 +178,69 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
                                 f"pick one with --model {other} or --model {name}"))
     if isinstance(value, Stop):
         raise value
+    _follow_changes(it, tree, name, stmt)
     return value, stmt
 
 
+_GROWS = frozenset(("add_module", "register_module", "append", "extend", "insert"))
+
+
+def _top(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements at the top of the file, those of `if __name__ == "__main__":` in place."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Compare) and isinstance(
+                stmt.test.left, ast.Name) and stmt.test.left.id == "__name__":
+            out.extend(_top(stmt.body))
+        else:
+            out.append(stmt)
+    return out
+
+
+def _root(node: ast.expr) -> str | None:
+    """The name ``net`` of ``net.features[0].conv``."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _changes(stmt: ast.stmt, name: str) -> bool:
+    """Whether a statement at the top changes the model ``name`` refers to: sets or deletes
+    an attribute or item of it (``net.fc = nn.Linear(512, 10)``), adds a module to it, or
+    hands it to ``setattr``/``delattr``."""
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
+        targets = stmt.targets if isinstance(stmt, ast.Assign | ast.Delete) else [stmt.target]
+        return any(isinstance(part, ast.Attribute | ast.Subscript) and _root(part) == name
+                   for t in targets for part in ast.walk(t))
+    if isinstance(stmt, ast.Expr) and isinstance(call := stmt.value, ast.Call):
+        f = call.func
+        if isinstance(f, ast.Attribute):
+            return f.attr in _GROWS and _root(f.value) == name
+        return isinstance(f, ast.Name) and f.id in ("setattr", "delattr") and bool(
+            call.args) and _root(call.args[0]) == name
+    return False
+
+
+def _follow_changes(it: Interp, tree: ast.Module, name: str, built: ast.stmt) -> None:
+    """Follow, in order, the statements after the model's assignment that change it (a new
+    head for transfer learning): the network is the model as changed. What cannot be
+    followed there is an error, never left out: the totals would be the unchanged model's."""
+    after = False
+    for stmt in _top(tree.body):
+        if stmt is built:
+            after = True
+        elif after and _changes(stmt, name):
+            it.statement(stmt, it.top)
+
+
 def _named(it: Interp, src: _ModelSource, model: str,
-           built: list[tuple[str, ast.Assign, Value | Stop]]) -> tuple[Value, ast.AST]:
+           built: list[tuple[str, ast.Assign, Value | Stop]], tree: ast.Module
+           ) -> tuple[Value, ast.AST]:
     for name, stmt, value in built:
         if name == model:
             if isinstance(value, Stop):
                 raise value
+            _follow_changes(it, tree, name, stmt)
             return value, stmt
     try:
         with quiet_parse():

@@ -382,3 +382,37 @@ def test_a_change_after_the_model_is_built_that_is_not_followed_is_an_error(chan
     a = read(code)
     assert [d.code for d in a.diagnostics] == ["P021"]
     assert a.diagnostics[0].span.line == len(code.splitlines())
+
+
+WIDE = """
+class Wide(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        self.convs = nn.Sequential(*[nn.Conv2d(4 if i == 0 else widths[i - 1], w, 1)
+                                     for i, w in enumerate(widths)])
+
+    def forward(self, x):
+        return self.convs(x)
+"""
+
+
+def test_plain_values_set_up_at_the_top_are_followed():
+    code = HEAD + WIDE + "widths = [4, 6]\nwidths.append(8)\nn = 1\nn += 1\nwidths[0] *= n\n" \
+        "net = Wide(widths)\n"
+    a = ok(code)
+    assert [r.output_shape for r in a.layers] == [(8, 8, 8), (8, 8, 6), (8, 8, 8)]
+
+
+def test_a_value_changed_by_a_statement_left_alone_is_an_error_where_it_changes():
+    code = HEAD + WIDE + "widths = [4, 6]\nfor w in [8]:\n    widths.append(w)\n" \
+        "net = Wide(widths)\n"
+    a = read(code)
+    assert [(d.code, d.span.line) for d in a.diagnostics] == [
+        ("P021", code.splitlines().index("for w in [8]:") + 1)]
+    assert "changes `widths`" in a.diagnostics[0].message
+
+
+def test_a_model_moved_to_a_device_is_the_model():
+    tail = ("device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
+            "net = Net().to(device).eval()\nnet.to(device)\n")
+    assert out(ok(model(CONV, "return self.conv(x)", tail=tail))) == (8, 8, 4)

@@ -144,16 +144,17 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
            diags: list[Diagnostic]) -> tuple[Value, ast.AST]:
     """The model the file builds (or ``--model`` names), and the node that builds it; None
     when there is none to read (a diagnostic says why)."""
+    it.passthrough = PASSTHROUGH
     candidates = it.declare(tree.body)
     built: list[tuple[str, ast.Assign, Value | Stop]] = []
-    for name, stmt in candidates:
+    for name, stmt, call in candidates:
         try:
-            value: Value | Stop = it.build(name, stmt)
+            value: Value | Stop = it.build(name, call)
         except Stop as exc:
             it.reset()
             value = exc
             it.top[name] = Poison(exc)
-        callee = it.top.get(stmt.value.func.id)  # type: ignore[attr-defined]
+        callee = it.top.get(call.func.id)  # type: ignore[attr-defined]
         if is_module(value) or (isinstance(value, Stop) and (
                 isinstance(callee, Func | Poison) or (isinstance(callee, Class)
                 and callee.framework_bases()))):
@@ -164,12 +165,12 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
         classes = [n for n, v in it.top.items()
                    if isinstance(v, Class) and v.framework_bases()]
         shown = " or ".join(f"--model {n}" for n in classes[:5]) or "--model EXPR"
-        call = f'--model "{classes[-1]}(...)" with its arguments' if classes else \
+        how = f'--model "{classes[-1]}(...)" with its arguments' if classes else \
             '--model "Net(...)"'
         diags.append(Diagnostic(Span(src.path, 1, 1, 2), "P015", "the file builds no model "
                                 "at its top level (such as `net = Net()`)",
                                 f"pick one with {shown}, a function of the file that returns "
-                                f"one, or {call}"))
+                                f"one, or {how}"))
         return None, tree
     name, stmt, value = built[0]
     for other, ostmt, _ in built[1:]:
@@ -181,6 +182,10 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
     _follow_changes(it, tree, name, stmt)
     return value, stmt
 
+
+PASSTHROUGH = frozenset(("to", "cuda", "cpu", "eval", "train", "float", "double", "half",
+                         "requires_grad_", "share_memory"))
+"""Module methods that give the module back, unchanged for cnncalc: `Net().to(device)`."""
 
 _GROWS = frozenset(("add_module", "register_module", "append", "extend", "insert"))
 

@@ -60,11 +60,16 @@ class Interp(Calls):
 
     # --- the top of the file -------------------------------------------------------------
 
-    def declare(self, body: list[ast.stmt], top: bool = True) -> list[tuple[str, ast.Assign]]:
+    passthrough: frozenset[str] = frozenset()
+    """Methods that give back the object they are called on, unchanged for cnncalc (PyTorch's
+    ``.to(device)``, ``.eval()``): ``net = Net().to(device)`` builds ``Net()``."""
+
+    def declare(self, body: list[ast.stmt]) -> list[tuple[str, ast.Assign, ast.Call]]:
         """Bind what the top of a file defines; the assignments whose value calls a function
-        or class of the file (``net = Net()``) are returned, not run: they are candidate
-        models, built on demand. ``if __name__ == "__main__":`` blocks are read the same way."""
-        candidates: list[tuple[str, ast.Assign]] = []
+        or class of the file (``net = Net()``) are returned with that call, not run: they are
+        candidate models, built on demand. ``if __name__ == "__main__":`` blocks are read the
+        same way. Other statements are left alone (:meth:`left_alone`)."""
+        candidates: list[tuple[str, ast.Assign, ast.Call]] = []
         for stmt in body:
             if isinstance(stmt, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
                 try:
@@ -73,25 +78,47 @@ class Interp(Calls):
                     self.reset()
                     if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
                         self.top[stmt.name] = Poison(exc)
-            elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                if len(targets) == 1 and isinstance(targets[0], ast.Name) \
-                        and isinstance(stmt, ast.Assign) and self._builds(stmt.value):
-                    candidates.append((targets[0].id, stmt))
-                    continue
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                    stmt.targets[0], ast.Name) and (call := self._builds(stmt.value)):
+                candidates.append((stmt.targets[0].id, stmt, call))
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 try:
-                    value = self.eval(stmt.value)
-                    for t in targets:
-                        self.assign(t, value, self.top)
+                    self.statement(stmt, self.top)
                 except Stop as exc:
                     self.reset()
-                    for t in targets:
-                        for name in ast.walk(t):
-                            if isinstance(name, ast.Name):
-                                self.top[name.id] = Poison(exc)
+                    self._poison(_changed(stmt, calls=False), exc)
             elif isinstance(stmt, ast.If) and _is_main(stmt.test):
-                candidates.extend(self.declare(stmt.body, top=False))
+                candidates.extend(self.declare(stmt.body))
+            else:
+                self.left_alone(stmt)
         return candidates
+
+    def left_alone(self, stmt: ast.stmt) -> None:
+        """A statement at the top that is not followed (``print(net)``, a training loop).
+        The method call of a plain list or dict there (``cfg.append(256)``) is followed; any
+        other name it may change (assigned, an item or attribute set, a method called) no
+        longer has a value: using it is an error at the statement, never the old value."""
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
+                stmt.value.func, ast.Attribute) and isinstance(
+                self.top.get(_root(stmt.value.func.value) or ""), list | dict):
+            try:
+                self.eval(stmt.value)
+                return
+            except Stop as exc:
+                self.reset()
+                self._poison(_changed(stmt), exc)
+                return
+        names = [n for n in _changed(stmt) if n in self.top
+                 and not isinstance(self.top[n], Namespace | Poison)]
+        if names:
+            stop = not_followed(self.src, stmt, f"a statement that changes `{names[0]}`, "
+                                "which cnncalc leaves alone at the top of the file",
+                                "set the values the model uses with plain assignments")
+            self._poison(names, stop)
+
+    def _poison(self, names: list[str], stop: Stop) -> None:
+        for n in names:
+            self.top[n] = Poison(stop)
 
     def reset(self) -> None:
         """Back at the top of the file after a statement there stopped: nothing in
@@ -100,16 +127,20 @@ class Interp(Calls):
         self.scopes = (self.top,)
         self.owners.clear()
 
-    def _builds(self, value: ast.expr) -> bool:
-        """Whether ``value`` is a call of a class or function the file defines (or one it
-        could not define: its error is the model's)."""
+    def _builds(self, value: ast.expr) -> ast.Call | None:
+        """The call of a class or function the file defines (or one it could not define:
+        its error is the model's) that ``value`` is, or is followed by passthrough methods
+        of (``Net().to(device)``); None if it is not one."""
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in self.passthrough:
+            value = value.func.value
         if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
-            return False
+            return None
         found = self.top.get(value.func.id)
-        return isinstance(found, Class | Func | Poison)
+        return value if isinstance(found, Class | Func | Poison) else None
 
-    def build(self, name: str, stmt: ast.Assign) -> Value:
-        value = self.eval(stmt.value)
+    def build(self, name: str, call: ast.Call) -> Value:
+        value = self.eval(call)
         self.top[name] = value
         return value
 
@@ -283,6 +314,32 @@ class Interp(Calls):
             if isinstance(v, Func) and v.owner is None:
                 v.owner = cls  # for super() in its methods
         return cls
+
+
+def _root(node: ast.expr) -> str | None:
+    """The name ``net`` of ``net.features[0].conv``, ``cfg[0]`` or ``x.append``."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _changed(stmt: ast.stmt, calls: bool = True) -> list[str]:
+    """The names a statement may change: assigned or deleted, with an item or attribute set,
+    or (``calls``) with a method called."""
+    names: list[str] = []
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.append(node.id)
+            continue
+        root = None
+        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(
+                node.ctx, ast.Store | ast.Del):
+            root = _root(node.value)
+        elif calls and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            root = _root(node.func)
+        if root is not None:
+            names.append(root)
+    return list(dict.fromkeys(names))
 
 
 def _is_main(test: ast.expr) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from cnncalc.parse.code import pyops
 from cnncalc.parse.code.values import (
@@ -61,9 +61,7 @@ class Expressions:
              node: ast.AST) -> Value:
         raise NotImplementedError
 
-    @property
-    def it(self) -> Interp:
-        return cast("Interp", self)
+    it: Interp  # itself, as the interpreter the operations are written for
 
     def truth(self, v: Value, node: ast.AST) -> bool:
         if isinstance(v, Opaque):
@@ -228,7 +226,12 @@ class Expressions:
         raise not_followed(self.src, node, f"indexing {describe(obj)} with {describe(index)}")
 
     def _attribute(self, node: ast.Attribute) -> Value:
-        return self.attribute(self.eval(node.value), node.attr, node)
+        obj = self.eval(node.value)
+        if type(obj) is Instance:  # `self.conv1`, the commonest: an attribute it has set
+            v = obj.attrs.get(node.attr, _MISSING)
+            if v is not _MISSING:
+                return v
+        return self.attribute(obj, node.attr, node)
 
     def attribute(self, obj: Value, name: str, node: ast.AST) -> Value:
         if name.startswith("__") and name.endswith("__") and name not in ("__name__",):

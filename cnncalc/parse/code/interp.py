@@ -50,6 +50,7 @@ class Interp(Calls):
     def __init__(self, src: Source, fw: Framework, defines: dict[str, Value] | None = None
                  ) -> None:
         self.src, self.fw = src, fw
+        self.it = self
         self.top: dict[str, Value] = dict(defines or {})
         self.scopes: tuple[dict[str, Value], ...] = (self.top,)
         self.nest = 0

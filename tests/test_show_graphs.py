@@ -23,7 +23,7 @@ from helpers import analyze_text
 from cnncalc.analyze import Analysis
 from cnncalc.cli import cli
 from cnncalc.render.rows import Row, block_of, from_text, rows
-from cnncalc.render.table import shorten
+from cnncalc.render.table import break_name
 
 SHOW = Path(__file__).parent / "fixtures" / "show"
 RESNET18 = str(SHOW / "resnet18.txt")
@@ -113,20 +113,23 @@ def test_block_names_stay_readable(width):
     if width >= 100:  # the longest name, 21 columns, fits whole with the input column
         assert rows_["24"][1] == "layer2.0.downsample.0"
         assert "input" in _header(table)
-    else:  # the input column goes first, then the name keeps its distinguishing end
+    else:  # the input column goes first, then the name goes on to a second line at a dot
         assert "input" not in _header(table)
-        assert rows_["24"][1] == "…downsample.0" and rows_["41"][1] == "…downsample.1"
+        assert rows_["24"][1] == "layer2.0." and rows_["41"][1] == "layer3.0."
+        after = lines[lines.index(next(ln for ln in lines if ln.lstrip().startswith("24 "))) + 1]
+        assert after.split() == ["downsample.0"]
+    assert "…" not in table  # no name, nor anything else, is cut
 
 
 @pytest.mark.parametrize("spec", ["googlenet", "densenet121", "mobilenet_v2", "resnet50", "unet"])
 @pytest.mark.parametrize("width", [80, 120])
 def test_no_cell_of_a_graph_table_is_cut_off_at_its_end(spec, width):
-    """The columns are fitted before rich would cut a cell with `…` (a name loses its
-    beginning instead, the settings and `from` lists wrap)."""
+    """The columns are fitted before a cell would be cut with `…` (a long name goes on to
+    another line at a dot, the settings and `from` lists wrap)."""
     table = _show("--width", str(width), f"specs/{spec}.txt")
     lines = table.splitlines()
     assert all(len(line) <= width for line in lines)
-    assert not [line for line in lines if re.search(r"\S…(\s|$)", line)]
+    assert "…" not in table
     assert "from" in _header(table)
 
 
@@ -137,11 +140,28 @@ def test_from_lists_wrap_after_a_comma():
     assert from_text([9], unresolved=True) == "9,?"
 
 
-def test_shorten_keeps_the_end_of_dotted_names_only():
-    assert shorten("layer1.0.CONV1", 12) == "…er1.0.CONV1"
-    assert shorten("layer2.0.downsample.0", 14) == "…downsample.0"  # not "….downsample.0"
-    assert shorten("layer1.0.CONV1", 14) == "layer1.0.CONV1"
-    assert shorten("GLOBAL AVG POOL", 12) == "GLOBAL AVG POOL"  # the column wraps it
+def test_long_dotted_names_break_after_a_dot_and_are_never_cut():
+    assert break_name("layer1.0.CONV1", 12) == "layer1.0.\nCONV1"
+    assert break_name("layer2.0.downsample.0", 14) == "layer2.0.\ndownsample.0"
+    assert break_name("features.1.block.0.0", 12) == "features.1.\nblock.0.0"
+    assert break_name("layer1.0.CONV1", 14) == "layer1.0.CONV1"
+    assert break_name("GLOBAL AVG POOL", 12) == "GLOBAL AVG POOL"  # the column wraps it
+    assert break_name("averyverylongpart.x", 5) == "averyverylongpart.\nx"  # folded by the column
+
+
+def test_a_chain_with_long_names_shows_them_whole():
+    text = "[32x32x3] INPUT\n" + "".join(
+        f'CONV "features.{i}.block.0.0": 8 3x3 filters at stride 1, pad 1\n' for i in range(3))
+    for width in ("60", "80", "120"):
+        table = _show("--width", width, "-", stdin=text)
+        assert "…" not in table
+        lines = table.splitlines()
+        for i in range(3):
+            at = next(k for k, ln in enumerate(lines) if ln.startswith(f"{i + 1}  "))
+            whole = f"features.{i}.block.0.0" in lines[at].split()
+            broken = (f"features.{i}." in lines[at].split()
+                      and lines[at + 1].split()[:1] == ["block.0.0"])
+            assert whole or broken, (width, table)
 
 
 def test_a_reference_that_does_not_resolve_is_a_question_mark():

@@ -3,6 +3,7 @@ conventions line, and the JSON-ready record that json and csv are both built fro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -142,16 +143,23 @@ def layer_record(r: LayerResult) -> dict[str, Any]:
     }
 
 
-def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]:
-    t = a.totals
-    mem = memory or Memory()
-    layers = []
-    scale = mem.activations(1)  # bytes an element
+def layer_records(a: Analysis, memory: Memory | None = None) -> Iterator[dict[str, Any]]:
+    """Each layer's record, with its activation bytes, made as it is asked for (``to_json``
+    encodes one and drops it before making the next)."""
+    scale = (memory or Memory()).activations(1)  # bytes an element
     for r in a.layers:
         rec = layer_record(r)
         acts = rec["activations"]
         rec["activation_bytes"] = None if acts is None else acts * scale
-        layers.append(rec)
+        yield rec
+
+
+def analysis_record(a: Analysis, memory: Memory | None = None,
+                    layers: bool = True) -> dict[str, Any]:
+    """The whole analysis as JSON keys name it; without ``layers``, its ``layers`` list is
+    left empty for the caller to fill from ``layer_records``."""
+    t = a.totals
+    mem = memory or Memory()
     return {
         "path": a.spec.path,
         "notation": a.spec.notation,
@@ -159,7 +167,7 @@ def analysis_record(a: Analysis, memory: Memory | None = None) -> dict[str, Any]
         "batch": mem.batch,
         "dtype": mem.dtype,
         "input": shape_list(a.input),
-        "layers": layers,
+        "layers": list(layer_records(a, mem)) if layers else [],
         "output": a.output,
         "totals": None if t is None else {
             "params": t.params, "weights": t.weights, "biases": t.biases, "buffers": t.buffers,

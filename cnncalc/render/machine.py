@@ -17,6 +17,7 @@ from cnncalc.render.common import (
     analysis_record,
     conventions,
     layer_record,
+    layer_records,
     receptive_field,
     summary_line,
     volume,
@@ -34,10 +35,13 @@ def to_json(a: Analysis, memory: Memory | None = None) -> str:
     """One JSON object: top-level keys on their own lines, each layer and each diagnostic as
     one compact line, so that a diff of two runs reads layer by layer and 100,000 layers
     encode at the C encoder's speed."""
-    record = analysis_record(a, memory)
+    record = analysis_record(a, memory, layers=False)
     parts = []
     for key, value in record.items():
-        if key in ("layers", "diagnostics") and value:
+        if key == "layers" and a.layers:  # each record encoded as it is made, then dropped
+            items = ",\n    ".join(map(json.dumps, layer_records(a, memory)))
+            text = f"[\n    {items}\n  ]"
+        elif key == "diagnostics" and value:
             items = ",\n    ".join(json.dumps(item) for item in value)
             text = f"[\n    {items}\n  ]"
         else:

@@ -8,13 +8,14 @@ The columns fit the width (``fitted_table``): block layers have long dotted name
 (the name column of a chain's table) up to the longest name. When that is not enough and the
 table has a ``from`` column, the input column goes first (a row's input is the output of a
 layer it reads: the row above, or one in ``from``); then a dotted name too long for its column
-loses its beginning, not its distinguishing end (``…er1.0.CONV1``); then the settings wrap
-sooner and the ``from`` lists wrap after a comma. A chain's table with short names is drawn as
-it always was.
+goes on to a second line after a dot (``layer2.0.`` / ``downsample.0``): a name is never cut;
+then the settings wrap sooner and the ``from`` lists wrap after a comma. A chain's table with
+short names is drawn as it always was.
 """
 
 from __future__ import annotations
 
+import re
 from typing import IO
 
 from cnncalc.analyze import Analysis
@@ -26,12 +27,13 @@ from cnncalc.render.common import (
     summary_line,
     volume,
 )
-from cnncalc.render.grid import ELLIPSIS, Cell, Column, Grid, cell_width, draw, wrap
+from cnncalc.render.grid import Cell, Column, Grid, cell_width, draw, wrap
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from
 from cnncalc.render.terminal import NAMED, Terminal
 
+_AFTER_DOT = re.compile(r"(?<=\.)")
 NAME_WIDTH = 12
 """The name column's width when the table is too wide for longer names."""
 LAYER_WIDTH = 14
@@ -53,22 +55,19 @@ def _n(value: int | None, assumed: bool = False) -> str:
     return abbreviate(value) + (ASSUMED_MARK if assumed else "")
 
 
-def shorten(name: str, width: int) -> str:
-    """A dotted name wider than ``width`` cells keeps its end: ``…er1.0.CONV1``,
-    ``…downsample.0``. Other names are left to the column, which wraps them at their spaces
-    (``GLOBAL AVG`` / ``POOL``) as it always has."""
+def break_name(name: str, width: int) -> str:
+    """A dotted name wider than ``width`` cells on lines that end at its dots
+    (``layer2.0.`` / ``downsample.0``), each within ``width`` where its parts allow: a name is
+    never cut (a part wider than the column is folded by it). Other names are left to the
+    column, which wraps them at their spaces (``GLOBAL AVG`` / ``POOL``)."""
     if "." not in name or cell_width(name) <= width:
         return name
-    if name.isascii():  # a cell a character (cell_width found it printable)
-        return ELLIPSIS + name[len(name) - (width - 1):].lstrip(".")
-    kept: list[str] = []
-    room = width - cell_width(ELLIPSIS)
-    for ch in reversed(name):
-        room -= cell_width(ch)
-        if room < 0:
-            break
-        kept.append(ch)
-    return ELLIPSIS + "".join(reversed(kept)).lstrip(".")
+    lines = [""]
+    for part in _AFTER_DOT.split(name):
+        if lines[-1] and cell_width(lines[-1] + part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
 
 
 class Cells:
@@ -125,18 +124,20 @@ class Cells:
         self.figures = [Column(header, cells, "right", no_wrap=True)
                         for header, cells in (("params", params), ("MACs", macs),
                                               ("acts", acts), ("RF", rf))]
-        self.wrapped_names = Column("name", self.names, max_width=NAME_WIDTH)
+        self.wrapped_names = Column(
+            "name", [break_name(c, NAME_WIDTH) if isinstance(c, str) else c for c in self.names],
+            overflow="fold", max_width=NAME_WIDTH)
         self.froms = Column("from", [from_text(r, u) for r, u in self.reads], overflow="fold")
 
     def grid(self, name_width: int | None = None, inputs: bool = True,
              layer_width: int = LAYER_WIDTH, from_width: int | None = None) -> Grid:
-        """``name_width``: the name column's width, dotted names wider than it shortened
-        (None: 12, names wrapped). ``inputs``: whether to show the input column.
+        """``name_width``: the name column's width, dotted names wider than it broken at their
+        dots (None: 12). ``inputs``: whether to show the input column.
         ``layer_width``: where the settings wrap; ``from_width``: where the ``from`` lists do
         (after a comma)."""
         names = self.wrapped_names if name_width is None else Column(
-            "name", [shorten(c, name_width) if isinstance(c, str) else c for c in self.names],
-            max_width=name_width)
+            "name", [break_name(c, name_width) if isinstance(c, str) else c for c in self.names],
+            overflow="fold", max_width=name_width)
         columns = [self.label, names, self.layer.narrowed(layer_width)]
         if self.graph:
             # never `…`: every index is shown
@@ -152,7 +153,8 @@ def fitted_table(a: Analysis, width: int, shown: list[Row]) -> Grid:
     cells = Cells(a, shown)
     longest = cells.longest_name
     # a row's input is the output of the row above or of one in `from`: the column can go
-    optional = cells.graph or any(row.folded for row in shown)
+    # when the names need the room
+    optional = cells.graph or any(row.folded for row in shown) or longest > NAME_WIDTH
     if longest <= NAME_WIDTH and not optional:
         return cells.grid()  # a chain's table, as it has always been
     wide = max(longest, NAME_WIDTH)

@@ -48,8 +48,11 @@ _PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str], bool], ...] = (
     (("Conv2d", "ConvTranspose2d", "Pool2d", "BatchNorm2d", "LocalResponseNorm", "Linear",
       "ZeroPad2d"), re.compile(r"\b" + _PYTORCH_NAMES + r"\s*\("), False),
     (("):",), re.compile(r"^[^\S\n]*\([^()\n]*\):[^\S\n]*\w+\(", re.MULTILINE), False),
+    # print(model)'s `Sequential(` ends a line and starts it or follows `(name): `; Keras's
+    # `model = keras.Sequential(` (a list on the next lines) follows a `.` or an `=`
     (("Sequential(", "ModuleList("),
-     re.compile(r"\b(?:Sequential|ModuleList)\([^\S\n]*$", re.MULTILINE), True),
+     re.compile(r"(?<![^\s:])(?<!=[^\S\n])(?:Sequential|ModuleList)\([^\S\n]*$",
+                re.MULTILINE), True),
 )
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's

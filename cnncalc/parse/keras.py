@@ -7,7 +7,11 @@
 The code is parsed, never run: nothing is evaluated, compiled or imported. Statements are
 ``import``, ``NAME = literal`` (binding a name as ``--define`` does, which wins), a model and its
 ``model.add(...)`` calls; each layer call's arguments are read by
-:mod:`cnncalc.parse.keras_layers`, which states the conventions Keras's layers follow. Further:
+:mod:`cnncalc.parse.keras_layers`, which states the conventions Keras's layers follow. The
+statements of a script that do not build the model are not read: calls not given a model
+(``print(...)``, ``np.random.seed(0)``), ``print(model)``, ``model.summary()``, ``fit`` and the
+like, and assignments whose value is no literal (``x_train = x_train / 255``); a name so bound
+has no value, and the first layer that reads one is refused with the reason. Further:
 
 - names are Keras's automatic ones (conv2d, conv2d_1, max_pooling2d...) unless ``name=`` is given;
 - the input comes from ``Input``/``InputLayer``, ``input_shape=`` (``batch_input_shape=``,
@@ -27,9 +31,11 @@ from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
+from cnncalc.parse.keras_merges import MERGES
 from cnncalc.parse.pycode import Refusal, ints, quiet_parse, refuse
 from cnncalc.spec import (
     Conv,
+    Crop,
     Dense,
     Flatten,
     GlobalPool,
@@ -39,14 +45,23 @@ from cnncalc.spec import (
     Span,
     Spec,
     Unparsed,
+    Upsample,
     ZeroPad,
 )
 
 _METHODS = frozenset(("add", "compile", "fit", "summary", "evaluate", "predict", "save",
                       "save_weights", "build"))
 # the rank of what a layer of these kinds gives; other layers keep their input's
-_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1}
+_RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1,
+                                  Crop: 3, Upsample: 3}
 _SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
+_HARMLESS = frozenset(("print", "plot_model"))  # calls given a model that do not change it
+# calls that run code or reach names by string: anything may come of them, even a model
+_DYNAMIC = frozenset(("exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr",
+                      "globals", "locals", "vars", "import_module", "run_path", "run_module"))
+# modules that reach the system: a call of theirs is no model code, and is refused to be seen
+_SYSTEM = frozenset(("os", "subprocess", "shutil", "socket", "sys", "importlib", "runpy",
+                     "builtins", "ctypes", "pickle", "marshal"))
 _STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
               ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
 # how every `# cnncalc: input` comment starts, matched as directives.find_input matches it
@@ -164,6 +179,8 @@ class _Reader(Source):
                     self.begin(None, self.span(call))
                     self.sequential(call)
                     return
+                self.other_call(call)
+                return
             elif isinstance(call, ast.Constant):  # a docstring
                 return
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -184,6 +201,61 @@ class _Reader(Source):
                      "`model.add(Layer(...))` or `NAME = literal`, found "
                      f"{_STATEMENT.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
                      "without running it: write the layers out one per model.add(...) line")
+
+    def other_call(self, call: ast.Call) -> None:
+        """A call that does not build a model (``print(...)``, ``np.random.seed(0)``) is not
+        read; one that is given a model might change it, and is refused, but for ``print``
+        and ``plot_model``."""
+        self.no_hidden_add(call)
+        dynamic = self.dynamic(call, system=True)
+        if dynamic is not None:
+            raise refuse(self.span(call), "P001", f"cannot follow a call of `{dynamic}`: it "
+                         "runs code or reaches the system, and cnncalc runs nothing",
+                         "keep the model's code apart, in model.add(...) or Sequential([...])")
+        model = self.model_in(call)
+        if model is None or _callee(call.func) in _HARMLESS:
+            return
+        raise refuse(self.span(call), "P001", f"cannot follow a call of "
+                     f"`{self.segment(call.func)}` that is given the model `{model}`",
+                     "cnncalc reads Keras code without running it: add the layers with "
+                     "model.add(...) or in the Sequential([...]) list")
+
+    def no_hidden_add(self, node: ast.AST) -> None:
+        """Refuse a ``NAME.add(...)`` inside an expression (``print(model.add(Dense(2)))``,
+        ``x = model.add(...)``): cnncalc reads an add only as a statement of its own, and
+        must not drop a layer silently."""
+        for n in ast.walk(node):
+            if type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "add" \
+                    and type(n.func.value) is ast.Name and (
+                        n.func.value.id in self.models or (
+                            n.args and type(n.args[0]) is ast.Call
+                            and self.callee(n.args[0].func) in _KINDS)):
+                raise refuse(self.span(n), "P001", "cnncalc reads `model.add(...)` only as a "
+                             "statement of its own", "write `model.add(Layer(...))` on a line "
+                             "of its own")
+
+    @staticmethod
+    def dynamic(node: ast.AST, system: bool = False) -> str | None:
+        """The first call in ``node`` that runs code or reaches a name by string (with
+        ``system``, or a call of a module that reaches the system, ``os.system``), if any."""
+        for n in ast.walk(node):
+            if type(n) is ast.Call:
+                if _callee(n.func) in _DYNAMIC:
+                    return _callee(n.func)
+                root = n.func
+                while system and type(root) is ast.Attribute:
+                    root = root.value
+                if system and type(root) is ast.Name and root.id in _SYSTEM \
+                        and root is not n.func:
+                    return f"{root.id}.{_callee(n.func)}"
+        return None
+
+    def model_in(self, node: ast.AST) -> str | None:
+        """The first model variable the code of ``node`` names, if any."""
+        if not self.models:
+            return None
+        return next((n.id for n in ast.walk(node)
+                     if type(n) is ast.Name and n.id in self.models), None)
 
     def callee(self, func: ast.expr) -> str | None:
         """The Keras class a call makes: ``_callee``, through the file's import aliases."""
@@ -254,24 +326,47 @@ class _Reader(Source):
                                             or isinstance(value.func, ast.Call)):
             raise refuse(self.span(value), "P001", "the functional API (`x = Layer(...)(x)`) is "
                          "not read", "write the layers in a Sequential model")
+        self.no_hidden_add(value)
+        if self.dynamic(value) is not None:  # told at once, even if no layer reads the name
+            exc = self.not_literal(value)
+            self.unbind(targets, exc.diag)
+            if exc.diag is not None:
+                self.told.add(id(exc.diag))
+            raise exc
         names, values = targets, [value]
         if isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Tuple):
             names, values = targets[0].elts, value.elts
         if len(targets) != 1 or len(names) != len(values) or not all(
                 isinstance(t, ast.Name) for t in names):
-            raise refuse(self.span(targets[0]), "P001", "cnncalc binds only plain names",
-                         "write `NAME = literal`, e.g. `num_classes = 10`")
+            self.unbind(targets)
+            return
         for t, node in zip(names, values, strict=True):
             name = t.id if isinstance(t, ast.Name) else ""
             if name in self.defines:
                 continue
             try:
                 self.bound[name] = self.value(node)
-                self.failed.discard(name)
-            except Refusal as exc:
-                self.failed.add(name)
-                if exc.diag is not None and not (name == "input_shape" and self.input_given):
-                    self.diags.append(exc.diag)
+                self.failed.pop(name, None)
+            except Refusal as exc:  # told if a layer reads the name
+                self.bound.pop(name, None)
+                self.failed[name] = exc.diag
+
+    def unbind(self, targets: list[ast.expr], diag: Diagnostic | None = None) -> None:
+        """An assignment cnncalc does not read (``(x, y), (a, b) = load_data()``, ``a = b =
+        1``): the names it binds have no value (told where a layer reads one); one that sets
+        an attribute or an item of a model is refused."""
+        model = next((m for t in targets if type(t) is not ast.Name
+                      and (m := self.model_in(t)) is not None), None)
+        if model is not None:
+            raise refuse(self.span(targets[0]), "P001", f"cannot follow a change to the model "
+                         f"`{model}`", "cnncalc reads the layers as the model is built")
+        diag = diag or Diagnostic(self.span(targets[0]), "P001", "cnncalc binds only plain "
+                                  "names", "write `NAME = literal`, e.g. `num_classes = 10`")
+        for t in targets:
+            for n in ast.walk(t):
+                if type(n) is ast.Name and n.id not in self.defines:
+                    self.bound.pop(n.id, None)
+                    self.failed[n.id] = diag
 
     def layer(self, node: ast.expr) -> None:
         span = self.span(node)
@@ -315,6 +410,10 @@ class _Reader(Source):
                     raise args.bad("name", "a string")
                 shown = name
             args.name = shown
+            if canon in MERGES:
+                raise refuse(span, "P001", f"{shown}: {cls} joins two or more tensors, and a "
+                             "Sequential model passes one from layer to layer", "write the "
+                             "model with the functional API, e.g. `x = layers.add([x, y])`")
             declared = None
             if not self.layers and self.input is None:
                 self.read_input(args)

@@ -19,7 +19,11 @@ Conventions, as Keras computes them:
   pad 0 and output_padding ``max(S - F, 0)``) and ``W*S`` for 'same'; with an output_padding,
   'same' pads ``F // 2`` each side, as Keras's ``deconv_output_length`` does;
 - Dense on an HxWxC volume works on each position (a dot product along the last axis), so it
-  becomes a 1x1 convolution that keeps the Dense layer's name.
+  becomes a 1x1 convolution that keeps the Dense layer's name;
+- ``Rescaling``, ``Normalization``, ``CenterCrop``, ``Cropping2D``, ``UpSampling2D`` and the
+  augmentation and noise layers are read by :mod:`cnncalc.parse.keras_preprocessing`, which
+  says how they count;
+  ``Add``, ``Concatenate`` and ``Multiply`` by :mod:`cnncalc.parse.keras_merges`.
 """
 
 from __future__ import annotations
@@ -31,8 +35,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from cnncalc import spec
+from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
 from cnncalc.parse.cursor import suggest
+from cnncalc.parse.keras_merges import MERGES, merge
+from cnncalc.parse.keras_preprocessing import (
+    center_crop,
+    cropping,
+    identity,
+    normalization,
+    upsampling,
+)
 from cnncalc.parse.pycode import (
     Columns,
     Refusal,
@@ -57,7 +70,7 @@ INPUT_KEYS = ("shape", "input_shape", "batch_shape", "batch_input_shape", "input
 _FIELDS = {"filters": "filters", "kernel_size": "kernel", "pool_size": "kernel",
            "strides": "stride", "padding": "pad", "dilation_rate": "dilation",
            "groups": "groups", "units": "units", "rate": "p", "output_padding": "output_padding",
-           "depth_multiplier": "depth_multiplier"}
+           "depth_multiplier": "depth_multiplier", "height": "size", "width": "size"}
 ALIASES = {"Convolution2D": "Conv2D", "Deconvolution2D": "Conv2DTranspose",
            "SeparableConvolution2D": "SeparableConv2D", "MaxPool2D": "MaxPooling2D",
            "AvgPool2D": "AveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
@@ -132,7 +145,10 @@ class Source:
         self.ascii = text.isascii()  # then a UTF-8 byte offset is a character offset
         self.columns = Columns(self.src)
         self.bound: dict[str, Value] = {}
-        self.failed: set[str] = set()
+        # a name whose `NAME = ...` could not be read: why, told where the name is first used
+        # (code that prepares data binds many names no model reads)
+        self.failed: dict[str, Diagnostic | None] = {}
+        self.told: set[int] = set()  # the ids of those problems reported
         self.rank: int | None = None
 
     def span(self, node: ast.expr | ast.stmt | ast.keyword) -> Span:
@@ -197,7 +213,11 @@ class Source:
         if name in self.defines or name in self.bound:
             return self.defines[name] if name in self.defines else self.bound[name]
         if name in self.failed:
-            raise Refusal(None)
+            diag = self.failed[name]
+            if diag is None or id(diag) in self.told:
+                raise Refusal(None)
+            self.told.add(id(diag))
+            raise Refusal(diag)
         raise refuse(self.span(node), "P008", f"`{name}` has no value: cnncalc reads the code "
                      "without running it",
                      "pass --input 28x28x1 (or --define input_shape=28x28x1)"
@@ -441,6 +461,7 @@ def _activation(c: Args) -> list[Layer]:
 
 
 _CONV = "strides padding data_format dilation_rate"
+_RANDOM = "{} fill_mode interpolation seed fill_value data_format"
 LAYERS: dict[str, tuple[Callable[[Args], list[Layer]], str]] = {
     "Conv2D": (_conv, f"filters kernel_size {_CONV} groups activation use_bias"),
     "Conv2DTranspose": (_conv, "filters kernel_size strides padding output_padding data_format "
@@ -462,6 +483,21 @@ LAYERS: dict[str, tuple[Callable[[Args], list[Layer]], str]] = {
     "ReLU": (_activation, "max_value negative_slope threshold"),
     "Softmax": (_activation, "axis"),
     "LeakyReLU": (_activation, "negative_slope"),
+    "Rescaling": (identity, "scale offset"),
+    "Normalization": (normalization, "axis mean variance invert"),
+    "CenterCrop": (center_crop, "height width data_format"),
+    "UpSampling2D": (upsampling, "size data_format interpolation"),
+    **{cls: (merge, "axis" if cls == "Concatenate" else "") for cls in MERGES},
+    "RandomFlip": (identity, "mode seed data_format"),
+    "RandomRotation": (identity, _RANDOM.format("factor")),
+    "RandomZoom": (identity, _RANDOM.format("height_factor width_factor")),
+    "RandomTranslation": (identity, _RANDOM.format("height_factor width_factor")),
+    "RandomContrast": (identity, "factor value_range seed"),
+    "RandomBrightness": (identity, "factor value_range seed"),
+    "GaussianNoise": (identity, "stddev seed"),
+    "GaussianDropout": (_dropout, "rate seed"),
+    "SpatialDropout2D": (_dropout, "rate data_format seed"),
+    "Cropping2D": (cropping, "cropping data_format"),
     "Input": (_flatten, "shape batch_size name dtype"),
     "InputLayer": (_flatten, "input_shape batch_size dtype"),
 }

@@ -180,9 +180,26 @@ def parse_text(text: str, path: str, notation: str | None = None,
     return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
 
 
+# Keras functional code: it builds a `keras.Model(...)` (Sequential code does not)
+_KERAS_MODEL = re.compile(r"(?<![\w.])(?:\w+\.)*(?:Model|Functional)\s*\(")
+
+
+def _keras_functional(text: str) -> bool:
+    """Whether Keras code builds a functional model (``#`` comments not read)."""
+    if "Model" not in text and "Functional" not in text:
+        return False
+    if "#" in text:
+        text = _COMMENT.sub("", text)
+    return _KERAS_MODEL.search(text) is not None
+
+
 def _parse(text: str, path: str, kind: str, defines: Mapping[str, DefineValue],
            input_given: bool, model: str | None, max_layers: int,
            input_volume: Shape | None = None) -> Spec:
+    if kind == "keras" and _keras_functional(text):
+        from cnncalc.parse.keras_code import parse_keras_code
+
+        return parse_keras_code(text, path, defines, input_volume, model, max_layers)
     if kind == "keras":
         from cnncalc.parse.keras import parse_keras
 

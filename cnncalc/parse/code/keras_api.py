@@ -1,0 +1,388 @@
+"""Keras's side of the interpreter: the functional API.
+
+``keras.Input(shape=...)`` starts a network (a :class:`~.graph.Graph` of its own) and gives its
+input tensor; ``layers.Conv2D(...)`` builds a :class:`KLayer`, named as Keras names it at
+construction (``conv2d``, ``conv2d_1``... per class, unless ``name=``); calling it on a tensor
+adds its rows to that tensor's graph. ``layers.add([a, b])``, ``concatenate`` and ``multiply``
+build an ``Add``/``Concatenate``/``Multiply`` layer and call it on the list, as Keras does;
+``keras.Model(inputs, outputs)`` makes a :class:`KModel`. The layers' arguments are read by the
+same readers as Sequential code (:mod:`cnncalc.parse.keras_layers`): the interpreter works out
+each argument's value, and the reader gets a call of those values, placed where the arguments
+are written (:class:`_Values`), so that its messages and the layers' spans point at the text.
+
+A layer with weights called a second time shares them between its calls (one set of weights,
+as Keras counts them): that is refused, since each call would be a row counting its own; a
+layer without weights (``ReLU()``, a pooling) may be called again. Keras's other namespaces that
+model code passes to layers or ``compile()`` (regularisers, initialisers, optimisers, losses...)
+give opaque values: harmless as the arguments the readers do not read, refused anywhere else.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from cnncalc import spec
+from cnncalc.parse.bounds import MAX_LAYERS
+from cnncalc.parse.code.graph import Graph, Tensor
+from cnncalc.parse.code.values import (
+    Instance,
+    Native,
+    Node,
+    Opaque,
+    Stop,
+    Value,
+    describe,
+    not_followed,
+)
+from cnncalc.parse.keras import _KINDS
+from cnncalc.parse.keras_layers import Args, Source
+from cnncalc.parse.keras_merges import MERGE_FUNCTIONS
+from cnncalc.parse.pycode import Refusal, ints
+from cnncalc.spec import Layer, Shape, Span
+
+if TYPE_CHECKING:
+    from cnncalc.parse.code.interp import Interp
+
+# Keras namespaces whose values are passed to layers and compile() and change no figure
+_OPAQUE = frozenset(("regularizers", "initializers", "constraints", "activations",
+                     "optimizers", "losses", "metrics", "callbacks", "schedules"))
+# a model's methods that change none of its figures: called, they do nothing
+_MODEL_METHODS = frozenset(("compile", "fit", "summary", "evaluate", "predict", "save",
+                            "save_weights", "load_weights", "build", "count_params"))
+_LAYER_WEIGHTS = (spec.Conv, spec.Dense, spec.BatchNorm)
+
+
+class KTensor(Opaque):
+    """A Keras tensor: the output of row ``t`` of ``graph``."""
+
+    what = "a Keras tensor"
+
+    def __init__(self, graph: Graph, t: Tensor) -> None:
+        self.graph, self.t = graph, t
+
+
+class KLayer(Opaque):
+    """A Keras layer object: its class, name, and its arguments as the reader has them."""
+
+    def __init__(self, cls: str, name: str, args: Args, span: Span) -> None:
+        self.cls, self.name, self.args, self.span = cls, name, args, span
+        self.calls = 0
+        self.what = f"the Keras layer `{name}` ({cls})"
+
+
+class KModel(Opaque):
+    """``keras.Model(inputs, outputs)``: its one input and one output tensor."""
+
+    what = "a Keras model"
+
+    def __init__(self, inputs: KTensor, output: KTensor, span: Span, order: int) -> None:
+        self.inputs, self.output, self.span, self.order = inputs, output, span, order
+
+
+class KOther(Opaque):
+    """A value of one of Keras's namespaces that changes no figure (``regularizers.l2(1e-4)``,
+    ``optimizers.Adam()``)."""
+
+    def __init__(self, name: str) -> None:
+        self.what = f"`{name}`"
+
+
+class _Values(Source):
+    """The layer reader's source: the file's text, with the values the interpreter worked
+    out as the arguments. A value that is not a number, text or a tuple of them stands as a
+    name the reader cannot read (it is refused only if the layer needs it)."""
+
+    def __init__(self, text: str, path: str) -> None:
+        super().__init__(text, path, {})
+        self.opaque: dict[int, Value] = {}
+
+    def name_value(self, node: ast.Name) -> Value:
+        v = self.opaque.get(id(node))
+        raise Refusal(not_followed_diag(self, node, v))
+
+
+def not_followed_diag(src: Source, node: ast.expr, v: Value) -> Any:
+    from cnncalc.diagnostics import Diagnostic
+
+    return Diagnostic(src.span(node), "P009", f"`{src.segment(node)}` is {describe(v)}, not a "
+                      "number, text or a tuple of them", "give the layer a plain value here")
+
+
+def _constant(v: Value, at: ast.AST, values: _Values) -> ast.expr:
+    """``v`` as a literal node placed at ``at``."""
+    node: ast.expr
+    if v is None or isinstance(v, bool | int | float | str):
+        node = ast.Constant(v)
+    elif isinstance(v, list | tuple):
+        node = ast.Tuple([_constant(x, at, values) for x in v], ast.Load())
+    else:
+        node = ast.Name(f"_{id(v)}", ast.Load())
+        values.opaque[id(node)] = v
+    return ast.copy_location(node, at) if hasattr(at, "lineno") else node
+
+
+def _call_node(node: Node, args: list[Value], kwargs: dict[str, Value], values: _Values
+               ) -> ast.Call:
+    """A call of the values, each placed where the code writes its argument."""
+    call = node if isinstance(node, ast.Call) else None
+    plain = call is not None and not any(isinstance(a, ast.Starred) for a in call.args)
+    pos = [_constant(v, call.args[i] if plain and call is not None else node, values)
+           for i, v in enumerate(args)]
+    written = {k.arg: k for k in call.keywords} if call is not None else {}
+    spread = next((k for k in call.keywords if k.arg is None), node) if call is not None \
+        else node
+    kws = [ast.copy_location(ast.keyword(k, _constant(v, written[k].value if k in written
+                                                       else spread, values)),
+                             written.get(k, spread))
+           for k, v in kwargs.items()]
+    return ast.copy_location(ast.Call(ast.Name("layer", ast.Load()), pos, kws), node)
+
+
+def _short(name: str) -> tuple[str, str] | None:
+    """``keras.layers.Conv2D`` -> (``layers``, ``Conv2D``); None for a name not Keras's."""
+    parts = name.split(".")
+    at = next((i for i, p in enumerate(parts) if p in ("keras", "tf_keras")), None)
+    if at is None or at == len(parts) - 1:
+        return None
+    return ".".join(parts[at + 1:-1]), parts[-1]
+
+
+class Keras:
+    """The :class:`~.values.Framework` for the Keras functional API."""
+
+    def __init__(self, text: str, path: str, input_volume: Shape | None,
+                 fallback: Shape | None, max_layers: int = MAX_LAYERS) -> None:
+        self.values = _Values(text, path)
+        self.input_volume, self.fallback = input_volume, fallback  # --input; the comment's
+        self.max_layers = max_layers
+        self.graphs: list[Graph] = []
+        self.models: list[KModel] = []
+        self.counts: dict[str, int] = {}
+        self.made = 0  # Keras objects made (layers, tensors, models): model code was run
+        # each network: the volume its keras.Input gives (None: not in full), and where
+        self.given: dict[int, tuple[Shape | None, Span]] = {}
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def is_base(self, name: str) -> bool:
+        return False  # subclassed layers and models are not followed
+
+    def is_instance(self, obj: Value, name: str) -> bool | None:
+        return None
+
+    def call_name(self, it: Interp, name: str, args: list[Value], kwargs: dict[str, Value],
+                  node: Node) -> Value:
+        found = _short(name)
+        if found is not None:
+            where, short = found
+            if short == "Input" and where in ("", "layers"):
+                return self.input(it, args, kwargs, node)
+            if short in ("Model", "Functional") and where in ("", "models"):
+                return self.model(it, args, kwargs, node)
+            if short in _KINDS and where in ("", "layers") and short not in (
+                    "Input", "InputLayer"):
+                return self.layer(it, short, args, kwargs, node)
+            if short in MERGE_FUNCTIONS and where in ("", "layers"):
+                return self.merge_function(it, short, args, kwargs, node)
+            if short == "int_shape" and where == "backend" and len(args) == 1:
+                return self.get_attr(it, args[0], "shape", node)
+            if where.split(".")[0] in _OPAQUE:
+                return KOther(name)
+        raise not_followed(it.src, node, f"a call of `{name}`", "cnncalc follows keras.Input, "
+                           "the Keras layers it knows, layers.add/concatenate/multiply and "
+                           "keras.Model(inputs, outputs)")
+
+    def new_instance(self, it: Interp, inst: Instance) -> None:
+        """A class of the file deriving from a Keras class is refused when its ``__init__``
+        reaches Keras's (:meth:`base_init`), or when it is called."""
+
+    def base_init(self, it: Interp, inst: Instance, base: str, args: list[Value],
+                  kwargs: dict[str, Value], node: Node) -> None:
+        raise not_followed(it.src, node, f"a class deriving from `{base}`", "cnncalc reads "
+                           "Keras models written with the functional API or Sequential")
+
+    def set_attr(self, it: Interp, inst: Instance, name: str, value: Value) -> None:
+        inst.attrs[name] = value
+
+    def get_attr(self, it: Interp, obj: Value, name: str, node: Node) -> Value:
+        if isinstance(obj, KTensor) and name == "shape":
+            return (None, *obj.graph.shape(obj.t))
+        if isinstance(obj, KLayer) and name == "name":
+            return obj.name
+        if isinstance(obj, KModel):
+            if name in ("input", "inputs"):
+                return obj.inputs if name == "input" else [obj.inputs]
+            if name in ("output", "outputs"):
+                return obj.output if name == "output" else [obj.output]
+            if name in _MODEL_METHODS:
+                return Native(name, lambda it, a, kw, n: None)
+        raise not_followed(it.src, node, f"`.{name}` of {describe(obj)}")
+
+    def call_object(self, it: Interp, obj: Value, args: list[Value], kwargs: dict[str, Value],
+                    node: Node) -> Value:
+        if not isinstance(obj, KLayer):
+            raise not_followed(it.src, node, f"calling {describe(obj)}", "cnncalc follows "
+                               "Keras layers called on tensors" if isinstance(obj, KModel) else "")
+        if len(args) != 1 or set(kwargs) - {"training"}:
+            raise not_followed(it.src, node, f"calling {obj.what} on "
+                               f"{', '.join(describe(a) for a in args) or 'nothing'}",
+                               "a layer is called on one tensor, or a merge on a list of them")
+        return self.apply(it, obj, args[0], node)
+
+    def operator(self, it: Interp, op: str, left: Value, right: Value, node: Node) -> Value:
+        hint = {"+": "write layers.add([a, b])", "*": "write layers.multiply([a, b])"}
+        raise not_followed(it.src, node, f"`{op}` of {describe(left)} and {describe(right)}",
+                           hint.get(op, ""))
+
+    def subscript(self, it: Interp, obj: Value, index: Value, node: Node) -> Value:
+        raise not_followed(it.src, node, f"indexing {describe(obj)}")
+
+    def items(self, it: Interp, obj: Value, node: Node) -> list[Value]:
+        raise not_followed(it.src, node, f"iterating over {describe(obj)}")
+
+    # --- building -------------------------------------------------------------------------
+
+    def auto_name(self, base: str) -> str:
+        """Keras's name for the next layer of a kind it names itself: conv2d, conv2d_1..."""
+        self.counts[base] = n = self.counts.get(base, -1) + 1
+        return f"{base}_{n}" if n else base
+
+    def input(self, it: Interp, args: list[Value], kwargs: dict[str, Value], node: Node
+              ) -> KTensor:
+        """``keras.Input(shape=...)``: a network of its own and its input tensor."""
+        allowed = {"shape", "batch_size", "dtype", "sparse", "batch_shape", "name", "ragged",
+                   "optional"}
+        if len(args) > 1 or set(kwargs) - allowed or "tensor" in kwargs:
+            raise not_followed(it.src, node, "this `keras.Input` call", "write "
+                               "keras.Input(shape=(H, W, C))")
+        shape_v = args[0] if args else kwargs.get("shape")
+        if shape_v is None and isinstance(kwargs.get("batch_shape"), list | tuple):
+            shape_v = tuple(kwargs["batch_shape"])[1:]
+        sv = tuple(shape_v) if isinstance(shape_v, list | tuple) else shape_v
+        got = (ints(sv, 1) or ints(sv, 3)) if isinstance(sv, tuple) else None
+        span = it.src.span(node)
+        if got is None and self.input_volume is None and self.fallback is None:
+            raise Stop(_no_shape(span, shape_v))
+        self.made += 1
+        g = Graph(it.src.path, self.input_volume or got or self.fallback, "floor",
+                  self.max_layers)
+        self.graphs.append(g)
+        self.given[id(g)] = (got, span)
+        return KTensor(g, g.input)
+
+    def layer(self, it: Interp, cls: str, args: list[Value], kwargs: dict[str, Value],
+              node: Node) -> KLayer:
+        canon, _, _, base = _KINDS[cls]
+        name_v = kwargs.pop("name", None)
+        if name_v is not None and not isinstance(name_v, str):
+            raise not_followed(it.src, node, f"a layer name that is {describe(name_v)}")
+        span = it.src.span(node)
+        try:
+            a = Args(self.values, _call_node(node, args, kwargs, self.values), canon, span)
+        except Refusal as exc:
+            raise Stop(exc.diag) from None
+        self.made += 1
+        name = name_v or self.auto_name(base)
+        a.name = name
+        return KLayer(canon, name, a, span)
+
+    def merge_function(self, it: Interp, fn: str, args: list[Value], kwargs: dict[str, Value],
+                       node: Node) -> Value:
+        """``layers.add(inputs, **kwargs)``: ``Add(**kwargs)(inputs)``."""
+        inputs = args[0] if args else kwargs.pop("inputs", None)
+        layer = self.layer(it, MERGE_FUNCTIONS[fn], list(args[1:]), kwargs, node)
+        return self.apply(it, layer, inputs, node)
+
+    def model(self, it: Interp, args: list[Value], kwargs: dict[str, Value], node: Node
+              ) -> KModel:
+        params = ["inputs", "outputs", "name"]
+        if len(args) > 3 or set(kwargs) - {*params, "trainable"} \
+                or any(p in kwargs for p in params[:len(args)]):
+            raise not_followed(it.src, node, "this `keras.Model` call", "write "
+                               "keras.Model(inputs, outputs)")
+        given = dict(zip(params, args, strict=False)) | kwargs
+        ins, outs = (_one(it, given.get(k), node, k) for k in ("inputs", "outputs"))
+        if ins.t.index != 0:
+            raise not_followed(it.src, node, "a model whose input is not a keras.Input")
+        if outs.t.index == 0:
+            raise not_followed(it.src, node, "a model whose output is its input")
+        if ins.graph is not outs.graph:
+            raise not_followed(it.src, node, "a model whose output does not come from its "
+                               "input", "the output must be computed from the keras.Input")
+        self.made += 1
+        m = KModel(ins, outs, it.src.span(node), len(self.models))
+        self.models.append(m)
+        return m
+
+    def apply(self, it: Interp, layer: KLayer, x: Value, node: Node) -> KTensor:
+        """``layer(x)``: its rows added to ``x``'s graph."""
+        merge = layer.cls in MERGE_FUNCTIONS.values()
+        if merge:
+            xs = [_tensor(it, v, node, layer) for v in _listed(it, x, node, layer)]
+            if len(xs) < 2:
+                raise not_followed(it.src, node, f"{layer.what} on fewer than two tensors")
+            if any(t.graph is not xs[0].graph for t in xs):
+                raise not_followed(it.src, node, f"{layer.what} on tensors of two different "
+                                   "keras.Input calls", "cnncalc reads models of one input")
+        else:
+            xs = [_tensor(it, x, node, layer)]
+        g = xs[0].graph
+        shape = g.shape(xs[0].t)
+        self.values.rank = 1 if len(shape) == 1 else 3
+        try:
+            made = _KINDS[layer.cls][1](layer.args)
+        except Refusal as exc:
+            raise Stop(exc.diag) from None
+        if layer.calls and any(isinstance(m, _LAYER_WEIGHTS) for m in made):
+            raise not_followed(it.src, node, f"calling {layer.what} a second time", "the layer's "
+                               "weights are shared between its calls, which cnncalc does not "
+                               "count; build a layer for each call")
+        layer.calls += 1
+        self.made += 1
+        ts = [t.t for t in xs]
+        for m in made:
+            out = g.add(type(m), m.name, m.span, ts, m.fields, always_refs=merge,
+                        **_options(m))
+            ts = [out]
+        return KTensor(g, ts[0])
+
+
+def _options(m: Layer) -> dict[str, Any]:
+    skip = {"name", "span", "fields", "inputs"}
+    return {f.name: getattr(m, f.name) for f in dataclasses.fields(m)
+            if f.name not in skip and f.init}
+
+
+def _listed(it: Interp, v: Value, node: Node, layer: KLayer) -> list[Value]:
+    if not isinstance(v, list | tuple):
+        raise not_followed(it.src, node, f"{layer.what} on {describe(v)}", "a merge layer is "
+                           "called on a list of tensors")
+    return list(v)
+
+
+def _tensor(it: Interp, v: Value, node: Node, layer: KLayer) -> KTensor:
+    if not isinstance(v, KTensor):
+        raise not_followed(it.src, node, f"calling {layer.what} on {describe(v)}",
+                           "a layer is called on a tensor (keras.Input, or a layer's output)")
+    return v
+
+
+def _one(it: Interp, v: Value, node: Node, what: str) -> KTensor:
+    """The one tensor of a model's ``inputs`` or ``outputs``."""
+    if isinstance(v, list | tuple) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, dict) and len(v) == 1:
+        v = next(iter(v.values()))
+    if not isinstance(v, KTensor):
+        raise not_followed(it.src, node, f"a model whose {what} are {describe(v)}",
+                           "cnncalc reads models of one input and one output tensor")
+    return v
+
+
+def _no_shape(span: Span, shape: Value) -> Any:
+    from cnncalc.diagnostics import Diagnostic
+
+    return Diagnostic(span, "P011", f"keras.Input gives no fixed HxWxC or N shape ({shape!r})",
+                      "give whole sizes, e.g. shape=(224, 224, 3), or pass --input 224x224x3")

@@ -121,7 +121,7 @@ def _notation(text: str) -> str:
     """What :func:`detect` finds in a text without comments."""
     if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
-    if _found(text, _KERAS_NEEDS, _KERAS):
+    if _found(text, _KERAS_NEEDS, _KERAS) or ("keras" in text and _keras_functional(text)):
         return "keras"
     if _VGG.search(text):
         return "vgg"

@@ -77,8 +77,8 @@ def parse_keras_code(text: str, path: str, defines: Mapping[str, object],
     at: ast.AST = tree
     try:
         chosen = _choose(it, fw, src, tree, model, set(defines), diags)
-        if chosen is None:
-            return _spec(path, directive, d_span, [], diags, lines)
+        if chosen is None:  # (the diagnostic says why: no P004 on top)
+            return _spec(path, directive, d_span or diags[-1].span, [], diags, lines)
         shape, in_span = fw.given[id(chosen.inputs.graph)]
         if shape is not None and directive is not None and shape != directive \
                 and d_span is not None:

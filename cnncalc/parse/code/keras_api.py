@@ -339,6 +339,9 @@ class Keras:
             raise not_followed(it.src, node, f"calling {layer.what} a second time", "the layer's "
                                "weights are shared between its calls, which cnncalc does not "
                                "count; build a layer for each call")
+        if not layer.calls and any(g.unique(m.name) != m.name for m in made):
+            raise not_followed(it.src, node, f"a second layer named `{layer.name}`", "Keras "
+                               "refuses a model whose layers' names are not all different")
         layer.calls += 1
         self.made += 1
         ts = [t.t for t in xs]

@@ -375,3 +375,33 @@ def test_nothing_in_the_file_runs(tmp_path: Path) -> None:
     assert errors(inside) == [(6, 5, "P021")]
     assert "os.system" in inside.diagnostics[0].message
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_sequential_used_as_a_layer() -> None:
+    """A data augmentation block and a head built with ``add``: their rows are named under
+    them, and add up to the one layer Keras shows for each (Keras 3.15 gives 130 params and
+    8 non-trainable weights for this model)."""
+    a = read(HEAD + "augment = keras.Sequential([layers.RandomFlip('horizontal'),\n"
+             "                               layers.RandomRotation(0.1)])\n"
+             "head = keras.Sequential(name='head')\n"
+             "head.add(layers.Conv2D(4, 3, padding='same'))\n"
+             "head.add(layers.BatchNormalization())\n"
+             "inputs = keras.Input(shape=(16, 16, 3))\n"
+             "x = head(layers.Rescaling(1.0 / 255)(augment(inputs)))\n"
+             "model = keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling2D()(x)))\n")
+    assert [r.layer.name for r in a.layers] == [
+        "sequential/random_flip", "sequential/random_rotation", "rescaling", "head/conv2d",
+        "head/batch_normalization", "global_average_pooling2d", "dense"]
+    # 3*3*3*4 + 4 = 112, batch norm 2*4 (+ 2*4 buffers), dense 4*2 + 2; 16*16*4*27 MACs + 8
+    assert totals(a) == (130, 8, 27_656)
+
+
+def test_endless_recursion_and_huge_loops_stop_with_one_error() -> None:
+    recursion = read(HEAD + "def deeper(x):\n    return deeper(layers.ReLU()(x))\n"
+                     "inputs = keras.Input(shape=(3,))\n"
+                     "model = keras.Model(inputs, deeper(inputs))\n")
+    assert [code for *_, code in errors(recursion)] == ["P022"]
+    loop = read(HEAD + "inputs = keras.Input(shape=(3,))\nx = inputs\n"
+                "for i in range(10 ** 9):\n    x = layers.ReLU()(x)\n"
+                "model = keras.Model(inputs, x)\n")
+    assert errors(loop) == [(5, 1, "P022")]

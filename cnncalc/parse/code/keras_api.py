@@ -72,6 +72,16 @@ class KLayer(Opaque):
         self.what = f"the Keras layer `{name}` ({cls})"
 
 
+class KSequential(Opaque):
+    """``keras.Sequential([...])`` used as a layer of a functional model (a data augmentation
+    block): its layers run in turn; their rows are named ``sequential/random_flip``..., so that
+    they add up to the one layer Keras's ``model.layers`` shows."""
+
+    def __init__(self, name: str, layers: list[KLayer]) -> None:
+        self.name, self.layers = name, layers
+        self.what = f"the Keras Sequential `{name}`"
+
+
 class KModel(Opaque):
     """``keras.Model(inputs, outputs)``: its one input and one output tensor."""
 
@@ -181,6 +191,8 @@ class Keras:
                 return self.input(it, args, kwargs, node)
             if short in ("Model", "Functional") and where in ("", "models"):
                 return self.model(it, args, kwargs, node)
+            if short == "Sequential" and where in ("", "models"):
+                return self.sequential(it, args, kwargs, node)
             if short in _KINDS and where in ("", "layers") and short not in (
                     "Input", "InputLayer"):
                 return self.layer(it, short, args, kwargs, node)
@@ -209,8 +221,12 @@ class Keras:
     def get_attr(self, it: Interp, obj: Value, name: str, node: Node) -> Value:
         if isinstance(obj, KTensor) and name == "shape":
             return (None, *obj.graph.shape(obj.t))
-        if isinstance(obj, KLayer) and name == "name":
+        if isinstance(obj, KLayer | KSequential) and name == "name":
             return obj.name
+        if isinstance(obj, KSequential) and name == "add":
+            seq = obj
+            return Native("add", lambda it, a, kw, n: seq.layers.extend(
+                self.members(it, [a[0]] if len(a) == 1 and not kw else [None], n)))
         if isinstance(obj, KModel):
             if name in ("input", "inputs"):
                 return obj.inputs if name == "input" else [obj.inputs]
@@ -222,13 +238,18 @@ class Keras:
 
     def call_object(self, it: Interp, obj: Value, args: list[Value], kwargs: dict[str, Value],
                     node: Node) -> Value:
-        if not isinstance(obj, KLayer):
+        if not isinstance(obj, KLayer | KSequential):
             raise not_followed(it.src, node, f"calling {describe(obj)}", "cnncalc follows "
                                "Keras layers called on tensors" if isinstance(obj, KModel) else "")
         if len(args) != 1 or set(kwargs) - {"training"}:
             raise not_followed(it.src, node, f"calling {obj.what} on "
                                f"{', '.join(describe(a) for a in args) or 'nothing'}",
                                "a layer is called on one tensor, or a merge on a list of them")
+        if isinstance(obj, KSequential):
+            x = args[0]
+            for layer in obj.layers:
+                x = self.apply(it, layer, x, node, f"{obj.name}/")
+            return x
         return self.apply(it, obj, args[0], node)
 
     def operator(self, it: Interp, op: str, left: Value, right: Value, node: Node) -> Value:
@@ -316,7 +337,28 @@ class Keras:
         self.models.append(m)
         return m
 
-    def apply(self, it: Interp, layer: KLayer, x: Value, node: Node) -> KTensor:
+    def sequential(self, it: Interp, args: list[Value], kwargs: dict[str, Value], node: Node
+                   ) -> KSequential:
+        if len(args) > 1 or set(kwargs) - {"layers", "name", "trainable"}:
+            raise not_followed(it.src, node, "this `keras.Sequential` call")
+        items = args[0] if args else kwargs.get("layers")
+        name = kwargs.get("name")
+        if name is not None and not isinstance(name, str):
+            raise not_followed(it.src, node, f"a model name that is {describe(name)}")
+        members = self.members(it, [] if items is None else _listed(it, items, node, None),
+                               node)
+        self.made += 1
+        return KSequential(name or self.auto_name("sequential"), members)
+
+    def members(self, it: Interp, items: list[Value], node: Node) -> list[KLayer]:
+        for v in items:
+            if not isinstance(v, KLayer) or v.cls in MERGE_FUNCTIONS.values():
+                raise not_followed(it.src, node, f"a Sequential of {describe(v)}", "cnncalc "
+                                   "follows a Sequential of layers inside a functional model")
+        return items
+
+    def apply(self, it: Interp, layer: KLayer, x: Value, node: Node, prefix: str = ""
+              ) -> KTensor:
         """``layer(x)``: its rows added to ``x``'s graph."""
         merge = layer.cls in MERGE_FUNCTIONS.values()
         if merge:
@@ -339,14 +381,14 @@ class Keras:
             raise not_followed(it.src, node, f"calling {layer.what} a second time", "the layer's "
                                "weights are shared between its calls, which cnncalc does not "
                                "count; build a layer for each call")
-        if not layer.calls and any(g.unique(m.name) != m.name for m in made):
+        if not layer.calls and any(g.unique(prefix + m.name) != prefix + m.name for m in made):
             raise not_followed(it.src, node, f"a second layer named `{layer.name}`", "Keras "
                                "refuses a model whose layers' names are not all different")
         layer.calls += 1
         self.made += 1
         ts = [t.t for t in xs]
         for m in made:
-            out = g.add(type(m), m.name, m.span, ts, m.fields, always_refs=merge,
+            out = g.add(type(m), prefix + m.name, m.span, ts, m.fields, always_refs=merge,
                         **_options(m))
             ts = [out]
         return KTensor(g, ts[0])
@@ -358,8 +400,11 @@ def _options(m: Layer) -> dict[str, Any]:
             if f.name not in skip and f.init}
 
 
-def _listed(it: Interp, v: Value, node: Node, layer: KLayer) -> list[Value]:
+def _listed(it: Interp, v: Value, node: Node, layer: KLayer | None) -> list[Value]:
     if not isinstance(v, list | tuple):
+        if layer is None:
+            raise not_followed(it.src, node, f"a Sequential of {describe(v)}", "write "
+                               "keras.Sequential([layer, layer, ...])")
         raise not_followed(it.src, node, f"{layer.what} on {describe(v)}", "a merge layer is "
                            "called on a list of tensors")
     return list(v)

@@ -82,7 +82,7 @@ def test_unreadable_repeated_calls_count_once() -> None:
 @pytest.mark.parametrize(("notation", "text"), [
     ("lecture", "[8x8x3] INPUT\n" * 6),  # each a second INPUT: a problem, no layer
     ("pytorch", PT + ")\n" * 6),  # stray `)`: a problem, no layer
-    ("keras", "a = f()\n" * 6),  # a name bound to a call: a problem, no layer
+    ("keras", "exec(s)\n" * 6),  # a call that runs code: a problem, no layer
 ])
 def test_reading_stops_at_as_many_problems(notation: str, text: str) -> None:
     a = analyze(parse_text(text, "t.txt", notation, max_layers=3))

@@ -112,6 +112,21 @@ def test_cnncalc_run_confirms_the_sequential_fixtures(runner: Any, name: str) ->
         f["params"], f["buffers"], f["macs"])
 
 
+@pytest.mark.parametrize("name", SEQUENTIAL)
+def test_the_sequential_fixtures_read_back_from_the_canonical_notation(
+        runner: Any, name: str) -> None:
+    """``--format spec`` writes each as cnncalc's notation, which reads as the same figures."""
+    from cnncalc.cli import cli
+
+    result = runner.invoke(cli, ["show", "--format", "spec", f"tests/fixtures/keras/{name}.py"])
+    assert result.exit_code == 0, result.stderr
+    a = analyze(parse_text(result.stdout, "canonical.txt"))
+    assert a.spec.notation == "lecture" and a.ok
+    f = FIGURES[name]
+    assert _by_keras_layer(a) == [{k: r[k] for k in ("name", "params", "buffers", "macs",
+                                                     "output")} for r in f["layers"]]
+
+
 @pytest.mark.parametrize("name", FUNCTIONAL)
 def test_functional_fixtures_are_read_exactly(name: str) -> None:
     f = FIGURES[name]

@@ -13,7 +13,7 @@ import pytest
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.parse import detect, parse_text
 from cnncalc.parse.keras_layers import LAYERS, Args, Source
-from cnncalc.parse.keras_merges import MERGE_FUNCTIONS, MERGES
+from cnncalc.parse.keras_merges import MERGE_FUNCTIONS, MERGES, as_layer_call
 from cnncalc.spec import Activation, BatchNorm, Merge, Span
 
 
@@ -239,6 +239,37 @@ def test_the_merge_functions_name_their_classes() -> None:
     assert MERGE_FUNCTIONS == {"add": "Add", "concatenate": "Concatenate",
                                "multiply": "Multiply"}
     assert set(MERGE_FUNCTIONS.values()) == set(MERGES)
+
+
+@pytest.mark.parametrize(("call", "cls", "op"), [
+    ("layers.add([x, y])", "Add", "add"), ("layers.multiply([x, se], name='gate')", "Multiply",
+                                           "multiply"),
+    ("layers.concatenate([a, b, c], axis=-1)", "Concatenate", "concat"),
+    ("concatenate(inputs=[a, b])", "Concatenate", "concat"),
+])
+def test_a_merge_function_call_reads_as_its_layer_call(call: str, cls: str, op: str) -> None:
+    node = ast.parse(call, mode="eval").body
+    assert isinstance(node, ast.Call)
+    made = as_layer_call(node)
+    assert not made.args and all(k.arg != "inputs" for k in made.keywords)
+    assert made.lineno == node.lineno and made.col_offset == node.col_offset
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id  # type: ignore[attr-defined]
+    assert MERGE_FUNCTIONS[name] == cls
+    args = Args(Source(call, "m.py", {}), made, cls, Span("m.py", 1, 1, 2))
+    merge = LAYERS[cls][0](args)[0]
+    assert isinstance(merge, Merge) and merge.op == op
+
+
+def test_a_merge_function_with_another_axis_is_refused() -> None:
+    node = ast.parse("layers.concatenate([a, b], axis=1)", mode="eval").body
+    assert isinstance(node, ast.Call)
+    source = Source("", "m.py", {})
+    source.rank = 3
+    with pytest.raises(Exception) as info:
+        LAYERS["Concatenate"][0](Args(source, as_layer_call(node), "Concatenate",
+                                      Span("m.py", 1, 1, 2)))
+    assert info.value.diag.code == "P011"  # type: ignore[attr-defined]
 
 
 def test_a_sequential_model_refuses_a_merge() -> None:

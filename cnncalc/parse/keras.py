@@ -30,8 +30,9 @@ from cnncalc.parse import DefineValue
 from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args, Source
+from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args
 from cnncalc.parse.keras_merges import MERGES
+from cnncalc.parse.keras_script import ScriptReader, callee_name
 from cnncalc.parse.pycode import Refusal, ints, quiet_parse, refuse
 from cnncalc.spec import (
     Conv,
@@ -55,13 +56,6 @@ _METHODS = frozenset(("add", "compile", "fit", "summary", "evaluate", "predict",
 _RANK: dict[type[Layer], int] = {Conv: 3, Pool: 3, ZeroPad: 3, GlobalPool: 3, Flatten: 1, Dense: 1,
                                   Crop: 3, Upsample: 3}
 _SKIPPED = (ast.Import, ast.ImportFrom, ast.Pass)
-_HARMLESS = frozenset(("print", "plot_model"))  # calls given a model that do not change it
-# calls that run code or reach names by string: anything may come of them, even a model
-_DYNAMIC = frozenset(("exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr",
-                      "globals", "locals", "vars", "import_module", "run_path", "run_module"))
-# modules that reach the system: a call of theirs is no model code, and is refused to be seen
-_SYSTEM = frozenset(("os", "subprocess", "shutil", "socket", "sys", "importlib", "runpy",
-                     "builtins", "ctypes", "pickle", "marshal"))
 _STATEMENT = {ast.For: "a loop", ast.While: "a loop", ast.If: "an `if` statement",
               ast.FunctionDef: "a function definition", ast.With: "a `with` block"}
 # how every `# cnncalc: input` comment starts, matched as directives.find_input matches it
@@ -72,16 +66,6 @@ _DIRECTIVE_START = re.compile(r"#\s*cnncalc:", re.IGNORECASE)
 def _may_direct(text: str) -> bool:
     """False when no line can hold a ``# cnncalc: input`` comment, so none need be searched."""
     return "#" in text and _DIRECTIVE_START.search(text) is not None
-
-
-def _callee(func: ast.expr) -> str | None:
-    """``Conv2D``, ``layers.Conv2D`` or ``tf.keras.layers.Conv2D`` -> ``Conv2D``."""
-    if type(func) is not ast.Attribute:
-        return func.id if type(func) is ast.Name else None
-    name, func = func.attr, func.value
-    while type(func) is ast.Attribute:
-        func = func.value
-    return name if type(func) is ast.Name else None
 
 
 def _snake(cls: str) -> str:
@@ -107,7 +91,7 @@ def _named(keywords: list[ast.keyword]) -> bool:
     return False
 
 
-class _Reader(Source):
+class _Reader(ScriptReader):
     def __init__(self, text: str, path: str, defines: Mapping[str, DefineValue],
                  input_given: bool, model: str | None = None,
                  max_layers: int = MAX_LAYERS) -> None:
@@ -202,68 +186,6 @@ class _Reader(Source):
                      f"{_STATEMENT.get(type(stmt), 'this statement')}", "cnncalc reads Keras code "
                      "without running it: write the layers out one per model.add(...) line")
 
-    def other_call(self, call: ast.Call) -> None:
-        """A call that does not build a model (``print(...)``, ``np.random.seed(0)``) is not
-        read; one that is given a model might change it, and is refused, but for ``print``
-        and ``plot_model``."""
-        self.no_hidden_add(call)
-        dynamic = self.dynamic(call, system=True)
-        if dynamic is not None:
-            raise refuse(self.span(call), "P001", f"cannot follow a call of `{dynamic}`: it "
-                         "runs code or reaches the system, and cnncalc runs nothing",
-                         "keep the model's code apart, in model.add(...) or Sequential([...])")
-        model = self.model_in(call)
-        if model is None or _callee(call.func) in _HARMLESS:
-            return
-        raise refuse(self.span(call), "P001", f"cannot follow a call of "
-                     f"`{self.segment(call.func)}` that is given the model `{model}`",
-                     "cnncalc reads Keras code without running it: add the layers with "
-                     "model.add(...) or in the Sequential([...]) list")
-
-    def no_hidden_add(self, node: ast.AST) -> None:
-        """Refuse a ``NAME.add(...)`` inside an expression (``print(model.add(Dense(2)))``,
-        ``x = model.add(...)``): cnncalc reads an add only as a statement of its own, and
-        must not drop a layer silently."""
-        for n in ast.walk(node):
-            if type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "add" \
-                    and type(n.func.value) is ast.Name and (
-                        n.func.value.id in self.models or (
-                            n.args and type(n.args[0]) is ast.Call
-                            and self.callee(n.args[0].func) in _KINDS)):
-                raise refuse(self.span(n), "P001", "cnncalc reads `model.add(...)` only as a "
-                             "statement of its own", "write `model.add(Layer(...))` on a line "
-                             "of its own")
-
-    @staticmethod
-    def dynamic(node: ast.AST, system: bool = False) -> str | None:
-        """The first call in ``node`` that runs code or reaches a name by string (with
-        ``system``, or a call of a module that reaches the system, ``os.system``), if any."""
-        for n in ast.walk(node):
-            if type(n) is ast.Call:
-                if _callee(n.func) in _DYNAMIC:
-                    return _callee(n.func)
-                root = n.func
-                while system and type(root) is ast.Attribute:
-                    root = root.value
-                if system and type(root) is ast.Name and root.id in _SYSTEM \
-                        and root is not n.func:
-                    return f"{root.id}.{_callee(n.func)}"
-        return None
-
-    def model_in(self, node: ast.AST) -> str | None:
-        """The first model variable the code of ``node`` names, if any."""
-        if not self.models:
-            return None
-        return next((n.id for n in ast.walk(node)
-                     if type(n) is ast.Name and n.id in self.models), None)
-
-    def callee(self, func: ast.expr) -> str | None:
-        """The Keras class a call makes: ``_callee``, through the file's import aliases."""
-        name = _callee(func)
-        if type(func) is ast.Name and name is not None:
-            return self.aliases.get(name, name)
-        return name
-
     def imported(self, stmt: ast.ImportFrom) -> None:
         """``from keras.layers import Conv2D as C`` makes ``C(...)`` a Conv2D; a Keras class
         name imported from a module that is not Keras's is not read as Keras's class."""
@@ -322,7 +244,7 @@ class _Reader(Source):
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         """``NAME = literal`` (or ``a, b = 28, 28``) binds names as ``--define`` does."""
-        if isinstance(value, ast.Call) and (_callee(value.func) in {*LAYERS, *ALIASES, "Model"}
+        if isinstance(value, ast.Call) and (callee_name(value.func) in {*LAYERS, *ALIASES, "Model"}
                                             or isinstance(value.func, ast.Call)):
             raise refuse(self.span(value), "P001", "the functional API (`x = Layer(...)(x)`) is "
                          "not read", "write the layers in a Sequential model")
@@ -350,23 +272,6 @@ class _Reader(Source):
             except Refusal as exc:  # told if a layer reads the name
                 self.bound.pop(name, None)
                 self.failed[name] = exc.diag
-
-    def unbind(self, targets: list[ast.expr], diag: Diagnostic | None = None) -> None:
-        """An assignment cnncalc does not read (``(x, y), (a, b) = load_data()``, ``a = b =
-        1``): the names it binds have no value (told where a layer reads one); one that sets
-        an attribute or an item of a model is refused."""
-        model = next((m for t in targets if type(t) is not ast.Name
-                      and (m := self.model_in(t)) is not None), None)
-        if model is not None:
-            raise refuse(self.span(targets[0]), "P001", f"cannot follow a change to the model "
-                         f"`{model}`", "cnncalc reads the layers as the model is built")
-        diag = diag or Diagnostic(self.span(targets[0]), "P001", "cnncalc binds only plain "
-                                  "names", "write `NAME = literal`, e.g. `num_classes = 10`")
-        for t in targets:
-            for n in ast.walk(t):
-                if type(n) is ast.Name and n.id not in self.defines:
-                    self.bound.pop(n.id, None)
-                    self.failed[n.id] = diag
 
     def layer(self, node: ast.expr) -> None:
         span = self.span(node)

@@ -10,6 +10,7 @@ another axis is refused, since cnncalc's concat stacks channels (or vectors end 
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING, Literal
 
 from cnncalc import spec
@@ -26,6 +27,15 @@ MERGES: dict[str, Literal["add", "concat", "multiply"]] = {
 MERGE_FUNCTIONS = {"add": "Add", "concatenate": "Concatenate", "multiply": "Multiply"}
 """``layers.add(inputs, **kwargs)`` and the others: the layer class each function builds and
 calls on its first argument (the list of tensors, for the functional reader to wire)."""
+
+
+def as_layer_call(call: ast.Call) -> ast.Call:
+    """``layers.concatenate([a, b], axis=-1)`` as the layer call ``Concatenate(axis=-1)``
+    that it makes: the call without its tensors (the first argument, or ``inputs=``), which
+    the functional reader wires; its arguments are then read as the class's."""
+    keywords = [k for k in call.keywords if k.arg != "inputs"]
+    made = ast.Call(func=call.func, args=call.args[1:], keywords=keywords)
+    return ast.fix_missing_locations(ast.copy_location(made, call))
 
 
 def merge(c: Args) -> list[Layer]:

@@ -74,6 +74,9 @@ RULES: dict[str, Rule] = {
              "depth, steps, list length, number size)"),
         Rule("P023", "module-not-called", Severity.ERROR,
              "an nn module with parameters that __init__ builds and forward() never calls"),
+        Rule("P024", "params-not-as-pytorch", Severity.ERROR,
+             "an nn module with parameters called twice (PyTorch shares them), or one the "
+             "model does not register (PyTorch does not count it)"),
         Rule("P014", "unknown-forward", Severity.WARNING,
              "a container whose forward() cnncalc does not know: its children are read in "
              "order, and the figures that rest on that order are marked"),

@@ -84,6 +84,12 @@ def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str],
 _TORCH_CODE = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*[(:]|def[ \t]+forward[ \t]*\()",
                          re.MULTILINE)
 
+# ... and the same, told from the other notations: a class deriving from an nn container, or
+# a forward() method
+_TORCH_CLASS = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*\([^)\n]*\b(?:Module|Sequential|"
+                          r"ModuleList|ModuleDict)[ \t]*[,)]|def[ \t]+forward[ \t]*\()",
+                          re.MULTILINE)
+
 # A `#` comment, to the end of its line (`\r` ends a line too, as the front ends read it)
 _COMMENT = re.compile(r"#[^\r\n]*")
 
@@ -108,6 +114,8 @@ def detect(text: str) -> str:
     if "#" in text:
         text = _COMMENT.sub("", text)
     kind = _notation(text)
+    if kind == "pytorch" and _TORCH_CODE.search(text):
+        return kind  # model code: a remark in it is Python (`x = (f(y))`), not a remark
     if kind in ("pytorch", "keras"):
         remarked = _remarked()
         if remarked.search(text) is not None:
@@ -119,6 +127,8 @@ def detect(text: str) -> str:
 
 def _notation(text: str) -> str:
     """What :func:`detect` finds in a text without comments."""
+    if ("class" in text or "def forward" in text) and _TORCH_CLASS.search(text):
+        return "pytorch"
     if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
     if _found(text, _KERAS_NEEDS, _KERAS) or ("keras" in text and _keras_functional(text)):

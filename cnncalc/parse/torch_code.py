@@ -31,7 +31,15 @@ from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut
 from cnncalc.parse.code.graph import Graph, Tensor
 from cnncalc.parse.code.interp import Interp
 from cnncalc.parse.code.torch_nn import Torch, is_module
-from cnncalc.parse.code.values import Class, Func, Source, Stop, Value, not_followed
+from cnncalc.parse.code.values import (
+    Class,
+    Func,
+    Poison,
+    Source,
+    Stop,
+    Value,
+    not_followed,
+)
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.pycode import quiet_parse
 from cnncalc.spec import Ref, Shape, Span, Spec, Unparsed, source_lines
@@ -86,12 +94,16 @@ def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
             raise not_followed(src, at, "a forward() that returns other than one tensor")
         if out.index != len(graph.layers):
             output = graph.ref(out, src.span(at))
+        diags.extend(fw.problems)
+        fw.problems.clear()
         for name, leaf in fw.unused():
             diags.append(Diagnostic(leaf.span, "P023", f"`{name}` (nn.{leaf.module}) is "
                                     "built but forward() never calls it: PyTorch counts its "
                                     "parameters, the network does not use them",
                                     "remove it, or call it in forward()"))
     except Stop as exc:
+        diags.extend(fw.problems)
+        fw.problems.clear()
         if exc.diag is not None:
             diags.append(exc.diag)
         span = exc.diag.span if exc.diag is not None else src.span(at)
@@ -101,8 +113,15 @@ def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
         diags.append(diag)
         graph.layers.append(rest)
     except RecursionError:
-        diags.append(over_depth(src, at))
-        graph.layers.append(Unparsed(name="...", span=src.span(at)))
+        diags.append(over_depth(src, it.at or at))
+        graph.layers.append(Unparsed(name="...", span=src.span(it.at or at)))
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # a value cnncalc's own operations did not expect: the statement is not followed
+        # (a safety net; each construct has its own message where it is known)
+        stop = not_followed(src, it.at or at, f"this statement ({type(exc).__name__})")
+        assert stop.diag is not None
+        diags.append(stop.diag)
+        graph.layers.append(Unparsed(name="...", span=stop.diag.span))
     return _spec(path, shape, in_span, graph, diags, lines, output)
 
 
@@ -130,19 +149,18 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
         try:
             value: Value | Stop = it.build(name, stmt)
         except Stop as exc:
+            it.reset()
             value = exc
-            from cnncalc.parse.code.values import Poison
-
-            it.globals[name] = Poison(exc)
-        callee = it.globals.get(stmt.value.func.id)  # type: ignore[attr-defined]
-        if is_module(value) or isinstance(value, Stop) and (
-                isinstance(callee, Func) or isinstance(callee, Class)
-                and callee.framework_bases()):
+            it.top[name] = Poison(exc)
+        callee = it.top.get(stmt.value.func.id)  # type: ignore[attr-defined]
+        if is_module(value) or (isinstance(value, Stop) and (
+                isinstance(callee, Func | Poison) or (isinstance(callee, Class)
+                and callee.framework_bases()))):
             built.append((name, stmt, value))
     if model is not None:
         return _named(it, src, model, built)
     if not built:
-        classes = [n for n, v in it.globals.items()
+        classes = [n for n, v in it.top.items()
                    if isinstance(v, Class) and v.framework_bases()]
         shown = " or ".join(f"--model {n}" for n in classes[:5]) or "--model EXPR"
         diags.append(Diagnostic(Span(src.path, 1, 1, 2), "P015", "the file builds no model "

@@ -8,8 +8,9 @@ naming it. Operations on a framework's objects go to the framework; on plain val
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cnncalc.parse.code import pyops
 from cnncalc.parse.code.values import (
@@ -20,6 +21,7 @@ from cnncalc.parse.code.values import (
     Instance,
     Limits,
     Namespace,
+    Native,
     Opaque,
     Poison,
     Source,
@@ -59,6 +61,10 @@ class Expressions:
              node: ast.AST) -> Value:
         raise NotImplementedError
 
+    @property
+    def it(self) -> Interp:
+        return cast("Interp", self)
+
     def truth(self, v: Value, node: ast.AST) -> bool:
         if isinstance(v, Opaque):
             raise not_followed(self.src, node, f"the truth of {describe(v)}")
@@ -67,18 +73,20 @@ class Expressions:
         return bool(v)
 
     def eval(self, node: ast.expr) -> Value:
+        """The value of an expression. ``nest`` counts the expressions in progress; an
+        exception that passes through here ends the run (or is a function's return,
+        raised by a statement, outside any expression of its body), so no ``finally``."""
         self.nest += 1
-        try:
-            if self.nest > Limits.nesting:
-                raise over_limit(self.src, node, f"expressions nested more than "
-                                 f"{Limits.nesting} deep")
-            how = DISPATCH.get(type(node))
-            if how is None:
-                raise not_followed(self.src, node, _NAMES.get(
-                    type(node), f"a `{type(node).__name__}` expression"))
-            return how(self, node)  # type: ignore[arg-type]
-        finally:
-            self.nest -= 1
+        if self.nest > Limits.nesting:
+            raise over_limit(self.src, node, f"expressions nested more than "
+                             f"{Limits.nesting} deep")
+        how = DISPATCH.get(type(node))
+        if how is None:
+            raise not_followed(self.src, node, _NAMES.get(
+                type(node), f"a `{type(node).__name__}` expression"))
+        value = how(self, node)
+        self.nest -= 1
+        return value
 
     def lookup(self, name: str, node: ast.AST) -> Value:
         for scope in self.scopes:
@@ -89,6 +97,8 @@ class Expressions:
                 return v
         if name in pyops.BUILTINS:
             return pyops.BUILTINS[name]
+        if name in _PYTHON_BUILTINS:
+            return Native(name, _refused(name))
         raise Stop(_unbound(self.src, node, name))
 
     def _name(self, node: ast.Name) -> Value:
@@ -97,14 +107,14 @@ class Expressions:
     def _constant(self, node: ast.Constant) -> Value:
         v = node.value
         if v is None or isinstance(v, bool | int | float | str):
-            return pyops._int_ok(self, v, node)  # type: ignore[arg-type]
+            return pyops._int_ok(self.it, v, node)
         raise not_followed(self.src, node, f"a {type(v).__name__} constant")
 
     def _sequence(self, node: ast.Tuple | ast.List) -> Value:
         out: list[Value] = []
         for e in node.elts:
             if isinstance(e, ast.Starred):
-                out.extend(pyops.listed(self, self.eval(e.value), e))  # type: ignore[arg-type]
+                out.extend(pyops.listed(self.it, self.eval(e.value), e))
             else:
                 out.append(self.eval(e))
         if len(out) > Limits.items:
@@ -132,10 +142,10 @@ class Expressions:
 
     def operate(self, op: str, a: Value, b: Value, node: ast.AST) -> Value:
         if isinstance(a, Opaque) or isinstance(b, Opaque):
-            return self.fw.operator(self, op, a, b, node)  # type: ignore[arg-type]
+            return self.fw.operator(self.it, op, a, b, node)
         if op not in pyops.ARITHMETIC:
             raise not_followed(self.src, node, f"the operator `{op}`")
-        return pyops.binop(self, op, a, b, node)  # type: ignore[arg-type]
+        return pyops.binop(self.it, op, a, b, node)
 
     def _unary(self, node: ast.UnaryOp) -> Value:
         v = self.eval(node.operand)
@@ -161,7 +171,7 @@ class Expressions:
         left = self.eval(node.left)
         for op, e in zip(node.ops, node.comparators, strict=True):
             right = self.eval(e)
-            if not pyops.compare(self, _CMP[type(op)], left, right, node):  # type: ignore[arg-type]
+            if not pyops.compare(self.it, _CMP[type(op)], left, right, node):
                 return False
             left = right
         return True
@@ -182,7 +192,7 @@ class Expressions:
                 raise not_followed(self.src, v, "an f-string field other than a plain number "
                                    "or text")
             parts.append(str(x))
-        return pyops._int_ok(self, "".join(parts), node)  # type: ignore[arg-type]
+        return pyops._int_ok(self.it, "".join(parts), node)
 
     def _slice(self, node: ast.Slice) -> Value:
         parts = [None if p is None else self.eval(p) for p in (node.lower, node.upper, node.step)]
@@ -192,10 +202,10 @@ class Expressions:
 
     def _subscript(self, node: ast.Subscript) -> Value:
         obj, index = self.eval(node.value), self.eval(node.slice)
-        if isinstance(obj, Opaque) or isinstance(obj, Instance):
-            return self.fw.subscript(self, obj, index, node)  # type: ignore[arg-type]
-        if isinstance(obj, list | tuple | str | range) and type(index) in (int, slice) \
-                or isinstance(obj, dict) and isinstance(index, int | str | tuple):
+        if isinstance(obj, Opaque | Instance):
+            return self.fw.subscript(self.it, obj, index, node)
+        if (isinstance(obj, list | tuple | str | range) and type(index) in (int, slice)) \
+                or (isinstance(obj, dict) and isinstance(index, int | str | tuple)):
             try:
                 return obj[index]
             except (IndexError, KeyError):
@@ -218,7 +228,7 @@ class Expressions:
             if found is not None:
                 v, _ = found
                 return Bound(v, obj) if isinstance(v, Func) and not v.static else v
-            return self.fw.get_attr(self, obj, name, node)  # type: ignore[arg-type]
+            return self.fw.get_attr(self.it, obj, name, node)
         if isinstance(obj, Class):
             found = obj.lookup(name)
             if found is None:
@@ -226,15 +236,15 @@ class Expressions:
                                    "does not define")
             return found[0]
         if isinstance(obj, Opaque):
-            return self.fw.get_attr(self, obj, name, node)  # type: ignore[arg-type]
-        return pyops.method(self, obj, name, node)  # type: ignore[arg-type]
+            return self.fw.get_attr(self.it, obj, name, node)
+        return pyops.method(self.it, obj, name, node)
 
     def _call(self, node: ast.Call) -> Value:
         fn = self.eval(node.func)
         args: list[Value] = []
         for a in node.args:
             if isinstance(a, ast.Starred):
-                args.extend(pyops.listed(self, self.eval(a.value), a))  # type: ignore[arg-type]
+                args.extend(pyops.listed(self.it, self.eval(a.value), a))
             else:
                 args.append(self.eval(a))
         kwargs: dict[str, Value] = {}
@@ -258,6 +268,8 @@ class Expressions:
         finally:
             self.scopes = outer
         if isinstance(node, ast.DictComp):
+            if not all(isinstance(k, int | str | tuple) for k, _ in out):
+                raise not_followed(self.src, node, "a dict key that is not a number or text")
             return dict(out)
         return out
 
@@ -276,7 +288,7 @@ class Expressions:
         gen = gens[k]
         if gen.is_async:
             raise not_followed(self.src, gen.iter, "an `async` comprehension")
-        seq = pyops.items(self, self.eval(gen.iter), gen.iter)  # type: ignore[arg-type]
+        seq = pyops.items(self.it, self.eval(gen.iter), gen.iter)
         if len(seq) > Limits.iterations:
             raise over_limit(self.src, gen.iter, f"a comprehension over {len(seq):,} items "
                              f"(more than {Limits.iterations:,})")
@@ -287,6 +299,16 @@ class Expressions:
 
     def assign(self, target: ast.expr, value: Value, scope: dict[str, Value]) -> None:
         raise NotImplementedError
+
+
+_PYTHON_BUILTINS = frozenset(dir(builtins))
+
+
+def _refused(name: str) -> Callable[..., Value]:
+    """A builtin of Python that cnncalc does not follow: an error where it is called."""
+    def fn(it: Any, args: list[Value], kwargs: dict[str, Value], node: ast.AST) -> Value:
+        raise not_followed(it.src, node, f"a call of `{name}`")
+    return fn
 
 
 def _unbound(src: Source, node: ast.AST, name: str) -> Any:

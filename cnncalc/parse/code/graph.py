@@ -15,6 +15,7 @@ from typing import Any
 from cnncalc.analyze import _Walk
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse.bounds import TooManyLayers
+from cnncalc.parse.bounds import bounded_name as bounded
 from cnncalc.parse.code.values import Opaque, Stop
 from cnncalc.spec import INPUT_NAME, Layer, Ref, Rounding, Shape, Span, Spec
 
@@ -62,7 +63,7 @@ class Graph:
             fields: tuple[tuple[str, Span], ...] = (), always_refs: bool = False,
             **kwargs: Any) -> Tensor:
         """A new layer of class ``cls`` reading ``inputs``; its output."""
-        name = self.unique(name)
+        name = self.unique(bounded(name))
         index = len(self.layers) + 1
         if index > self.max_layers:
             raise TooManyLayers(span, name)

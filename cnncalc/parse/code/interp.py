@@ -18,6 +18,7 @@ it is used.
 from __future__ import annotations
 
 import ast
+
 from cnncalc.parse.code import pyops
 from cnncalc.parse.code.exprs import Expressions
 from cnncalc.parse.code.values import (
@@ -74,12 +75,13 @@ class Interp(Expressions):
     def __init__(self, src: Source, fw: Framework, defines: dict[str, Value] | None = None
                  ) -> None:
         self.src, self.fw = src, fw
-        self.globals: dict[str, Value] = dict(defines or {})
-        self.scopes: tuple[dict[str, Value], ...] = (self.globals,)
+        self.top: dict[str, Value] = dict(defines or {})
+        self.scopes: tuple[dict[str, Value], ...] = (self.top,)
         self.nest = 0
         self.depth = 0
         self.steps = 0
         self.owners: list[tuple[Class | None, Value]] = []  # per call: defining class, self
+        self.at: ast.AST | None = None  # the statement being followed
 
     # --- the top of the file -------------------------------------------------------------
 
@@ -91,10 +93,11 @@ class Interp(Expressions):
         for stmt in body:
             if isinstance(stmt, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
                 try:
-                    self.statement(stmt, self.globals)
+                    self.statement(stmt, self.top)
                 except Stop as exc:
+                    self.reset()
                     if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
-                        self.globals[stmt.name] = Poison(exc)
+                        self.top[stmt.name] = Poison(exc)
             elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name) \
@@ -104,26 +107,35 @@ class Interp(Expressions):
                 try:
                     value = self.eval(stmt.value)
                     for t in targets:
-                        self.assign(t, value, self.globals)
+                        self.assign(t, value, self.top)
                 except Stop as exc:
+                    self.reset()
                     for t in targets:
                         for name in ast.walk(t):
                             if isinstance(name, ast.Name):
-                                self.globals[name.id] = Poison(exc)
+                                self.top[name.id] = Poison(exc)
             elif isinstance(stmt, ast.If) and _is_main(stmt.test):
                 candidates.extend(self.declare(stmt.body, top=False))
         return candidates
 
+    def reset(self) -> None:
+        """Back at the top of the file after a statement there stopped: nothing in
+        progress."""
+        self.nest = self.depth = 0
+        self.scopes = (self.top,)
+        self.owners.clear()
+
     def _builds(self, value: ast.expr) -> bool:
-        """Whether ``value`` is a call of a class or function the file defines."""
+        """Whether ``value`` is a call of a class or function the file defines (or one it
+        could not define: its error is the model's)."""
         if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
             return False
-        found = self.globals.get(value.func.id)
-        return isinstance(found, Class | Func)
+        found = self.top.get(value.func.id)
+        return isinstance(found, Class | Func | Poison)
 
     def build(self, name: str, stmt: ast.Assign) -> Value:
         value = self.eval(stmt.value)
-        self.globals[name] = value
+        self.top[name] = value
         return value
 
     # --- statements -----------------------------------------------------------------------
@@ -133,60 +145,58 @@ class Interp(Expressions):
             self.statement(stmt, scope)
 
     def statement(self, stmt: ast.stmt, scope: dict[str, Value]) -> None:
+        self.at = stmt
         self.steps += 1
         if self.steps > Limits.steps:
             raise over_limit(self.src, stmt, f"more than {Limits.steps:,} steps")
-        kind = type(stmt)
-        if kind is ast.Expr:
-            self.eval(stmt.value)  # type: ignore[attr-defined]
-        elif kind is ast.Assign:
-            value = self.eval(stmt.value)  # type: ignore[attr-defined]
-            for t in stmt.targets:  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Expr):
+            self.eval(stmt.value)
+        elif isinstance(stmt, ast.Assign):
+            value = self.eval(stmt.value)
+            for t in stmt.targets:
                 self.assign(t, value, scope)
-        elif kind is ast.AugAssign:
-            self._augassign(stmt, scope)  # type: ignore[arg-type]
-        elif kind is ast.AnnAssign:
-            if stmt.value is not None:  # type: ignore[attr-defined]
-                self.assign(stmt.target, self.eval(stmt.value), scope)  # type: ignore
-        elif kind is ast.Return:
-            raise _Return(None if stmt.value is None  # type: ignore[attr-defined]
-                          else self.eval(stmt.value))  # type: ignore[attr-defined]
-        elif kind is ast.If:
-            branch = stmt.body if self.truth(self.eval(stmt.test), stmt.test) \
-                else stmt.orelse  # type: ignore[attr-defined]
-            self.block(branch, scope)
-        elif kind is ast.For:
-            self._for(stmt, scope)  # type: ignore[arg-type]
-        elif kind is ast.Pass:
+        elif isinstance(stmt, ast.AugAssign):
+            self._augassign(stmt, scope)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(stmt.target, self.eval(stmt.value), scope)
+        elif isinstance(stmt, ast.Return):
+            raise _Return(None if stmt.value is None else self.eval(stmt.value))
+        elif isinstance(stmt, ast.If):
+            test = self.truth(self.eval(stmt.test), stmt.test)
+            self.block(stmt.body if test else stmt.orelse, scope)
+        elif isinstance(stmt, ast.For):
+            self._for(stmt, scope)
+        elif isinstance(stmt, ast.Pass):
             pass
-        elif kind is ast.Break:
+        elif isinstance(stmt, ast.Break):
             raise _Break
-        elif kind is ast.Continue:
+        elif isinstance(stmt, ast.Continue):
             raise _Continue
-        elif kind is ast.FunctionDef:
-            scope[stmt.name] = self._function(stmt)  # type: ignore[attr-defined,arg-type]
-        elif kind is ast.ClassDef:
-            scope[stmt.name] = self._class(stmt)  # type: ignore[attr-defined,arg-type]
-        elif kind is ast.Import:
-            for alias in stmt.names:  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.FunctionDef):
+            scope[stmt.name] = self._function(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            scope[stmt.name] = self._class(stmt)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
                 top = alias.name if alias.asname else alias.name.split(".")[0]
                 scope[alias.asname or top] = Namespace(top)
-        elif kind is ast.ImportFrom:
-            base = "." * stmt.level + (stmt.module or "")  # type: ignore[attr-defined]
-            for alias in stmt.names:  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.ImportFrom):
+            base = "." * stmt.level + (stmt.module or "")
+            for alias in stmt.names:
                 if alias.name == "*":
                     raise not_followed(self.src, stmt, f"`from {base} import *`",
                                        "import the names the model uses one by one")
                 full = f"{base}.{alias.name}" if base else alias.name
                 scope[alias.asname or alias.name] = pyops.STDLIB.get(full, Namespace(full))
-        elif kind is ast.Assert:
-            if not self.truth(self.eval(stmt.test), stmt):  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Assert):
+            if not self.truth(self.eval(stmt.test), stmt):
                 raise not_followed(self.src, stmt, "an `assert` that fails")
-        elif kind is ast.Raise:
+        elif isinstance(stmt, ast.Raise):
             raise not_followed(self.src, stmt, "a `raise`: the code raises an error here")
         else:
             raise not_followed(self.src, stmt, _STATEMENTS.get(
-                kind, f"a `{kind.__name__}` statement"))
+                type(stmt), f"a `{type(stmt).__name__}` statement"))
 
     def _augassign(self, stmt: ast.AugAssign, scope: dict[str, Value]) -> None:
         from cnncalc.parse.code.exprs import op_name
@@ -243,9 +253,9 @@ class Interp(Expressions):
                 obj.attrs[target.attr] = value
         elif isinstance(target, ast.Subscript):
             obj, index = self.eval(target.value), self.eval(target.slice)
-            if isinstance(obj, list) and type(index) is int and -len(obj) <= index < len(obj) \
-                    or isinstance(obj, dict) and isinstance(index, int | str | tuple):
-                obj[index] = value
+            if (isinstance(obj, list) and type(index) is int and -len(obj) <= index < len(obj)) \
+                    or (isinstance(obj, dict) and isinstance(index, int | str | tuple)):
+                obj[index] = value  # type: ignore[index]
             else:
                 raise not_followed(self.src, target, f"setting an item of {describe(obj)}")
         else:

@@ -35,7 +35,17 @@ _NUMBER = (int, float)
 _BIG = 10 ** Limits.digits
 
 
+def charge(it: Interp, n: int, node: Node) -> None:
+    """Count the making of ``n`` items (a list built, copied or repeated) as work: one step
+    per 16, so that copying long lists again and again is bounded like any loop."""
+    it.steps += n >> 4
+    if it.steps > Limits.steps:
+        raise over_limit(it.src, node, f"more than {Limits.steps:,} steps")
+
+
 def _int_ok(it: Interp, v: Value, node: Node) -> Value:
+    if isinstance(v, list | tuple | str):
+        charge(it, len(v), node)
     if type(v) is int and not -_BIG < v < _BIG:
         raise over_limit(it.src, node, f"a number of more than {Limits.digits} digits")
     if type(v) is float and not math.isfinite(v):
@@ -63,8 +73,8 @@ def binop(it: Interp, op: str, a: Value, b: Value, node: Node) -> Value:
     """``a op b`` for numbers, and ``+``/``*`` of strings, lists and tuples."""
     ta, tb = type(a), type(b)
     numbers = ta in (int, float, bool) and tb in (int, float, bool)
-    if op == "*" and (ta in (list, tuple, str) and tb is int or tb in (list, tuple, str)
-                      and ta is int):
+    if op == "*" and ((ta in (list, tuple, str) and tb is int) or (tb in (list, tuple, str)
+                      and ta is int)):
         seq, n = (a, b) if tb is int else (b, a)
         if n > 0 and len(seq) * n > (Limits.text if isinstance(seq, str) else Limits.items):
             raise over_limit(it.src, node, f"a sequence repeated to more than "
@@ -74,7 +84,13 @@ def binop(it: Interp, op: str, a: Value, b: Value, node: Node) -> Value:
         raise not_followed(it.src, node, f"`{op}` of {describe(a)} and {describe(b)}")
     if op in ("/", "//", "%") and b == 0:
         raise not_followed(it.src, node, "a division by zero")
-    return _int_ok(it, ARITHMETIC[op](a, b), node)
+    try:
+        result = ARITHMETIC[op](a, b)
+    except (OverflowError, ValueError, TypeError):
+        raise not_followed(it.src, node, f"`{op}` of {a!r} and {b!r}") from None
+    if isinstance(result, complex):
+        raise not_followed(it.src, node, f"`{op}` of {a!r} and {b!r}, a complex number")
+    return _int_ok(it, result, node)
 
 
 COMPARE: dict[str, Callable[[Value, Value], bool]] = {
@@ -129,6 +145,7 @@ def listed(it: Interp, v: Value, node: Node) -> list[Value]:
     got = items(it, v, node)
     if len(got) > Limits.items:
         raise over_limit(it.src, node, f"a sequence of more than {Limits.items:,} items")
+    charge(it, len(got), node)
     return list(got)
 
 
@@ -166,6 +183,8 @@ def _zip(it: Interp, a: list[Value], kw: dict[str, Value], node: Node) -> Value:
 def _enumerate(it: Interp, a: list[Value], kw: dict[str, Value], node: Node) -> Value:
     _need(it, node, "enumerate", a, 1, 2)
     start = a[1] if len(a) == 2 else kw.get("start", 0)
+    if type(start) is not int:
+        raise not_followed(it.src, node, f"`enumerate` from {describe(start)}")
     return list(enumerate(listed(it, a[0], node), start))
 
 
@@ -259,7 +278,8 @@ BUILTINS: dict[str, Value] = {
     "sum": Native("sum", _sum), "abs": _math1("abs", abs), "round": _math1("round", round),
     "divmod": _math1("divmod", divmod),
     "reversed": Native("reversed", lambda it, a, kw, n: listed(it, a[0], n)[::-1]),
-    "sorted": Native("sorted", lambda it, a, kw, n: sorted(listed(it, a[0], n))),
+    "sorted": Native("sorted", lambda it, a, kw, n: _method("sorted", sorted).fn(
+        it, [listed(it, a[0], n)], {}, n)),
     "any": Native("any", _truths(any)), "all": Native("all", _truths(all)),
     "isinstance": Native("isinstance", _isinstance),
     "print": Native("print", _nothing),  # prints nothing: the text is not run

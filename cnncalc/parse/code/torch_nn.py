@@ -19,6 +19,8 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from cnncalc import spec
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.parse.bounds import bounded_name as bounded
 from cnncalc.parse.code import torch_ops
 from cnncalc.parse.code.graph import Graph, Tensor
 from cnncalc.parse.code.values import (
@@ -32,8 +34,7 @@ from cnncalc.parse.code.values import (
     not_followed,
 )
 from cnncalc.parse.pycode import Refusal
-from cnncalc.parse.pytorch_modules import MODULES, SIGNATURES, Args
-from cnncalc.parse.pytorch_read import _FIELD
+from cnncalc.parse.pytorch_modules import FIELDS, MODULES, SIGNATURES, Args
 from cnncalc.spec import Layer, Span
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ class Leaf(Opaque):
 
     @property
     def has_params(self) -> bool:
-        return self.cls in (spec.Conv, spec.Dense) or self.cls is spec.BatchNorm and (
-            self.kwargs["scale"] or self.kwargs["center"] or self.kwargs["running_stats"])
+        return self.cls in (spec.Conv, spec.Dense) or (self.cls is spec.BatchNorm and (
+            self.kwargs["scale"] or self.kwargs["center"] or self.kwargs["running_stats"]))
 
 
 class Container(Opaque):
@@ -85,8 +86,8 @@ class State:
 
 
 def is_module(v: Value) -> bool:
-    return isinstance(v, Leaf | Container) or isinstance(v, Instance) and isinstance(
-        v.native, State)
+    return isinstance(v, Leaf | Container) or (isinstance(v, Instance) and isinstance(
+        v.native, State))
 
 
 def arg_spans(src: Source, node: Node, n_args: int, keys: list[str],
@@ -129,7 +130,7 @@ def read_module(it: Interp, module: str, args: list[Value], kwargs: dict[str, Va
     params = params if params is not None else sig_params
     span = it.src.span(node)
     spans = arg_spans(it.src, node, len(args), list(kwargs), params)
-    a = Args(module, span)
+    a = Args(reader, span)  # the builder tells modules apart by this name
     if params is not None and len(args) > len(params):
         raise not_followed(it.src, node, f"`{module}` with {len(args)} positional arguments")
     for i, v in enumerate(args):
@@ -151,20 +152,16 @@ def read_module(it: Interp, module: str, args: list[Value], kwargs: dict[str, Va
         cls, kw = MODULES[reader][2](a)
     except Refusal as exc:
         raise Stop(exc.diag) from None
-    fields = tuple((_FIELD.get(k, k), s) for k, s in a.spans.items())
+    fields = tuple((FIELDS.get(k, k), s) for k, s in a.spans.items())
     return cls, kw, fields, dict(a.values)
 
 
 def _bad_kw(at: Span, module: str, key: str, allowed: list[str]) -> Any:
-    from cnncalc.diagnostics import Diagnostic
-
     return Diagnostic(at, "P010", f"{module} has no argument `{key}`",
                       f"{module} takes {', '.join(allowed)}")
 
 
 def _missing(span: Span, module: str, p: str, allowed: list[str]) -> Any:
-    from cnncalc.diagnostics import Diagnostic
-
     return Diagnostic(span, "P010", f"{module} needs {p}", f"{module} takes {', '.join(allowed)}")
 
 
@@ -177,6 +174,7 @@ class Torch:
         self.called: set[int] = set()
         self.prefix: list[str] = []
         self.modules_in_order: list[Value] = []
+        self.problems: list[Diagnostic] = []  # found while the model ran; it goes on
 
     # --- the protocol ---------------------------------------------------------------------
 
@@ -283,9 +281,17 @@ class Torch:
 
     def apply(self, it: Interp, obj: Value, x: Tensor, node: Node) -> Value:
         """``obj(x)`` for a module ``obj``."""
+        again = id(obj) in self.called
         self.called.add(id(obj))
         if isinstance(obj, Leaf):
-            name = self.paths.get(id(obj)) or self.local(obj.module.lower())
+            path = self.paths.get(id(obj))
+            if obj.has_params:
+                self.counted(it, obj, path, again, node)
+            if obj.cls is spec.Dense and len(self.graph.shape(x)) == 3:
+                raise not_followed(it.src, node, f"nn.{obj.module} on a volume", "PyTorch "
+                                   "applies it to the last dimension (the width): flatten first "
+                                   "(torch.flatten(x, 1))")
+            name = path or self.local(obj.module.lower())
             return self.graph.add(obj.cls, name, obj.span, [x], obj.fields, **obj.kwargs)
         if isinstance(obj, Container):
             if obj.kind != "Sequential":
@@ -301,6 +307,25 @@ class Torch:
         if "torch.nn.Sequential" in obj.cls.framework_bases():
             return self.chain(it, obj.native.modules.values(), x, node)
         raise not_followed(it.src, node, f"calling `{obj.cls.name}`, which has no forward()")
+
+    def counted(self, it: Interp, obj: Leaf, path: str | None, again: bool, node: Node
+                ) -> None:
+        """P024 where PyTorch's parameter count and the network's part: a module with
+        parameters called a second time (its parameters are shared; the network counts them
+        per call), or one the model does not register (kept in a plain list, or made in
+        forward(): PyTorch does not count it)."""
+        if path is not None and not again:
+            return
+        if path is None and again:
+            return  # reported at its first call
+        what = (f"`{path}` (nn.{obj.module}) is called again: PyTorch shares its parameters, "
+                "the network counts them at each call") if path is not None else (
+                f"this nn.{obj.module} is not registered on the model (kept in a plain list, "
+                "or made in forward()): PyTorch does not count its parameters")
+        hint = ("call a module with parameters once, or make one module per call"
+                if path is not None else "keep modules in nn.ModuleList or nn.Sequential, or "
+                "set them as attributes in __init__")
+        self.problems.append(Diagnostic(it.src.span(node), "P024", what, hint))
 
     def chain(self, it: Interp, modules: Any, x: Value, node: Node) -> Value:
         for m in list(modules):
@@ -383,5 +408,6 @@ def named_modules(root: Value) -> list[tuple[str, Value]]:
         kids = obj.children if isinstance(obj, Container) else (
             obj.native.modules if isinstance(obj, Instance) and isinstance(obj.native, State)
             else {})
-        todo.extend(reversed([(f"{path}.{k}" if path else k, v) for k, v in kids.items()]))
+        todo.extend(reversed([(bounded(f"{path}.{k}" if path else k), v)
+                              for k, v in kids.items()]))
     return out

@@ -35,7 +35,7 @@ class Limits:
     depth = 40  # calls in progress at once (a model's own nesting is rarely over 10)
     nesting = 60  # expressions inside expressions
     items = 100_000  # elements of one list, tuple, dict or range that is listed
-    steps = 2_000_000
+    steps = 200_000  # ResNet-152 takes 2,000
     digits = 30  # an int of more digits (above 10**30) is not followed
     text = 10_000  # characters of a string the code builds
 
@@ -49,6 +49,12 @@ class Source:
 
     def span(self, node: Node) -> Span:
         line = getattr(node, "lineno", 1)
+        if 0 < line <= len(self.rows) and getattr(node, "end_lineno", 0) == line:
+            text = self.rows[line - 1]
+            if text.isascii():  # nearly every line: a byte offset is a column
+                col = min(node.col_offset, len(text)) + 1  # type: ignore[attr-defined]
+                end = min(node.end_col_offset or 0, len(text)) + 1  # type: ignore[attr-defined]
+                return Span(self.path, line, col, max(end, col + 1))
         row = min(max(line - 1, 0), max(len(self.rows) - 1, 0))
         if not self.rows:
             return Span(self.path, 1, 1, 2)
@@ -85,7 +91,7 @@ class Func:
     """A function or method of the file: its definition, defaults (evaluated where it was
     defined, as Python does), and the scopes it sees."""
 
-    __slots__ = ("node", "defaults", "kw_defaults", "scopes", "static")
+    __slots__ = ("defaults", "kw_defaults", "node", "scopes", "static")
 
     def __init__(self, node: ast.FunctionDef, defaults: list[Value],
                  kw_defaults: list[Value | None], scopes: tuple[dict[str, Value], ...],
@@ -113,10 +119,18 @@ class Class:
 
     def __init__(self, name: str, bases: list[Value], attrs: dict[str, Value]) -> None:
         self.name, self.bases, self.attrs = name, bases, attrs
+        self._mro: list[Value] | None = None
+        self._framework: list[str] | None = None
 
     def mro(self) -> list[Value]:
         """Itself, then its bases depth first, left to right, each once (Python's C3 order
-        for the single and simple multiple inheritance model code uses)."""
+        for the single and simple multiple inheritance model code uses). A class's bases
+        never change: worked out once."""
+        if self._mro is None:
+            self._mro = self._linear()
+        return self._mro
+
+    def _linear(self) -> list[Value]:
         seen: list[Value] = []
         todo: list[Value] = [self]
         while todo:
@@ -135,7 +149,9 @@ class Class:
         return None
 
     def framework_bases(self) -> list[str]:
-        return [c.name for c in self.mro() if isinstance(c, Namespace)]
+        if self._framework is None:
+            self._framework = [c.name for c in self.mro() if isinstance(c, Namespace)]
+        return self._framework
 
 
 class Instance:
@@ -166,7 +182,7 @@ class Native:
     """A function cnncalc supplies (``range``, ``len``, ``list.append``, a tensor's ``view``):
     ``fn(interp, args, kwargs, node)``."""
 
-    __slots__ = ("name", "fn")
+    __slots__ = ("fn", "name")
 
     def __init__(self, name: str, fn: Callable[[Interp, list[Value], dict[str, Value], Node],
                                                Value]) -> None:

@@ -325,7 +325,7 @@ def test_the_input_comment_must_agree_with_the_code() -> None:
     ("conv = layers.Conv2D(3, 1)\nx = conv(conv(inputs))\n", (5, 5), "P021"),
     ("x = layers.Lambda(lambda t: t * 2)(inputs)\n", (4, 19), "P021"),
     ("x = layers.Conv2D(3, 1, kernel_size=3)(inputs)\n", (4, 25), "P010"),
-    ("x = layers.Conv2D(3, getattr(layers, 'k'))(inputs)\n", (4, 22), "P008"),
+    ("x = layers.Conv2D(3, getattr(layers, 'k'))(inputs)\n", (4, 22), "P021"),
     ("x = layers.Conv2D(3, 1, name='a')(inputs)\nx = layers.Conv2D(3, 1, name='a')(x)\n", (5, 5),
      "P021"),
     ("x = layers.Conv2D(3, 1)(inputs[:, :, :, :1])\n", (4, 25), "P021"),

@@ -162,7 +162,7 @@ def _builds_model(it: Interp, stmt: ast.stmt) -> bool:
             called = f.attr if isinstance(f, ast.Attribute) else \
                 f.id if isinstance(f, ast.Name) else ""
             if called in ("Model", "Functional") or (isinstance(f, ast.Name) and isinstance(
-                    it.globals.get(f.id), Func | Class)):
+                    it.top.get(f.id), Func | Class)):
                 return True
     return False
 
@@ -178,13 +178,14 @@ def _run(it: Interp, fw: Keras, tree: ast.Module, defined: set[str]) -> list[Sto
             continue  # --define NAME=VALUE wins
         before = fw.made
         try:
-            it.statement(stmt, it.globals)
+            it.statement(stmt, it.top)
         except Stop as exc:
             if fw.made != before:
                 raise
+            it.reset()
             for name in _bound_by(stmt) | (
                     {stmt.name} if isinstance(stmt, ast.FunctionDef | ast.ClassDef) else set()):
-                it.globals[name] = Poison(exc)
+                it.top[name] = Poison(exc)
             if _builds_model(it, stmt):
                 pending.append(exc)
     return pending
@@ -196,7 +197,7 @@ def _choose(it: Interp, fw: Keras, src: _ModelSource, tree: ast.Module, model: s
     (a diagnostic says why)."""
     pending = _run(it, fw, tree, defined)
     built: list[tuple[str, KModel]] = []
-    for name, v in it.globals.items():
+    for name, v in it.top.items():
         if isinstance(v, KModel) and all(v is not m for _, m in built):
             built.append((name, v))
     built.sort(key=lambda b: b[1].order)
@@ -205,7 +206,7 @@ def _choose(it: Interp, fw: Keras, src: _ModelSource, tree: ast.Module, model: s
     if not built:
         if pending:
             raise pending[0]
-        funcs = [n for n, v in it.globals.items() if isinstance(v, Func)]
+        funcs = [n for n, v in it.top.items() if isinstance(v, Func)]
         shown = " or ".join(f'--model "{n}(...)"' for n in funcs[:3]) or "--model EXPR"
         diags.append(Diagnostic(Span(src.path, 1, 1, 2), "P015", "the file builds no Keras "
                                 "model at its top level (such as `model = keras.Model(inputs, "
@@ -224,7 +225,7 @@ def _named(it: Interp, src: _ModelSource, model: str, built: list[tuple[str, KMo
     for name, m in built:
         if name == model:
             return m
-    found = it.globals.get(model)
+    found = it.top.get(model)
     if isinstance(found, Poison):
         raise found.stop
     try:
@@ -233,7 +234,7 @@ def _named(it: Interp, src: _ModelSource, model: str, built: list[tuple[str, KMo
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise Stop(_bad_model(src, model, "not a name or a call cnncalc can read")) from None
     src.foreign.update(id(n) for n in ast.walk(expr))
-    if isinstance(expr, ast.Name) and isinstance(it.globals.get(expr.id), Func):
+    if isinstance(expr, ast.Name) and isinstance(it.top.get(expr.id), Func):
         expr = ast.Call(expr, [], [])
         src.foreign.add(id(expr))
     if not isinstance(expr, ast.Call):

@@ -405,3 +405,25 @@ def test_endless_recursion_and_huge_loops_stop_with_one_error() -> None:
                 "for i in range(10 ** 9):\n    x = layers.ReLU()(x)\n"
                 "model = keras.Model(inputs, x)\n")
     assert errors(loop) == [(5, 1, "P022")]
+
+
+def test_a_merge_function_takes_a_name_and_the_inputs_keyword() -> None:
+    a = read(HEAD + "inputs = keras.Input(shape=(5,))\n"
+             "a = layers.Dense(3)(inputs)\nb = layers.Dense(4)(inputs)\n"
+             "model = keras.Model(inputs, layers.concatenate(inputs=[a, b], name='joined'))\n")
+    assert rows(a)[-1] == ("joined", (7,), 0, 0)
+    assert totals(a) == (5 * 3 + 3 + 5 * 4 + 4, 0, 35)
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_a_file_cut_short_never_gives_a_partial_total(name: str) -> None:
+    """Every prefix of a fixture: Keras's totals, or none (an error says why); never a
+    traceback, never the total of part of the model."""
+    lines = (KERAS / f"{name}.py").read_text(encoding="utf-8").splitlines(keepends=True)
+    f = FIGURES[name]
+    for k in range(len(lines) + 1):
+        a = analyze(parse_text("".join(lines[:k]), "m.py", "keras"))
+        if a.totals is not None:
+            assert totals(a) == (f["params"], f["buffers"], f["macs"]), k
+        else:
+            assert errors(a), k

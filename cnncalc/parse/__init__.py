@@ -3,7 +3,8 @@
 Notations are detected from the text unless one is forced:
 
 - ``keras``: Python code with Keras layers (``model.add(Conv2D(...))``, ``Sequential([...])``),
-  read with ``ast`` and never executed;
+  read with ``ast`` and never executed; functional code (it calls ``keras.Model(...)``) goes
+  to :mod:`cnncalc.parse.keras_code`;
 - ``pytorch``: what ``print(model)`` shows for ``nn.Sequential`` trees, or ``nn.Conv2d(...)``
   constructor calls one a line; model code (a ``class X(nn.Module)`` with its ``forward()``)
   goes to :mod:`cnncalc.parse.torch_code`;

@@ -24,6 +24,14 @@ function of the file (``--model "make_model((96, 96, 3), 10)"``). Its layers are
 its input and its output, as Keras's ``model.layers`` are (layers built for other models are
 left out), named as Keras names them; the input is its ``keras.Input`` shape, ``--input``, or a
 ``# cnncalc: input HxWxC`` comment. Keras floors sizes (``rounding="floor"``).
+
+Sequential code (a file that calls no ``Model(...)``) keeps its own reader,
+:mod:`cnncalc.parse.keras`: it reads ``model.add(...)`` lines and ``Sequential([...])`` lists
+with diagnostics of its own (an ``input_shape=`` on a later layer checked against what the
+layer receives, one problem per unreadable layer while the rest is still read, a second model
+never chained), which following the file here would lose; the two share the layer readers of
+:mod:`cnncalc.parse.keras_layers`. A ``keras.Sequential`` used as a layer of a functional model
+is followed here.
 """
 
 from __future__ import annotations

@@ -427,3 +427,19 @@ def test_a_file_cut_short_never_gives_a_partial_total(name: str) -> None:
             assert totals(a) == (f["params"], f["buffers"], f["macs"]), k
         else:
             assert errors(a), k
+
+
+def test_arguments_worked_out_by_the_code_and_their_places() -> None:
+    """``*args``/``**kwargs`` and arithmetic are worked out; a bad value is reported where its
+    argument is written, even inside a helper."""
+    code = HEAD + ("opts = {{'padding': 'same', 'use_bias': False}}\n"
+                   "def conv(x, filters, mode):\n"
+                   "    return layers.Conv2D(filters * 2, *(3,), padding=mode)(x)\n"
+                   "inputs = keras.Input(shape=(6, 6, 2))\n"
+                   "x = layers.Conv2D(4, 3, **opts)(inputs)\n"
+                   "model = keras.Model(inputs, conv(x, 2, {}))\n")
+    good = read(code.format("'same'"))
+    assert rows(good) == [("conv2d", (6, 6, 4), 72, 6 * 6 * 4 * 18),
+                          ("conv2d_1", (6, 6, 4), 148, 6 * 6 * 4 * 36)]
+    bad = read(code.format("'sam'"))
+    assert errors(bad) == [(5, 46, "P010")]

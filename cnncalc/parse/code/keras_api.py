@@ -8,7 +8,7 @@ build an ``Add``/``Concatenate``/``Multiply`` layer and call it on the list, as 
 ``keras.Model(inputs, outputs)`` makes a :class:`KModel`. The layers' arguments are read by the
 same readers as Sequential code (:mod:`cnncalc.parse.keras_layers`): the interpreter works out
 each argument's value, and the reader gets a call of those values, placed where the arguments
-are written (:class:`_Values`), so that its messages and the layers' spans point at the text.
+are written (:mod:`.keras_args`), so that its messages and the layers' spans point at the text.
 
 A layer with weights called a second time shares them between its calls (one set of weights,
 as Keras counts them): that is refused, since each call would be a row counting its own; a
@@ -19,13 +19,13 @@ give opaque values: harmless as the arguments the readers do not read, refused a
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from cnncalc import spec
 from cnncalc.parse.bounds import MAX_LAYERS
 from cnncalc.parse.code.graph import Graph, Tensor
+from cnncalc.parse.code.keras_args import Values, call_node
 from cnncalc.parse.code.values import (
     Instance,
     Native,
@@ -37,7 +37,7 @@ from cnncalc.parse.code.values import (
     not_followed,
 )
 from cnncalc.parse.keras import _KINDS
-from cnncalc.parse.keras_layers import Args, Source
+from cnncalc.parse.keras_layers import Args
 from cnncalc.parse.keras_merges import MERGE_FUNCTIONS
 from cnncalc.parse.pycode import Refusal, ints
 from cnncalc.spec import Layer, Shape, Span
@@ -99,57 +99,6 @@ class KOther(Opaque):
         self.what = f"`{name}`"
 
 
-class _Values(Source):
-    """The layer reader's source: the file's text, with the values the interpreter worked
-    out as the arguments. A value that is not a number, text or a tuple of them stands as a
-    name the reader cannot read (it is refused only if the layer needs it)."""
-
-    def __init__(self, text: str, path: str) -> None:
-        super().__init__(text, path, {})
-        self.opaque: dict[int, Value] = {}
-
-    def name_value(self, node: ast.Name) -> Value:
-        v = self.opaque.get(id(node))
-        raise Refusal(not_followed_diag(self, node, v))
-
-
-def not_followed_diag(src: Source, node: ast.expr, v: Value) -> Any:
-    from cnncalc.diagnostics import Diagnostic
-
-    return Diagnostic(src.span(node), "P009", f"`{src.segment(node)}` is {describe(v)}, not a "
-                      "number, text or a tuple of them", "give the layer a plain value here")
-
-
-def _constant(v: Value, at: ast.AST, values: _Values) -> ast.expr:
-    """``v`` as a literal node placed at ``at``."""
-    node: ast.expr
-    if v is None or isinstance(v, bool | int | float | str):
-        node = ast.Constant(v)
-    elif isinstance(v, list | tuple):
-        node = ast.Tuple([_constant(x, at, values) for x in v], ast.Load())
-    else:
-        node = ast.Name(f"_{id(v)}", ast.Load())
-        values.opaque[id(node)] = v
-    return ast.copy_location(node, at) if hasattr(at, "lineno") else node
-
-
-def _call_node(node: Node, args: list[Value], kwargs: dict[str, Value], values: _Values
-               ) -> ast.Call:
-    """A call of the values, each placed where the code writes its argument."""
-    call = node if isinstance(node, ast.Call) else None
-    plain = call is not None and not any(isinstance(a, ast.Starred) for a in call.args)
-    pos = [_constant(v, call.args[i] if plain and call is not None else node, values)
-           for i, v in enumerate(args)]
-    written = {k.arg: k for k in call.keywords} if call is not None else {}
-    spread = next((k for k in call.keywords if k.arg is None), node) if call is not None \
-        else node
-    kws = [ast.copy_location(ast.keyword(k, _constant(v, written[k].value if k in written
-                                                       else spread, values)),
-                             written.get(k, spread))
-           for k, v in kwargs.items()]
-    return ast.copy_location(ast.Call(ast.Name("layer", ast.Load()), pos, kws), node)
-
-
 def _short(name: str) -> tuple[str, str] | None:
     """``keras.layers.Conv2D`` -> (``layers``, ``Conv2D``); None for a name not Keras's."""
     parts = name.split(".")
@@ -164,7 +113,7 @@ class Keras:
 
     def __init__(self, text: str, path: str, input_volume: Shape | None,
                  fallback: Shape | None, max_layers: int = MAX_LAYERS) -> None:
-        self.values = _Values(text, path)
+        self.values = Values(text, path)
         self.input_volume, self.fallback = input_volume, fallback  # --input; the comment's
         self.max_layers = max_layers
         self.graphs: list[Graph] = []
@@ -301,7 +250,7 @@ class Keras:
             raise not_followed(it.src, node, f"a layer name that is {describe(name_v)}")
         span = it.src.span(node)
         try:
-            a = Args(self.values, _call_node(node, args, kwargs, self.values), canon, span)
+            a = Args(self.values, call_node(node, args, kwargs, self.values), canon, span)
         except Refusal as exc:
             raise Stop(exc.diag) from None
         self.made += 1

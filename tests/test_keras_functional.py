@@ -443,3 +443,18 @@ def test_arguments_worked_out_by_the_code_and_their_places() -> None:
                           ("conv2d_1", (6, 6, 4), 148, 6 * 6 * 4 * 36)]
     bad = read(code.format("'sam'"))
     assert errors(bad) == [(5, 46, "P010")]
+
+
+def test_a_layer_in_two_models_counts_in_each() -> None:
+    code = HEAD + ("dense = layers.Dense(2)\n"
+                   "a = keras.Input(shape=(3,))\nfirst = keras.Model(a, dense(a))\n"
+                   "b = keras.Input(shape=(3,))\nsecond = keras.Model(b, dense(b))\n")
+    assert totals(read(code, model="first")) == totals(read(code, model="second")) == (8, 0, 6)
+
+
+def test_the_input_given_must_fit_a_partial_shape() -> None:
+    code = HEAD + ("inputs = keras.Input(shape=(None, None, 3))\n"
+                   "model = keras.Model(inputs, layers.Conv2D(4, 3)(inputs))\n")
+    a = read(code, input_volume=(9, 9, 1))
+    assert errors(a) == [(3, 10, "P011")] and "9x9x1" in a.diagnostics[0].message
+    assert errors(read("# cnncalc: input 9x9x1\n" + code)) == [(4, 10, "P011")]

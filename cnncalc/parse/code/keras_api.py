@@ -10,11 +10,14 @@ same readers as Sequential code (:mod:`cnncalc.parse.keras_layers`): the interpr
 each argument's value, and the reader gets a call of those values, placed where the arguments
 are written (:mod:`.keras_args`), so that its messages and the layers' spans point at the text.
 
-A layer with weights called a second time shares them between its calls (one set of weights,
-as Keras counts them): that is refused, since each call would be a row counting its own; a
-layer without weights (``ReLU()``, a pooling) may be called again. Keras's other namespaces that
-model code passes to layers or ``compile()`` (regularisers, initialisers, optimisers, losses...)
-give opaque values: harmless as the arguments the readers do not read, refused anywhere else.
+A layer with weights called a second time in one network shares them between its calls (one
+set of weights, as Keras counts them): that is refused, since each call would be a row counting
+its own; a layer without weights (``ReLU()``, a pooling) may be called again, and a layer may
+be called once in each of two networks (an encoder and the autoencoder around it).
+
+Keras's other namespaces that model code passes to layers or ``compile()`` (regularisers,
+initialisers, optimisers, losses...) give opaque values: harmless as the arguments the readers
+do not read, refused anywhere else.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ class KLayer(Opaque):
 
     def __init__(self, cls: str, name: str, args: Args, span: Span) -> None:
         self.cls, self.name, self.args, self.span = cls, name, args, span
-        self.calls = 0
+        self.networks: set[int] = set()  # the graphs it was called in (by id)
         self.what = f"the Keras layer `{name}` ({cls})"
 
 
@@ -233,11 +236,11 @@ class Keras:
         sv = tuple(shape_v) if isinstance(shape_v, list | tuple) else shape_v
         got = (ints(sv, 1) or ints(sv, 3)) if isinstance(sv, tuple) else None
         span = it.src.span(node)
-        if got is None and self.input_volume is None and self.fallback is None:
-            raise Stop(_no_shape(span, shape_v))
+        volume = self.input_volume or got or self.fallback
+        if volume is None or (got is None and not _fits(sv, volume)):
+            raise Stop(_no_shape(span, shape_v, volume))
         self.made += 1
-        g = Graph(it.src.path, self.input_volume or got or self.fallback, "floor",
-                  self.max_layers)
+        g = Graph(it.src.path, volume, "floor", self.max_layers)
         self.graphs.append(g)
         self.given[id(g)] = (got, span)
         return KTensor(g, g.input)
@@ -326,14 +329,15 @@ class Keras:
             made = _KINDS[layer.cls][1](layer.args)
         except Refusal as exc:
             raise Stop(exc.diag) from None
-        if layer.calls and any(isinstance(m, _LAYER_WEIGHTS) for m in made):
+        again = id(g) in layer.networks
+        if again and any(isinstance(m, _LAYER_WEIGHTS) for m in made):
             raise not_followed(it.src, node, f"calling {layer.what} a second time", "the layer's "
                                "weights are shared between its calls, which cnncalc does not "
                                "count; build a layer for each call")
-        if not layer.calls and any(g.unique(prefix + m.name) != prefix + m.name for m in made):
+        if not again and any(g.unique(prefix + m.name) != prefix + m.name for m in made):
             raise not_followed(it.src, node, f"a second layer named `{layer.name}`", "Keras "
                                "refuses a model whose layers' names are not all different")
-        layer.calls += 1
+        layer.networks.add(id(g))
         self.made += 1
         ts = [t.t for t in xs]
         for m in made:
@@ -378,8 +382,20 @@ def _one(it: Interp, v: Value, node: Node, what: str) -> KTensor:
     return v
 
 
-def _no_shape(span: Span, shape: Value) -> Any:
+def _fits(shape: Value, volume: Shape) -> bool:
+    """Whether ``volume`` (``--input``, the comment's) has the sizes a partial shape gives:
+    ``(None, None, 3)`` takes 32x32x3, not 32x32x1."""
+    return isinstance(shape, tuple) and len(shape) == len(volume) and all(
+        s is None or s == v for s, v in zip(shape, volume, strict=True))
+
+
+def _no_shape(span: Span, shape: Value, volume: Shape | None) -> Any:
     from cnncalc.diagnostics import Diagnostic
 
+    if volume is not None:
+        given = "x".join(map(str, volume))
+        return Diagnostic(span, "P011", f"the input volume {given} does not fit this "
+                          f"keras.Input's shape {shape!r}", "give --input (or the `# cnncalc: "
+                          "input` comment) the sizes the code gives")
     return Diagnostic(span, "P011", f"keras.Input gives no fixed HxWxC or N shape ({shape!r})",
                       "give whole sizes, e.g. shape=(224, 224, 3), or pass --input 224x224x3")

@@ -341,3 +341,15 @@ def test_detection_sends_code_to_the_interpreter_and_printed_models_to_their_rea
     lines = "nn.Conv2d(4, 8, 3)\nnn.ReLU()\n"
     assert [r.layer.kind for r in ok(lines).layers] == ["conv", "relu"]
     assert detect("[8x8x4] INPUT\nCONV1: 8 3x3 filters  # class Net(nn.Module):\n") == "lecture"
+
+
+def test_a_function_never_takes_a_modules_name():
+    """`F.relu` in a forward() that also calls a module named `relu` later: the module keeps
+    its path, the function's layer takes the next free name."""
+    a = ok(model("self.relu = nn.ReLU()\n", "x = F.relu(x)\nreturn self.relu(x)"))
+    assert [r.layer.name for r in a.layers] == ["relu_1", "relu"]
+
+
+def test_a_name_used_many_times_is_named_in_linear_time():
+    a = ok(model("", "for _ in range(3000):\n    x = F.relu(x)\nreturn x"))
+    assert a.layers[-1].layer.name == "relu_2999"

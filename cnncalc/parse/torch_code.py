@@ -163,9 +163,12 @@ def _model(it: Interp, src: _ModelSource, tree: ast.Module, model: str | None,
         classes = [n for n, v in it.top.items()
                    if isinstance(v, Class) and v.framework_bases()]
         shown = " or ".join(f"--model {n}" for n in classes[:5]) or "--model EXPR"
+        call = f'--model "{classes[-1]}(...)" with its arguments' if classes else \
+            '--model "Net(...)"'
         diags.append(Diagnostic(Span(src.path, 1, 1, 2), "P015", "the file builds no model "
                                 "at its top level (such as `net = Net()`)",
-                                f"pick one with {shown}"))
+                                f"pick one with {shown}, a function of the file that returns "
+                                f"one, or {call}"))
         return None, tree
     name, stmt, value = built[0]
     for other, ostmt, _ in built[1:]:

@@ -12,4 +12,15 @@ calling one of its objects does (a module called on a tensor), its objects' attr
 operators and indexing, and which imported classes make a class of the file a model class.
 Tensors are symbolic (:mod:`.graph`): the output of a layer of the Spec being built, whose
 volume is known as it is built. :mod:`.torch_nn` and :mod:`.torch_ops` are PyTorch's side.
+
+Another framework is another class with the :class:`.values.Framework` methods. For Keras's
+functional API: ``call_name`` makes ``keras.Input(shape=...)`` the graph's input tensor, a
+layer class called with arguments (``layers.Conv2D(32, 3)``) a layer object read by the
+Keras argument readers, ``layers.add``/``concatenate``/``multiply`` merges and
+``keras.Model(inputs, outputs)`` a model value naming its output tensor; ``call_object``
+makes a layer object called on a tensor a Spec layer (``x = layers.ReLU()(x)``); ``operator``
+makes ``x + y`` an add; ``is_base`` takes ``keras.Model`` for subclassed models (whose
+``call()`` ``call_object`` runs). Helper functions that take and return tensors, loops and
+lists need nothing more: they are the interpreter's. Its front end runs the file's top-level
+statements in order (functional models are built there) rather than only declaring them.
 """

@@ -37,6 +37,8 @@ class Graph:
                  max_layers: int) -> None:
         self.layers: list[Layer] = []
         self.names: dict[str, int] = {INPUT_NAME: 0}
+        self.reserved: set[str] = set()  # names kept for layers to come (modules' paths)
+        self.counts: dict[str, int] = {}
         self.max_layers = max_layers
         self.known = shape is not None
         spec = Spec(path, shape, None, self.layers, rounding=rounding)  # type: ignore[arg-type]
@@ -44,13 +46,19 @@ class Graph:
         self._walk = _Walk(spec, shape, rounding, self._diags)
         self.input = Tensor(0)
 
-    def unique(self, name: str) -> str:
-        """``name``, or ``name_1``, ``name_2``... when it is taken (a module called twice)."""
-        if name not in self.names:
+    def unique(self, name: str, own: bool = False) -> str:
+        """``name``, or ``name_1``, ``name_2``... when it is taken (a module called twice),
+        or ``reserved`` for another layer (a module's path, unless ``own``). A counter per
+        name keeps this linear however often a name comes back."""
+        def free(n: str) -> bool:
+            return n not in self.names and (own or n not in self.reserved)
+
+        if free(name):
             return name
-        k = 1
-        while f"{name}_{k}" in self.names:
+        k = self.counts.get(name, 1)
+        while not free(f"{name}_{k}"):
             k += 1
+        self.counts[name] = k + 1
         return f"{name}_{k}"
 
     def name_of(self, t: Tensor) -> str:
@@ -61,9 +69,10 @@ class Graph:
 
     def add(self, cls: type[Layer], name: str, span: Span, inputs: list[Tensor],
             fields: tuple[tuple[str, Span], ...] = (), always_refs: bool = False,
-            **kwargs: Any) -> Tensor:
-        """A new layer of class ``cls`` reading ``inputs``; its output."""
-        name = self.unique(bounded(name))
+            own: bool = False, **kwargs: Any) -> Tensor:
+        """A new layer of class ``cls`` reading ``inputs``; its output. ``own``: the name is
+        one ``reserved`` for it."""
+        name = self.unique(bounded(name), own)
         index = len(self.layers) + 1
         if index > self.max_layers:
             raise TooManyLayers(span, name)

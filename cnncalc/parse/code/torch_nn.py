@@ -292,14 +292,15 @@ class Torch:
                                    "applies it to the last dimension (the width): flatten first "
                                    "(torch.flatten(x, 1))")
             name = path or self.local(obj.module.lower())
-            return self.graph.add(obj.cls, name, obj.span, [x], obj.fields, **obj.kwargs)
+            return self.graph.add(obj.cls, name, obj.span, [x], obj.fields, own=path is not None,
+                                  **obj.kwargs)
         if isinstance(obj, Container):
             if obj.kind != "Sequential":
                 raise not_followed(it.src, node, f"calling an nn.{obj.kind}", "iterate over "
                                    "it, or index it, and call its modules")
             if not obj.children and id(obj) in self.paths:  # a leaf to PyTorch: the identity
                 return self.graph.add(spec.Activation, self.paths[id(obj)], it.src.span(node),
-                                      [x], fn="identity")
+                                      [x], own=True, fn="identity")
             return self.chain(it, obj.children.values(), x, node)
         assert isinstance(obj, Instance)
         if obj.cls.lookup("forward") is not None:
@@ -387,6 +388,7 @@ class Torch:
         for path, obj in named_modules(root):
             self.paths[id(obj)] = path
             self.modules_in_order.append(obj)
+            self.graph.reserved.add(path)
 
     def unused(self) -> list[tuple[str, Leaf]]:
         """Modules with parameters or buffers that forward() never called."""

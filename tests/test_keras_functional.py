@@ -458,3 +458,17 @@ def test_the_input_given_must_fit_a_partial_shape() -> None:
     a = read(code, input_volume=(9, 9, 1))
     assert errors(a) == [(3, 10, "P011")] and "9x9x1" in a.diagnostics[0].message
     assert errors(read("# cnncalc: input 9x9x1\n" + code)) == [(4, 10, "P011")]
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_the_functional_fixtures_read_back_from_the_canonical_notation(runner: Any,
+                                                                       name: str) -> None:
+    """``--format spec`` writes the graph in cnncalc's notation, which reads as Keras's
+    figures, layer by layer and wired the same."""
+    from cnncalc.cli import cli
+
+    result = runner.invoke(cli, ["show", "--format", "spec", f"tests/fixtures/keras/{name}.py"])
+    assert result.exit_code == 0, result.stderr
+    a = analyze(parse_text(result.stdout, "canonical.txt"))
+    assert a.spec.notation == "lecture" and a.ok
+    assert _groups(a) == _groups(_fixture(name))

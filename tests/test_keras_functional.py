@@ -472,3 +472,62 @@ def test_the_functional_fixtures_read_back_from_the_canonical_notation(runner: A
     a = analyze(parse_text(result.stdout, "canonical.txt"))
     assert a.spec.notation == "lecture" and a.ok
     assert _groups(a) == _groups(_fixture(name))
+
+
+TOY_RESNET = """import numpy as np
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(32, 32, 3), name="img")
+x = layers.Conv2D(32, 3, activation="relu")(inputs)
+x = layers.Conv2D(64, 3, activation="relu")(x)
+block_1_output = layers.MaxPooling2D(3)(x)
+
+x = layers.Conv2D(64, 3, activation="relu", padding="same")(block_1_output)
+x = layers.Conv2D(64, 3, activation="relu", padding="same")(x)
+block_2_output = layers.add([x, block_1_output])
+
+x = layers.Conv2D(64, 3, activation="relu", padding="same")(block_2_output)
+x = layers.Conv2D(64, 3, activation="relu", padding="same")(x)
+block_3_output = layers.add([x, block_2_output])
+
+x = layers.Conv2D(64, 3, activation="relu")(block_3_output)
+x = layers.GlobalAveragePooling2D()(x)
+x = layers.Dense(256, activation="relu")(x)
+x = layers.Dropout(0.5)(x)
+outputs = layers.Dense(10)(x)
+
+model = keras.Model(inputs, outputs, name="toy_resnet")
+model.summary()
+keras.utils.plot_model(model, "mini_resnet.png", show_shapes=True)
+(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+
+x_train = x_train.astype("float32") / 255.0
+x_test = x_test.astype("float32") / 255.0
+y_train = keras.utils.to_categorical(y_train, 10)
+y_test = keras.utils.to_categorical(y_test, 10)
+
+model.compile(
+    optimizer=keras.optimizers.RMSprop(1e-3),
+    loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+    metrics=["acc"],
+)
+# We restrict the data to the first 1000 samples so as to limit execution time
+# on Colab. Try to train on the entire dataset until convergence!
+model.fit(
+    x_train[:1000],
+    y_train[:1000],
+    batch_size=64,
+    epochs=1,
+    validation_split=0.2,
+)
+"""
+
+
+def test_the_keras_guides_toy_resnet_as_published() -> None:
+    """The toy ResNet of keras.io's functional API guide, with its plot, data and training
+    around it: the guide's model.summary() gives 223,242 params."""
+    a = read(TOY_RESNET)
+    assert [d.code for d in a.diagnostics] == ["G107"]  # its 28 -> 9 pool (floored, as Keras)
+    assert totals(a) == (223_242, 0, 28_997_504)
+    assert [r.inputs for r in a.layers if isinstance(r.layer, Merge)] == [(5, 3), (8, 6)]

@@ -526,7 +526,8 @@ model.fit(
 
 def test_the_keras_guides_toy_resnet_as_published() -> None:
     """The toy ResNet of keras.io's functional API guide, with its plot, data and training
-    around it: the guide's model.summary() gives 223,242 params."""
+    around it: the guide's model.summary() gives 223,242 params (and Keras 3.15 the same
+    28,997,504 MACs, counted as tests/fixtures/keras/generate.py counts them)."""
     a = read(TOY_RESNET)
     assert [d.code for d in a.diagnostics] == ["G107"]  # its 28 -> 9 pool (floored, as Keras)
     assert totals(a) == (223_242, 0, 28_997_504)

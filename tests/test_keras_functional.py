@@ -532,3 +532,26 @@ def test_the_keras_guides_toy_resnet_as_published() -> None:
     assert [d.code for d in a.diagnostics] == ["G107"]  # its 28 -> 9 pool (floored, as Keras)
     assert totals(a) == (223_242, 0, 28_997_504)
     assert [r.inputs for r in a.layers if isinstance(r.layer, Merge)] == [(5, 3), (8, 6)]
+
+
+def test_mangled_functional_code_never_crashes() -> None:
+    """Cut and spliced copies of the fixtures (seeded, so the same each run): a table or
+    diagnostics, never a traceback, and never totals beside an error."""
+    import random
+
+    rng = random.Random(13)
+    texts = [(KERAS / f"{n}.py").read_text(encoding="utf-8") for n in FUNCTIONAL]
+    pieces = ["(", ")", "[", "]", ",", "x", "inputs", "layers.add([x, x])", "-1", "None",
+              "for i in range(3):\n    ", "\n", "*", "+", "x.shape", "[0]", "=",
+              "layers.Concatenate(axis=2)", "def f(x):\n    return f(x)\n",
+              "keras.Model(inputs, x)", "layers.Conv2D(3, 3)", "keras.Input(shape=(3,))"]
+    for _ in range(300):
+        text = rng.choice(texts)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text) + 1)
+            if rng.random() < 0.4:
+                text = text[:at] + text[at + rng.randint(1, 8):]
+            else:
+                text = text[:at] + rng.choice(pieces) + text[at:]
+        a = analyze(parse_text(text, "m.py", "keras"))
+        assert a.totals is None or not errors(a)

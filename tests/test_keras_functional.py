@@ -321,7 +321,8 @@ def test_the_input_comment_must_agree_with_the_code() -> None:
 
 @pytest.mark.parametrize("body, at, code", [
     ("x = inputs\nwhile x.shape[-1] < 8:\n    x = layers.Conv2D(8, 1)(x)\n", (5, 1), "P021"),
-    ("x = inputs + inputs\n", (4, 5), "P021"),
+    ("x = inputs - inputs\n", (4, 5), "P021"),
+    ("x = inputs * 2\n", (4, 5), "P021"),
     ("conv = layers.Conv2D(3, 1)\nx = conv(conv(inputs))\n", (5, 5), "P021"),
     ("x = layers.Lambda(lambda t: t * 2)(inputs)\n", (4, 19), "P021"),
     ("x = layers.Conv2D(3, 1, kernel_size=3)(inputs)\n", (4, 25), "P010"),
@@ -555,3 +556,16 @@ def test_mangled_functional_code_never_crashes() -> None:
                 text = text[:at] + rng.choice(pieces) + text[at:]
         a = analyze(parse_text(text, "m.py", "keras"))
         assert a.totals is None or not errors(a)
+
+
+def test_plus_and_times_of_tensors_are_keras_add_and_multiply() -> None:
+    """Keras 3 makes ``a + b`` an ``add`` operation, named from the Add layers' counter
+    (Keras itself names these four add, add_1, multiply, conv2d_1...)."""
+    a = read(HEAD + "inputs = keras.Input(shape=(8, 8, 3))\n"
+             "a = layers.Conv2D(4, 1)(inputs)\nb = layers.Conv2D(4, 1)(inputs)\n"
+             "c = a + b\nd = layers.add([c, a])\n"
+             "model = keras.Model(inputs, c * d)\n")
+    assert [(r.layer.name, r.inputs, r.output_shape) for r in a.layers[2:]] == [
+        ("add", (1, 2), (8, 8, 4)), ("add_1", (3, 1), (8, 8, 4)),
+        ("multiply", (3, 4), (8, 8, 4))]
+    assert totals(a) == (32, 0, 2 * 8 * 8 * 4 * 3)

@@ -205,9 +205,22 @@ class Keras:
         return self.apply(it, obj, args[0], node)
 
     def operator(self, it: Interp, op: str, left: Value, right: Value, node: Node) -> Value:
-        hint = {"+": "write layers.add([a, b])", "*": "write layers.multiply([a, b])"}
-        raise not_followed(it.src, node, f"`{op}` of {describe(left)} and {describe(right)}",
-                           hint.get(op, ""))
+        """``a + b`` and ``a * b`` of two tensors: Keras's ``add`` and ``multiply`` operations,
+        named from the same counters as the ``Add`` and ``Multiply`` layers (Keras 3 lists
+        them in the summary as ``add (Add)``)."""
+        kind = {"+": "add", "*": "multiply"}.get(op)
+        if kind is None or not isinstance(left, KTensor) or not isinstance(right, KTensor):
+            raise not_followed(it.src, node, f"`{op}` of {describe(left)} and "
+                               f"{describe(right)}", "cnncalc follows `+` and `*` of two "
+                               "tensors, as layers.add and layers.multiply")
+        if left.graph is not right.graph:
+            raise not_followed(it.src, node, f"`{op}` of tensors of two different keras.Input "
+                               "calls", "cnncalc reads models of one input")
+        g = left.graph
+        self.made += 1
+        out = g.add(spec.Merge, self.auto_name(kind), it.src.span(node), [left.t, right.t],
+                    always_refs=True, op=kind)
+        return KTensor(g, out)
 
     def subscript(self, it: Interp, obj: Value, index: Value, node: Node) -> Value:
         raise not_followed(it.src, node, f"indexing {describe(obj)}")

@@ -10,7 +10,8 @@ classes above it (read, not built), about 230 lines. Both commands run with `--f
 (the same rendering work per row) and as tables, in two environments as bench_show.py does:
 the inherited one (here PYTHONDONTWRITEBYTECODE=1: every module compiled at each start) and
 one that caches bytecode in a temporary PYTHONPYCACHEPREFIX, as an installed copy has .pyc
-files. Figures are medians; the target is a ratio of at most 1.5 (PASS/FAIL), judged with
+files. Figures are medians (paired: the median of each round's ratio, which a change of load
+between rounds does not move); the target is a ratio of at most 1.5 (PASS/FAIL), judged with
 bytecode cached; the exit status is 0 either way.
 """
 
@@ -74,11 +75,12 @@ def main() -> None:
                     alex.append(timed([*extra, "specs/alexnet.txt"], env))
                 c, a = statistics.median(code), statistics.median(alex)
                 ratio = c / a
+                paired = statistics.median(x / y for x, y in zip(code, alex, strict=True))
                 verdict = ("PASS" if ratio <= TARGET else "FAIL") \
                     if env_name == "bytecode cached" else "(not judged)"
                 print(f"{env_name:>15} {fmt:5}: model code {c * 1e3:6.1f} ms, "
-                      f"specs/alexnet.txt {a * 1e3:6.1f} ms, ratio {ratio:.2f} "
-                      f"(target <= {TARGET}) {verdict}")
+                      f"specs/alexnet.txt {a * 1e3:6.1f} ms, ratio {ratio:.2f} (paired "
+                      f"{paired:.2f}; target <= {TARGET}) {verdict}")
 
 if __name__ == "__main__":
     main()

@@ -206,12 +206,12 @@ class Calls(Expressions):
             return self.super_attr(obj, name, node)
         return super().attribute(obj, name, node)
 
-    def lookup(self, name: str, node: ast.AST) -> Value:
+    def special(self, name: str) -> Value:
         if name == "super":
             return Native("super", lambda it, a, kw, n: self.super_of(a, n))
         if name == "__name__":
             return "__main__"
-        return super().lookup(name, node)
+        return super().special(name)
 
 
 def _owner(obj: Value, func: Func) -> Class | None:

@@ -76,11 +76,18 @@ class Expressions:
         """The value of an expression. ``nest`` counts the expressions in progress; an
         exception that passes through here ends the run (or is a function's return,
         raised by a statement, outside any expression of its body), so no ``finally``."""
+        kind = type(node)
+        if kind is ast.Name:  # a third of all nodes, and they nest nothing
+            return self.lookup(node.id, node)  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            v = node.value  # type: ignore[attr-defined]
+            if type(v) is int and -_SMALL < v < _SMALL:
+                return v
         self.nest += 1
         if self.nest > Limits.nesting:
             raise over_limit(self.src, node, f"expressions nested more than "
                              f"{Limits.nesting} deep")
-        how = DISPATCH.get(type(node))
+        how = DISPATCH.get(kind)
         if how is None:
             raise not_followed(self.src, node, _NAMES.get(
                 type(node), f"a `{type(node).__name__}` expression"))
@@ -90,16 +97,23 @@ class Expressions:
 
     def lookup(self, name: str, node: ast.AST) -> Value:
         for scope in self.scopes:
-            if name in scope:
-                v = scope[name]
-                if isinstance(v, Poison):
+            v = scope.get(name, _MISSING)
+            if v is not _MISSING:
+                if type(v) is Poison:
                     raise v.stop
                 return v
+        special = self.special(name)
+        if special is not _MISSING:
+            return special
         if name in pyops.BUILTINS:
             return pyops.BUILTINS[name]
         if name in _PYTHON_BUILTINS:
             return Native(name, _refused(name))
         raise Stop(_unbound(self.src, node, name))
+
+    def special(self, name: str) -> Value:
+        """A name the interpreter itself gives a meaning (``super``); ``_MISSING`` if not."""
+        return _MISSING
 
     def _name(self, node: ast.Name) -> Value:
         return self.lookup(node.id, node)
@@ -302,6 +316,8 @@ class Expressions:
 
 
 _PYTHON_BUILTINS = frozenset(dir(builtins))
+_MISSING = object()
+_SMALL = 10 ** 9  # an int literal below this needs no check of its size
 
 
 def _refused(name: str) -> Callable[..., Value]:

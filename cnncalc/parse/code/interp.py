@@ -271,7 +271,11 @@ class Interp(Calls):
                 elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                     continue  # a docstring
                 else:
-                    self.statement(stmt, attrs)
+                    try:
+                        self.statement(stmt, attrs)
+                    except (_Return, _Break, _Continue):
+                        raise not_followed(self.src, stmt, "a `return`, `break` or "
+                                           "`continue` in a class body") from None
         finally:
             self.scopes = outer
         return Class(node.name, bases, attrs)

@@ -3,7 +3,8 @@
 Notations are detected from the text unless one is forced:
 
 - ``keras``: Python code with Keras layers (``model.add(Conv2D(...))``, ``Sequential([...])``),
-  read with ``ast`` and never executed;
+  read with ``ast`` and never executed; functional code (it calls ``keras.Model(...)``) goes
+  to :mod:`cnncalc.parse.keras_code`;
 - ``pytorch``: what ``print(model)`` shows for ``nn.Sequential`` trees, or ``nn.Conv2d(...)``
   constructor calls one a line; model code (a ``class X(nn.Module)`` with its ``forward()``)
   goes to :mod:`cnncalc.parse.torch_code`;
@@ -131,7 +132,7 @@ def _notation(text: str) -> str:
         return "pytorch"
     if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
-    if _found(text, _KERAS_NEEDS, _KERAS):
+    if _found(text, _KERAS_NEEDS, _KERAS) or ("keras" in text and _keras_functional(text)):
         return "keras"
     if _VGG.search(text):
         return "vgg"
@@ -190,9 +191,26 @@ def parse_text(text: str, path: str, notation: str | None = None,
     return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
 
 
+# Keras functional code: it builds a `keras.Model(...)` (Sequential code does not)
+_KERAS_MODEL = re.compile(r"(?<![\w.])(?:\w+\.)*(?:Model|Functional)\s*\(")
+
+
+def _keras_functional(text: str) -> bool:
+    """Whether Keras code builds a functional model (``#`` comments not read)."""
+    if "Model" not in text and "Functional" not in text:
+        return False
+    if "#" in text:
+        text = _COMMENT.sub("", text)
+    return _KERAS_MODEL.search(text) is not None
+
+
 def _parse(text: str, path: str, kind: str, defines: Mapping[str, DefineValue],
            input_given: bool, model: str | None, max_layers: int,
            input_volume: Shape | None = None) -> Spec:
+    if kind == "keras" and _keras_functional(text):
+        from cnncalc.parse.keras_code import parse_keras_code
+
+        return parse_keras_code(text, path, defines, input_volume, model, max_layers)
     if kind == "keras":
         from cnncalc.parse.keras import parse_keras
 

@@ -1,0 +1,151 @@
+"""The pieces of ``cnncalc draw``'s SVG: the figure and label of a node, the edges, the legend.
+Coordinates are written with one decimal (``_num``), so that the same analysis gives the same
+bytes everywhere."""
+
+from __future__ import annotations
+
+from cnncalc.analyze import Analysis
+from cnncalc.render.layout import Edge, Layout
+from cnncalc.render.svg import CHAR_W, LINE_H, SIZE_RULE, Figure, Node, _num, xml
+
+BEND = 8.0  # the radius of a bend
+
+
+def _anchor_out(lay: Layout, k: int, f: Figure) -> tuple[float, float]:
+    return lay.center_x(k) + f.width / 2 - f.o - 4 * f.ghosts, lay.lane_y[lay.lane[k]]
+
+
+def _anchor_in(lay: Layout, k: int, f: Figure) -> tuple[float, float]:
+    return lay.center_x(k) - f.width / 2, lay.lane_y[lay.lane[k]]
+
+
+def _bend(x1: float, y1: float, g: float, y2: float, x2: float) -> str:
+    """From (x1, y1) along to the gap at ``g``, across to ``y2``, along to ``x2``."""
+    if abs(y2 - y1) < 2 * BEND:
+        return (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}C{_num(g)},{_num(y1)} {_num(g)},"
+                f"{_num(y2)} {_num(g + BEND)},{_num(y2)}H{_num(x2)}")
+    s = BEND if y2 > y1 else -BEND
+    return (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},{_num(y1)} {_num(g)},"
+            f"{_num(y1 + s)}V{_num(y2 - s)}Q{_num(g)},{_num(y2)} {_num(g + BEND)},{_num(y2)}"
+            f"H{_num(x2)}")
+
+
+def _arc(lay: Layout, e: Edge, figs: list[Figure]) -> tuple[str, float, float]:
+    """Out of the source into the gap after it, up to the arc's level, over, and down into
+    the top of a target on the top lane, or through the gap before a target on another."""
+    x1, y1 = _anchor_out(lay, e.source, figs[e.source])
+    g = lay.gap_after(e.source)
+    top = lay.arc_y[e.level]
+    path = (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},{_num(y1)} {_num(g)},"
+            f"{_num(y1 - BEND)}V{_num(top + BEND)}Q{_num(g)},{_num(top)} {_num(g + BEND)},"
+            f"{_num(top)}")
+    if lay.lane[e.target] == 0:
+        tx = lay.center_x(e.target)
+        ty = lay.lane_y[0] - figs[e.target].height / 2
+        path += (f"H{_num(tx - BEND)}Q{_num(tx)},{_num(top)} {_num(tx)},{_num(top + BEND)}"
+                 f"V{_num(ty)}")
+    else:
+        gb = lay.gap_before(e.target)
+        x2, y2 = _anchor_in(lay, e.target, figs[e.target])
+        path += (f"H{_num(gb - BEND)}Q{_num(gb)},{_num(top)} {_num(gb)},{_num(top + BEND)}"
+                 f"V{_num(y2 - BEND)}Q{_num(gb)},{_num(y2)} {_num(gb + BEND)},{_num(y2)}"
+                 f"H{_num(x2)}")
+    return path, g, y1
+
+
+def draw_edges(lay: Layout, figs: list[Figure]) -> list[str]:
+    out = ['<g class="edges">']
+    dots: dict[tuple[str, str], None] = {}
+    for e in lay.edges:
+        x1, y1 = _anchor_out(lay, e.source, figs[e.source])
+        x2, y2 = _anchor_in(lay, e.target, figs[e.target])
+        if e.route == "straight":
+            path = f"M{_num(x1)},{_num(y1)}H{_num(x2)}"
+        elif e.route == "early":
+            path = _bend(x1, y1, lay.gap_after(e.source), y2, x2)
+        elif e.route == "late":
+            path = _bend(x1, y1, lay.gap_before(e.target), y2, x2)
+        else:
+            path, gx, gy = _arc(lay, e, figs)
+            dots[(_num(gx), _num(gy))] = None
+        out.append(f'<path class="e" d="{path}" marker-end="url(#a)"/>')
+    out += [f'<circle class="d" cx="{x}" cy="{y}" r="2.5"/>' for x, y in dots]
+    out.append("</g>")
+    return out
+
+
+def _volume(x: float, y: float, f: Figure) -> list[str]:
+    """A box seen from the front, with its top and right side drawn at 45 degrees; ``(x, y)``
+    is the front face's top left."""
+    w, h, o = f.w, f.h, f.o
+    face = f'<rect class="f" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"/>'
+    if o < 0.5:
+        return [face]
+    top = (f'<path class="u f" d="M{_num(x)},{_num(y)}l{_num(o)},{_num(-o)}h{_num(w)}'
+           f'l{_num(-o)},{_num(o)}z"/>')
+    side = (f'<path class="s f" d="M{_num(x + w)},{_num(y)}l{_num(o)},{_num(-o)}v{_num(h)}'
+            f'l{_num(-o)},{_num(o)}z"/>')
+    return [face, top, side]
+
+
+def _figure(lay: Layout, k: int, n: Node, f: Figure) -> list[str]:
+    left = lay.center_x(k) - f.width / 2
+    cy = lay.lane_y[lay.lane[k]]
+    if f.kind in ("volume", "bar"):
+        out: list[str] = []
+        for g in range(f.ghosts, -1, -1):  # the ones behind first
+            out += _volume(left + 4 * g, cy - f.h / 2 - 4 * g, f)
+        return out
+    if f.kind == "circle":
+        cx = left + f.w / 2
+        return [f'<circle class="f" cx="{_num(cx)}" cy="{_num(cy)}" r="{_num(f.w / 2)}"/>',
+                f'<text x="{_num(cx)}" y="{_num(cy + 4)}" text-anchor="middle" '
+                f'class="n">{xml(n.symbol)}</text>']
+    rect = (f'<rect class="f" x="{_num(left)}" y="{_num(cy - f.h / 2)}" width="{_num(f.w)}" '
+            f'height="{_num(f.h)}" rx="{_num(f.h / 2 if f.kind == "pill" else 3)}"/>')
+    word = n.symbol if f.kind == "pill" else ("error" if n.status == "error" else "?")
+    cls = "err n" if n.status == "error" else ""
+    return [rect, f'<text x="{_num(left + f.w / 2)}" y="{_num(cy + 3.5)}" '
+                  f'text-anchor="middle" class="{cls}">{xml(word)}</text>']
+
+
+def draw_node(lay: Layout, k: int, n: Node, f: Figure, lines: list[tuple[str, str]]) -> list[str]:
+    classes = [n.style, *(["error"] if n.status == "error" else ["nc"] if not n.ok else []),
+               *(["assumed"] if n.assumed else [])]
+    out = [f'<g class="{" ".join(classes)}">']
+    out += _figure(lay, k, n, f)
+    cx = lay.center_x(k)
+    y = lay.label_y[lay.lane[k]] + 9
+    for cls, text in lines:
+        attr = f' class="{cls}"' if cls else ""
+        out.append(f'<text x="{_num(cx)}" y="{_num(y)}" text-anchor="middle"{attr}>'
+                   f"{xml(text)}</text>")
+        y += LINE_H
+    out.append("</g>")
+    return out
+
+
+def legend(a: Analysis, ns: list[Node]) -> list[str]:
+    """The lines under the picture: the sizing rule and what the marks mean."""
+    words = ("Sizes: " + SIZE_RULE + ". A pill (bn, relu, dropout, lrn) keeps the volume "
+             "before it; + is an add, x a multiply. Params: K = thousand, M = million, "
+             "G = billion.").split()
+    lines, line = [], ""
+    for word in words:
+        if line and (len(line) + 1 + len(word)) * CHAR_W > max(600.0, 100 * CHAR_W):
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}" if line else word
+    lines.append(line)
+    if any(n.rounded for n in ns):
+        lines.append(f"* a size rounded ({a.rounding}).")
+    if any(n.assumed for n in ns):
+        lines.append("~ (dashed orange) rests on an assumed wiring: a forward() that is not "
+                     "known was read in the order written (P014).")
+    if any(n.status == "error" for n in ns):
+        lines.append("red: a layer in error; grey dashed: not computed (no volume is drawn "
+                     "that was not computed).")
+    return lines
+
+
+__all__ = ["LINE_H", "draw_edges", "draw_node", "legend"]

@@ -32,6 +32,10 @@ Route = Literal["straight", "early", "late", "arc"]
 COLUMN_GAP = 30.0
 LANE_GAP = 18.0
 ARC_STEP = 14.0
+BAND_WIDTH = 2800.0
+"""A picture wider than this wraps onto bands one under the other, where the graph allows."""
+BAND_GAP = 30.0
+ENTRY = 24.0  # room at the left of a wrapped band for the edges that come in
 MAX_ARC_LEVELS = 12
 """Arcs past this many levels share the top one: a drawing, not a proof."""
 
@@ -58,18 +62,36 @@ class Edge:
 class Layout:
     column: tuple[int, ...]  # of each node
     lane: tuple[int, ...]
-    column_x: tuple[float, ...]  # the left of each column
+    column_x: tuple[float, ...]  # the left of each column (from the left of its band)
     column_width: tuple[float, ...]
-    lane_y: tuple[float, ...]  # the line the figures of each lane are centred on
-    label_y: tuple[float, ...]  # the top of each lane's labels
+    column_band: tuple[int, ...]  # the band each column is drawn in
+    lane_y: tuple[tuple[float, ...], ...]  # by band and lane: the line figures centre on
+    label_y: tuple[tuple[float, ...], ...]  # by band and lane: the top of the labels
+    band_bottom: tuple[float, ...]
+    cuts: tuple[int, ...]  # the node before each wrap (its edges go on in the next band)
+    top_lane: tuple[int, ...]  # by band: the topmost lane it uses
     edges: tuple[Edge, ...]
-    arc_y: tuple[float, ...]  # the height of each arc level
+    arc_y: tuple[tuple[float, ...], ...]  # by band: the height of each arc level
     width: float
     height: float
+
+    def band(self, node: int) -> int:
+        return self.column_band[self.column[node]]
 
     def center_x(self, node: int) -> float:
         c = self.column[node]
         return self.column_x[c] + self.column_width[c] / 2
+
+    def y(self, node: int) -> float:
+        """The line the node's figure is centred on."""
+        return self.lane_y[self.band(node)][self.lane[node]]
+
+    def label_top(self, node: int) -> float:
+        return self.label_y[self.band(node)][self.lane[node]]
+
+    def on_top(self, node: int) -> bool:
+        """Whether the node is on the topmost lane its band uses (an arc comes down on it)."""
+        return self.lane[node] == self.top_lane[self.band(node)]
 
     def gap_after(self, node: int) -> float:
         """The middle of the gap after a node's column, where edges leaving it bend."""
@@ -78,6 +100,10 @@ class Layout:
 
     def gap_before(self, node: int) -> float:
         return self.column_x[self.column[node]] - COLUMN_GAP / 2
+
+    def entry(self, band: int) -> float:
+        """Where the edges of a node wrapped from the band before come in."""
+        return ENTRY / 2
 
 
 def columns(preds: Sequence[Sequence[int]]) -> list[int]:
@@ -158,32 +184,105 @@ def _levels(edges: list[Edge], column: Sequence[int]) -> list[Edge]:
     return edges
 
 
-def layout(sizes: Sequence[Size], preds: Sequence[Sequence[int]], top: float = 0.0) -> Layout:
-    """Place the nodes (``preds[v]``: the nodes ``v`` reads, each before ``v``) below ``top``."""
+def cuts(preds: Sequence[Sequence[int]], column: Sequence[int]) -> list[int | None]:
+    """For each column, the node whose edges are all that pass the boundary after it (-1
+    when none pass), or None where more than one node's edges do: the picture may wrap
+    after a column with a node, as between two blocks."""
+    n = max(column) + 1
+    crossing = [0] * (n + 1)
+    leaving = [0] * n
+    sources: list[set[int]] = [set() for _ in range(n)]
+    for v, ps in enumerate(preds):
+        for p in ps:
+            crossing[column[p]] += 1
+            crossing[column[v]] -= 1
+            leaving[column[p]] += 1
+            sources[column[p]].add(p)
+    out: list[int | None] = []
+    passing = 0
+    for c in range(n):
+        passing += crossing[c]
+        ok = passing == leaving[c] and len(sources[c]) <= 1
+        out.append(None if not ok else min(sources[c], default=-1))
+    return out
+
+
+def bands(widths: Sequence[float], may_cut: Sequence[int | None], limit: float) -> list[int]:
+    """Each column's band: a band ends at the last column it may wrap after once it is wider
+    than ``limit`` (a band with no such column goes on until it has one)."""
+    band = [0] * len(widths)
+    start, width, k = 0, 0.0, 0
+    last_cut: int | None = None
+    c = 0
+    while c < len(widths):
+        width += widths[c] + COLUMN_GAP
+        if width > limit and last_cut is not None:
+            k += 1
+            start, width, last_cut = last_cut + 1, 0.0, None
+            c = start
+            continue
+        band[c] = k
+        if may_cut[c] is not None and c + 1 < len(widths):
+            last_cut = c
+        c += 1
+    return band
+
+
+def layout(sizes: Sequence[Size], preds: Sequence[Sequence[int]], top: float = 0.0,
+           wrap: float = BAND_WIDTH) -> Layout:
+    """Place the nodes (``preds[v]``: the nodes ``v`` reads, each before ``v``) below ``top``,
+    in bands of about ``wrap`` pixels."""
     column = columns(preds)
     lane, taken = lanes(preds, column)
     edges = routes(preds, column, lane, taken)
     ncols, nlanes = max(column) + 1, len(taken)
     col_w = [0.0] * ncols
-    fig_h = [0.0] * nlanes
-    label_h = [0.0] * nlanes
     for v, s in enumerate(sizes):
-        c, k = column[v], lane[v]
-        col_w[c] = max(col_w[c], s.width)
-        fig_h[k] = max(fig_h[k], s.figure)
-        label_h[k] = max(label_h[k], s.label)
-    levels = 1 + max((e.level for e in edges if e.route == "arc"), default=-1)
-    arc_band = levels * ARC_STEP + (ARC_STEP if levels else 0)
-    y = top + arc_band
-    arc_y = tuple(y - (k + 1) * ARC_STEP for k in range(levels))
-    lane_y, label_y = [], []
-    for k in range(nlanes):
-        lane_y.append(y + fig_h[k] / 2)
-        label_y.append(y + fig_h[k] + 6)
-        y += fig_h[k] + 6 + label_h[k] + LANE_GAP
-    col_x, x = [], COLUMN_GAP / 2
-    for w in col_w:
+        col_w[column[v]] = max(col_w[column[v]], s.width)
+    sources = cuts(preds, column)
+    col_band = bands(col_w, sources, wrap)
+    nbands = col_band[-1] + 1
+    fig_h = [[0.0] * nlanes for _ in range(nbands)]
+    label_h = [[0.0] * nlanes for _ in range(nbands)]
+    for v, s in enumerate(sizes):
+        b, k = col_band[column[v]], lane[v]
+        fig_h[b][k] = max(fig_h[b][k], s.figure)
+        label_h[b][k] = max(label_h[b][k], s.label)
+    levels = [0] * nbands
+    for e in edges:
+        if e.route == "arc":
+            b = col_band[column[e.target]]
+            levels[b] = max(levels[b], e.level + 1)
+    lane_y, label_y, arc_y, bottom = [], [], [], []
+    y = top
+    for b in range(nbands):
+        y += levels[b] * ARC_STEP + (ARC_STEP if levels[b] else 0)
+        arc_y.append(tuple(y - (k + 1) * ARC_STEP for k in range(levels[b])))
+        ys, ls = [], []
+        for k in range(nlanes):
+            ys.append(y + fig_h[b][k] / 2)
+            ls.append(y + fig_h[b][k] + 6)
+            if fig_h[b][k] or label_h[b][k]:
+                y += fig_h[b][k] + 6 + label_h[b][k] + LANE_GAP
+        lane_y.append(tuple(ys))
+        label_y.append(tuple(ls))
+        bottom.append(y - LANE_GAP)
+        y += BAND_GAP
+    col_x: list[float] = []
+    x, width = 0.0, 0.0
+    for c, w in enumerate(col_w):
+        if c == 0 or col_band[c] != col_band[c - 1]:
+            x = ENTRY + COLUMN_GAP / 2 if c else COLUMN_GAP / 2
         col_x.append(x)
         x += w + COLUMN_GAP
-    return Layout(tuple(column), tuple(lane), tuple(col_x), tuple(col_w), tuple(lane_y),
-                  tuple(label_y), tuple(edges), arc_y, x - COLUMN_GAP / 2, y - LANE_GAP)
+        width = max(width, x - COLUMN_GAP / 2)
+    wraps = [c for c in range(ncols - 1) if col_band[c] != col_band[c + 1]]
+    cut_nodes = tuple(-1 if s is None else s for s in (sources[c] for c in wraps))
+    top_lane = [nlanes] * nbands
+    for v in range(len(sizes)):
+        b = col_band[column[v]]
+        top_lane[b] = min(top_lane[b], lane[v])
+    return Layout(tuple(column), tuple(lane), tuple(col_x), tuple(col_w), tuple(col_band),
+                  tuple(lane_y), tuple(label_y), tuple(bottom), cut_nodes, tuple(top_lane),
+                  tuple(edges),
+                  tuple(arc_y), width, y - BAND_GAP)

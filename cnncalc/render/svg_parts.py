@@ -5,18 +5,48 @@ bytes everywhere."""
 from __future__ import annotations
 
 from cnncalc.analyze import Analysis
-from cnncalc.render.layout import Edge, Layout
+from cnncalc.render.layout import BAND_GAP, COLUMN_GAP, ENTRY, Edge, Layout
 from cnncalc.render.svg import CHAR_W, LINE_H, SIZE_RULE, Figure, Node, _num, xml
 
 BEND = 8.0  # the radius of a bend
 
 
 def _anchor_out(lay: Layout, k: int, f: Figure) -> tuple[float, float]:
-    return lay.center_x(k) + f.width / 2 - f.o - 4 * f.ghosts, lay.lane_y[lay.lane[k]]
+    return lay.center_x(k) + f.width / 2 - f.o - 4 * f.ghosts, lay.y(k)
 
 
 def _anchor_in(lay: Layout, k: int, f: Figure) -> tuple[float, float]:
-    return lay.center_x(k) - f.width / 2, lay.lane_y[lay.lane[k]]
+    return lay.center_x(k) - f.width / 2, lay.y(k)
+
+
+def _start(lay: Layout, e: Edge, figs: list[Figure]) -> tuple[float, float, float]:
+    """Where an edge leaves (x, y) and the gap it may bend in: at its source, or, when the
+    picture wraps between the two, where the wrapped edges come into the target's band."""
+    band = lay.band(e.target)
+    if lay.band(e.source) == band:
+        x, y = _anchor_out(lay, e.source, figs[e.source])
+        return x, y, lay.gap_after(e.source)
+    return ENTRY / 2, lay.lane_y[band][lay.lane[e.source]], ENTRY / 2 + COLUMN_GAP / 2
+
+
+def draw_wraps(lay: Layout, figs: list[Figure]) -> list[str]:
+    """From the node before each wrap, a line back to the start of the next band."""
+    out = []
+    for i, s in enumerate(lay.cuts):
+        if s < 0:
+            continue
+        x1, y1 = _anchor_out(lay, s, figs[s])
+        g = lay.gap_after(s)
+        low = lay.band_bottom[i] + BAND_GAP / 2
+        y2 = lay.lane_y[i + 1][lay.lane[s]]
+        left = ENTRY / 4
+        out.append(f'<path class="e" d="M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},'
+                   f'{_num(y1)} {_num(g)},{_num(y1 + BEND)}V{_num(low - BEND)}Q{_num(g)},'
+                   f'{_num(low)} {_num(g - BEND)},{_num(low)}H{_num(left + BEND)}Q{_num(left)},'
+                   f'{_num(low)} {_num(left)},{_num(low + BEND)}V{_num(y2 - BEND)}Q{_num(left)},'
+                   f'{_num(y2)} {_num(left + BEND)},{_num(y2)}H{_num(ENTRY / 2)}"/>')
+        out.append(f'<circle class="d" cx="{_num(ENTRY / 2)}" cy="{_num(y2)}" r="2.5"/>')
+    return out
 
 
 def _bend(x1: float, y1: float, g: float, y2: float, x2: float) -> str:
@@ -33,15 +63,14 @@ def _bend(x1: float, y1: float, g: float, y2: float, x2: float) -> str:
 def _arc(lay: Layout, e: Edge, figs: list[Figure]) -> tuple[str, float, float]:
     """Out of the source into the gap after it, up to the arc's level, over, and down into
     the top of a target on the top lane, or through the gap before a target on another."""
-    x1, y1 = _anchor_out(lay, e.source, figs[e.source])
-    g = lay.gap_after(e.source)
-    top = lay.arc_y[e.level]
+    x1, y1, g = _start(lay, e, figs)
+    top = lay.arc_y[lay.band(e.target)][e.level]
     path = (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},{_num(y1)} {_num(g)},"
             f"{_num(y1 - BEND)}V{_num(top + BEND)}Q{_num(g)},{_num(top)} {_num(g + BEND)},"
             f"{_num(top)}")
-    if lay.lane[e.target] == 0:
+    if lay.on_top(e.target):
         tx = lay.center_x(e.target)
-        ty = lay.lane_y[0] - figs[e.target].height / 2
+        ty = lay.y(e.target) - figs[e.target].height / 2
         path += (f"H{_num(tx - BEND)}Q{_num(tx)},{_num(top)} {_num(tx)},{_num(top + BEND)}"
                  f"V{_num(ty)}")
     else:
@@ -57,12 +86,12 @@ def draw_edges(lay: Layout, figs: list[Figure]) -> list[str]:
     out = ['<g class="edges">']
     dots: dict[tuple[str, str], None] = {}
     for e in lay.edges:
-        x1, y1 = _anchor_out(lay, e.source, figs[e.source])
+        x1, y1, g = _start(lay, e, figs)
         x2, y2 = _anchor_in(lay, e.target, figs[e.target])
         if e.route == "straight":
             path = f"M{_num(x1)},{_num(y1)}H{_num(x2)}"
         elif e.route == "early":
-            path = _bend(x1, y1, lay.gap_after(e.source), y2, x2)
+            path = _bend(x1, y1, g, y2, x2)
         elif e.route == "late":
             path = _bend(x1, y1, lay.gap_before(e.target), y2, x2)
         else:
@@ -70,6 +99,7 @@ def draw_edges(lay: Layout, figs: list[Figure]) -> list[str]:
             dots[(_num(gx), _num(gy))] = None
         out.append(f'<path class="e" d="{path}" marker-end="url(#a)"/>')
     out += [f'<circle class="d" cx="{x}" cy="{y}" r="2.5"/>' for x, y in dots]
+    out += draw_wraps(lay, figs)
     out.append("</g>")
     return out
 
@@ -90,7 +120,7 @@ def _volume(x: float, y: float, f: Figure) -> list[str]:
 
 def _figure(lay: Layout, k: int, n: Node, f: Figure) -> list[str]:
     left = lay.center_x(k) - f.width / 2
-    cy = lay.lane_y[lay.lane[k]]
+    cy = lay.y(k)
     if f.kind in ("volume", "bar"):
         out: list[str] = []
         for g in range(f.ghosts, -1, -1):  # the ones behind first
@@ -115,7 +145,7 @@ def draw_node(lay: Layout, k: int, n: Node, f: Figure, lines: list[tuple[str, st
     out = [f'<g class="{" ".join(classes)}">']
     out += _figure(lay, k, n, f)
     cx = lay.center_x(k)
-    y = lay.label_y[lay.lane[k]] + 9
+    y = lay.label_top(k) + 9
     for cls, text in lines:
         attr = f' class="{cls}"' if cls else ""
         out.append(f'<text x="{_num(cx)}" y="{_num(y)}" text-anchor="middle"{attr}>'

@@ -14,8 +14,9 @@ Each row of ``show`` (a layer, or with ``--depth`` a folded block) is one node, 
   assumed wiring (P014) gets a dashed orange outline and ``~``, a rounded size ``*``.
 
 Under each node: its name (wrapped at dots, never cut), its settings, its output volume and
-its params. Every piece of user text is escaped twice: ``cnncalc.escape`` for control and
-format characters (which XML cannot hold either), then XML's ``&``, ``<``, ``>`` and quotes.
+its params. Every piece of user text is escaped twice: first ``cnncalc.escape`` for control
+and format characters (which XML cannot hold either), as every output escapes them, then
+``xml`` for XML's ``&``, ``<``, ``>`` and quotes.
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ def _num(x: float) -> str:
 
 
 def xml(text: str) -> str:
-    """User text for an SVG text node or attribute: ``cnncalc.escape`` and XML escaping."""
-    return (escape(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text already made safe to print (``cnncalc.escape``) as XML text or attribute."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("'", "&#39;"))
 
 
@@ -194,10 +195,10 @@ def name_lines(name: str) -> list[str]:
 
 
 def label(node: Node) -> list[tuple[str, str]]:
-    """(CSS class, text) lines, unescaped."""
+    """(CSS class, text) lines, escaped with ``cnncalc.escape``."""
     lines = [("n", line) for line in name_lines(node.name)]
     if node.settings and node.style not in ("op", "merge", "input"):
-        lines.append(("m", node.settings))
+        lines.append(("m", escape(node.settings)))
     if node.status == "error":
         lines.append(("err", "error"))
     elif not node.ok:
@@ -273,13 +274,13 @@ def to_svg(a: Analysis, depth: int | None = None) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" '
         f'height="{_num(height)}" viewBox="0 0 {_num(width)} {_num(height)}">',
-        f"<title>{xml(title)}</title>",
+        f"<title>{xml(escape(title))}</title>",
         f"<desc>Drawn by cnncalc draw. Sizes: {SIZE_RULE}.</desc>",
         f"<style>{STYLE}</style>",
         '<defs><marker id="a" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0L8,4L0,8z" fill="#555"/></marker></defs>',
         '<rect width="100%" height="100%" fill="#fff"/>',
-        f'<text class="t" x="15" y="18">{xml(title)}</text>',
+        f'<text class="t" x="15" y="18">{xml(escape(title))}</text>',
         f'<text class="m" x="15" y="34">{xml(summary(a, len(shown)))}</text>',
     ]
     out += draw_edges(lay, figs)
@@ -299,19 +300,20 @@ def summary(a: Analysis, boxes: int) -> str:
     if t is None:
         return withheld(a)
     marked = ASSUMED_MARK if t.assumed else ""
-    return (f"{len(a.layers):,} layers in {boxes:,} boxes; {t.params:,} params, "
+    count = f"{len(a.layers):,} layers" + (f" in {boxes:,} boxes" if boxes != len(a.layers)
+                                            else "")
+    return (f"{count}; {t.params:,} params, "
             f"{t.macs:,}{marked} MACs (FLOPs = 2 x MACs)")
 
 
-def fold_hint(a: Analysis, limit: int = MAX_BOXES, deepest: int = 12) -> int | None:
-    """The deepest ``--depth`` (up to ``deepest``) whose picture holds at most ``limit``
+def fold_hint(a: Analysis, deepest: int = 12) -> int | None:
+    """The deepest ``--depth`` (up to ``deepest``) whose picture holds at most ``MAX_BOXES``
     nodes, or None when even depth 1 does not."""
     best = None
     for d in range(1, deepest + 1):
-        if len(rows(a, d)) + 1 <= limit:
-            best = d
-        else:
+        if len(rows(a, d)) + 1 > MAX_BOXES:
             break
+        best = d
     return best
 
 

@@ -5,6 +5,7 @@ bytes everywhere."""
 from __future__ import annotations
 
 from cnncalc.analyze import Analysis
+from cnncalc.escape import escape
 from cnncalc.render.layout import BAND_GAP, COLUMN_GAP, ENTRY, Edge, Layout
 from cnncalc.render.svg import CHAR_W, LINE_H, SIZE_RULE, Figure, Node, _num, xml
 
@@ -130,13 +131,13 @@ def _figure(lay: Layout, k: int, n: Node, f: Figure) -> list[str]:
         cx = left + f.w / 2
         return [f'<circle class="f" cx="{_num(cx)}" cy="{_num(cy)}" r="{_num(f.w / 2)}"/>',
                 f'<text x="{_num(cx)}" y="{_num(cy + 4)}" text-anchor="middle" '
-                f'class="n">{xml(n.symbol)}</text>']
+                f'class="n">{xml(escape(n.symbol))}</text>']
     rect = (f'<rect class="f" x="{_num(left)}" y="{_num(cy - f.h / 2)}" width="{_num(f.w)}" '
             f'height="{_num(f.h)}" rx="{_num(f.h / 2 if f.kind == "pill" else 3)}"/>')
     word = n.symbol if f.kind == "pill" else ("error" if n.status == "error" else "?")
-    cls = "err n" if n.status == "error" else ""
+    cls = ' class="err n"' if n.status == "error" else ""
     return [rect, f'<text x="{_num(left + f.w / 2)}" y="{_num(cy + 3.5)}" '
-                  f'text-anchor="middle" class="{cls}">{xml(word)}</text>']
+                  f'text-anchor="middle"{cls}>{xml(escape(word))}</text>']
 
 
 def draw_node(lay: Layout, k: int, n: Node, f: Figure, lines: list[tuple[str, str]]) -> list[str]:

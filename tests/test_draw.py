@@ -357,3 +357,15 @@ def test_readme_picture_is_the_drawn_one() -> None:
     """docs/alexnet.svg (shown in the README) is what `cnncalc draw specs/alexnet.txt` draws."""
     assert (ROOT / "docs" / "alexnet.svg").read_text(encoding="utf-8") == \
         to_svg(analyze_spec("alexnet.txt"))
+
+
+def test_an_unresolved_name_and_an_output_before_the_end_are_said(runner, tmp_path: Path) -> None:
+    spec = tmp_path / "u.txt"
+    spec.write_text("[8x8x3] INPUT\nconv1: 4 3x3 filters at stride 1, pad 1\n"
+                    "conv2: 4 3x3 filters at stride 1, pad 1\nadd from conv2, nosuch\n"
+                    'FC "head": 10 neurons\nOUTPUT from conv2\n', encoding="utf-8")
+    result = _draw(runner, str(spec))
+    assert result.exit_code == 1 and "P016" in result.stderr
+    texts = _texts(_tree(result.stdout))
+    assert "from ? (a name not found)" in texts
+    assert texts.index("(the output)") == texts.index("conv2") + 4  # under conv2's figures

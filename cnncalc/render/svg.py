@@ -113,6 +113,7 @@ class Node:
     assumed: bool = False
     rounded: bool = False
     output: bool = False  # the network's output, not its last node
+    unresolved: bool = False  # a name it reads did not resolve (P016): no edge for it
 
     @property
     def ok(self) -> bool:
@@ -147,7 +148,8 @@ def nodes(a: Analysis, shown: Sequence[Row]) -> list[Node]:
         style, symbol = ("block", "") if row.folded else _style(r.layer)
         out.append(Node(row.name, row.layer, row.output_shape, row.status, row.params, style,
                         symbol, row.assumed, row.rounded,
-                        row.first <= a.output <= row.last and a.output != last))
+                        row.first <= a.output <= row.last and a.output != last,
+                        row.unresolved))
     return out
 
 
@@ -208,6 +210,8 @@ def label(node: Node) -> list[tuple[str, str]]:
         lines.append(("", fmt_shape(node.shape) + marks))
     if node.params:
         lines.append(("m", f"{abbreviate(node.params)} params"))
+    if node.unresolved:
+        lines.append(("err", "from ? (a name not found)"))
     if node.output:
         lines.append(("n", "(the output)"))
     return lines

@@ -101,10 +101,6 @@ class Layout:
     def gap_before(self, node: int) -> float:
         return self.column_x[self.column[node]] - COLUMN_GAP / 2
 
-    def entry(self, band: int) -> float:
-        """Where the edges of a node wrapped from the band before come in."""
-        return ENTRY / 2
-
 
 def columns(preds: Sequence[Sequence[int]]) -> list[int]:
     """Longest-path columns; a node that reads nothing it can name (an unresolved reference)

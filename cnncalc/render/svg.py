@@ -26,12 +26,22 @@ from collections.abc import Sequence
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.escape import escape
-from cnncalc.records import record
 from cnncalc.render.common import ASSUMED_MARK, withheld
-from cnncalc.render.layout import Layout, Size, layout
+from cnncalc.render.layout import Size, layout
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, rows
-from cnncalc.results import Status
+from cnncalc.render.svg_parts import (
+    CHAR_W,
+    LINE_H,
+    SIZE_RULE,
+    Figure,
+    Node,
+    draw_edges,
+    draw_node,
+    legend,
+    num,
+    xml,
+)
 from cnncalc.spec import (
     LRN,
     Activation,
@@ -43,23 +53,16 @@ from cnncalc.spec import (
     GlobalPool,
     Merge,
     Pool,
-    Shape,
     Upsample,
     fmt_shape,
 )
 
-SIZE_RULE = ("each side of a figure is 8 + 9*log2(n) px for a length of n, clamped to 8..116: "
-             "a volume HxWxC is drawn with the height of H, a thickness of half C's and a "
-             "depth (at 45 degrees) of a third of W's; a vector of N is a bar with the height "
-             "of N")
 MAX_BOXES = 2000
 """The most nodes one picture holds: past it, fold with --depth (some 3 MB of SVG at most)."""
 MAX_EDGES = 8000
 NAME_LINE = 18  # characters a name line holds before it wraps at a dot
 NAME_CHUNK = 24  # a dotless run longer than this wraps anyway
 NAME_LIMIT = 400  # past this, the picture says how many characters it leaves out
-CHAR_W = 6.1  # DejaVu Sans Mono at 10 px, what the labels are measured with
-LINE_H = 12.0
 TITLE_H = 44.0
 
 STYLE = """
@@ -87,37 +90,6 @@ class TooLarge(Exception):
 
 def _side(n: int) -> float:
     return min(116.0, max(8.0, 8.0 + 9.0 * math.log2(max(n, 1))))
-
-
-def _num(x: float) -> str:
-    """A coordinate with one decimal, without a trailing ``.0``: the same text everywhere."""
-    text = f"{x:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def xml(text: str) -> str:
-    """Text already made safe to print (``cnncalc.escape``) as XML text or attribute."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-
-
-@record
-class Node:
-    name: str
-    settings: str
-    shape: Shape | None
-    status: Status
-    params: int | None
-    style: str  # the CSS class: input conv up pool fc other block op merge
-    symbol: str  # what a pill or a circle says
-    assumed: bool = False
-    rounded: bool = False
-    output: bool = False  # the network's output, not its last node
-    unresolved: bool = False  # a name it reads did not resolve (P016): no edge for it
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok" and self.shape is not None
 
 
 def _style(layer: object) -> tuple[str, str]:
@@ -217,26 +189,6 @@ def label(node: Node) -> list[tuple[str, str]]:
     return lines
 
 
-@record
-class Figure:
-    """A node's figure: front face ``w`` x ``h``, oblique depth ``o`` (dx = dy = o)."""
-
-    kind: str  # volume bar pill circle box
-    w: float
-    h: float
-    o: float = 0.0
-    ghosts: int = 0
-
-    @property
-    def width(self) -> float:
-        return self.w + self.o + 4 * self.ghosts
-
-    @property
-    def height(self) -> float:
-        """Twice what it needs above the lane's line: the front face is centred on it."""
-        return self.h + 2 * (self.o + 4 * self.ghosts)
-
-
 def figure(node: Node) -> Figure:
     if not node.ok:
         return Figure("box", 52, 28)
@@ -268,16 +220,14 @@ def to_svg(a: Analysis, depth: int | None = None) -> str:
     sizes = [Size(max(f.width, max(len(t) for _, t in lab) * CHAR_W) + 6, f.height,
                   len(lab) * LINE_H) for f, lab in zip(figs, labels, strict=True)]
     lay = layout(sizes, preds, TITLE_H)
-    from cnncalc.render.svg_parts import draw_edges, draw_node, legend
-
     notes = legend(a, ns)
     width = max(lay.width, 640.0)
     height = lay.height + 16 + len(notes) * LINE_H + 8
     title = a.spec.path + (f" ({a.spec.notation} notation)" if a.spec.notation else "")
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" '
-        f'height="{_num(height)}" viewBox="0 0 {_num(width)} {_num(height)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" '
+        f'height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}">',
         f"<title>{xml(escape(title))}</title>",
         f"<desc>Drawn by cnncalc draw. Sizes: {SIZE_RULE}.</desc>",
         f"<style>{STYLE}</style>",
@@ -292,7 +242,7 @@ def to_svg(a: Analysis, depth: int | None = None) -> str:
         out += draw_node(lay, k, n, f, lab)
     y = lay.height + 16
     for note in notes:
-        out.append(f'<text class="m" x="15" y="{_num(y + 9)}">{xml(note)}</text>')
+        out.append(f'<text class="m" x="15" y="{num(y + 9)}">{xml(note)}</text>')
         y += LINE_H
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -319,6 +269,3 @@ def fold_hint(a: Analysis, deepest: int = 12) -> int | None:
             break
         best = d
     return best
-
-
-__all__ = ["Layout", "TooLarge", "fold_hint", "to_svg", "xml"]

@@ -1,13 +1,74 @@
 """The pieces of ``cnncalc draw``'s SVG: the figure and label of a node, the edges, the legend.
-Coordinates are written with one decimal (``_num``), so that the same analysis gives the same
+Coordinates are written with one decimal (``num``), so that the same analysis gives the same
 bytes everywhere."""
 
 from __future__ import annotations
 
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
+from cnncalc.records import record
 from cnncalc.render.layout import BAND_GAP, COLUMN_GAP, ENTRY, Edge, Layout
-from cnncalc.render.svg import CHAR_W, LINE_H, SIZE_RULE, Figure, Node, _num, xml
+from cnncalc.results import Status
+from cnncalc.spec import Shape
+
+SIZE_RULE = ("each side of a figure is 8 + 9*log2(n) px for a length of n, clamped to 8..116: "
+             "a volume HxWxC is drawn with the height of H, a thickness of half C's and a "
+             "depth (at 45 degrees) of a third of W's; a vector of N is a bar with the height "
+             "of N")
+CHAR_W = 6.1  # DejaVu Sans Mono at 10 px, what the labels are measured with
+LINE_H = 12.0
+
+
+def num(x: float) -> str:
+    """A coordinate with one decimal, without a trailing ``.0``: the same text everywhere."""
+    text = f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def xml(text: str) -> str:
+    """Text already made safe to print (``cnncalc.escape``) as XML text or attribute."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
+
+
+@record
+class Node:
+    name: str
+    settings: str
+    shape: Shape | None
+    status: Status
+    params: int | None
+    style: str  # the CSS class: input conv up pool fc other block op merge
+    symbol: str  # what a pill or a circle says
+    assumed: bool = False
+    rounded: bool = False
+    output: bool = False  # the network's output, not its last node
+    unresolved: bool = False  # a name it reads did not resolve (P016): no edge for it
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.shape is not None
+
+
+@record
+class Figure:
+    """A node's figure: front face ``w`` x ``h``, oblique depth ``o`` (dx = dy = o)."""
+
+    kind: str  # volume bar pill circle box
+    w: float
+    h: float
+    o: float = 0.0
+    ghosts: int = 0
+
+    @property
+    def width(self) -> float:
+        return self.w + self.o + 4 * self.ghosts
+
+    @property
+    def height(self) -> float:
+        """Twice what it needs above the lane's line: the front face is centred on it."""
+        return self.h + 2 * (self.o + 4 * self.ghosts)
+
 
 BEND = 8.0  # the radius of a bend
 
@@ -41,24 +102,24 @@ def draw_wraps(lay: Layout, figs: list[Figure]) -> list[str]:
         low = lay.band_bottom[i] + BAND_GAP / 2
         y2 = lay.lane_y[i + 1][lay.lane[s]]
         left = ENTRY / 4
-        out.append(f'<path class="e" d="M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},'
-                   f'{_num(y1)} {_num(g)},{_num(y1 + BEND)}V{_num(low - BEND)}Q{_num(g)},'
-                   f'{_num(low)} {_num(g - BEND)},{_num(low)}H{_num(left + BEND)}Q{_num(left)},'
-                   f'{_num(low)} {_num(left)},{_num(low + BEND)}V{_num(y2 - BEND)}Q{_num(left)},'
-                   f'{_num(y2)} {_num(left + BEND)},{_num(y2)}H{_num(ENTRY / 2)}"/>')
-        out.append(f'<circle class="d" cx="{_num(ENTRY / 2)}" cy="{_num(y2)}" r="2.5"/>')
+        out.append(f'<path class="e" d="M{num(x1)},{num(y1)}H{num(g - BEND)}Q{num(g)},'
+                   f'{num(y1)} {num(g)},{num(y1 + BEND)}V{num(low - BEND)}Q{num(g)},'
+                   f'{num(low)} {num(g - BEND)},{num(low)}H{num(left + BEND)}Q{num(left)},'
+                   f'{num(low)} {num(left)},{num(low + BEND)}V{num(y2 - BEND)}Q{num(left)},'
+                   f'{num(y2)} {num(left + BEND)},{num(y2)}H{num(ENTRY / 2)}"/>')
+        out.append(f'<circle class="d" cx="{num(ENTRY / 2)}" cy="{num(y2)}" r="2.5"/>')
     return out
 
 
 def _bend(x1: float, y1: float, g: float, y2: float, x2: float) -> str:
     """From (x1, y1) along to the gap at ``g``, across to ``y2``, along to ``x2``."""
     if abs(y2 - y1) < 2 * BEND:
-        return (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}C{_num(g)},{_num(y1)} {_num(g)},"
-                f"{_num(y2)} {_num(g + BEND)},{_num(y2)}H{_num(x2)}")
+        return (f"M{num(x1)},{num(y1)}H{num(g - BEND)}C{num(g)},{num(y1)} {num(g)},"
+                f"{num(y2)} {num(g + BEND)},{num(y2)}H{num(x2)}")
     s = BEND if y2 > y1 else -BEND
-    return (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},{_num(y1)} {_num(g)},"
-            f"{_num(y1 + s)}V{_num(y2 - s)}Q{_num(g)},{_num(y2)} {_num(g + BEND)},{_num(y2)}"
-            f"H{_num(x2)}")
+    return (f"M{num(x1)},{num(y1)}H{num(g - BEND)}Q{num(g)},{num(y1)} {num(g)},"
+            f"{num(y1 + s)}V{num(y2 - s)}Q{num(g)},{num(y2)} {num(g + BEND)},{num(y2)}"
+            f"H{num(x2)}")
 
 
 def _arc(lay: Layout, e: Edge, figs: list[Figure]) -> tuple[str, float, float]:
@@ -66,20 +127,20 @@ def _arc(lay: Layout, e: Edge, figs: list[Figure]) -> tuple[str, float, float]:
     the top of a target on the top lane, or through the gap before a target on another."""
     x1, y1, g = _start(lay, e, figs)
     top = lay.arc_y[lay.band(e.target)][e.level]
-    path = (f"M{_num(x1)},{_num(y1)}H{_num(g - BEND)}Q{_num(g)},{_num(y1)} {_num(g)},"
-            f"{_num(y1 - BEND)}V{_num(top + BEND)}Q{_num(g)},{_num(top)} {_num(g + BEND)},"
-            f"{_num(top)}")
+    path = (f"M{num(x1)},{num(y1)}H{num(g - BEND)}Q{num(g)},{num(y1)} {num(g)},"
+            f"{num(y1 - BEND)}V{num(top + BEND)}Q{num(g)},{num(top)} {num(g + BEND)},"
+            f"{num(top)}")
     if lay.on_top(e.target):
         tx = lay.center_x(e.target)
         ty = lay.y(e.target) - figs[e.target].height / 2
-        path += (f"H{_num(tx - BEND)}Q{_num(tx)},{_num(top)} {_num(tx)},{_num(top + BEND)}"
-                 f"V{_num(ty)}")
+        path += (f"H{num(tx - BEND)}Q{num(tx)},{num(top)} {num(tx)},{num(top + BEND)}"
+                 f"V{num(ty)}")
     else:
         gb = lay.gap_before(e.target)
         x2, y2 = _anchor_in(lay, e.target, figs[e.target])
-        path += (f"H{_num(gb - BEND)}Q{_num(gb)},{_num(top)} {_num(gb)},{_num(top + BEND)}"
-                 f"V{_num(y2 - BEND)}Q{_num(gb)},{_num(y2)} {_num(gb + BEND)},{_num(y2)}"
-                 f"H{_num(x2)}")
+        path += (f"H{num(gb - BEND)}Q{num(gb)},{num(top)} {num(gb)},{num(top + BEND)}"
+                 f"V{num(y2 - BEND)}Q{num(gb)},{num(y2)} {num(gb + BEND)},{num(y2)}"
+                 f"H{num(x2)}")
     return path, g, y1
 
 
@@ -90,14 +151,14 @@ def draw_edges(lay: Layout, figs: list[Figure]) -> list[str]:
         x1, y1, g = _start(lay, e, figs)
         x2, y2 = _anchor_in(lay, e.target, figs[e.target])
         if e.route == "straight":
-            path = f"M{_num(x1)},{_num(y1)}H{_num(x2)}"
+            path = f"M{num(x1)},{num(y1)}H{num(x2)}"
         elif e.route == "early":
             path = _bend(x1, y1, g, y2, x2)
         elif e.route == "late":
             path = _bend(x1, y1, lay.gap_before(e.target), y2, x2)
         else:
             path, gx, gy = _arc(lay, e, figs)
-            dots[(_num(gx), _num(gy))] = None
+            dots[(num(gx), num(gy))] = None
         out.append(f'<path class="e" d="{path}" marker-end="url(#a)"/>')
     out += [f'<circle class="d" cx="{x}" cy="{y}" r="2.5"/>' for x, y in dots]
     out += draw_wraps(lay, figs)
@@ -109,13 +170,13 @@ def _volume(x: float, y: float, f: Figure) -> list[str]:
     """A box seen from the front, with its top and right side drawn at 45 degrees; ``(x, y)``
     is the front face's top left."""
     w, h, o = f.w, f.h, f.o
-    face = f'<rect class="f" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"/>'
+    face = f'<rect class="f" x="{num(x)}" y="{num(y)}" width="{num(w)}" height="{num(h)}"/>'
     if o < 0.5:
         return [face]
-    top = (f'<path class="u f" d="M{_num(x)},{_num(y)}l{_num(o)},{_num(-o)}h{_num(w)}'
-           f'l{_num(-o)},{_num(o)}z"/>')
-    side = (f'<path class="s f" d="M{_num(x + w)},{_num(y)}l{_num(o)},{_num(-o)}v{_num(h)}'
-            f'l{_num(-o)},{_num(o)}z"/>')
+    top = (f'<path class="u f" d="M{num(x)},{num(y)}l{num(o)},{num(-o)}h{num(w)}'
+           f'l{num(-o)},{num(o)}z"/>')
+    side = (f'<path class="s f" d="M{num(x + w)},{num(y)}l{num(o)},{num(-o)}v{num(h)}'
+            f'l{num(-o)},{num(o)}z"/>')
     return [face, top, side]
 
 
@@ -129,14 +190,14 @@ def _figure(lay: Layout, k: int, n: Node, f: Figure) -> list[str]:
         return out
     if f.kind == "circle":
         cx = left + f.w / 2
-        return [f'<circle class="f" cx="{_num(cx)}" cy="{_num(cy)}" r="{_num(f.w / 2)}"/>',
-                f'<text x="{_num(cx)}" y="{_num(cy + 4)}" text-anchor="middle" '
+        return [f'<circle class="f" cx="{num(cx)}" cy="{num(cy)}" r="{num(f.w / 2)}"/>',
+                f'<text x="{num(cx)}" y="{num(cy + 4)}" text-anchor="middle" '
                 f'class="n">{xml(escape(n.symbol))}</text>']
-    rect = (f'<rect class="f" x="{_num(left)}" y="{_num(cy - f.h / 2)}" width="{_num(f.w)}" '
-            f'height="{_num(f.h)}" rx="{_num(f.h / 2 if f.kind == "pill" else 3)}"/>')
+    rect = (f'<rect class="f" x="{num(left)}" y="{num(cy - f.h / 2)}" width="{num(f.w)}" '
+            f'height="{num(f.h)}" rx="{num(f.h / 2 if f.kind == "pill" else 3)}"/>')
     word = n.symbol if f.kind == "pill" else ("error" if n.status == "error" else "?")
     cls = ' class="err n"' if n.status == "error" else ""
-    return [rect, f'<text x="{_num(left + f.w / 2)}" y="{_num(cy + 3.5)}" '
+    return [rect, f'<text x="{num(left + f.w / 2)}" y="{num(cy + 3.5)}" '
                   f'text-anchor="middle"{cls}>{xml(escape(word))}</text>']
 
 
@@ -149,7 +210,7 @@ def draw_node(lay: Layout, k: int, n: Node, f: Figure, lines: list[tuple[str, st
     y = lay.label_top(k) + 9
     for cls, text in lines:
         attr = f' class="{cls}"' if cls else ""
-        out.append(f'<text x="{_num(cx)}" y="{_num(y)}" text-anchor="middle"{attr}>'
+        out.append(f'<text x="{num(cx)}" y="{num(y)}" text-anchor="middle"{attr}>'
                    f"{xml(text)}</text>")
         y += LINE_H
     out.append("</g>")
@@ -177,6 +238,3 @@ def legend(a: Analysis, ns: list[Node]) -> list[str]:
         lines.append("red: a layer in error; grey dashed: not computed (no volume is drawn "
                      "that was not computed).")
     return lines
-
-
-__all__ = ["LINE_H", "draw_edges", "draw_node", "legend"]

@@ -369,3 +369,12 @@ def test_an_unresolved_name_and_an_output_before_the_end_are_said(runner, tmp_pa
     texts = _texts(_tree(result.stdout))
     assert "from ? (a name not found)" in texts
     assert texts.index("(the output)") == texts.index("conv2") + 4  # under conv2's figures
+
+
+@pytest.mark.parametrize(("name", "lines"), [
+    ("features.1.conv.0.0", ["features.1.conv.0.0"]),
+    ("layer1.0.downsample.0", ["layer1.0.", "downsample.0"]),
+    ("features.denseblock1.0.norm1", ["features.", "denseblock1.0.", "norm1"]),
+    ("CONV1", ["CONV1"])])
+def test_names_wrap_after_dots(name: str, lines: list[str]) -> None:
+    assert name_lines(name) == lines

@@ -163,6 +163,8 @@ def name_lines(name: str) -> list[str]:
             lines.append("")
         lines[-1] += part
     lines = [line for line in lines if line] or [""]
+    if len(lines) > 1 and len(lines[-1]) <= 3 and len(lines[-2]) + len(lines[-1]) <= NAME_CHUNK:
+        lines[-2:] = [lines[-2] + lines[-1]]  # features.1.conv.0.0, not features.1.conv.0. / 0
     if extra > 0:
         lines.append(f"... (+{extra:,} characters)")
     return lines
@@ -221,21 +223,22 @@ def to_svg(a: Analysis, depth: int | None = None) -> str:
                   len(lab) * LINE_H) for f, lab in zip(figs, labels, strict=True)]
     lay = layout(sizes, preds, TITLE_H)
     notes = legend(a, ns)
-    width = max(lay.width, 640.0)
+    title = escape(a.spec.path + (f" ({a.spec.notation} notation)" if a.spec.notation else ""))
+    said = summary(a, len(shown))
+    width = max(lay.width, 640.0, 30 + len(title) * 8.0, 30 + len(said) * CHAR_W)
     height = lay.height + 16 + len(notes) * LINE_H + 8
-    title = a.spec.path + (f" ({a.spec.notation} notation)" if a.spec.notation else "")
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" '
         f'height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}">',
-        f"<title>{xml(escape(title))}</title>",
+        f"<title>{xml(title)}</title>",
         f"<desc>Drawn by cnncalc draw. Sizes: {SIZE_RULE}.</desc>",
         f"<style>{STYLE}</style>",
         '<defs><marker id="a" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0L8,4L0,8z" fill="#555"/></marker></defs>',
         '<rect width="100%" height="100%" fill="#fff"/>',
-        f'<text class="t" x="15" y="18">{xml(escape(title))}</text>',
-        f'<text class="m" x="15" y="34">{xml(summary(a, len(shown)))}</text>',
+        f'<text class="t" x="15" y="18">{xml(title)}</text>',
+        f'<text class="m" x="15" y="34">{xml(said)}</text>',
     ]
     out += draw_edges(lay, figs)
     for k, (n, f, lab) in enumerate(zip(ns, figs, labels, strict=True)):

@@ -353,10 +353,12 @@ def test_the_same_spec_gives_the_same_bytes() -> None:
     assert to_svg(a) == to_svg(analyze_spec("googlenet.txt"))
 
 
-def test_readme_picture_is_the_drawn_one() -> None:
-    """docs/alexnet.svg (shown in the README) is what `cnncalc draw specs/alexnet.txt` draws."""
-    assert (ROOT / "docs" / "alexnet.svg").read_text(encoding="utf-8") == \
-        to_svg(analyze_spec("alexnet.txt"))
+@pytest.mark.parametrize("spec", ["alexnet", "resnet50"])
+def test_the_docs_pictures_are_the_drawn_ones(spec: str) -> None:
+    """docs/alexnet.svg (shown in the README) and docs/resnet50.svg are what `cnncalc draw
+    specs/X.txt` draws: regenerate them with `cnncalc draw specs/X.txt -o docs/X.svg`."""
+    assert (ROOT / "docs" / f"{spec}.svg").read_text(encoding="utf-8") == \
+        to_svg(analyze_spec(f"{spec}.txt"))
 
 
 def test_an_unresolved_name_and_an_output_before_the_end_are_said(runner, tmp_path: Path) -> None:

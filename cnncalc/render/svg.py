@@ -208,10 +208,11 @@ def figure(node: Node) -> Figure:
 
 def to_svg(a: Analysis, depth: int | None = None) -> str:
     """The SVG text of the analysis, its rows folded at ``depth``; TooLarge past the bounds."""
-    shown = rows(a, depth)
-    if len(shown) + 1 > MAX_BOXES:
-        raise TooLarge(f"{len(shown) + 1:,} boxes to draw, more than the {MAX_BOXES:,} a "
-                       "picture holds")
+    count = len(a.layers) if depth is None else None  # rows() would be one per layer
+    shown = rows(a, depth) if count is None or count < MAX_BOXES else []
+    boxes = 1 + (len(shown) if count is None else count)
+    if boxes > MAX_BOXES:
+        raise TooLarge(f"{boxes:,} boxes to draw, more than the {MAX_BOXES:,} a picture holds")
     preds = predecessors(a, shown)
     if sum(map(len, preds)) > MAX_EDGES:
         raise TooLarge(f"{sum(map(len, preds)):,} edges to draw, more than the "

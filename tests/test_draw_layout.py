@@ -25,7 +25,7 @@ def graphs(draw: st.DrawFn) -> list[tuple[int, ...]]:
     return preds
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(graphs(), st.floats(60.0, 3000.0))
 def test_layout_invariants(preds: list[tuple[int, ...]], wrap: float) -> None:
     sizes = [Size(40.0 + 7 * (v % 5), 20.0 + v % 30, 24.0) for v in range(len(preds))]

@@ -380,3 +380,14 @@ def test_an_unresolved_name_and_an_output_before_the_end_are_said(runner, tmp_pa
     ("CONV1", ["CONV1"])])
 def test_names_wrap_after_dots(name: str, lines: list[str]) -> None:
     assert name_lines(name) == lines
+
+
+def test_too_many_edges_is_refused(runner, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(svg, "MAX_EDGES", 10)
+    lines = ["[8x8x3] INPUT"] + [f"c{i}: 4 1x1 filters" for i in range(8)]
+    lines.append("concat from " + ", ".join(f"c{i}" for i in range(8)))
+    spec = tmp_path / "fan.txt"
+    spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _draw(runner, str(spec))
+    assert result.exit_code == 2
+    assert "16 edges to draw, more than the 10" in result.stderr

@@ -58,7 +58,8 @@ from cnncalc.spec import (
 )
 
 MAX_BOXES = 2000
-"""The most nodes one picture holds: past it, fold with --depth (some 3 MB of SVG at most)."""
+"""The most nodes one picture holds: past it, fold with --depth. 2,000 layers make some 1 MB of
+SVG, 4 MB with 400-character names (the longest a label shows in full)."""
 MAX_EDGES = 8000
 NAME_LINE = 18  # characters a name line holds before it wraps at a dot
 NAME_CHUNK = 24  # a dotless run longer than this wraps anyway

@@ -260,15 +260,19 @@ def test_layers_in_error_are_red_and_nothing_after_them_has_a_volume(runner) -> 
     assert any(t.startswith("totals withheld: layer 1 (CONV1") for t in texts)
 
 
-def test_an_assumed_wiring_is_marked(runner) -> None:
-    result = _draw(runner, "tests/fixtures/torchvision/mobilenet_v3_large.txt",
-                   "--input", "224x224x3", "--depth", "2")
+def test_an_assumed_wiring_is_marked(runner, tmp_path: Path) -> None:
+    """A printed module whose forward() is not known (P014): its figures are marked."""
+    spec = tmp_path / "net.txt"
+    spec.write_text("# cnncalc: input 8x8x3\nNet(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3))\n"
+                    "  (relu): ReLU()\n)\n", encoding="utf-8")
+    result = _draw(runner, str(spec))
     assert result.exit_code == 0
     assert "P014" in result.stderr
     root = _tree(result.stdout)
-    assert any("assumed" in (g.get("class") or "") for g in _nodes(root))
+    assert [g.get("class") for g in _nodes(root)] == ["input", "conv assumed", "op assumed"]
     texts = _texts(root)
-    assert any(t.endswith("~") for t in texts)
+    assert texts.count("6x6x8~") == 2 and "224 params" in texts  # params are exact
+    assert any(t.endswith("7,776~ MACs (FLOPs = 2 x MACs)") for t in texts)
     assert any("assumed wiring" in t and "P014" in t for t in texts)
 
 

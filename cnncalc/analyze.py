@@ -110,6 +110,16 @@ the 1,000 latest names: a suggestion compares the word with each name, and a fil
 layers and many bad references would otherwise take quadratic time."""
 
 
+FRAMEWORKS = {"pytorch": "PyTorch", "keras": "Keras"}
+"""The notations whose text a framework computes, flooring sizes (and rounding up a ceil-mode
+pool): a size rounded so is what the framework gives, said as information (I302), where the
+lecture's strict arithmetic warns (G107)."""
+
+
+def _as_framework(d: Diagnostic, framework: str) -> Diagnostic:
+    return Diagnostic(d.span, "I302", f"{d.message}, as {framework} does")
+
+
 class _Walk:
     """The layers in order, each computed from the outputs of the layers it reads (by
     index; 0 is the network's input), with the running totals. A layer that reads a layer
@@ -118,6 +128,8 @@ class _Walk:
     def __init__(self, spec: Spec, shape: Shape | None, policy: Rounding,
                  diags: list[Diagnostic]) -> None:
         self.spec, self.policy, self.diags = spec, policy, diags
+        # the framework whose own rounding the policy is: a size it rounds is information
+        self.framework = FRAMEWORKS.get(spec.notation) if policy == "floor" else None
         self.results: list[LayerResult] = []
         self.outputs: list[Shape | None] = [shape]
         self.fields: list[Field | None] = [Field() if shape is not None else None]
@@ -251,6 +263,9 @@ class _Walk:
         failed = False
         if notes:
             failed = has_errors(notes)
+            if self.framework is not None:
+                notes = tuple(_as_framework(d, self.framework) if d.code == "G107" else d
+                              for d in notes)
             self.diags.extend(_blame_wiring(notes, assumed) if failed else notes)
         declared = layer.declared
         if declared is not None and declared != output and not same_shape(declared, output):

@@ -112,6 +112,8 @@ RULES: dict[str, Rule] = {
         Rule("D202", "declared-weights-mismatch", Severity.WARNING,
              "a declared weights: figure that differs from the computed weights"),
         Rule("I301", "padding-solved", Severity.INFO, "the padding chosen for `pad ?`"),
+        Rule("I302", "framework-rounding", Severity.INFO,
+             "a size PyTorch or Keras text rounds as the framework does (floor, or ceil mode)"),
         Rule("B401", "max-params", Severity.ERROR,
              "total params above the max-params budget (cnncalc check)"),
         Rule("B402", "max-macs", Severity.ERROR,

@@ -353,18 +353,18 @@ def test_find_rule():
 # --- suppressions are read only from comments ----------------------------------------------
 
 KERAS_LINE = ("model.add(Conv2D(96, (11, 11), strides=(4, 4), input_shape=(224, 224, 3){}))"
-              "{}\n")  # (224 - 11)/4 + 1 = 54.25, rounded down: G107
+              "{}\n")  # (224 - 11)/4 + 1 = 54.25, rounded down: I302
 NOT_A_COMMENT = [
     # a quoted name in the canonical notation
     ('[224x224x3] INPUT\nCONV "a # cnncalc: ignore[G101]": 96 11x11 filters at stride 4\n',
      "G101"),
     # a Python string in Keras code, after an escaped quote, and across lines
-    ("model = Sequential()\n" + KERAS_LINE.format(", name='# cnncalc: ignore[G107]'", ""),
-     "G107"),
-    ("model = Sequential()\n" + KERAS_LINE.format(', name="\\" # cnncalc: ignore[G107]"', ""),
-     "G107"),
-    ('"""\n# cnncalc: ignore[G107]\n"""\nmodel = Sequential()\n' + KERAS_LINE.format("", ""),
-     "G107"),
+    ("model = Sequential()\n" + KERAS_LINE.format(", name='# cnncalc: ignore[I302]'", ""),
+     "I302"),
+    ("model = Sequential()\n" + KERAS_LINE.format(', name="\\" # cnncalc: ignore[I302]"', ""),
+     "I302"),
+    ('"""\n# cnncalc: ignore[I302]\n"""\nmodel = Sequential()\n' + KERAS_LINE.format("", ""),
+     "I302"),
 ]
 
 
@@ -375,8 +375,8 @@ def test_a_suppression_outside_a_comment_does_nothing(source, code):
 
 @pytest.mark.parametrize("source", [
     '[224x224x3] INPUT\nCONV "a # b": 96 11x11 filters at stride 4  # cnncalc: ignore[G101]\n',
-    "model = Sequential()\n" + KERAS_LINE.format(", name='#\\'x'", "  # cnncalc: ignore[G107]"),
-    'x = """a\n"""\nmodel = Sequential()\n' + KERAS_LINE.format("", "  # cnncalc: ignore[G107]"),
+    "model = Sequential()\n" + KERAS_LINE.format(", name='#\\'x'", "  # cnncalc: ignore[I302]"),
+    'x = """a\n"""\nmodel = Sequential()\n' + KERAS_LINE.format("", "  # cnncalc: ignore[I302]"),
 ])
 def test_a_suppression_after_a_string_still_counts(source):
     assert check(source) == []

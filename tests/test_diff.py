@@ -125,8 +125,7 @@ def test_the_human_listing_of_the_alexnets(runner: CliRunner) -> None:
     lines = result.stdout.splitlines()
     assert lines[:2] == [
         "A  specs/alexnet.txt: lecture notation, input 227x227x3",
-        "B  tests/fixtures/torchvision/alexnet.txt: pytorch notation, input 224x224x3 "
-        "(1 warning: cnncalc show lists them)"]
+        "B  tests/fixtures/torchvision/alexnet.txt: pytorch notation, input 224x224x3"]
     assert [line.split() for line in lines if line.startswith(("-  CONV1", "+  features.0 "))] == [
         ["-", "CONV1", "11x11", "s4", "p0", "55x55x96", "34,944", "105,415,200", "output,",
          "params,", "MACs"],

@@ -262,9 +262,9 @@ def test_pooling_defaults(call: str, out: tuple[int, ...]) -> None:
     assert a.ok and a.layers[0].output_shape == out and a.layers[0].params == 0
 
 
-def test_pooling_floors_as_keras_with_a_warning() -> None:
+def test_pooling_floors_as_keras_does_said_as_information() -> None:
     a = net("7x7x3", "MaxPooling2D()")
-    assert codes(a) == ["G107"]
+    assert codes(a) == ["I302"]
 
 
 def test_dense_after_flatten() -> None:

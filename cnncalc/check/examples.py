@@ -164,6 +164,15 @@ EXAMPLES: dict[str, Example] = {
         "Under a rounding policy (floor, ceil) a size that is not whole is rounded, and said.",
         "ROUNDING floor\n[227x227x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n",
         "ROUNDING floor\n[224x224x3] INPUT\nCONV1: 96 11x11 filters at stride 4, pad 0\n"),
+    "I302": Example(
+        "PyTorch and Keras floor a size that is not whole (a ceil-mode pool rounds it up): "
+        "in their text that is the framework's arithmetic, said as information, not a "
+        "warning, so that --fail-on warning can gate a ResNet. The lecture's strict "
+        "arithmetic warns instead (G107).",
+        "model = Sequential()\nmodel.add(Conv2D(96, (11, 11), strides=4, "
+        "input_shape=(227, 227, 3)))\n",
+        "model = Sequential()\nmodel.add(Conv2D(96, (11, 11), strides=4, "
+        "input_shape=(224, 224, 3)))\n"),
     "C001": Example(
         "A declared input channel or feature count (`in 3`, PyTorch's Conv2d(3, ...)) must be "
         "what the layer receives.",

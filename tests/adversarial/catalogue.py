@@ -401,7 +401,7 @@ PYTORCH: tuple[Case, ...] = (
     Case("pytorch-pool-padding-too-large", "pytorch", PT + "nn.MaxPool2d(3, padding=2)\n",
          (("P010", 2, 17),), 1),
     Case("pytorch-huge-stride", "pytorch", PT + f"nn.Conv2d(3, 8, 3, stride={HUGE20})\n",
-         (("G107", 2, 17),), 0, limit=2),
+         (("I302", 2, 17),), 0, limit=2),
     Case("pytorch-repeat-too-large", "pytorch",
          PT + "Net(\n  (blocks): ModuleList(\n    (0-99999999): 100000000 x ReLU()\n  )\n)\n",
          (("P012", 4, 19),), 1),  # nothing read inside Net( before it: no P014

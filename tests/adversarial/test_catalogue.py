@@ -53,7 +53,7 @@ def test_the_catalogue_is_big_and_covers_every_notation() -> None:
     codes = {code for c in CASES for code, _, _ in c.expected}
     assert {"P001", "P002", "P003", "P004", "P005", "P006", "P007", "P008", "P009", "P010",
             "P011", "G101", "G102", "G103", "G104", "G105", "G106", "G107", "C001", "C002",
-            "D201", "D202", "I301"} <= codes
+            "D201", "D202", "I301", "I302"} <= codes
     for c in CASES:
         assert c.exit in (0, 1, 2)
         assert list(c.expected) == sorted(c.expected, key=lambda t: (t[1], t[2], t[0])), c.name

@@ -18,7 +18,14 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, parse_size
-from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
+from cnncalc.option_style import format_option, option
+from cnncalc.options import (
+    MAX_BATCH,
+    limit_options,
+    load,
+    model_option,
+    spec_options,
+)
 from cnncalc.render.memory import human_bytes
 from cnncalc.spec import Rounding, Shape
 
@@ -81,24 +88,23 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @spec_options
 @model_option
 @limit_options
-@click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
-              help="Seed of the random weights, input and dropout masks.")
-@click.option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
-              show_default=True, help="Element type of every array.")
-@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
-              help="Examples pushed through at once.")
-@click.option("--mode", type=click.Choice(["test", "train"]), default="test", show_default=True,
-              help="train: dropout drops units with probability p and scales the kept ones "
-              "by 1/(1-p); test: dropout passes everything through.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people; json with stable keys.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="No progress bar and no table; problems still go to standard error.")
-@click.option("--max-memory", type=SizeType(), default=None,
-              help="Refuse to run when the estimated peak exceeds this, e.g. 8G or 500M "
-              "(binary units). Default: half the available memory.")
-@click.option("--width", type=click.IntRange(40, 400), default=None,
-              help="Table width in columns (default: the terminal's).")
+@option("--seed", type=click.IntRange(0, 2**64 - 1), default=0,
+        help="Seed of the random weights, input and dropout masks.")
+@option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
+        help="Element type of every array.")
+@option("--batch", type=click.IntRange(1, MAX_BATCH), default=1,
+        help="Examples pushed through at once.")
+@option("--mode", type=click.Choice(["test", "train"]), default="test",
+        help="train: dropout drops units with probability p and scales the kept ones "
+        "by 1/(1-p); test: dropout passes everything through.")
+@format_option(("table", "json"), "table", help="table for people; json with stable keys.")
+@option("--quiet", "-q", is_flag=True,
+        help="No progress bar and no table; problems still go to standard error.")
+@option("--max-memory", type=SizeType(), default=None, show_default="half the available memory",
+        help="Refuse to run when the estimated peak exceeds this, e.g. 8G or 500M "
+        "(binary units).")
+@option("--width", type=click.IntRange(40, 400), default=None, show_default="the terminal's",
+        help="Table width in columns.")
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
         rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
         mode: str, fmt: str,

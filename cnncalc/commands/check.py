@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from cnncalc.check.runner import Report
 
 
+PROGRESS_FILES = 50
+"""Show a progress bar (on a terminal) when at least this many files are checked."""
+
+
 class LimitType(click.ParamType):  # type: ignore[type-arg]
     """``65M`` (counts) or ``100MB`` (bytes) as a Limit whose origin is the flag."""
 
@@ -146,7 +150,10 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
         _err(str(exc))
         sys.exit(2)
 
-    report = run_check(paths or (".",), settings, baseline)
+    from cnncalc.progress import counter, wanted
+
+    with counter(wanted(), "checking", "files", PROGRESS_FILES) as count:
+        report = run_check(paths or (".",), settings, baseline, count)
     with pipe_may_close():
         _log(report, settings, bool(ctx.find_root().params.get("debug")))
     with pipe_may_close():

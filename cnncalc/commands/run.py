@@ -8,8 +8,6 @@ commands never load them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -50,29 +48,6 @@ class SizeType(click.ParamType):  # type: ignore[type-arg]
             return parse_size(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-
-
-Step = Callable[[str, int], None]
-
-
-@contextmanager
-def _progress(show: bool, total: int) -> Iterator[Step]:
-    """A transient rich progress bar over building and running ``total`` layers, or nothing."""
-    if not show:
-        yield lambda phase, i: None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} layers"), TimeElapsedColumn(),
-                  transient=True) as bar:
-        tasks = {"build": bar.add_task("building", total=total),
-                 "run": bar.add_task("running", total=total)}
-
-        def step(phase: str, i: int) -> None:
-            bar.update(tasks[phase], completed=i + 1)
-
-        yield step
 
 
 def _long(analysis: Analysis, batch: int) -> bool:
@@ -154,9 +129,9 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     from cnncalc.execute.modules import Context, Mode
     from cnncalc.execute.network import Network, random_input
     from cnncalc.execute.report import RunReport, make_row
+    from cnncalc.progress import progress, wanted
 
-    show_bar = (not quiet and fmt == "table" and sys.stdout.isatty()
-                and _long(analysis, batch))
+    show_bar = not quiet and _long(analysis, batch) and wanted()
     rows = []
     peak = None
     if planned.modules:
@@ -164,11 +139,13 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
         run_mode: Mode = "train" if mode == "train" else "test"
         ctx = Context(mode=run_mode, rng=np.random.default_rng([seed, 2]))
         try:
-            with _progress(show_bar, len(planned.modules)) as step:
-                net = Network(planned.modules, dtype, seed, built=lambda i: step("build", i),
-                              output=planned.output)
+            total = len(planned.modules)
+            with progress(show_bar, {"build": ("building", total), "run": ("running", total)},
+                          "layers") as step:
+                net = Network(planned.modules, dtype, seed,
+                              built=lambda i: step("build", i + 1), output=planned.output)
                 x = random_input(analysis.input, batch, dtype, seed)
-                measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
+                measured = net.forward(x, ctx, each=lambda i, m: step("run", i + 1))
         except MemoryError:
             click.echo(f"cnncalc run: out of memory running {shown} although the "
                        f"estimated peak, {human_bytes(est.peak_bytes)}, is within the limit of "

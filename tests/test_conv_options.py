@@ -65,10 +65,12 @@ def test_conv_options(runner, args, lines):
      "CONV1: 16 3x3 filters, pad 2, dilation 2"),
     (["57x57x64", "3", "-s", "2", "-p", "1", "-k", "128", "-g", "4", "--no-bias"],
      "CONV1: 128 3x3 filters at stride 2, pad 1, groups 4, no bias"),
-    (["56x56x32", "3", "-p", "1", "--multiplier", "2"], "DWCONV1: 3x3 filters, pad 1, multiplier 2"),
+    (["56x56x32", "3", "-p", "1", "--multiplier", "2"],
+     "DWCONV1: 3x3 filters, pad 1, multiplier 2"),
     (["7x7x64", "3", "-s", "2", "-p", "1", "--transposed", "--output-padding", "1", "-k", "32"],
      "DECONV1: 32 3x3 filters at stride 2, pad 1, output padding 1"),
-    (["112x112x64", "3", "--pool", "-s", "2", "--ceil"], "MAX POOL1: 3x3 filters at stride 2, ceil"),
+    (["112x112x64", "3", "--pool", "-s", "2", "--ceil"],
+     "MAX POOL1: 3x3 filters at stride 2, ceil"),
 ])
 def test_conv_agrees_with_the_notation(runner, args, line):
     """The command's JSON record and the analysis of the same layer written as a spec line."""
@@ -76,7 +78,7 @@ def test_conv_agrees_with_the_notation(runner, args, line):
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     size = args[0]
-    a = analyze_text(f"[{size}] INPUT\n{line}\n", input_override=None)
+    a = analyze_text(f"[{size}] INPUT\n{line}\n")
     r = a.layers[0]
     assert record["output_shape"] == list(r.output_shape)
     assert (record["weights"], record["biases"], record["macs"]) == (r.weights, r.biases, r.macs)

@@ -20,6 +20,11 @@ SPAN = Span("<conv>", 1, 1, 2)
 """The span of the one layer: the command line has no source text to point at."""
 
 
+_FIT_CODES = frozenset(("G101", "G102", "G103"))
+"""The errors of a window that does not fit its input; any other (groups that do not divide
+the channels, an output padding past the stride) is an error of the settings."""
+
+
 class Calculation(NamedTuple):
     size: Pair
     depth: int | None
@@ -80,7 +85,8 @@ def _messages(calc: Calculation) -> list[str]:
         if d.code == "G108":
             message = f"refused: {message.removeprefix('the input: ')}"
         elif d.severity is Severity.ERROR and "does not fit" not in message:
-            message = f"does not fit: {message}"
+            word = "does not fit" if d.code in _FIT_CODES else "error"
+            message = f"{word}: {message}"
         lines.append(message)
         if d.hint:
             lines.append(f"hint: {d.hint}")

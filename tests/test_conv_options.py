@@ -107,3 +107,18 @@ def test_conv_option_usage_errors(runner, args, message):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(("args", "first"), [
+    (["56x56x64", "3", "-k", "128", "-g", "3"],
+     "error: 3 groups do not divide 64 input channels and 128 filters"),
+    (["7x7x3", "3", "--transposed", "--output-padding", "1", "-k", "2"],
+     "error: output_padding 1 must be smaller than the stride 1 or the dilation 1"),
+    (["7", "9"], "does not fit: a 9x9 filter is larger than its 7-wide input (7 with padding): "
+     "(7 - 9)/1 + 1 = -1"),
+])
+def test_conv_settings_that_give_no_output(runner, args, first):
+    result = _conv(runner, *args)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == first
+    assert "\noutput" not in result.stdout

@@ -66,6 +66,17 @@ RULES: dict[str, Rule] = {
              "a reference to a layer name that is not defined above"),
         Rule("P017", "input-count", Severity.ERROR,
              "a merge that reads fewer than two layers, or another layer that reads several"),
+        Rule("P021", "code-not-followed", Severity.ERROR,
+             "a construct in model code that cnncalc does not follow (a `while` loop, a call "
+             "of `getattr`): it reads code without running it"),
+        Rule("P022", "code-limit", Severity.ERROR,
+             "model code that goes over a bound of the interpreter (loop iterations, call "
+             "depth, steps, list length, number size)"),
+        Rule("P023", "module-not-called", Severity.ERROR,
+             "an nn module with parameters that __init__ builds and forward() never calls"),
+        Rule("P024", "params-not-as-pytorch", Severity.ERROR,
+             "an nn module with parameters called twice (PyTorch shares them), or one the "
+             "model does not register (PyTorch does not count it)"),
         Rule("P014", "unknown-forward", Severity.WARNING,
              "a container whose forward() cnncalc does not know: its children are read in "
              "order, and the figures that rest on that order are marked"),

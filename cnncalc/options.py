@@ -96,7 +96,8 @@ def model_option(f: F) -> F:
     return option(
         "--model", default=None, metavar="NAME",
         help="The model to read when the file builds several: the variable a Keras model is "
-        "assigned to, or the class a printed PyTorch model starts with.")(f)
+        "assigned to, the class a printed PyTorch model starts with, or in PyTorch model code "
+        "a variable, a class or a call such as \"ResNet(BasicBlock, [2, 2, 2, 2])\".")(f)
 
 
 class BytesType(click.ParamType):  # type: ignore[type-arg]
@@ -224,5 +225,6 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
         return unread(shown, text, bad)
     bound = dict(parse_define(d) for d in defines)
     spec = parse_text(text, shown, notation, bound, input_volume is not None, model,
-                      MAX_LAYERS if max_layers is None else max_layers, limit)
+                      MAX_LAYERS if max_layers is None else max_layers, limit,
+                      input_volume=input_volume)
     return analyze(spec, input_volume, rounding)

@@ -2,10 +2,11 @@
 write them, and figures.json, the figures Keras computes for each (made by generate.py there).
 
 The Sequential models are read exactly: every layer's volume, params, buffers and MACs, and
-the totals, are Keras's (a SeparableConv2D is two rows in cnncalc, summed here). The
+the totals, are Keras's (a SeparableConv2D is two rows in cnncalc, summed here). So are the
 functional models (a residual ``layers.add``, Inception's ``Concatenate``, squeeze-and-
-excitation's ``multiply``) wait for the functional reader: their figures are checked for
-consistency now, and a strict xfail says when cnncalc starts reading them (then drop it).
+excitation's ``multiply``), read by cnncalc.parse.keras_code; their layers are compared by
+name, since Keras lists a functional model's layers by depth and cnncalc in call order
+(tests/test_keras_functional.py checks the wiring too).
 With Keras installed, the figures are made again and compared with the file."""
 
 from __future__ import annotations
@@ -126,24 +127,17 @@ def test_the_sequential_fixtures_read_back_from_the_canonical_notation(
                                                      "output")} for r in f["layers"]]
 
 
-@pytest.mark.xfail(strict=True, reason="the functional API waits for the functional reader")
 @pytest.mark.parametrize("name", FUNCTIONAL)
 def test_functional_fixtures_are_read_exactly(name: str) -> None:
     f = FIGURES[name]
     a = _analysis(name)
     assert a.ok
-    assert _by_keras_layer(a) == [{k: r[k] for k in ("name", "params", "buffers", "macs",
-                                                     "output")} for r in f["layers"]]
+    by_name = sorted(_by_keras_layer(a), key=lambda r: r["name"])
+    assert by_name == sorted(({k: r[k] for k in ("name", "params", "buffers", "macs", "output")}
+                              for r in f["layers"]), key=lambda r: r["name"])
     t = a.totals
     assert t is not None and (t.params, t.buffers, t.macs) == (f["params"], f["buffers"],
                                                               f["macs"])
-
-
-@pytest.mark.parametrize("name", FUNCTIONAL)
-def test_functional_fixtures_give_no_total_today(name: str) -> None:
-    """Until the functional reader comes, no plausible total: an error and totals withheld."""
-    a = _analysis(name)
-    assert not a.ok and a.totals is None
 
 
 def test_keras_computes_the_same_figures() -> None:

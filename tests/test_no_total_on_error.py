@@ -20,6 +20,11 @@ KERAS = ("model = Sequential()\nmodel.add(Conv2D(8, 3, input_shape=(8, 8, 3)))\n
          "model.add({})\nmodel.add(Dense(10))\n")
 TORCH = ("nn.Sequential(\n  nn.Conv2d(3, 8, 3),\n  {},\n  nn.Flatten(),\n  nn.Linear(32, 10))\n"
          "# cnncalc: input 8x8x3\n")
+TORCH_CODE = ("# cnncalc: input 8x8x3\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+              "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.conv = nn.Conv2d(3, 8, 3)\n        self.fc = nn.Linear(288, 10)\n"
+              "    def forward(self, x):\n        x = self.conv(x)\n        {}\n"
+              "        return self.fc(x.flatten(1))\nnet = Net()\n")
 
 CASES: list[tuple[str, str, str]] = [
     # (code, file suffix, text): the error is on the second layer
@@ -60,11 +65,14 @@ CASES: list[tuple[str, str, str]] = [
     ("G111", "txt", LECTURE.format("CROP: like INPUT")),
     ("C003", "txt", LECTURE.format("SLICE: channels 4 to 12")),
     ("C003", "txt", LECTURE.format("SHUFFLE: 3 groups")),
+    ("P021", "py", TORCH_CODE.format("x = x * 0.5")),
+    ("P022", "py", TORCH_CODE.format("for _ in range(10 ** 9): x = F.relu(x)")),
 ]
 
 # error codes that never sit on a layer: about the input, the file, or the whole network
 NOT_ON_A_LAYER = {"P004", "P005", "P006", "P007", "P013", "P015", "P020", "G105", "B401",
-                  "B402", "B403", "B405"}
+                  "B402", "B403", "B405",
+                  "P023", "P024"}  # PyTorch code whose params total is not the network's
 
 
 def test_every_layer_error_code_has_a_case() -> None:

@@ -19,6 +19,11 @@ class Example:
 
 _KERAS = "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))\n"
 
+_TORCH = ("# cnncalc: input 8x8x3\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+          "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+          "        self.conv = nn.Conv2d(3, 8, 3)\n\n    def forward(self, x):\n"
+          "        {forward}\n\nnet = Net()\n")
+
 EXAMPLES: dict[str, Example] = {
     "P001": Example(
         "A line starts with a layer word but the rest is not what that layer takes; the "
@@ -197,6 +202,31 @@ EXAMPLES: dict[str, Example] = {
         "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n",
         "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n"
         "disc = Sequential()\ndisc.add(Dense(1, input_shape=(784,)))\n"),
+    "P021": Example(
+        "PyTorch model code is read without running it: cnncalc follows literals, arithmetic, "
+        "if, for over lists and ranges, the file's functions and classes, the nn modules and "
+        "the usual tensor operations. Anything else is one error where it stands, naming it.",
+        _TORCH.format(forward="return F.relu(self.conv(x))"),
+        _TORCH.format(forward="while True:\n            x = self.conv(x)\n        return x")),
+    "P022": Example(
+        "Every loop, call depth, list and number that model code asks cnncalc to follow is "
+        "bounded (a loop runs at most 10,000 times), so that no file makes it hang.",
+        _TORCH.format(forward="for _ in range(3):\n            x = F.relu(x)\n"
+                      "        return self.conv(x)"),
+        _TORCH.format(forward="for _ in range(10 ** 9):\n            x = F.relu(x)\n"
+                      "        return self.conv(x)")),
+    "P023": Example(
+        "PyTorch counts the parameters of every module __init__ builds; the network counts "
+        "those forward() uses. A module with parameters that forward() never calls would make "
+        "the two totals differ, so it is an error.",
+        _TORCH.format(forward="return self.conv(x)"),
+        _TORCH.format(forward="return F.relu(x)")),
+    "P024": Example(
+        "A module called twice shares its parameters in PyTorch, where the network's layers "
+        "count them at each call; one kept in a plain list is not counted by PyTorch at all. "
+        "Either way the totals would not be PyTorch's, so it is an error.",
+        _TORCH.format(forward="return self.conv(x)"),
+        _TORCH.format(forward="return self.conv(F.pad(self.conv(x)[:, :3], [2, 2, 2, 2]))")),
     "I301": Example(
         "`pad ?` (the lecture's P = ?) is solved as the smallest padding that fits; cnncalc "
         "says what it chose. Information: it fails a check only with --fail-on info.",

@@ -89,7 +89,8 @@ def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = No
     if bad is not None:
         return unread(shown, text, bad)
     spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None,
-                      max_layers=max_layers, max_file_size=max_file_size)
+                      max_layers=max_layers, max_file_size=max_file_size,
+                      input_volume=fs.input)
     return analyze(spec, fs.input, fs.rounding)
 
 

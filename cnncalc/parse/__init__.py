@@ -3,9 +3,11 @@
 Notations are detected from the text unless one is forced:
 
 - ``keras``: Python code with Keras layers (``model.add(Conv2D(...))``, ``Sequential([...])``),
-  read with ``ast`` and never executed;
+  read with ``ast`` and never executed; functional code (it calls ``keras.Model(...)``) goes
+  to :mod:`cnncalc.parse.keras_code`;
 - ``pytorch``: what ``print(model)`` shows for ``nn.Sequential`` trees, or ``nn.Conv2d(...)``
-  constructor calls one a line;
+  constructor calls one a line; model code (a ``class X(nn.Module)`` with its ``forward()``)
+  goes to :mod:`cnncalc.parse.torch_code`;
 - ``vgg``: the VGG paper's and CS231n notes' ``CONV3-64`` / ``POOL2`` / ``FC-4096`` shorthand;
 - ``lecture``: the lecture's ``[55x55x96] CONV1: 96 11x11 filters at stride 4, pad 0`` lines,
   extended into cnncalc's canonical notation (the fallback).
@@ -26,7 +28,7 @@ from cnncalc.parse.bounds import (
     code_refused,
     code_too_large,
 )
-from cnncalc.spec import Span, Spec, source_lines
+from cnncalc.spec import Shape, Span, Spec, source_lines
 
 NOTATIONS = ("lecture", "keras", "pytorch", "vgg")
 
@@ -79,6 +81,16 @@ def _found(text: str, needs: tuple[str, ...], pattern: re.Pattern[str],
     return False
 
 
+# PyTorch model code rather than a printed model: a class statement or a forward() method
+_TORCH_CODE = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*[(:]|def[ \t]+forward[ \t]*\()",
+                         re.MULTILINE)
+
+# ... and the same, told from the other notations: a class deriving from an nn container, or
+# a forward() method
+_TORCH_CLASS = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*\([^)\n]*(?:\bnn\.(?:Module|Sequential|"
+                          r"ModuleList|ModuleDict)|(?<![\w.])Module)[ \t]*[,)]|"
+                          r"def[ \t]+forward[ \t]*\()", re.MULTILINE)
+
 # A `#` comment, to the end of its line (`\r` ends a line too, as the front ends read it)
 _COMMENT = re.compile(r"#[^\r\n]*")
 
@@ -103,6 +115,8 @@ def detect(text: str) -> str:
     if "#" in text:
         text = _COMMENT.sub("", text)
     kind = _notation(text)
+    if kind == "pytorch" and _TORCH_CODE.search(text):
+        return kind  # model code: a remark in it is Python (`x = (f(y))`), not a remark
     if kind in ("pytorch", "keras"):
         remarked = _remarked()
         if remarked.search(text) is not None:
@@ -114,9 +128,11 @@ def detect(text: str) -> str:
 
 def _notation(text: str) -> str:
     """What :func:`detect` finds in a text without comments."""
+    if ("class" in text or "def forward" in text) and _TORCH_CLASS.search(text):
+        return "pytorch"
     if any(_found(text, needs, pattern, starts) for needs, pattern, starts in _PYTORCH):
         return "pytorch"
-    if _found(text, _KERAS_NEEDS, _KERAS):
+    if _found(text, _KERAS_NEEDS, _KERAS) or ("keras" in text and _keras_functional(text)):
         return "keras"
     if _VGG.search(text):
         return "vgg"
@@ -153,14 +169,16 @@ def _without_remark(m: re.Match[str]) -> str:
 def parse_text(text: str, path: str, notation: str | None = None,
                defines: Mapping[str, DefineValue] | None = None,
                input_given: bool = False, model: str | None = None,
-               max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE) -> Spec:
+               max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE,
+               input_volume: Shape | None = None) -> Spec:
     """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
     names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
     an unbound ``input_shape`` is not an error; ``model`` picks one model of a file that
     builds several (the variable in Keras code, the class name in print(model) text).
     Reading stops at the first layer over ``max_layers`` (P012); Keras and PyTorch text over
     its share of ``max_file_size`` is not read (P013; the caller refuses a file over the limit
-    itself before reading it)."""
+    itself before reading it). ``input_volume`` is the ``--input`` volume, which PyTorch
+    model code needs while it is read (``x.size(2)``)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     kind = notation or detect(text)
@@ -168,17 +186,39 @@ def parse_text(text: str, path: str, notation: str | None = None,
         refused = code_refused(path, max_file_size, kind)
         return Spec(path, None, refused.span, (), (refused,), tuple(source_lines(text)), kind,
                     "floor")
-    spec = _parse(text, path, kind, defines or {}, input_given, model, max_layers)
+    spec = _parse(text, path, kind, defines or {}, input_given, model, max_layers, input_volume)
     diags = once_per_line(spec.diagnostics)
     return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
 
 
+# Keras functional code: it builds a `keras.Model(...)` (Sequential code does not)
+_KERAS_MODEL = re.compile(r"(?<![\w.])(?:\w+\.)*(?:Model|Functional)\s*\(")
+
+
+def _keras_functional(text: str) -> bool:
+    """Whether Keras code builds a functional model (``#`` comments not read)."""
+    if "Model" not in text and "Functional" not in text:
+        return False
+    if "#" in text:
+        text = _COMMENT.sub("", text)
+    return _KERAS_MODEL.search(text) is not None
+
+
 def _parse(text: str, path: str, kind: str, defines: Mapping[str, DefineValue],
-           input_given: bool, model: str | None, max_layers: int) -> Spec:
+           input_given: bool, model: str | None, max_layers: int,
+           input_volume: Shape | None = None) -> Spec:
+    if kind == "keras" and _keras_functional(text):
+        from cnncalc.parse.keras_code import parse_keras_code
+
+        return parse_keras_code(text, path, defines, input_volume, model, max_layers)
     if kind == "keras":
         from cnncalc.parse.keras import parse_keras
 
         return parse_keras(text, path, defines, input_given, model, max_layers)
+    if kind == "pytorch" and _TORCH_CODE.search(text):
+        from cnncalc.parse.torch_code import parse_torch_code
+
+        return parse_torch_code(text, path, defines, input_volume, model, max_layers)
     if kind == "pytorch":
         from cnncalc.parse.pytorch import parse_pytorch
 

@@ -76,6 +76,17 @@ def stop_reading(layers: list[Layer], diags: list[Diagnostic], cap: int, line: S
     layers.append(rest)
 
 
+LONGEST_NAME = 200
+"""A layer's dotted name is at most this long: a longer one keeps its last characters after
+``...``. Every layer of a container repeats the container's path in its name, so names of
+unbounded length would make their total length quadratic in the text (a deep nest, a long
+label over many layers)."""
+
+
+def bounded_name(name: str) -> str:
+    return name if len(name) <= LONGEST_NAME else "..." + name[3 - LONGEST_NAME:]
+
+
 NAMED = 5
 """How many models a P015 hint names: a file of many models would otherwise name them all in
 each of its P015s, output quadratic in the file."""

@@ -28,7 +28,9 @@ from functools import partial
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import LONGEST_NAME as LONGEST_NAME  # the reader's bound, here before
 from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
+from cnncalc.parse.bounds import bounded_name as _bounded
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
@@ -66,15 +68,6 @@ def _moved(old: str, new: str, name: str) -> str:
     return _bounded(new + "." + name[len(old):]) if name.startswith(old) else name
 
 
-LONGEST_NAME = 200
-"""A layer's dotted name is at most this long: a longer one keeps its last characters after
-``...``. Every layer of a container repeats the container's path in its name, so names of
-unbounded length would make their total length quadratic in the text (a deep nest, a long
-label over many layers)."""
-
-
-def _bounded(name: str) -> str:
-    return name if len(name) <= LONGEST_NAME else "..." + name[3 - LONGEST_NAME:]
 
 
 @dataclass

@@ -13,6 +13,10 @@ from cnncalc.spec import Layer, Padding, Pair, Span
 
 Built = tuple[type[Layer], dict[str, Any]]
 
+FIELDS = {"out_channels": "filters", "kernel_size": "kernel", "padding": "pad",
+          "out_features": "units", "output_size": "output"}
+"""The names of a layer's fields (its options' spans) for PyTorch's argument names."""
+
 
 class Args:
     """One call's arguments by parameter name, their spans, and typed getters that fail with

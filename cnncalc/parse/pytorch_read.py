@@ -18,6 +18,7 @@ from cnncalc.parse import DefineValue
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.parse.pycode import Refusal, Value, char_col, literal, refuse
+from cnncalc.parse.pytorch_modules import FIELDS as _FIELD
 from cnncalc.parse.pytorch_modules import MODULES, SIGNATURES, Args
 from cnncalc.parse.pytorch_trees import CallTrees
 from cnncalc.spec import Layer, Span
@@ -25,8 +26,6 @@ from cnncalc.spec import Layer, Span
 Read = tuple[type[Layer], dict[str, Any], tuple[tuple[str, Span], ...]]
 """What a call builds: the layer class, its keyword arguments and the spans of its fields."""
 
-_FIELD = {"out_channels": "filters", "kernel_size": "kernel", "padding": "pad",
-          "out_features": "units", "output_size": "output"}
 _AS_TEXT = {"padding_mode", "approximate", "device", "dtype", "mode"}  # bare words mean
 # themselves (StochasticDepth's mode=row)
 _NOT_LITERAL = {ast.Call: "a call", ast.Attribute: "attribute access", ast.Lambda: "a lambda",

@@ -355,5 +355,9 @@ def analyze(spec: Spec, input_override: Shape | None = None,
                         walk.macs, 2 * walk.macs, walk.activations,
                         ASSUMED_FIGURES if any(r.assumed for r in results) else (),
                         peak_live(results, shape, output))
+    if has_errors(diags):
+        from cnncalc.input_order import explain_order
+
+        diags = explain_order(shape, results, diags)
     diags.sort(key=lambda d: d.sort_key)
     return Analysis(spec, shape, tuple(results), tuple(diags), totals, policy, output)

@@ -12,8 +12,9 @@ import click
 
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.option_style import option
 from cnncalc.parse import NOTATIONS, DefineValue, parse_text
-from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS, file_too_large
+from cnncalc.parse.bounds import CODE_SHARE, MAX_FILE_SIZE, MAX_LAYERS, file_too_large
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Rounding, Shape, Span, Spec, source_lines
 
@@ -77,22 +78,22 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
 
 def spec_options(f: F) -> F:
     """The options every command that reads a spec takes."""
-    f = click.option("--rounding", type=click.Choice(["strict", "floor", "ceil"]), default=None,
-                     help="Non-integer sizes: strict (error; the lecture notation's default), "
-                     "floor or ceil (Keras and PyTorch text default to what the framework "
-                     "computes).")(f)
-    f = click.option("--notation", type=click.Choice(NOTATIONS), default=None,
+    f = option("--rounding", type=click.Choice(["strict", "floor", "ceil"]), default=None,
+               show_default="the notation's: strict for lecture and vgg, floor for keras and "
+               "pytorch", help="A size that is not whole: an error (strict), or rounded down "
+               "(floor) or up (ceil).")(f)
+    f = option("--notation", type=click.Choice(NOTATIONS), default=None,
                      help="Force a notation instead of detecting it.")(f)
-    f = click.option("--define", "defines", multiple=True, metavar="NAME=VALUE",
+    f = option("--define", "defines", multiple=True, metavar="NAME=VALUE",
                      help="Bind a name used in Keras or PyTorch code, e.g. num_classes=10.")(f)
-    f = click.option("--input", "input_volume", type=VolumeType(),
+    f = option("--input", "input_volume", type=VolumeType(),
                      help="Supply or override the input volume, e.g. 227x227x3.")(f)
     return f
 
 
 def model_option(f: F) -> F:
     """``--model NAME``: for the commands that read one spec (``show``, ``run``)."""
-    return click.option(
+    return option(
         "--model", default=None, metavar="NAME",
         help="The model to read when the file builds several: the variable a Keras model is "
         "assigned to, the class a printed PyTorch model starts with, or in PyTorch model code "
@@ -120,12 +121,13 @@ class BytesType(click.ParamType):  # type: ignore[type-arg]
 
 def limit_options(f: F) -> F:
     """``--max-layers`` and ``--max-file-size``: how much one spec may ask for."""
-    f = click.option("--max-file-size", type=BytesType(), default=None,
-                     help="Refuse a spec file longer than this (P013), e.g. 64MiB "
-                     f"(default {MAX_FILE_SIZE // 2**20} MiB).")(f)
-    f = click.option("--max-layers", type=click.IntRange(min=1), default=None,
-                     help=f"Stop reading a spec at more layers than this (P012; default "
-                     f"{MAX_LAYERS:,}).")(f)
+    f = option("--max-file-size", type=BytesType(), default=None,
+               show_default=f"{MAX_FILE_SIZE // 2**20} MiB; Keras and PyTorch text "
+               f"{MAX_FILE_SIZE // CODE_SHARE // 2**10} KiB",
+               help="Refuse a spec file longer than this (P013), e.g. 64MiB.")(f)
+    f = option("--max-layers", type=click.IntRange(min=1), default=None,
+               show_default=f"{MAX_LAYERS:,}",
+               help="Stop reading a spec at more layers than this (P012).")(f)
     return f
 
 

@@ -159,9 +159,6 @@ def test_missing_input_exits_1(runner):
 def test_progress_bar_only_for_long_runs():
     assert run_module._long(load(str(ROOT / "specs/alexnet.txt")), 1)
     assert not run_module._long(load(str(ROOT / "specs/lenet5.txt")), 1)
-    with run_module._progress(True, 2) as step:
-        step("build", 0)
-        step("run", 1)
 
 
 def test_show_and_the_cli_never_import_numpy():

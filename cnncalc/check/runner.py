@@ -12,7 +12,7 @@ P020, and no notation or totals.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from cnncalc.analyze import Analysis, Totals, analyze
@@ -169,11 +169,16 @@ def _check_file(found: Found, settings: Settings,
 
 
 def run_check(paths: Iterable[str], settings: Settings,
-              baseline: dict[str, Figures] | None = None) -> Report:
-    """Check every file under ``paths``; files and problems sorted by path."""
+              baseline: dict[str, Figures] | None = None,
+              count: Callable[[int, int], None] | None = None) -> Report:
+    """Check every file under ``paths``; files and problems sorted by path. ``count(done,
+    total)`` is told of each path done (for a progress bar)."""
     files: list[FileResult] = []
     problems: list[Problem] = []
-    for item in discover(tuple(paths), settings):
+    found = list(discover(tuple(paths), settings))
+    for done, item in enumerate(found, start=1):
+        if count is not None:
+            count(done - 1, len(found))
         if isinstance(item, Missing):
             problems.append(Problem(item.path, item.reason))
             continue

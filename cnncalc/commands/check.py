@@ -18,12 +18,17 @@ from cnncalc.check.units import UnitError, parse_bytes, parse_count, plural
 from cnncalc.cli import pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape, escape_lines
+from cnncalc.option_style import format_option, option
 from cnncalc.options import MAX_BATCH, limit_options, parse_define, spec_options
 from cnncalc.render.memory import DTYPES
 from cnncalc.spec import Rounding, Shape
 
 if TYPE_CHECKING:
     from cnncalc.check.runner import Report
+
+
+PROGRESS_FILES = 50
+"""Show a progress bar (on a terminal) when at least this many files are checked."""
 
 
 class LimitType(click.ParamType):  # type: ignore[type-arg]
@@ -65,47 +70,47 @@ def _err(message: str) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
 @spec_options
 @limit_options
-@click.option("--output-format", type=click.Choice(FORMATS), default=None,
-              help="full (default): source line and caret; concise: one line a finding; "
-              "json, github (workflow commands), junit (XML).")
-@click.option("--select", multiple=True, metavar="CODES",
-              help="Report only these codes or prefixes (comma-separated; default all).")
-@click.option("--ignore", multiple=True, metavar="CODES",
-              help="Do not report these codes or prefixes (comma-separated).")
-@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
-              help="Lowest severity that fails the check (default error).")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (for rollout).")
-@click.option("--max-params", type=LimitType("--max-params"), default=None,
-              help="Budget for total params, e.g. 65M (K, M, G, T: 1000-based).")
-@click.option("--max-macs", type=LimitType("--max-macs"), default=None,
-              help="Budget for total MACs, e.g. 2G.")
-@click.option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
-              default=None, help="Budget for activation memory, the sum of every layer's "
-              "output (what training holds), e.g. 100MB or 64MiB.")
-@click.option("--max-peak-activations",
-              type=LimitType("--max-peak-activations", in_bytes=True), default=None,
-              help="Budget for peak activation memory at inference (the outputs alive at "
-              "once), e.g. 50MB.")
-@click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=None,
-              help="Batch size for activation memory (default 1; at most 10^9).")
-@click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
-              help="Element type for activation memory (default float32).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Read settings from this file instead of the nearest "
-              "pyproject.toml with [tool.cnncalc].")
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--force-exclude", is_flag=True,
-              help="Apply exclude globs to files named on the command line too.")
-@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Report specs whose params, MACs or peak activations differ from "
-              "this file.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Record every checked spec's params, MACs and peak activations in "
-              "this file.")
+@format_option(FORMATS, None, alias=True, show_default="full",
+               help="full: source line and caret; concise: one line a finding; json, github "
+               "(workflow commands), junit (XML).")
+@option("--select", multiple=True, metavar="CODES", show_default="all",
+        help="Report only these codes or prefixes (comma-separated).")
+@option("--ignore", multiple=True, metavar="CODES",
+        help="Do not report these codes or prefixes (comma-separated).")
+@option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+        show_default="error", help="Lowest severity that fails the check.")
+@option("--exit-zero", is_flag=True, help="Exit 0 even with findings (for rollout).")
+@option("--max-params", type=LimitType("--max-params"), default=None,
+        help="Budget for total params, e.g. 65M (K, M, G, T: 1000-based).")
+@option("--max-macs", type=LimitType("--max-macs"), default=None,
+        help="Budget for total MACs, e.g. 2G.")
+@option("--max-activations", type=LimitType("--max-activations", in_bytes=True),
+        default=None, help="Budget for activation memory, the sum of every layer's "
+        "output (what training holds), e.g. 100MB or 64MiB.")
+@option("--max-peak-activations",
+        type=LimitType("--max-peak-activations", in_bytes=True), default=None,
+        help="Budget for peak activation memory at inference (the outputs alive at "
+        "once), e.g. 50MB.")
+@option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=None, show_default="1",
+        help="Batch size for activation memory.")
+@option("--dtype", type=click.Choice(list(DTYPES)), default=None, show_default="float32",
+        help="Element type for activation memory.")
+@option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+        default=None, show_default="the nearest pyproject.toml with [tool.cnncalc]",
+        help="Read settings from this file.")
+@option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@option("--force-exclude", is_flag=True,
+        help="Apply exclude globs to files named on the command line too.")
+@option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+        default=None, help="Report specs whose params, MACs or peak activations differ from "
+        "this file.")
+@option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+        default=None, help="Record every checked spec's params, MACs and peak activations in "
+        "this file.")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None,
           defines: tuple[str, ...], notation: str | None, rounding: Rounding | None,
-          output_format: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+          fmt: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
           fail_on: str | None, exit_zero: bool, max_params: Limit | None,
           max_macs: Limit | None, max_activations: Limit | None,
           max_peak_activations: Limit | None, batch: int | None,
@@ -117,7 +122,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
     \b
     Directories are searched recursively for *.txt (configure include/exclude globs in
     [tool.cnncalc]); a file named explicitly is checked whatever its name. Suppress a finding
-    on its line with `# cnncalc: ignore[CODE]`. `cnncalc rules` lists the codes.
+    on its line with `# cnncalc: ignore[CODE]`. `cnncalc rules` lists the codes. Flags
+    override the configuration; a default below is what applies when neither sets it.
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or
     unreadable files.
@@ -135,7 +141,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
                        tuple(parse_define(d) for d in defines), max_params, max_macs,
                        max_activations, max_peak_activations)
     settings = _override(settings, cli, _codes(select, "--select"), _codes(ignore, "--ignore"),
-                         fail_on, batch, dtype, output_format, force_exclude, baseline_file)
+                         fail_on, batch, dtype, fmt, force_exclude, baseline_file)
     settings = replace(settings, max_layers=max_layers or settings.max_layers,
                        max_file_size=max_file_size or settings.max_file_size)
     try:
@@ -144,7 +150,10 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
         _err(str(exc))
         sys.exit(2)
 
-    report = run_check(paths or (".",), settings, baseline)
+    from cnncalc.progress import counter, wanted
+
+    with counter(wanted(), "checking", "files", PROGRESS_FILES) as count:
+        report = run_check(paths or (".",), settings, baseline, count)
     with pipe_may_close():
         _log(report, settings, bool(ctx.find_root().params.get("debug")))
     with pipe_may_close():

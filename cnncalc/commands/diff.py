@@ -15,6 +15,7 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape
+from cnncalc.option_style import Opt, format_option, option
 from cnncalc.options import VolumeType, limit_options, load, spec_options
 from cnncalc.parse import NOTATIONS
 from cnncalc.render.common import withheld
@@ -26,14 +27,14 @@ FORMATS = ("text", "json")
 def _side_options(side: str) -> list[click.Option]:
     upper = side.upper()
     return [
-        click.Option([f"--input-{side}", f"input_{side}"], type=VolumeType(),
-                     help=f"The input volume of {upper} only (overrides --input)."),
-        click.Option([f"--notation-{side}", f"notation_{side}"], type=click.Choice(NOTATIONS),
-                     default=None, help=f"The notation of {upper} only."),
-        click.Option([f"--define-{side}", f"defines_{side}"], multiple=True,
-                     metavar="NAME=VALUE", help=f"Bind a name in {upper} only (after --define)."),
-        click.Option([f"--model-{side}", f"model_{side}"], default=None, metavar="NAME",
-                     help=f"The model to read when {upper} builds several."),
+        Opt([f"--input-{side}", f"input_{side}"], type=VolumeType(), show_default=True,
+            help=f"The input volume of {upper} only (overrides --input)."),
+        Opt([f"--notation-{side}", f"notation_{side}"], type=click.Choice(NOTATIONS),
+            default=None, show_default=True, help=f"The notation of {upper} only."),
+        Opt([f"--define-{side}", f"defines_{side}"], multiple=True, show_default=True,
+            metavar="NAME=VALUE", help=f"Bind a name in {upper} only (after --define)."),
+        Opt([f"--model-{side}", f"model_{side}"], default=None, metavar="NAME",
+            show_default=True, help=f"The model to read when {upper} builds several."),
     ]
 
 
@@ -44,10 +45,9 @@ def _side_options(side: str) -> list[click.Option]:
                                     exists=True))
 @spec_options
 @limit_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: the layers that differ, aligned, and the totals; json: every "
-              "aligned pair, for machines.")
-@click.option("--all", "show_all", is_flag=True,
+@format_option(FORMATS, "text", help="text: the layers that differ, aligned, and the totals; "
+               "json: every aligned pair, for machines.")
+@option("--all", "show_all", is_flag=True,
               help="List every layer, not only those that differ.")
 def diff(a: str, b: str, input_volume: Shape | None, defines: tuple[str, ...],
          notation: str | None, rounding: Rounding | None, max_layers: int | None,

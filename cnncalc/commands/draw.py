@@ -8,6 +8,7 @@ import click
 
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
+from cnncalc.option_style import option
 from cnncalc.options import limit_options, load, model_option, spec_options
 from cnncalc.spec import Rounding, Shape
 
@@ -18,13 +19,12 @@ from cnncalc.spec import Rounding, Shape
 @spec_options
 @model_option
 @limit_options
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
-              default="-", show_default=True, metavar="FILE",
-              help="Write the SVG to FILE (- is standard output).")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Fold the layers of nested blocks into one box per block, as show --depth "
-              "folds rows: a layer whose name has more than N dot-separated parts joins the "
-              "box named by its first N.")
+@option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
+        default="-", metavar="FILE", help="Write the SVG to FILE (- is standard output).")
+@option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Fold the layers of nested blocks into one box per block, as show --depth "
+        "folds rows: a layer whose name has more than N dot-separated parts joins the "
+        "box named by its first N.")
 def draw(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
          rounding: Rounding | None, model: str | None, output: str, depth: int | None,
          max_layers: int | None, max_file_size: int | None) -> None:

@@ -7,12 +7,14 @@ import sys
 
 import click
 
+from cnncalc.option_style import format_option
+
 
 @click.command()
 @click.argument("code", required=False)
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: code, name, severity, summary for each rule.")
-def rules(code: str | None, output_format: str) -> None:
+@format_option(("text", "json"), "text", alias=True,
+               help="json: code, name, severity, summary for each rule.")
+def rules(code: str | None, fmt: str) -> None:
     """List every rule code with its severity and summary, or explain CODE (e.g. W501, or a
     name such as fast-shrinking) with a passing and a failing example.
 
@@ -27,7 +29,7 @@ def rules(code: str | None, output_format: str) -> None:
     )
 
     if code is None:
-        if output_format == "json":
+        if fmt == "json":
             records = [{"code": r.code, "name": r.name, "severity": r.severity.value,
                         "summary": r.summary} for r in ordered_rules()]
             click.echo(json.dumps(records, indent=2))
@@ -42,7 +44,7 @@ def rules(code: str | None, output_format: str) -> None:
                    "`cnncalc rules` lists them", err=True)
         sys.exit(2)
     ex = explanations()[rule.code]
-    if output_format == "json":
+    if fmt == "json":
         click.echo(json.dumps({
             "code": rule.code, "name": rule.name, "severity": rule.severity.value,
             "summary": rule.summary, "explanation": ex.why,

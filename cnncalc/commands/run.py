@@ -8,8 +8,6 @@ commands never load them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,7 +16,14 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, parse_size
-from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
+from cnncalc.option_style import format_option, option
+from cnncalc.options import (
+    MAX_BATCH,
+    limit_options,
+    load,
+    model_option,
+    spec_options,
+)
 from cnncalc.render.memory import human_bytes
 from cnncalc.spec import Rounding, Shape
 
@@ -45,29 +50,6 @@ class SizeType(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(exc), param, ctx)
 
 
-Step = Callable[[str, int], None]
-
-
-@contextmanager
-def _progress(show: bool, total: int) -> Iterator[Step]:
-    """A transient rich progress bar over building and running ``total`` layers, or nothing."""
-    if not show:
-        yield lambda phase, i: None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} layers"), TimeElapsedColumn(),
-                  transient=True) as bar:
-        tasks = {"build": bar.add_task("building", total=total),
-                 "run": bar.add_task("running", total=total)}
-
-        def step(phase: str, i: int) -> None:
-            bar.update(tasks[phase], completed=i + 1)
-
-        yield step
-
-
 def _long(analysis: Analysis, batch: int) -> bool:
     macs = sum(r.macs or 0 for r in analysis.layers) * batch
     params = sum(r.params or 0 for r in analysis.layers)
@@ -81,24 +63,23 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @spec_options
 @model_option
 @limit_options
-@click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
-              help="Seed of the random weights, input and dropout masks.")
-@click.option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
-              show_default=True, help="Element type of every array.")
-@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
-              help="Examples pushed through at once.")
-@click.option("--mode", type=click.Choice(["test", "train"]), default="test", show_default=True,
-              help="train: dropout drops units with probability p and scales the kept ones "
-              "by 1/(1-p); test: dropout passes everything through.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people; json with stable keys.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="No progress bar and no table; problems still go to standard error.")
-@click.option("--max-memory", type=SizeType(), default=None,
-              help="Refuse to run when the estimated peak exceeds this, e.g. 8G or 500M "
-              "(binary units). Default: half the available memory.")
-@click.option("--width", type=click.IntRange(40, 400), default=None,
-              help="Table width in columns (default: the terminal's).")
+@option("--seed", type=click.IntRange(0, 2**64 - 1), default=0,
+        help="Seed of the random weights, input and dropout masks.")
+@option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",
+        help="Element type of every array.")
+@option("--batch", type=click.IntRange(1, MAX_BATCH), default=1,
+        help="Examples pushed through at once.")
+@option("--mode", type=click.Choice(["test", "train"]), default="test",
+        help="train: dropout drops units with probability p and scales the kept ones "
+        "by 1/(1-p); test: dropout passes everything through.")
+@format_option(("table", "json"), "table", help="table for people; json with stable keys.")
+@option("--quiet", "-q", is_flag=True,
+        help="No progress bar and no table; problems still go to standard error.")
+@option("--max-memory", type=SizeType(), default=None, show_default="half the available memory",
+        help="Refuse to run when the estimated peak exceeds this, e.g. 8G or 500M "
+        "(binary units).")
+@option("--width", type=click.IntRange(40, 400), default=None, show_default="the terminal's",
+        help="Table width in columns.")
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
         rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
         mode: str, fmt: str,
@@ -148,9 +129,9 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     from cnncalc.execute.modules import Context, Mode
     from cnncalc.execute.network import Network, random_input
     from cnncalc.execute.report import RunReport, make_row
+    from cnncalc.progress import progress, wanted
 
-    show_bar = (not quiet and fmt == "table" and sys.stdout.isatty()
-                and _long(analysis, batch))
+    show_bar = not quiet and _long(analysis, batch) and wanted()
     rows = []
     peak = None
     if planned.modules:
@@ -158,11 +139,13 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
         run_mode: Mode = "train" if mode == "train" else "test"
         ctx = Context(mode=run_mode, rng=np.random.default_rng([seed, 2]))
         try:
-            with _progress(show_bar, len(planned.modules)) as step:
-                net = Network(planned.modules, dtype, seed, built=lambda i: step("build", i),
-                              output=planned.output)
+            total = len(planned.modules)
+            with progress(show_bar, {"build": ("building", total), "run": ("running", total)},
+                          "layers") as step:
+                net = Network(planned.modules, dtype, seed,
+                              built=lambda i: step("build", i + 1), output=planned.output)
                 x = random_input(analysis.input, batch, dtype, seed)
-                measured = net.forward(x, ctx, each=lambda i, m: step("run", i))
+                measured = net.forward(x, ctx, each=lambda i, m: step("run", i + 1))
         except MemoryError:
             click.echo(f"cnncalc run: out of memory running {shown} although the "
                        f"estimated peak, {human_bytes(est.peak_bytes)}, is within the limit of "

@@ -9,7 +9,14 @@ import click
 from cnncalc.analyze import Analysis
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
-from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
+from cnncalc.option_style import format_option, option
+from cnncalc.options import (
+    MAX_BATCH,
+    limit_options,
+    load,
+    model_option,
+    spec_options,
+)
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -23,16 +30,15 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 @spec_options
 @model_option
 @limit_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table: abbreviated figures; json, csv, markdown: exact; spec: the network "
-              "rewritten in cnncalc's canonical notation.")
-@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
-              help="Batch size for activation memory.")
-@click.option("--dtype", type=click.Choice(list(DTYPES)), default="float32", show_default=True,
-              help="Element type for activation and parameter memory.")
-@click.option("--width", type=click.IntRange(40, 400), default=None,
-              help="Table width in columns (default: the terminal's).")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
+@format_option(FORMATS, "table", help="table: abbreviated figures; json, csv, markdown: "
+               "exact; spec: the network rewritten in cnncalc's canonical notation.")
+@option("--batch", type=click.IntRange(1, MAX_BATCH), default=1,
+        help="Batch size for activation memory.")
+@option("--dtype", type=click.Choice(list(DTYPES)), default="float32",
+        help="Element type for activation and parameter memory.")
+@option("--width", type=click.IntRange(40, 400), default=None, show_default="the terminal's",
+        help="Table width in columns.")
+@option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
               help="Fold the layers of nested blocks into one row per block: a layer whose "
               "name has more than N dot-separated parts (layer1.0.CONV1 has 3) joins the row "
               "named by its first N (layer1), with summed params, MACs and acts. Table and "

@@ -172,7 +172,7 @@ TARGETS = {
     "show-parse": ("cnncalc.options.parse_text", ["show", "--format", "json", "SPEC"]),
     "show-render": ("cnncalc.render.spec_text._body", ["show", "--format", "spec", "SPEC"]),
     "run": ("cnncalc.execute.network.plan", ["run", "SPEC"]),
-    "conv": ("cnncalc.calculator.one_layer", ["conv", "7", "3"]),
+    "conv": ("cnncalc.calculator.calculate", ["conv", "7", "3"]),
 }
 
 
@@ -301,7 +301,7 @@ INTERRUPT_TARGETS = {
     "show": ("cnncalc.options.analyze", ["show", "SPEC"]),
     "run": ("cnncalc.execute.network.plan", ["run", "SPEC"]),
     "check": ("cnncalc.check.runner.analyze", ["check", "--isolated", "SPEC"]),
-    "conv": ("cnncalc.calculator.one_layer", ["conv", "7", "3"]),
+    "conv": ("cnncalc.calculator.calculate", ["conv", "7", "3"]),
     "debug": ("cnncalc.options.analyze", ["--debug", "show", "SPEC"]),
 }
 

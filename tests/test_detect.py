@@ -104,3 +104,43 @@ def test_remarks_do_not_change_the_notation(text: str, notation: str) -> None:
 def test_a_lecture_spec_with_a_code_remark_parses_cleanly() -> None:
     a = analyze(parse_text(LECTURE.replace("filters", "filters (as nn.Conv2d(3, 8, 3))"), "c.txt"))
     assert a.spec.notation == "lecture" and a.ok and a.layers[-1].output_shape == (6, 6, 8)
+
+
+# ---- detection says what it decided (issue 14, part 7) ----
+
+MIXED = ("[32x32x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\nRELU1\n"
+         "CONV2: 16 3x3 filters at stride 1, pad 1\nPOOL1: 2x2 filters at stride 2\n"
+         "FC: 10 neurons\nthe code is nn.Conv2d(3, 16, 3, padding=1) and so on\n")
+
+
+def test_the_summary_names_the_notation_read() -> None:
+    from click.testing import CliRunner
+
+    from cnncalc.cli import cli
+
+    runner = CliRunner()
+    for spec, notation in (("specs/lenet5.txt", "lecture"), ("specs/vgg_paper_d.txt", "vgg"),
+                           ("specs/pytorch_alexnet.txt", "pytorch"),
+                           ("specs/keras_mobilenet.txt", "keras")):
+        table = runner.invoke(cli, ["show", "--width", "200", spec]).stdout
+        assert f"Read as {notation} notation." in table, spec
+        record = runner.invoke(cli, ["show", "--format", "json", spec]).stdout
+        assert f'"notation": "{notation}"' in record
+
+
+def test_many_unread_lines_get_one_hint_naming_a_better_notation() -> None:
+    # the nn.Conv2d( in the prose makes the text look like PyTorch's constructor lines
+    spec = parse_text(MIXED, "mixed.txt")
+    assert spec.notation == "pytorch"
+    hinted = [d for d in spec.diagnostics if "--notation" in d.hint]
+    assert len(hinted) == 1 and hinted[0].span.line == 1  # the first unread line
+    assert hinted[0].hint.endswith("7 lines cannot be read as pytorch notation (detected); "
+                                   "as lecture notation 1 cannot: pass --notation lecture")
+
+
+def test_no_hint_when_the_notation_was_named_or_errors_are_few() -> None:
+    forced = parse_text(MIXED, "mixed.txt", notation="pytorch")
+    assert not any("--notation" in d.hint for d in forced.diagnostics)
+    few = parse_text("[8x8x3] INPUT\nCNV1: 4 3x3 filters\nCONV2: 4 3x3 filters\n", "few.txt")
+    assert [d.code for d in few.diagnostics] == ["P002"]
+    assert "--notation" not in few.diagnostics[0].hint

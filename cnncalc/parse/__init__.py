@@ -188,7 +188,46 @@ def parse_text(text: str, path: str, notation: str | None = None,
                     "floor")
     spec = _parse(text, path, kind, defines or {}, input_given, model, max_layers, input_volume)
     diags = once_per_line(spec.diagnostics)
+    if notation is None and _unread(diags) >= MANY_UNREAD:
+        diags = _suggest_notation(text, path, kind, diags, defines or {}, input_given,
+                                  max_layers, input_volume)
     return spec if diags is spec.diagnostics else replace(spec, diagnostics=diags)
+
+
+MANY_UNREAD = 3
+"""A text read with this many lines it could not read (P001, P002) may be in another
+notation than the one detected: one hint then names the notation that reads it better."""
+
+
+def _unread(diags: tuple[Diagnostic, ...]) -> int:
+    return sum(1 for d in diags if d.code in ("P001", "P002"))
+
+
+def _suggest_notation(text: str, path: str, kind: str, diags: tuple[Diagnostic, ...],
+                      defines: Mapping[str, DefineValue], input_given: bool, max_layers: int,
+                      input_volume: Shape | None) -> tuple[Diagnostic, ...]:
+    """``diags`` with the first unread line's hint naming the notation (other than the
+    detected ``kind``) under which the text has the fewest unread lines and some layers, when
+    one has fewer; the text is read once more in each notation (it has many errors already,
+    so this is rare, and each reading is bounded as the first was)."""
+    unread = _unread(diags)
+    best: tuple[int, str] | None = None
+    for other in NOTATIONS:
+        if other == kind:
+            continue
+        spec = _parse(text, path, other, defines, input_given, None, max_layers, input_volume)
+        count = _unread(spec.diagnostics)
+        if spec.layers and count < unread and (best is None or count < best[0]):
+            best = (count, other)
+    if best is None:
+        return diags
+    count, other = best
+    first = next(i for i, d in enumerate(diags) if d.code in ("P001", "P002"))
+    d = diags[first]
+    said = (f"{unread} lines cannot be read as {kind} notation (detected); as {other} "
+            f"notation {'none' if count == 0 else count} cannot: pass --notation {other}")
+    hint = f"{d.hint}; {said}" if d.hint else said
+    return (*diags[:first], replace(d, hint=hint), *diags[first + 1:])
 
 
 # Keras functional code: it builds a `keras.Model(...)` (Sequential code does not)

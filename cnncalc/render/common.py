@@ -201,10 +201,12 @@ def withheld(a: Analysis) -> str:
 
 
 def summary_line(a: Analysis, memory: Memory) -> str:
-    """Exact totals in one sentence, with memory for the batch and dtype asked for."""
+    """Exact totals in one sentence, with memory for the batch and dtype asked for, and the
+    notation the text was read as."""
     t = a.totals
+    said = f"Read as {a.spec.notation} notation."  # detected unless --notation named it
     if t is None:
-        return withheld(a)
+        return f"{withheld(a)}. {said}"
     text = (f"{t.params:,} params ({t.weights:,} weights + {t.biases:,} biases), "
             f"{t.macs:,} MACs = {t.flops:,} FLOPs, {t.activations:,} activations in all, "
             f"{t.peak_activations:,} at the inference peak")
@@ -216,7 +218,7 @@ def summary_line(a: Analysis, memory: Memory) -> str:
     text = (f"{text}. Memory ({memory.dtype}, batch {memory.batch}): activations "
             f"{human_bytes(memory.activations(t.activations))} in all, "
             f"{human_bytes(memory.activations(t.peak_activations))} at the inference peak; "
-            f"parameters {human_bytes(memory.params(t.params, t.buffers))}.")
+            f"parameters {human_bytes(memory.params(t.params, t.buffers))}. {said}")
     return f"{text} {assumption(a)}" if t.assumed else text
 
 

@@ -30,6 +30,7 @@ COMMANDS = {
     "check": "cnncalc.commands.check:check",
     "diff": "cnncalc.commands.diff:diff",
     "rules": "cnncalc.commands.rules:rules",
+    "zoo": "cnncalc.commands.zoo:zoo",
 }
 
 

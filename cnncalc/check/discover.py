@@ -11,6 +11,8 @@
   ``extend-include``), and by its content when it is a ``.txt`` or extension-less file that
   reads as a spec (``cnncalc.check.sniff``; ``Found.by_content``: the runner decides). A
   configuration that sets ``include`` turns the content rule off: exactly its globs apply.
+- A path that does not exist may name a built-in spec (``cnncalc check alexnet``;
+  ``cnncalc.zoo``).
 - Directories that are never specs are always skipped: ``SKIP_DIRS`` (version control, virtual
   environments, caches, build output), ``*.egg-info`` and any name starting with ``.``, unless
   named explicitly.
@@ -39,6 +41,7 @@ from dataclasses import dataclass, replace
 
 from cnncalc.check.settings import Settings
 from cnncalc.check.sniff import candidate
+from cnncalc.zoo import UnknownSpec, resolve
 
 SKIP_DIRS = frozenset({
     "__pycache__", "node_modules", "venv", "site-packages", "build", "dist", "_build",
@@ -168,6 +171,12 @@ def discover(paths: tuple[str, ...], settings: Settings
         if arg == "-":
             yield Found("-", "<stdin>", "<stdin>")
             continue
+        if not os.path.lexists(arg):  # a name: a built-in spec (cnncalc.zoo)
+            try:
+                arg = resolve(arg)
+            except UnknownSpec as exc:
+                yield Missing(arg, exc.reason)
+                continue
         try:
             is_dir = stat.S_ISDIR(os.stat(arg).st_mode)
         except OSError as exc:

@@ -15,7 +15,7 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape
-from cnncalc.options import VolumeType, limit_options, load, spec_options
+from cnncalc.options import SpecPath, VolumeType, limit_options, load, spec_options
 from cnncalc.parse import NOTATIONS
 from cnncalc.render.common import withheld
 from cnncalc.spec import Rounding, Shape
@@ -38,10 +38,8 @@ def _side_options(side: str) -> list[click.Option]:
 
 
 @click.command()
-@click.argument("a", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                    exists=True))
-@click.argument("b", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                    exists=True))
+@click.argument("a", type=SpecPath())
+@click.argument("b", type=SpecPath())
 @spec_options
 @limit_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,

@@ -18,7 +18,14 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
 from cnncalc.execute.estimate import default_limit, parse_size
-from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
+from cnncalc.options import (
+    MAX_BATCH,
+    SpecPath,
+    limit_options,
+    load,
+    model_option,
+    spec_options,
+)
 from cnncalc.render.memory import human_bytes
 from cnncalc.spec import Rounding, Shape
 
@@ -75,9 +82,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
 
 
 @click.command()
-# readable=False: load() reads the file and reports an unreadable one as `PATH: REASON`, exit 2
-@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                       exists=True))
+@click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
 @limit_options

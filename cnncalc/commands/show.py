@@ -9,7 +9,14 @@ import click
 from cnncalc.analyze import Analysis
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
-from cnncalc.options import MAX_BATCH, limit_options, load, model_option, spec_options
+from cnncalc.options import (
+    MAX_BATCH,
+    SpecPath,
+    limit_options,
+    load,
+    model_option,
+    spec_options,
+)
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -17,9 +24,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 
 
 @click.command()
-# readable=False: load() reads the file and reports an unreadable one as `PATH: REASON`, exit 2
-@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                       exists=True))
+@click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
 @limit_options

@@ -171,12 +171,13 @@ def discover(paths: tuple[str, ...], settings: Settings
         if arg == "-":
             yield Found("-", "<stdin>", "<stdin>")
             continue
-        if not os.path.lexists(arg):  # a name: a built-in spec (cnncalc.zoo)
+        if "/" not in arg and os.sep not in arg and not os.path.lexists(arg):  # cnncalc.zoo
             try:
                 arg = resolve(arg)
             except UnknownSpec as exc:
-                yield Missing(arg, exc.reason)
-                continue
+                if "." not in arg:  # `alexnt` is a name; `gone.txt` a file, reported below
+                    yield Missing(arg, exc.reason)
+                    continue
         try:
             is_dir = stat.S_ISDIR(os.stat(arg).st_mode)
         except OSError as exc:

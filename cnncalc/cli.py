@@ -31,6 +31,7 @@ COMMANDS = {
     "diff": "cnncalc.commands.diff:diff",
     "rules": "cnncalc.commands.rules:rules",
     "draw": "cnncalc.commands.draw:draw",
+    "zoo": "cnncalc.commands.zoo:zoo",
 }
 
 

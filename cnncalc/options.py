@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar
@@ -145,6 +146,36 @@ class SpecReadError(click.ClickException):
         click.echo(f"cnncalc: error: {self.format_message()}", file=file, err=True)
 
 
+def spec_path(spec: str) -> str:
+    """The path a SPEC argument reads: ``spec`` if it exists, else the built-in spec it
+    names (``cnncalc.zoo.resolve``); neither is SpecReadError (exit 2)."""
+    from cnncalc.zoo import UnknownSpec, resolve
+
+    try:
+        return resolve(spec)
+    except UnknownSpec as exc:
+        raise SpecReadError(exc.spec, exc.reason) from None
+
+
+class SpecPath(click.ParamType):  # type: ignore[type-arg]
+    """A SPEC argument: a file that exists (a path wins over a name), ``-``, or the name of a
+    built-in spec; anything else is a usage error that lists the built-in names. Unreadable
+    files pass: ``load`` reports them as ``PATH: REASON``, exit 2."""
+
+    name = "SPEC"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from cnncalc.zoo import UnknownSpec, resolve
+
+        text = str(value)
+        if text != "-" and os.path.isdir(text):
+            self.fail(f"{text!r} is a directory, not a spec file", param, ctx)
+        try:
+            return resolve(text)
+        except UnknownSpec as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def read_spec(path: str, limit: int = MAX_FILE_SIZE) -> tuple[str, bytes]:
     """(display path, bytes): at most ``limit + 1`` of them (see ``read_limited``); a file
     that cannot be read raises SpecReadError."""
@@ -212,11 +243,12 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
          notation: str | None = None, rounding: Rounding | None = None,
          model: str | None = None, max_layers: int | None = None,
          max_file_size: int | None = None) -> Analysis:
-    """Read, parse and analyse one spec file (``-`` for standard input); a file longer than
+    """Read, parse and analyse one spec file (``-`` for standard input, a name without ``/``
+    for a built-in spec, ``cnncalc.zoo``); a file longer than
     ``max_file_size`` is refused (P013), and reading stops at more than ``max_layers``
     layers (P012); None means the default."""
     limit = MAX_FILE_SIZE if max_file_size is None else max_file_size
-    shown, data = read_spec(path, limit)
+    shown, data = read_spec(spec_path(path), limit)
     if len(data) > limit:
         return unread(shown, "", file_too_large(shown, limit))
     text = data.decode("utf-8", errors="surrogateescape")

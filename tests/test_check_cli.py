@@ -216,21 +216,28 @@ def test_internal_error_exits_2_and_the_rest_is_checked(tmp_path, monkeypatch):
 def test_no_files_found_warns(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.md").write_text(CLEAN, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("Try a 3x3 conv here.\nAsk about the FC.\n",
+                                        encoding="utf-8")
     result = invoke("--isolated")
     assert result.exit_code == 0
-    assert "cnncalc: warning: no spec files found (include: *.txt)" in result.stderr
+    assert result.stderr == (
+        "cnncalc: warning: no spec files found (include: *.cnn, *.spec.txt; .txt and "
+        "extension-less files that read as specs, and 1 file that did not read as specs)\n")
 
 
 def test_not_utf8_is_a_finding(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.txt").write_bytes(b"[32x32x3] INPUT  # caf\xe9\n")
     (tmp_path / "b.txt").write_bytes(b"[32x32x3] INPUT\x00\n")
-    result = invoke("--isolated", "--output-format", "concise")
+    result = invoke("--isolated", "--output-format", "concise", ".", "b.txt")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[:2] == [
         "a.txt:1:23: P006 byte 0xe9 is not UTF-8 text: is this a spec file?",
         "b.txt:1:16: P006 a NUL byte is not UTF-8 text: is this a spec file?"]
     assert ET.fromstring(invoke("--isolated", "--output-format", "junit").stdout) is not None
+    # found in a walk, a file with a NUL byte is binary: not a spec (a.txt reads as one)
+    result = invoke("--isolated", "--output-format", "concise")
+    assert result.stdout.splitlines()[1:] == ["1 finding in 1 file (1 error); 1 file checked"]
 
 
 def test_standard_input(tmp_path, monkeypatch):

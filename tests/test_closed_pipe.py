@@ -77,7 +77,7 @@ COMMANDS = (
        for fmt in ("full", "concise", "json", "github", "junit")]
     + [["run", "--format", fmt, CLEAN] for fmt in ("table", "json")]
     + [["rules"], ["rules", "--output-format", "json"], ["rules", "W501"], ["conv", "7", "3"],
-       ["--help"], ["show", "--help"], ["--version"]])
+       ["--help"], ["show", "--help"], ["--version"], ["zoo"], ["zoo", "--format", "json"]])
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)

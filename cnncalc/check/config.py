@@ -46,8 +46,9 @@ ROUNDINGS: tuple[Rounding, ...] = ("strict", "floor", "ceil")
 FILE_KEYS = ("notation", "rounding", "input", "define", "max-params", "max-macs",
              "max-activations", "max-peak-activations")
 BYTE_KEYS = ("max-activations", "max-peak-activations")
-KEYS = ("select", "ignore", "fail-on", "include", "exclude", "force-exclude", "batch", "dtype",
-        "output-format", "baseline", "per-path", "max-layers", "max-file-size", *FILE_KEYS)
+KEYS = ("select", "ignore", "fail-on", "include", "extend-include", "exclude", "force-exclude",
+        "batch", "dtype", "output-format", "baseline", "per-path", "max-layers", "max-file-size",
+        *FILE_KEYS)
 PER_PATH_KEYS = ("path", "ignore", *FILE_KEYS)
 CONFIG_LIMIT = 2**20
 """The largest configuration file read, 1 MiB: pyproject.toml files are a few kilobytes."""
@@ -298,13 +299,17 @@ def settings_from_table(table: dict[str, Any], path: Path, where: str) -> Settin
         top.fail("batch", f"{count_text(batch)} is more than {count_text(MAX_BATCH)}: is it a "
                  "typo?")
     baseline = top.get("baseline", str, "a file name")
+    include = top.globs("include")
+    extend = top.globs("extend-include", '["models/*.py"]') or ()
     return Settings(
         config_path=path,
         root=root,
         select=top.codes("select"),
         ignore=top.codes("ignore"),
         fail_on=Severity(top.choice("fail-on", tuple(s.value for s in Severity)) or "error"),
-        include=top.globs("include") or tuple(Glob(p) for p in DEFAULT_INCLUDE),
+        include=(tuple(Glob(p) for p in DEFAULT_INCLUDE) if include is None else include)
+        + extend,
+        detect=include is None,
         exclude=top.globs("exclude") or (),
         force_exclude=bool(top.get("force-exclude", bool, "true or false")),
         batch=batch or 1,

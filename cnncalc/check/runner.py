@@ -6,7 +6,9 @@ suppressions. No printing and no exit codes here: the command decides both.
 A file that cannot be read (permission denied, vanished) or that crashes cnncalc is a
 ``Problem``, not a finding: it makes the run exit 2 whatever the findings. A symbolic link out
 of the checked tree (``discover.Outside``) is never opened: it is a file with one finding,
-P020, and no notation or totals.
+P020, and no notation or totals. A file found by content (``Found.by_content``) that does not
+read as a spec (``cnncalc.check.sniff``) is left out: counted in ``Report.skipped``, not
+reported.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cnncalc.check.budgets import check_budgets, not_judged
 from cnncalc.check.discover import Found, Missing, Outside, discover
 from cnncalc.check.lint import LINT_RULES
 from cnncalc.check.settings import FileSettings, Settings, selected
+from cnncalc.check.sniff import HEAD, binary, head_text, not_parsed, reads_as_spec
 from cnncalc.check.suppress import apply_suppressions, find_suppressions
 from cnncalc.cli import no_cyclic_gc
 from cnncalc.diagnostics import Diagnostic, Severity
@@ -57,9 +60,12 @@ class Problem:
 
 @dataclass(frozen=True)
 class Report:
+    """``skipped``: files found by content that did not read as specs (not checked)."""
+
     files: tuple[FileResult, ...]
     problems: tuple[Problem, ...]
     fail_on: Severity
+    skipped: tuple[str, ...] = ()
 
     @property
     def findings(self) -> list[Diagnostic]:
@@ -142,17 +148,42 @@ def refused(outside: Outside, settings: Settings) -> FileResult:
 
 
 def check_file(found: Found, settings: Settings,
-               baseline: dict[str, Figures] | None = None) -> FileResult | Problem:
+               baseline: dict[str, Figures] | None = None) -> FileResult | Problem | None:
+    """The file's result; None for a file found by content that is not a spec."""
     with no_cyclic_gc():
         return _check_file(found, settings, baseline)
 
 
+def _read(found: Found, limit: int) -> bytes | None:
+    """The file's bytes (``read_limited``); a file found by content is read whole only when
+    its first ``HEAD`` bytes are not binary (else None)."""
+    if not found.by_content:
+        return read_limited(found.path, limit)
+    head = read_limited(found.path, min(HEAD, limit))
+    if binary(head[:HEAD]):
+        return None
+    return head if len(head) <= min(HEAD, limit) else read_limited(found.path, limit)
+
+
+def _not_a_spec(analysis: Analysis, data: bytes, fs: FileSettings, settings: Settings) -> bool:
+    """A file found by content is a spec when its text, or the first ``HEAD`` bytes of a text
+    not parsed (not UTF-8, too large), reads as one."""
+    spec = analysis.spec
+    if not_parsed(spec):
+        spec = parse_text(head_text(data), spec.path, fs.notation, dict(fs.defines),
+                          fs.input is not None, max_layers=settings.max_layers,
+                          max_file_size=settings.max_file_size)
+    return not reads_as_spec(spec)
+
+
 def _check_file(found: Found, settings: Settings,
-                baseline: dict[str, Figures] | None = None) -> FileResult | Problem:
+                baseline: dict[str, Figures] | None = None) -> FileResult | Problem | None:
     try:
-        data = read_limited(found.path, settings.max_file_size)
+        data = _read(found, settings.max_file_size)
     except OSError as exc:
         return Problem(found.shown, exc.strerror or str(exc))
+    if data is None:
+        return None
     try:
         fs = settings.for_path(found.rel)
         bad: Diagnostic | None
@@ -162,6 +193,8 @@ def _check_file(found: Found, settings: Settings,
             text, bad = decode(data, found.shown)
         analysis = analyse(text, found.shown, fs, bad, settings.max_layers,
                            settings.max_file_size)
+        if found.by_content and _not_a_spec(analysis, data, fs, settings):
+            return None
         return check_analysis(analysis, fs, settings, (baseline or {}).get(found.shown))
     except Exception as exc:  # one bad file must not hide the others' findings
         return Problem(found.shown, f"internal error: {type(exc).__name__}: {exc}",
@@ -175,6 +208,7 @@ def run_check(paths: Iterable[str], settings: Settings,
     total)`` is told of each path done (for a progress bar)."""
     files: list[FileResult] = []
     problems: list[Problem] = []
+    skipped: list[str] = []
     found = list(discover(tuple(paths), settings))
     for done, item in enumerate(found, start=1):
         if count is not None:
@@ -186,10 +220,12 @@ def run_check(paths: Iterable[str], settings: Settings,
             files.append(refused(item, settings))
             continue
         result = check_file(item, settings, baseline)
-        if isinstance(result, Problem):
+        if result is None:
+            skipped.append(item.shown)
+        elif isinstance(result, Problem):
             problems.append(result)
         else:
             files.append(result)
     files.sort(key=lambda f: f.path)
     problems.sort(key=lambda p: p.path)
-    return Report(tuple(files), tuple(problems), settings.fail_on)
+    return Report(tuple(files), tuple(problems), settings.fail_on, tuple(skipped))

@@ -17,7 +17,9 @@ from cnncalc.parse import DefineValue
 from cnncalc.parse.bounds import MAX_FILE_SIZE, MAX_LAYERS
 from cnncalc.spec import Rounding, Shape
 
-DEFAULT_INCLUDE = ("*.txt",)
+SPEC_SUFFIXES = (".cnn", ".spec.txt")
+"""Names that say "a spec": checked by default whatever they hold."""
+DEFAULT_INCLUDE = tuple(f"*{suffix}" for suffix in SPEC_SUFFIXES)
 FORMATS = ("concise", "full", "json", "github", "junit")
 
 
@@ -73,7 +75,10 @@ class PerPath:
 @dataclass(frozen=True)
 class Settings:
     """One run's settings. ``root`` is the directory globs are relative to (the config file's,
-    else the current directory); ``select`` empty means every code."""
+    else the current directory); ``select`` empty means every code. ``include``: the globs of
+    files a walk checks by name; ``detect``: whether it also checks ``.txt`` and extension-less
+    files whose content reads as a spec (``cnncalc.check.sniff``), as it does unless the
+    configuration sets ``include``."""
 
     config_path: Path | None = None
     root: Path = field(default_factory=Path.cwd)
@@ -81,6 +86,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     fail_on: Severity = Severity.ERROR
     include: tuple[Glob, ...] = tuple(Glob(p) for p in DEFAULT_INCLUDE)
+    detect: bool = True
     exclude: tuple[Glob, ...] = ()
     force_exclude: bool = False
     batch: int = 1

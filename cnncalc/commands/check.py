@@ -100,7 +100,8 @@ def _err(message: str) -> None:
         help="Read settings from this file.")
 @option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @option("--force-exclude", is_flag=True,
-        help="Apply exclude globs to files named on the command line too.")
+        help="Judge files named on the command line as a directory walk does: exclude "
+        "globs apply, and a .txt file is checked only if it reads as a spec.")
 @option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
         default=None, help="Report specs whose params, MACs or peak activations differ from "
         "this file.")
@@ -120,10 +121,11 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
     """Check spec files and directories (default: .) for errors, unwise layers and budgets.
 
     \b
-    Directories are searched recursively for *.txt (configure include/exclude globs in
-    [tool.cnncalc]); a file named explicitly is checked whatever its name. Suppress a finding
-    on its line with `# cnncalc: ignore[CODE]`. `cnncalc rules` lists the codes. Flags
-    override the configuration; a default below is what applies when neither sets it.
+    Directories are searched recursively for *.cnn, *.spec.txt, and .txt or extension-less
+    files that read as specs (configure include/exclude globs in [tool.cnncalc]); a file
+    named explicitly is checked whatever its name. Suppress a finding on its line with
+    `# cnncalc: ignore[CODE]`. `cnncalc rules` lists the codes. Flags override the
+    configuration; a default below is what applies when neither sets it.
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or
     unreadable files.
@@ -174,8 +176,12 @@ def _log(report: Report, settings: Settings, debug: bool) -> None:
     if any(p.detail for p in report.problems) and not debug:
         click.echo("hint: rerun with --debug to see the traceback, and report it", err=True)
     if not report.files and not report.problems:
-        globs = ", ".join(escape(g.pattern) for g in settings.include)
-        click.echo(f"cnncalc: warning: no spec files found (include: {globs})", err=True)
+        globs = ", ".join(escape(g.pattern) for g in settings.include) or "none"
+        content = f", and {plural(len(report.skipped), 'file')} that did not read as specs" \
+            if report.skipped else ""
+        looked = "; .txt and extension-less files that read as specs" if settings.detect else ""
+        click.echo(f"cnncalc: warning: no spec files found (include: {globs}{looked}{content})",
+                   err=True)
 
 
 def _override(settings: Settings, cli: FileSettings, select: tuple[str, ...] | None,

@@ -16,7 +16,7 @@ from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape
 from cnncalc.option_style import Opt, format_option, option
-from cnncalc.options import VolumeType, limit_options, load, spec_options
+from cnncalc.options import SpecPath, VolumeType, limit_options, load, spec_options
 from cnncalc.parse import NOTATIONS
 from cnncalc.render.common import withheld
 from cnncalc.spec import Rounding, Shape
@@ -39,10 +39,8 @@ def _side_options(side: str) -> list[click.Option]:
 
 
 @click.command()
-@click.argument("a", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                    exists=True))
-@click.argument("b", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                    exists=True))
+@click.argument("a", type=SpecPath())
+@click.argument("b", type=SpecPath())
 @spec_options
 @limit_options
 @format_option(FORMATS, "text", help="text: the layers that differ, aligned, and the totals; "

@@ -9,13 +9,12 @@ import click
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.option_style import option
-from cnncalc.options import limit_options, load, model_option, spec_options
+from cnncalc.options import SpecPath, limit_options, load, model_option, spec_options
 from cnncalc.spec import Rounding, Shape
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                       exists=True))
+@click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
 @limit_options

@@ -19,6 +19,7 @@ from cnncalc.execute.estimate import default_limit, parse_size
 from cnncalc.option_style import format_option, option
 from cnncalc.options import (
     MAX_BATCH,
+    SpecPath,
     limit_options,
     load,
     model_option,
@@ -57,9 +58,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
 
 
 @click.command()
-# readable=False: load() reads the file and reports an unreadable one as `PATH: REASON`, exit 2
-@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                       exists=True))
+@click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
 @limit_options

@@ -12,6 +12,7 @@ from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.option_style import format_option, option
 from cnncalc.options import (
     MAX_BATCH,
+    SpecPath,
     limit_options,
     load,
     model_option,
@@ -24,9 +25,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 
 
 @click.command()
-# readable=False: load() reads the file and reports an unreadable one as `PATH: REASON`, exit 2
-@click.argument("spec", type=click.Path(dir_okay=False, readable=False, allow_dash=True,
-                                       exists=True))
+@click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
 @limit_options

@@ -237,7 +237,8 @@ def test_not_utf8_is_a_finding(tmp_path, monkeypatch):
     assert ET.fromstring(invoke("--isolated", "--output-format", "junit").stdout) is not None
     # found in a walk, a file with a NUL byte is binary: not a spec (a.txt reads as one)
     result = invoke("--isolated", "--output-format", "concise")
-    assert result.stdout.splitlines()[1:] == ["1 finding in 1 file (1 error); 1 file checked"]
+    assert result.stdout.splitlines()[1:] == [
+        "1 finding in 1 file (1 error); 1 file checked, 1 file left out as not specs: b.txt"]
 
 
 def test_standard_input(tmp_path, monkeypatch):

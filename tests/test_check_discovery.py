@@ -90,7 +90,10 @@ def test_an_ordinary_repository_reports_exactly_its_specs(repo):
     result = check()
     assert result.exit_code == 0, result.output
     assert checked(result) == ["specs/alexnet.txt", "specs/lenet.txt"]
-    assert result.stderr.endswith("All checks passed! (2 files checked)\n")
+    # the files left out are named, the first three of them, so that none goes unseen
+    assert result.stderr.endswith(
+        "All checks passed! (2 files checked, 14 files left out as not specs: LICENSE, "
+        "LICENSE.txt, Makefile and 11 more)\n")
 
 
 def test_a_spec_with_mistakes_is_still_found_and_reported(repo):
@@ -104,6 +107,18 @@ def test_a_spec_with_mistakes_is_still_found_and_reported(repo):
                                "specs/typos.txt"]
     found = {(d["path"], d["code"]) for d in json.loads(result.stdout)["diagnostics"]}
     assert ("specs/broken.txt", "G101") in found and ("specs/typos.txt", "P001") in found
+
+
+def test_a_spec_too_broken_to_read_as_one_is_named_in_the_summary(repo):
+    (repo / "specs" / "mangled.txt").write_text(
+        "[32x32x3] INPUT\nCNV1: 8 3x3 filtres\nCNV2: 8 3x3\nPOL: 2x2\n", encoding="utf-8")
+    result = check()
+    assert result.exit_code == 0  # 3 of its 4 lines unread: not taken for a spec ...
+    assert "specs/mangled.txt" in json.loads(result.stdout)["summary"]["left_out"]  # ... said
+    named = check("specs/mangled.txt")  # named, it is checked
+    assert named.exit_code == 1
+    assert ("specs/mangled.txt", "P002") in {
+        (d["path"], d["code"]) for d in json.loads(named.stdout)["diagnostics"]}
 
 
 def test_spec_extensions_are_checked_whatever_they_hold(repo):

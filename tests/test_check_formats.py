@@ -110,7 +110,7 @@ def test_json_keys(specs):
     assert list(record) == ["version", "summary", "files", "diagnostics", "problems"]
     assert record["version"] == 1
     assert record["summary"] == {"files": 3, "findings": 2, "error": 1, "warning": 1,
-                                 "info": 0, "suppressed": 0, "problems": 0,
+                                 "info": 0, "suppressed": 0, "problems": 0, "left_out": [],
                                  "fail_on": "error", "failed": True}
     assert [f["path"] for f in record["files"]] == ["a.txt", "b.txt", "c.txt"]
     c = record["files"][2]

@@ -37,6 +37,8 @@ def summary(report: Report) -> str:
         extra.append(f"{count_text(suppressed)} suppressed")
     if report.problems:
         extra.append(f"{plural(len(report.problems), 'path')} could not be checked")
+    if report.skipped:
+        extra.append(_skipped(report.skipped))
     if not findings:
         return f"All checks passed! ({', '.join(extra)})" if not report.problems else \
             f"No findings ({', '.join(extra)})"
@@ -46,6 +48,19 @@ def summary(report: Report) -> str:
           if any(d.severity is s for d in findings)]
     return (f"{plural(len(findings), 'finding')} in {plural(with_findings, 'file')} "
             f"({', '.join(by)}); {', '.join(extra)}")
+
+
+SKIPPED_NAMED = 3
+"""How many of the files left out as not specs the summary names (then ``and N more``)."""
+
+
+def _skipped(paths: tuple[str, ...]) -> str:
+    """``2 files left out as not specs: LICENSE.txt, requirements.txt``: a directory's
+    ``.txt`` files that did not read as specs (name a file, or give it a ``.cnn`` name, to
+    have it checked)."""
+    shown = ", ".join(escape(p) for p in sorted(paths)[:SKIPPED_NAMED])
+    more = f" and {len(paths) - SKIPPED_NAMED} more" if len(paths) > SKIPPED_NAMED else ""
+    return f"{plural(len(paths), 'file')} left out as not specs: {shown}{more}"
 
 
 def concise(report: Report) -> str:
@@ -73,6 +88,7 @@ def json_record(report: Report) -> dict[str, Any]:
             **counts,
             "suppressed": sum(f.suppressed for f in report.files),
             "problems": len(report.problems),
+            "left_out": sorted(report.skipped),  # found in a walk, did not read as specs
             "fail_on": report.fail_on.value,
             "failed": report.failed,
         },

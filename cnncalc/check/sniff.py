@@ -7,6 +7,11 @@ a table cnncalc wrote) is one only when cnncalc reads it as one:
 - read in the notation detected for it, it gives at least one layer or an input volume, and
 - at most half of its lines that are not blank and not ``#`` comments draw a parse error.
 
+``check`` names the files it left out this way in its summary (``1 file left out as not
+specs: broken.txt``), so that a spec too broken to be taken for one is never passed over in
+silence; CI that must check every spec names them ``*.cnn`` or lists them in ``include``.
+(A declared input is no sign: a saved ``check`` output quotes ``# cnncalc: input`` lines.)
+
 A requirements file, a licence, notes or a saved table draw an error on nearly every line; a
 spec, even one with mistakes in it, reads mostly as layers. A file with a NUL byte in its first
 64 KiB is not read further (a binary file); a file that is not UTF-8, or too large to read

@@ -80,6 +80,8 @@ RULES: dict[str, Rule] = {
         Rule("P014", "unknown-forward", Severity.WARNING,
              "a container whose forward() cnncalc does not know: its children are read in "
              "order, and the figures that rest on that order are marked"),
+        Rule("P018", "no-such-block", Severity.ERROR,
+             "--block N beyond the fenced code blocks of a Markdown document"),
         Rule("P020", "link-outside-tree", Severity.ERROR,
              "a symbolic link out of the checked tree, not followed (cnncalc check)"),
         Rule("G101", "filter-does-not-fit", Severity.ERROR,
@@ -122,8 +124,8 @@ RULES: dict[str, Rule] = {
              "activation memory (the sum of every layer's output) above the max-activations "
              "budget (cnncalc check)"),
         Rule("B404", "budget-not-judged", Severity.INFO,
-             "budgets or the baseline not judged: the spec has no complete totals "
-             "(cnncalc check)"),
+             "budgets or the baseline not judged: the spec has no complete totals, or the "
+             "figures rest on an assumed wiring (cnncalc check)"),
         Rule("B405", "max-peak-activations", Severity.ERROR,
              "peak activation memory at inference (the outputs alive at once) above the "
              "max-peak-activations budget (cnncalc check)"),

@@ -92,6 +92,15 @@ def spec_options(f: F) -> F:
     return f
 
 
+def block_option(f: F) -> F:
+    """``--block N``: the fenced block of a Markdown document to read."""
+    return option(
+        "--block", type=click.IntRange(min=1), default=None, metavar="N",
+        show_default="every fenced block (those tagged cnncalc, if any), as one text",
+        help="In a Markdown file (.md), read only its N-th fenced code block (1-based); "
+        "also reads standard input or another file as Markdown.")(f)
+
+
 def model_option(f: F) -> F:
     """``--model NAME``: for the commands that read one spec (``show``, ``run``)."""
     return option(
@@ -242,11 +251,12 @@ def _encodes(text: str) -> bool:
 def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] = (),
          notation: str | None = None, rounding: Rounding | None = None,
          model: str | None = None, max_layers: int | None = None,
-         max_file_size: int | None = None) -> Analysis:
+         max_file_size: int | None = None, block: int | None = None) -> Analysis:
     """Read, parse and analyse one spec file (``-`` for standard input, a name without ``/``
     for a built-in spec, ``cnncalc.zoo``); a file longer than
     ``max_file_size`` is refused (P013), and reading stops at more than ``max_layers``
-    layers (P012); None means the default."""
+    layers (P012); None means the default. ``block``: the fenced block of a Markdown text
+    to read (``cnncalc.parse.markdown``)."""
     limit = MAX_FILE_SIZE if max_file_size is None else max_file_size
     shown, data = read_spec(spec_path(path), limit)
     if len(data) > limit:
@@ -258,5 +268,5 @@ def load(path: str, input_volume: Shape | None = None, defines: tuple[str, ...] 
     bound = dict(parse_define(d) for d in defines)
     spec = parse_text(text, shown, notation, bound, input_volume is not None, model,
                       MAX_LAYERS if max_layers is None else max_layers, limit,
-                      input_volume=input_volume)
+                      input_volume=input_volume, block=block)
     return analyze(spec, input_volume, rounding)

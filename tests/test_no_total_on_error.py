@@ -70,7 +70,7 @@ CASES: list[tuple[str, str, str]] = [
 ]
 
 # error codes that never sit on a layer: about the input, the file, or the whole network
-NOT_ON_A_LAYER = {"P004", "P005", "P006", "P007", "P013", "P015", "P020", "G105", "B401",
+NOT_ON_A_LAYER = {"P004", "P005", "P006", "P007", "P013", "P015", "P018", "P020", "G105", "B401",
                   "B402", "B403", "B405",
                   "P023", "P024"}  # PyTorch code whose params total is not the network's
 

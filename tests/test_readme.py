@@ -31,3 +31,15 @@ def test_readme_example_is_what_cnncalc_prints(monkeypatch: pytest.MonkeyPatch, 
     result = CliRunner().invoke(cli, shlex.split(command)[1:])
     printed = [line.rstrip() for line in result.stdout.rstrip("\n").split("\n")]
     assert printed == [line.rstrip() for line in shown.rstrip("\n").split("\n")]
+
+
+def test_the_readme_lists_every_rule_as_cnncalc_rules_does() -> None:
+    """The README's table of diagnostic codes is the rules table itself (one copy)."""
+    from cnncalc.diagnostics import RULES
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    head = "| code | name | severity | meaning |\n|---|---|---|---|\n"
+    start = text.index(head, text.index("## Diagnostic codes")) + len(head)
+    table = text[start:text.index("\n\n", start)].split("\n")
+    assert table == [f"| {r.code} | {r.name} | {r.severity.value} | "
+                     f"{r.summary.replace('|', chr(92) + '|')} |" for r in RULES.values()]

@@ -64,6 +64,12 @@ EXAMPLES: dict[str, Example] = {
         "[32x32x3] INPUT  # caf\u00e9, saved as UTF-8\n",
         "[32x32x3] INPUT  # caf<byte 0xe9>, saved as Latin-1\n",
         live=False),
+    "P018": Example(
+        "A Markdown document (.md) is read from its fenced code blocks (those tagged "
+        "```cnncalc, if any); --block N reads the N-th alone, and must name one.",
+        "cnncalc show design.md --block 2   (a document with two blocks)\n",
+        "cnncalc show design.md --block 3   (a document with two blocks)\n",
+        live=False),
     "P020": Example(
         "`cnncalc check` follows a symbolic link to a file only when that file is one it "
         "reads anyway: inside the directory being checked (for a file named on the command "

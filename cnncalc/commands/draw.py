@@ -9,7 +9,7 @@ import click
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.option_style import option
-from cnncalc.options import SpecPath, limit_options, load, model_option, spec_options
+from cnncalc.options import SpecPath, block_option, limit_options, load, model_option, spec_options
 from cnncalc.spec import Rounding, Shape
 
 
@@ -17,6 +17,7 @@ from cnncalc.spec import Rounding, Shape
 @click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
+@block_option
 @limit_options
 @option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
         default="-", metavar="FILE", help="Write the SVG to FILE (- is standard output).")
@@ -26,7 +27,7 @@ from cnncalc.spec import Rounding, Shape
         "box named by its first N.")
 def draw(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
          rounding: Rounding | None, model: str | None, output: str, depth: int | None,
-         max_layers: int | None, max_file_size: int | None) -> None:
+         max_layers: int | None, max_file_size: int | None, block: int | None = None) -> None:
     """Draw SPEC as an SVG diagram: each layer a box or a 3-D volume with its name, output
     volume and params, branches as a graph (- reads standard input).
 
@@ -42,7 +43,7 @@ def draw(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
 
     with no_cyclic_gc():
         analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
-                        max_file_size)
+                        max_file_size, block)
         try:
             text = to_svg(analysis, depth)
         except TooLarge as exc:

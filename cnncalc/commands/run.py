@@ -20,6 +20,7 @@ from cnncalc.option_style import format_option, option
 from cnncalc.options import (
     MAX_BATCH,
     SpecPath,
+    block_option,
     limit_options,
     load,
     model_option,
@@ -61,6 +62,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
+@block_option
 @limit_options
 @option("--seed", type=click.IntRange(0, 2**64 - 1), default=0,
         help="Seed of the random weights, input and dropout masks.")
@@ -83,7 +85,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
         rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
         mode: str, fmt: str,
         quiet: bool, max_memory: int | None, width: int | None, max_layers: int | None,
-        max_file_size: int | None) -> None:
+        max_file_size: int | None, block: int | None = None) -> None:
     """Run SPEC in NumPy and check the analysis against what it measures (- reads stdin).
 
     \b
@@ -96,7 +98,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     not run, 2 usage problems (including an estimated peak above --max-memory).
     """
     analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
-                    max_file_size)
+                    max_file_size, block)
     limit = max_memory if max_memory is not None else default_limit()
 
     from cnncalc.execute.network import memory_estimate, plan

@@ -13,6 +13,7 @@ from cnncalc.option_style import format_option, option
 from cnncalc.options import (
     MAX_BATCH,
     SpecPath,
+    block_option,
     limit_options,
     load,
     model_option,
@@ -28,6 +29,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 @click.argument("spec", type=SpecPath())
 @spec_options
 @model_option
+@block_option
 @limit_options
 @format_option(FORMATS, "table", help="table: abbreviated figures; json, csv, markdown: "
                "exact; spec: the network rewritten in cnncalc's canonical notation.")
@@ -45,7 +47,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
          rounding: Rounding | None, model: str | None, fmt: str, batch: int, dtype: str,
          width: int | None, depth: int | None, max_layers: int | None,
-         max_file_size: int | None) -> None:
+         max_file_size: int | None, block: int | None = None) -> None:
     """Compute every layer of SPEC and print a per-layer table (- reads standard input).
 
     Exit status: 0 clean, 1 the spec has errors, 2 usage problems.
@@ -56,7 +58,7 @@ def show(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notati
             "record per layer (each with its name, to fold by)", click.get_current_context())
     with no_cyclic_gc():
         analysis = load(spec, input_volume, defines, notation, rounding, model, max_layers,
-                        max_file_size)
+                        max_file_size, block)
         with pipe_may_close():
             _print(analysis, Memory(batch, dtype), fmt, width, depth)
     shown = unsilenced(analysis) if fmt != "json" else []  # json holds them all

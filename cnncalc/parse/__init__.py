@@ -170,7 +170,7 @@ def parse_text(text: str, path: str, notation: str | None = None,
                defines: Mapping[str, DefineValue] | None = None,
                input_given: bool = False, model: str | None = None,
                max_layers: int = MAX_LAYERS, max_file_size: int = MAX_FILE_SIZE,
-               input_volume: Shape | None = None) -> Spec:
+               input_volume: Shape | None = None, block: int | None = None) -> Spec:
     """Parse ``text`` read from ``path``; ``notation`` None means detect it. ``defines`` binds
     names in code notations (``num_classes``); ``input_given`` says ``--input`` was passed, so
     an unbound ``input_shape`` is not an error; ``model`` picks one model of a file that
@@ -178,9 +178,17 @@ def parse_text(text: str, path: str, notation: str | None = None,
     Reading stops at the first layer over ``max_layers`` (P012); Keras and PyTorch text over
     its share of ``max_file_size`` is not read (P013; the caller refuses a file over the limit
     itself before reading it). ``input_volume`` is the ``--input`` volume, which PyTorch
-    model code needs while it is read (``x.size(2)``)."""
+    model code needs while it is read (``x.size(2)``). A Markdown file (``.md``), or any text
+    with ``block``, is read from its fenced code blocks (``cnncalc.parse.markdown``)."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    if block is not None or path.lower().endswith((".md", ".markdown")):
+        from cnncalc.parse.markdown import spec_text
+
+        text, problems = spec_text(text, path, block)
+        if problems:
+            return Spec(path, None, None, (), tuple(problems), tuple(source_lines(text)),
+                        notation or "lecture")
     kind = notation or detect(text)
     if kind in CODE_NOTATIONS and code_too_large(text, max_file_size):
         refused = code_refused(path, max_file_size, kind)

@@ -332,13 +332,30 @@ def _reader(path: str, fast: FastReader | None) -> Callable[[str, int], Layer | 
     return read
 
 
+# A Markdown list marker before a line's text (`- `, `* `, `+ `, `1. `, `1) `): notes pasted
+# from Markdown keep them; they are read as blanks of the same width (columns stay the line's)
+_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t]+\S)")
+
+
+def unlisted(line: str) -> str:
+    """``line`` without a Markdown list marker before its text, blanked to keep columns."""
+    if not line or line.lstrip()[:1] not in _MARKER_STARTS:
+        return line
+    m = _LIST_MARKER.match(line)
+    return line if m is None else " " * m.end() + line[m.end():]
+
+
+_MARKER_STARTS = frozenset("-*+0123456789")
+
+
 def parse_lecture(text: str, path: str, max_layers: int = MAX_LAYERS) -> Spec:
     """Read the text; reading stops at the first layer over ``max_layers``."""
     st = _State(path)
     lines = source_lines(text)
     st.fast = _fast_path(len(lines))
     blocks: Blocks | None = None  # made at the first line that may start or end a block
-    for lineno, raw in enumerate(lines, start=1):
+    for lineno, line in enumerate(lines, start=1):
+        raw = unlisted(line)
         try:
             if blocks is None and raw.lstrip()[:5].lower().startswith(("block", "end")):
                 from cnncalc.parse.blocks import Blocks

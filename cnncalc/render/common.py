@@ -108,7 +108,9 @@ def plain(x: int | Fraction) -> int | str:
 def receptive_field(r: LayerResult) -> str:
     if r.field is None:
         return ""
-    h, w = (fmt_fraction(v) for v in r.field.rf)
+    rf_h, rf_w = r.field.rf
+    h = str(rf_h) if rf_h.__class__ is int else fmt_fraction(rf_h)
+    w = h if rf_w == rf_h else str(rf_w) if rf_w.__class__ is int else fmt_fraction(rf_w)
     return h if h == w else f"{h}x{w}"
 
 

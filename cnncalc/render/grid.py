@@ -79,19 +79,30 @@ class Column:
     def simple(self) -> bool:
         """Whether every unstyled cell is text of one line, a cell a character."""
         if self._simple is None:
-            self._simple = _plain("".join(c for c in self.cells if c.__class__ is str))
+            self._simple = _plain("".join([c for c in self.cells if c.__class__ is str]))
         return self._simple
 
     @property
     def longest(self) -> int:
         """Its longest line (header included), in cells: what rich's measure finds."""
         if self._longest is None:
-            texts = [self.header, *(_text(c) for c in self.cells)]
+            texts = [self.header, *[c if c.__class__ is str else c[0] for c in self.cells]]
             if _plain("".join(texts)):  # all of them: counted at C speed
                 self._longest = max(map(len, texts))
             else:
                 self._longest = max(map(_longest_line, texts))
         return self._longest
+
+
+def _padded(col: Column, inner: int, pad: int) -> list[str | None]:
+    """Each cell of a ``simple`` column as ``_cell`` draws a one-line cell (padded to
+    ``inner``, justified, then ``pad`` blanks), or None for a styled or too long one."""
+    after = " " * pad
+    if col.justify == "left":
+        return [c.ljust(inner) + after if c.__class__ is str and len(c) <= inner else None
+                for c in col.cells]
+    return [c.rstrip().rjust(inner) + after if c.__class__ is str and len(c) <= inner else None
+            for c in col.cells]
 
 
 class Grid:
@@ -148,16 +159,17 @@ class Grid:
         m = len(self.columns)
         pads = [self._padding(i) for i in range(m)]
         inner = [w - p for w, p in zip(widths, pads, strict=True)]
-        # a row of short plain cells is a string: the cells padded, as _cell pads them
+        # a row of short plain cells is a string: its cells padded as _cell pads them, a
+        # column at a time (None where a cell is styled or too long: that row goes the long way)
         fast = min(inner, default=0) >= 1 and all(c.simple for c in self.columns)
-        lefts = [c.justify == "left" for c in self.columns]
+        quick: list[tuple[str | None, ...]] = []
+        if fast:
+            quick = list(zip(*(_padded(c, inner[i], pads[i]) for i, c in enumerate(self.columns)),
+                             strict=True))
         for r, (cells, style) in enumerate(rows):
-            if fast and r and not style and all(
-                    cells[i].__class__ is str and len(cells[i]) <= inner[i] for i in range(m)):
+            if fast and r and not style and None not in quick[r - 1]:
                 divider = dividers[2 if r == n else 1]
-                yield [(divider.join(
-                    (cell.ljust(inner[i]) if lefts[i] else cell.rstrip().rjust(inner[i]))  # type: ignore[union-attr]
-                    + " " * pads[i] for i, cell in enumerate(cells)), None)]
+                yield [(divider.join(quick[r - 1]), None)]  # type: ignore[arg-type]
                 if r == n - 1 and self.section:
                     yield "row"
                 continue
@@ -224,10 +236,6 @@ def cell_width(text: str) -> int:
     from rich.cells import cell_len
 
     return cell_len(text)
-
-
-def _text(cell: Cell) -> str:
-    return cell if isinstance(cell, str) else cell[0]
 
 
 def _longest_line(text: str) -> int:

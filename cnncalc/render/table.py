@@ -16,7 +16,7 @@ short names is drawn as it always was.
 from __future__ import annotations
 
 import re
-from typing import IO
+from typing import IO, Any
 
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
@@ -76,22 +76,13 @@ class Cells:
 
     def __init__(self, a: Analysis, shown: list[Row]) -> None:
         self.graph = shows_from(a, shown)
-        self.names: list[Cell] = []
-        self.reads: list[tuple[tuple[int, ...], bool]] = []
-        self.styles: list[str] = []
         self.longest_name = 0  # of a layer's or a block's name
-        cells: list[list[Cell]] = [[] for _ in range(8)]  # #, layer, input, output, figures
-
-        def add(label: str, name: Cell, layer: Cell, reads: tuple[int, ...], unresolved: bool,
-                *rest: Cell, style: str = "") -> None:
-            self.names.append(name)
-            self.reads.append((reads, unresolved))
-            self.styles.append(style)
-            for column, cell in zip(cells, (label, layer, *rest), strict=True):
-                column.append(cell)
-
+        # each row: #, name, layer, reads, unresolved, style, input, output, params, MACs,
+        # acts, RF (a tuple a row, turned into columns at the end)
+        table: list[tuple[Any, ...]] = []
         if a.input is not None:
-            add("0", "INPUT", "", (), False, "", volume(a.input), "", "", "", "1")
+            table.append(("0", "INPUT", "", (), False, "", "", volume(a.input), "", "", "",
+                          "1"))
         for row in shown:
             out: Cell
             if row.output_shape is not None:
@@ -99,24 +90,32 @@ class Cells:
             else:
                 out = (row.missing, "red" if row.status == "error" else "dim")
             name = escape(row.name)
-            self.longest_name = max(self.longest_name, cell_width(name))
-            add(row.label, name, row.layer, row.reads, row.unresolved,
-                volume(row.input_shape), out, _n(row.params),
-                _n(row.macs, row.assumed and bool(row.macs)), _n(row.activations, row.assumed),
-                row.mark(row.rf))
+            width = cell_width(name)
+            if width > self.longest_name:
+                self.longest_name = width
+            table.append((row.label, name, row.layer, row.reads, row.unresolved, "",
+                          volume(row.input_shape), out, _n(row.params),
+                          _n(row.macs, row.assumed and bool(row.macs)),
+                          _n(row.activations, row.assumed), row.mark(row.rf)))
         last = output_row(a)
         if last is not None:
-            add("", "OUTPUT", "", (last.index,), False, "", volume(last.output_shape), "", "",
-                "", receptive_field(last))
-        self.section = bool(self.styles)  # a line between the rows and the total
+            table.append(("", "OUTPUT", "", (last.index,), False, "", "",
+                          volume(last.output_shape), "", "", "", receptive_field(last)))
+        self.section = bool(table)  # a line between the rows and the total
         t = a.totals
         if t is not None:
-            add("", ("total", "bold"), "", (), False, "", "", _n(t.params),
-                _n(t.macs, "macs" in t.assumed), _n(t.activations, "activations" in t.assumed),
-                "", style="bold")
+            table.append(("", ("total", "bold"), "", (), False, "bold", "", "", _n(t.params),
+                          _n(t.macs, "macs" in t.assumed),
+                          _n(t.activations, "activations" in t.assumed), ""))
         else:
-            add("", "total", ("incomplete", "red"), (), False, "", "", "", "", "", "")
-        label, layer, inputs, outputs, params, macs, acts, rf = cells
+            table.append(("", "total", ("incomplete", "red"), (), False, "", "", "", "", "", "",
+                          ""))
+        (label, names, layer, reads, unresolved, styles, inputs, outputs, params, macs, acts,
+         rf) = map(list, zip(*table, strict=True))
+        self.names: list[Cell] = names
+        self.reads: list[tuple[tuple[int, ...], bool]] = list(zip(reads, unresolved,
+                                                                  strict=True))
+        self.styles: list[str] = styles
         self.label = Column("#", label, "right", no_wrap=True)
         self.layer = Column("layer", layer)
         self.inputs = Column("input", inputs, overflow="fold")

@@ -162,3 +162,21 @@ def test_markdown_exact_figures(runner):
     assert "| 37,752,832 |" in fc6
     assert "| 37,748,736 |" in fc6
     assert "| **62,378,344** | **1,135,256,096** |" in result.stdout
+
+
+def test_each_layer_line_is_what_json_dumps_writes() -> None:
+    """to_json encodes records with the C encoder made once; its text is json.dumps's."""
+    import json as json_module
+
+    from helpers import analyze_text
+
+    from cnncalc.render.common import layer_records
+    from cnncalc.render.machine import to_json
+
+    text = ('[8x8x3] INPUT\nCONV "caf\u00e9 \\"x\\" \u00e0\u00df\u2603": 4 3x3 filters\n'
+            "CONV2: 4 3x3 filters at stride 2, pad 1\nUP: 4 4x4 transposed filters at stride 3"
+            "\nFC: 10 neurons\n")
+    a = analyze_text(text)
+    lines = to_json(a).split("\n")
+    for record in layer_records(a):
+        assert f"    {json_module.dumps(record)}" in {line.rstrip(",") for line in lines}

@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cnncalc.render.cells import wrap
 from cnncalc.render.common import conventions, summary_line
-from cnncalc.render.grid import Cell, Column, Grid, draw, wrap
+from cnncalc.render.grid import Cell, Column, Grid, draw
 from cnncalc.render.memory import Memory
 from cnncalc.render.rows import rows
 from cnncalc.render.table import fitted_table, paragraph, print_table

@@ -30,17 +30,17 @@ Cell text must not hold tabs or control characters (names are escaped first,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import Literal
 
+from cnncalc.render.cells import (
+    Justify,
+    Overflow,
+    cell_width,
+    is_plain,
+    longest_line,
+    wrap,
+)
 from cnncalc.render.terminal import NAMED, Style, Terminal, combine
-
-Justify = Literal["left", "right", "default"]
-Overflow = Literal["ellipsis", "fold"]
-ELLIPSIS = "…"
-_WORD = re.compile(r"\s*\S+\s*")
-_TRAILING_SPACE = re.compile(r"\s+$")
 
 Cell = str | tuple[str, str]
 """A cell's text, or its text and a rich style name (``"red"``)."""
@@ -79,7 +79,7 @@ class Column:
     def simple(self) -> bool:
         """Whether every unstyled cell is text of one line, a cell a character."""
         if self._simple is None:
-            self._simple = _plain("".join([c for c in self.cells if c.__class__ is str]))
+            self._simple = is_plain("".join([c for c in self.cells if c.__class__ is str]))
         return self._simple
 
     @property
@@ -87,10 +87,10 @@ class Column:
         """Its longest line (header included), in cells: what rich's measure finds."""
         if self._longest is None:
             texts = [self.header, *[c if c.__class__ is str else c[0] for c in self.cells]]
-            if _plain("".join(texts)):  # all of them: counted at C speed
+            if is_plain("".join(texts)):  # all of them: counted at C speed
                 self._longest = max(map(len, texts))
             else:
-                self._longest = max(map(_longest_line, texts))
+                self._longest = max(map(longest_line, texts))
         return self._longest
 
 
@@ -212,7 +212,7 @@ class Grid:
             text = cell[0]
             if styles:
                 style = combine(base, NAMED.get(cell[1]))
-        if len(text) <= inner and _plain(text):  # most cells
+        if len(text) <= inner and is_plain(text):  # most cells
             line = (text + " " * (inner - len(text)) if col.justify == "left"
                     else text.rstrip().rjust(inner))
             return [[(line, style), (" " * pad, base)] if pad else [(line, style)]]
@@ -220,28 +220,6 @@ class Grid:
         # each line is `inner` cells wide: rich's Padding pads none of them
         return [[(line, style), (" " * pad, base)] if pad else [(line, style)]
                 for line in lines]
-
-
-def _plain(text: str) -> bool:
-    """Whether every character of ``text`` is one cell wide and printable: ASCII, and the
-    ``…`` the table writes (``isprintable`` is False for a newline or a control character)."""
-    return (text.isascii() or text.replace(ELLIPSIS, "").isascii()) and text.isprintable()
-
-
-def cell_width(text: str) -> int:
-    """``text``'s width in cells (rich's ``cell_len``), counted at C speed when it is plain
-    (rich's tables of character widths are imported only for a text that needs them)."""
-    if _plain(text):
-        return len(text)
-    from rich.cells import cell_len
-
-    return cell_len(text)
-
-
-def _longest_line(text: str) -> int:
-    if _plain(text):  # one line: isprintable() is False for "\n"
-        return len(text)
-    return max((cell_width(line) for line in text.splitlines()), default=0)
 
 
 def _collapse(widths: list[int], wraps: list[bool], room: int) -> list[int]:
@@ -283,97 +261,6 @@ def _reduce(total: int, ratios: list[int], maximums: list[int], values: list[int
     return out
 
 
-def wrap(text: str, width: int, justify: Justify, overflow: Overflow,
-         no_wrap: bool) -> list[str]:
-    """``text`` in lines of exactly ``width`` cells (rich's ``Text.wrap`` with ``justify``
-    left or right), or of at most ``width`` (``default``, as rich prints a paragraph)."""
-    out = []
-    for line in text.split("\n"):
-        if no_wrap or (len(line) <= width and _plain(line)):
-            pieces = [line]
-        else:
-            breaks = divide_line(line, width, fold=overflow == "fold")
-            pieces = [line[a:b] for a, b in zip([0, *breaks], [*breaks, len(line)],
-                                                  strict=True)]
-            pieces = [_rstrip_end(p, width) for p in pieces]
-        for piece in pieces:
-            if justify == "left":
-                piece = _truncate(piece, width, overflow, pad=True)
-            elif justify == "default":  # as it is: neither padded nor stripped
-                pass
-            else:
-                piece = _truncate(piece.rstrip(), width, overflow)
-                piece = " " * (width - cell_width(piece)) + piece
-            out.append(_truncate(piece, width, overflow))
-    return out
-
-
-def _rstrip_end(text: str, width: int) -> str:
-    """Whitespace past ``width`` characters dropped (rich's ``Text.rstrip_end``)."""
-    excess = len(text) - width
-    if excess > 0:
-        match = _TRAILING_SPACE.search(text)
-        if match is not None:
-            return text[:-min(len(match.group(0)), excess)]
-    return text
-
-
-def _truncate(text: str, width: int, overflow: Overflow, pad: bool = False) -> str:
-    """Cut to ``width`` cells (with ``…`` for ellipsis), or padded to it (rich's
-    ``Text.truncate``)."""
-    size = cell_width(text)
-    if size > width and _plain(text):  # a character a cell
-        return text[:width - 1] + ELLIPSIS if overflow == "ellipsis" else text[:width]
-    if size > width:
-        from rich.cells import set_cell_size
-
-        if overflow == "ellipsis":
-            return set_cell_size(text, width - 1) + ELLIPSIS
-        return set_cell_size(text, width)
-    if pad and size < width:
-        return text + " " * (width - size)
-    return text
-
-
-def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
-    """Where ``text`` breaks into lines of ``width`` cells: after a word's trailing spaces; a
-    word longer than ``width`` folded or left to be cut (rich's ``_wrap.divide_line``)."""
-    breaks: list[int] = []
-    offset = 0
-    for match in _WORD.finditer(text):
-        start, word = match.start(), match.group(0)
-        size = cell_width(word.rstrip())
-        if width - offset >= size:
-            offset += cell_width(word)
-        elif size > width:
-            if fold:
-                chopped = _chop(word, width)
-                for k, part in enumerate(chopped):
-                    if start:
-                        breaks.append(start)
-                    if k == len(chopped) - 1:
-                        offset = cell_width(part)
-                    else:
-                        start += len(part)
-            else:
-                if start:
-                    breaks.append(start)
-                offset = cell_width(word)
-        elif offset and start:
-            breaks.append(start)
-            offset = cell_width(word)
-    return breaks
-
-
-def _chop(text: str, width: int) -> list[str]:
-    """``text`` in pieces of ``width`` cells (rich's ``chop_cells``)."""
-    if _plain(text):
-        return [text[i:i + width] for i in range(0, len(text), width)]
-    from rich.cells import chop_cells
-
-    return chop_cells(text, width)
-
-
 def draw(grid: Grid, term: Terminal, width: int | None = None) -> str:
     """The grid as rich's ``Table`` prints it on ``term`` at ``width`` (the terminal's if
     None): the box ``SIMPLE_HEAD`` (a rule under the header, a blank line before the last
@@ -410,7 +297,7 @@ def _crop(pieces: list[_Piece], room: int) -> list[_Piece]:
             room -= size
             continue
         if room > 0:
-            if _plain(text):
+            if is_plain(text):
                 kept.append((text[:room], style))
             else:
                 from rich.cells import set_cell_size

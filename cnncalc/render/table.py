@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
+from cnncalc.render.cells import cell_width, wrap
 from cnncalc.render.common import (
     ASSUMED_MARK,
     conventions,
@@ -27,7 +28,7 @@ from cnncalc.render.common import (
     summary_line,
     volume,
 )
-from cnncalc.render.grid import Cell, Column, Grid, cell_width, draw, wrap
+from cnncalc.render.grid import Cell, Column, Grid, draw
 from cnncalc.render.memory import Memory
 from cnncalc.render.numbers import abbreviate
 from cnncalc.render.rows import Row, from_text, output_row, rows, shows_from

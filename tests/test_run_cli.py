@@ -216,3 +216,17 @@ def test_overflow_in_a_real_process_prints_no_warning(tmp_path):
     assert done.returncode == 0
     assert "Warning" not in done.stderr and "overflow encountered" not in done.stderr
     assert done.stderr.count("\n") == 1 and "note: from this layer on" in done.stderr
+
+
+def test_an_estimate_too_long_to_write_is_refused_in_words(runner) -> None:
+    """Found by the fuzzer: a stride of 150 digits gives a scratch estimate of ~8,400 digits,
+    more than Python writes as text; the guard refuses it with a power of two."""
+    from cnncalc.render.memory import exact_bytes, human_bytes
+
+    text = ("[32x32x3] INPUT\nCONV1: 8 3x3 filters at stride 1, pad 1\n"
+            f"CONV2: 8 3x3 filters at stride 1{'0' * 150}, pad 1\n")
+    result = runner.invoke(cli, ["run", "-"], input=text)
+    assert result.exit_code in (1, 2), result.output  # refused or an error: never a traceback
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert human_bytes(2**20_000 + 5) == "more than 2**20,000 B"
+    assert exact_bytes(3_579_904) == "3,579,904 bytes"

@@ -26,7 +26,7 @@ from cnncalc.options import (
     model_option,
     spec_options,
 )
-from cnncalc.render.memory import human_bytes
+from cnncalc.render.memory import exact_bytes, human_bytes
 from cnncalc.spec import Rounding, Shape
 
 if TYPE_CHECKING:
@@ -110,15 +110,15 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     if est.peak_bytes > limit:
         click.echo(
             f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
-            f"{human_bytes(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in "
-            f"{dtype}, above the limit of {human_bytes(limit)} ({limit:,} bytes)\n"
+            f"{human_bytes(est.peak_bytes)} ({exact_bytes(est.peak_bytes)}) at batch {batch} in "
+            f"{dtype}, above the limit of {human_bytes(limit)} ({exact_bytes(limit)})\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
         sys.exit(2)
     if est.peak_bytes > sys.maxsize:  # above any --max-memory a 64-bit process could honour
         click.echo(
             f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
-            f"{human_bytes(est.peak_bytes)} ({est.peak_bytes:,} bytes) at batch {batch} in "
+            f"{human_bytes(est.peak_bytes)} ({exact_bytes(est.peak_bytes)}) at batch {batch} in "
             f"{dtype}, "
             f"more than a process can address ({sys.maxsize:,} bytes)\n"
             f"  estimate: {est.describe()}\n"

@@ -27,11 +27,24 @@ class Memory:
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 
 
+_PRINTABLE_BITS = 13_000
+"""A size of more bits than this (some 3,900 digits) is given as a power of two: Python
+refuses to write an int of more than 4,300 digits (an executor's estimate for a layer of an
+absurd stride or size can be one; the analysis bounds its own figures, G108)."""
+
+
+def exact_bytes(n: int) -> str:
+    """``3,579,904 bytes``, or ``human_bytes``'s power of two for a size too long to write."""
+    return f"{n:,} bytes" if n.bit_length() <= _PRINTABLE_BITS else human_bytes(n)
+
+
 def human_bytes(n: int) -> str:
     """Binary units, three significant figures, exactly (integer arithmetic, rounded half up,
     no float to overflow): 3,579,904 -> ``3.41 MiB``, 1536 -> ``1.5 KiB``; 1000 to 1023 of a
     unit keep four digits (``1010 KiB``; 1023.6 KiB is ``1 MiB``); sizes past YiB keep their
     digits, grouped."""
+    if n.bit_length() > _PRINTABLE_BITS:  # more digits than Python converts to text
+        return f"more than 2**{n.bit_length() - 1:,} B"
     k = 0
     while k < len(_UNITS) - 1 and n >= 1024 ** (k + 1):
         k += 1

@@ -27,8 +27,8 @@ class Memory:
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 
 
-_PRINTABLE_BITS = 13_000
-"""A size of more bits than this (some 3,900 digits) is given as a power of two: Python
+_PRINTABLE_BITS = 14_000
+"""A size of more bits than this (some 4,200 digits) is given as a power of two: Python
 refuses to write an int of more than 4,300 digits (an executor's estimate for a layer of an
 absurd stride or size can be one; the analysis bounds its own figures, G108)."""
 

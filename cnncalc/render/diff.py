@@ -13,12 +13,11 @@ import json
 import textwrap
 from typing import Any
 
-from rich.cells import cell_len
-
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.compare import FIGURES, Comparison, Row
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape, json_safe
+from cnncalc.render.cells import cell_width
 from cnncalc.render.common import ASSUMED_MARK, assumption, describe, shape_list
 from cnncalc.spec import Shape, fmt_shape
 
@@ -159,7 +158,7 @@ def _listing(c: Comparison, show_all: bool) -> list[Line]:
 def _table(lines: list[Line], buffers: bool) -> list[str]:
     columns = [i for i in range(len(_HEADERS)) if buffers or _HEADERS[i] != "buffers"]
     rows = [list(_HEADERS)] + [r for r in lines if not isinstance(r, str)]
-    widths = {i: max(cell_len(r[i]) for r in rows) for i in columns}
+    widths = {i: max(cell_width(r[i]) for r in rows) for i in columns}
     out = []
     for r in [list(_HEADERS), *lines]:
         if isinstance(r, str):
@@ -167,7 +166,7 @@ def _table(lines: list[Line], buffers: bool) -> list[str]:
             continue
         cells = []
         for i in columns:
-            pad = " " * (widths[i] - cell_len(r[i]))
+            pad = " " * (widths[i] - cell_width(r[i]))
             cells.append(pad + r[i] if _RIGHT[i] else r[i] + pad)
         out.append("  ".join(cells).rstrip())
     return out
@@ -212,7 +211,7 @@ def to_text(c: Comparison, show_all: bool = False) -> str:
         out += ["", *_table(listing, buffers), ""]
     else:
         out += ["", *(f"   {line}" for line in listing), ""]
-    width = max(cell_len(_num(v)) for _, x, y in c.totals for v in (x, y, y - x))
+    width = max(cell_width(_num(v)) for _, x, y in c.totals for v in (x, y, y - x))
     out.append(f"{'totals':<8}  {'A':>{width}}  {'B':>{width}}  {'B - A':>{width}}")
     for name, x, y in c.totals:
         if name == "buffers" and not (x or y):

@@ -169,3 +169,11 @@ def test_nothing_run_has_no_set_up(runner):
     record = json.loads(result.stdout)
     assert record["layers"] == [] and record["totals"]["setup_seconds"] is None
     assert record["totals"]["pass_seconds"] == []
+
+
+def test_the_values_do_not_depend_on_the_number_of_threads():
+    shape = (37 * WINDOW + 5,)
+    made = [WeightSource(np.random.default_rng(9), np.dtype("float32"), threads=t)
+            .triangular(shape, 0.5) for t in (1, 2, 3, 8)]
+    for other in made[1:]:
+        assert np.array_equal(made[0], other)

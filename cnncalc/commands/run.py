@@ -8,6 +8,8 @@ commands never load them.
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,6 +39,7 @@ PROGRESS_MACS = 500_000_000
 """Show a progress bar when the batch needs at least this many MACs (about a second's work)
 or the network has at least ten million parameters to draw."""
 PROGRESS_PARAMS = 10_000_000
+MAX_REPEAT = 1000
 
 
 class SizeType(click.ParamType):  # type: ignore[type-arg]
@@ -74,6 +77,10 @@ def _long(analysis: Analysis, batch: int) -> bool:
         help="train: dropout drops units with probability p and scales the kept ones "
         "by 1/(1-p); test: dropout passes everything through.")
 @format_option(("table", "json"), "table", help="table for people; json with stable keys.")
+@option("--repeat", type=click.IntRange(1, MAX_REPEAT), default=None,
+        show_default="one pass, no warm-up",
+        help="Run one warm-up forward pass, then N timed ones, and report their median "
+        "(as framework benchmarks do).")
 @option("--quiet", "-q", is_flag=True,
         help="No progress bar and no table; problems still go to standard error.")
 @option("--max-memory", type=SizeType(), default=None, show_default="half the available memory",
@@ -83,7 +90,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
         help="Table width in columns.")
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
         rounding: Rounding | None, model: str | None, seed: int, dtype: str, batch: int,
-        mode: str, fmt: str,
+        mode: str, fmt: str, repeat: int | None,
         quiet: bool, max_memory: int | None, width: int | None, max_layers: int | None,
         max_file_size: int | None, block: int | None = None) -> None:
     """Run SPEC in NumPy and check the analysis against what it measures (- reads stdin).
@@ -129,41 +136,56 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
 
     from cnncalc.execute.modules import Context, Mode
     from cnncalc.execute.network import Network, random_input
-    from cnncalc.execute.report import RunReport, make_row
+    from cnncalc.execute.report import RunReport, make_row, median_pass
     from cnncalc.progress import progress, wanted
 
     show_bar = not quiet and _long(analysis, batch) and wanted()
     rows = []
     peak = None
+    setup: float | None = None
+    passes: list[list[float]] = []
     if planned.modules:
         assert analysis.input is not None
         run_mode: Mode = "train" if mode == "train" else "test"
         ctx = Context(mode=run_mode, rng=np.random.default_rng([seed, 2]))
+        total = len(planned.modules)
+        runs = 1 if repeat is None else repeat + 1  # the first of them a warm-up
         try:
-            total = len(planned.modules)
-            with progress(show_bar, {"build": ("building", total), "run": ("running", total)},
-                          "layers") as step:
+            with progress(show_bar, {"build": ("building", total),
+                                     "run": ("running", total * runs)}, "layers") as step:
+                start = time.perf_counter()
                 net = Network(planned.modules, dtype, seed,
                               built=lambda i: step("build", i + 1), output=planned.output)
                 x = random_input(analysis.input, batch, dtype, seed)
-                measured = net.forward(x, ctx, each=lambda i, m: step("run", i + 1))
+                setup = time.perf_counter() - start
+                for n in range(runs):
+                    measured = net.forward(x, ctx, each=_advance(step, n * total))
+                    if n or repeat is None:
+                        passes.append([m.seconds for m in measured])
         except MemoryError:
             click.echo(f"cnncalc run: out of memory running {shown} although the "
                        f"estimated peak, {human_bytes(est.peak_bytes)}, is within the limit of "
                        f"{human_bytes(limit)}\n  hint: use a smaller --batch or --max-memory",
                        err=True)
             sys.exit(2)
-        rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, m.seconds,
+        seconds = median_pass(passes)
+        rows = [make_row(r, m.output_shape, m.params, m.buffers, m.macs, t,
                          m.macs_whole, m.finite, m.live)
-                for r, m in zip(planned.results, measured, strict=True)]
+                for r, m, t in zip(planned.results, measured, seconds, strict=True)]
         peak = net.peak
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
-                       planned.stop, planned.failure, peak)
+                       planned.stop, planned.failure, peak, setup, repeat,
+                       tuple(sum(p) for p in passes))
     with pipe_may_close():
         _print(report, fmt, quiet, width)
     with pipe_may_close():
         _problems(report)
     sys.exit(0 if report.ok else 1)
+
+
+def _advance(step: Callable[[str, int], None], done: int) -> Callable[[int, Any], None]:
+    """The progress callback of one forward pass, after ``done`` layers of earlier passes."""
+    return lambda i, m: step("run", done + i + 1)
 
 
 def _print(report: RunReport, fmt: str, quiet: bool, width: int | None) -> None:

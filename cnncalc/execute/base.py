@@ -5,25 +5,26 @@ A module is made from a layer and the shape of the array it will receive, in Pyt
 only: it resolves its settings (padding, rounding, groups), says the shape it will produce,
 the arrays it needs and the workspace its kernel will allocate, all without allocating. So a
 network can be planned and its memory estimated before any array exists (a spec with 10**30
-channels is refused, not attempted). ``allocate`` then makes the arrays (seeded random) and
-``forward`` runs the kernel, returning the output and the multiply-accumulates performed;
-``run`` is what the network calls, with every tensor the layer reads.
+channels is refused, not attempted). ``allocate`` then makes the arrays (seeded, from the
+network's ``WeightSource``) and ``forward`` runs the kernel, returning the output and the
+multiply-accumulates performed; ``run`` is what the network calls, with every tensor the
+layer reads.
 
 Shapes exclude the batch: ``(H, W, C)`` for a volume, ``(N,)`` for a vector.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from cnncalc.execute import ops
 from cnncalc.execute.geometry import GeometryError
 from cnncalc.execute.ops import Array
+from cnncalc.execute.weights import BIAS_HALF, WeightSource, he_half
 from cnncalc.spec import Layer, Shape
 
 Mode = Literal["test", "train"]
@@ -72,16 +73,13 @@ class Module:
         outlive the layer (the largest request for each name is kept)."""
         return {}
 
-    def allocate(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
-        """Weights uniform in ``+-sqrt(6/fan_in)`` (He uniform, variance ``2/fan_in``, so
-        outputs stay finite in deep stacks), biases in ``+-0.1``. Uniform draws are made in
-        the array's own type, in place: the cheapest seeded fill numpy has."""
+    def allocate(self, source: WeightSource) -> None:
+        """Weights in ``+-sqrt(12/fan_in)`` (variance ``2/fan_in``, He's, so outputs stay
+        finite in deep stacks), biases in ``+-0.1``: seeded triangular values, made as
+        ``cnncalc.execute.weights`` says (fast, reproducible, not i.i.d. for large arrays)."""
         for name, shape in self.param_shapes.items():
-            bound = math.sqrt(6.0 / max(self.fan_in, 1)) if name == "weight" else 0.1
-            arr = rng.random(shape, dtype=dtype)
-            arr -= dtype.type(0.5)
-            arr *= dtype.type(2 * bound)
-            self.arrays[name] = arr
+            half = he_half(self.fan_in) if name == "weight" else BIAS_HALF
+            self.arrays[name] = source.triangular(shape, half)
 
     def params(self) -> int:
         return sum(int(self.arrays[n].size) for n in self.param_shapes)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from cnncalc.execute.geometry import (
     window_count,
 )
 from cnncalc.execute.ops import Array
+from cnncalc.execute.weights import WeightSource
 from cnncalc.spec import (
     Activation,
     AdaptivePool,
@@ -236,7 +236,8 @@ class BatchNormModule(Module):
         stats = self.buffer_shapes == {}
         return batch * _size(self.in_shape) * itemsize if stats else 0
 
-    def allocate(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
+    def allocate(self, source: WeightSource) -> None:
+        rng, dtype = source.rng, source.dtype
         for name, shape in {**self.param_shapes, **self.buffer_shapes}.items():
             if name == "var":
                 self.arrays[name] = rng.uniform(0.5, 1.5, shape).astype(dtype)

@@ -64,6 +64,7 @@ from cnncalc.execute.modules import (
     ZeroPadModule,
 )
 from cnncalc.execute.ops import Array
+from cnncalc.execute.weights import WeightSource
 from cnncalc.spec import (
     INPUT_NAME,
     LRN,
@@ -260,10 +261,10 @@ class Network:
         self.output = len(modules) if output is None else output
         self.peak = 0  # elements per example held at once in the last forward pass
         self.result: Array | None = None  # the output tensor of the last forward pass
-        rng = np.random.default_rng([seed, 0])
+        source = WeightSource(np.random.default_rng([seed, 0]), self.dtype)
         with np.errstate(all="ignore"):
             for i, m in enumerate(modules):
-                m.allocate(rng, self.dtype)
+                m.allocate(source)
                 if built is not None:
                     built(i)
 

@@ -6,6 +6,7 @@ printed, and the JSON keeps names exact but for ``##[``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -25,7 +26,8 @@ from cnncalc.spec import elements, fmt_shape
 CONVENTIONS = (
     "measured per example: output = the produced array's shape; params = sizes of the weight, "
     "bias, gamma and beta arrays; MACs = multiply-accumulates from the dimensions of the "
-    "matrix products performed; time = wall clock of the layer's forward pass for the batch; "
+    "matrix products performed; time = wall clock of the layer's forward pass for the batch "
+    "(with --repeat, in the timed pass whose total is the median); "
     "GFLOP/s counts FLOPs = 2 x MACs"
 )
 GRAPH_CONVENTIONS = (
@@ -105,6 +107,9 @@ class RunReport:
     stop: LayerResult | None = None
     failure: tuple[LayerResult, str] | None = None
     peak: int | None = None  # measured: elements per example held at once (None: not run)
+    setup_seconds: float | None = None  # building weights, buffers and input (None: not run)
+    repeat: int | None = None  # --repeat: timed passes after a warm-up (None: one, no warm-up)
+    pass_seconds: tuple[float, ...] = ()  # each timed pass's total, in the order run
 
     @property
     def seconds(self) -> float:
@@ -128,6 +133,18 @@ class RunReport:
     def ok(self) -> bool:
         return (self.analysis.ok and self.stop is None and self.failure is None
                 and all(r.match for r in self.rows) and self.peak_matches)
+
+
+def median_pass(passes: Sequence[Sequence[float]]) -> tuple[float, ...]:
+    """Per layer, the seconds of the pass whose total is the median (for an even number of
+    passes, the mean of the two middle ones): the rows then add up to the median total."""
+    if not passes:
+        return ()
+    order = sorted(range(len(passes)), key=lambda p: sum(passes[p]))
+    mid = len(order) // 2
+    picked = [order[mid]] if len(order) % 2 else [order[mid - 1], order[mid]]
+    return tuple(sum(passes[p][i] for p in picked) / len(picked)
+                 for i in range(len(passes[0])))
 
 
 def _where(r: LayerResult) -> str:
@@ -195,7 +212,11 @@ def summary(report: RunReport) -> str:
                  "arithmetic, not that wiring.")
     macs = sum(r.macs for r in report.rows) * report.batch
     seconds = report.seconds
-    return (f"{head} Forward pass {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
+    setup = ("" if report.setup_seconds is None else
+             f" Set-up {report.setup_seconds:.3f} s (weights, buffers and the input batch).")
+    which = "Forward pass" if report.repeat is None else (
+        f"Forward pass (median of {report.repeat} after a warm-up)")
+    return (f"{head}{setup} {which} {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
             f"{report.mode} mode, seed {report.seed}): {_gflops(macs, seconds)} GFLOP/s. "
             f"{activation_memory(report)}Estimated peak memory "
             f"{human_bytes(report.estimate.peak_bytes)} (limit {human_bytes(report.limit)}).")
@@ -314,9 +335,12 @@ def to_record(report: RunReport) -> dict[str, Any]:
         "path": report.analysis.spec.path,
         "input": shape_list(report.analysis.input),
         "batch": report.batch, "dtype": report.dtype, "mode": report.mode, "seed": report.seed,
+        "repeat": report.repeat,
         "layers": layers,
         "totals": {
             "seconds": report.seconds,
+            "setup_seconds": report.setup_seconds,
+            "pass_seconds": list(report.pass_seconds),
             "params": sum(r.params for r in report.rows),
             "buffers": sum(r.buffers for r in report.rows),
             "macs": sum(r.macs for r in report.rows),

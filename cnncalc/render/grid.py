@@ -274,12 +274,15 @@ def draw(grid: Grid, term: Terminal, width: int | None = None) -> str:
              for name, (line, cross) in (("head", head), ("row", row))}
     styled = term.color
     room = term.width if width is None else width
+    crop = sum(widths) + len(widths) - 1 > room  # rich crops what it cannot fit
     out: list[str] = []
     for line in grid.lines(widths, styled, dividers):
         pieces: list[_Piece] = [(rules[line], None)] if isinstance(line, str) else line
-        if sum(widths) + len(widths) - 1 > room:  # rich crops what it cannot fit
+        if crop:
             pieces = _crop(pieces, room)
-        if styled:
+        if len(pieces) == 1 and pieces[0][1] is None:  # a row of plain cells, a rule
+            out.append(pieces[0][0])
+        elif styled:
             out.extend(term.paint(text, style) for text, style in pieces)
         else:
             out.extend(text for text, _ in pieces)

@@ -86,8 +86,13 @@ class Cells:
                           "1"))
         for row in shown:
             out: Cell
+            assumed = row.assumed
             if row.output_shape is not None:
-                out = row.mark(volume(row.output_shape)) + ("*" if row.rounded else "")
+                out = volume(row.output_shape)
+                if assumed:
+                    out = row.mark(out)
+                if row.rounded:
+                    out += "*"
             else:
                 out = (row.missing, "red" if row.status == "error" else "dim")
             name = escape(row.name)
@@ -96,8 +101,8 @@ class Cells:
                 self.longest_name = width
             table.append((row.label, name, row.layer, row.reads, row.unresolved, "",
                           volume(row.input_shape), out, _n(row.params),
-                          _n(row.macs, row.assumed and bool(row.macs)),
-                          _n(row.activations, row.assumed), row.mark(row.rf)))
+                          _n(row.macs, assumed and bool(row.macs)),
+                          _n(row.activations, assumed), row.mark(row.rf) if assumed else row.rf))
         last = output_row(a)
         if last is not None:
             table.append(("", "OUTPUT", "", (last.index,), False, "", "",

@@ -8,7 +8,8 @@ per-layer times of the same runs; for the depthwise layers also the GB/s of the 
 must move (input read once, output written once) against ``np.copyto`` of the same bytes.
 PyTorch, where importable, runs in a separate process with ``torch.set_num_threads`` equal to
 the executor's BLAS threads, alternating with the executor run by run (one waits while the
-other runs, after a pause of 0.1 s that lets the other's spinning threads sleep): MobileNetV1 as a ``Sequential`` built from the executor's layers, MobileNetV2 as
+other runs, after a pause of 0.1 s that lets the other's spinning threads sleep): MobileNetV1
+as a ``Sequential`` built from the executor's layers, MobileNetV2 as
 ``torchvision.models.mobilenet_v2``. Ratios are medians of the interleaved pairs (target 1.2).
 
 torch is not a dependency of cnncalc: without it only the executor is timed. A Python with

@@ -19,6 +19,7 @@ from cnncalc.execute.base import Mode as Mode
 from cnncalc.execute.base import Module as Module
 from cnncalc.execute.base import size as _size
 from cnncalc.execute.base import volume as _volume
+from cnncalc.execute.depthwise import depthwise_chunks
 from cnncalc.execute.geometry import (
     GeometryError,
     Pair,
@@ -111,6 +112,13 @@ class ConvModule(Window):
     def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
         ho, wo = self.out_hw
         c, k = self.in_shape[2], self.out_shape[2]
+        if self.cg == 1 and self.groups > 1:  # depthwise: a product per chunk, no columns
+            nb, rows = depthwise_chunks(batch, self.out_hw, k, itemsize)
+            out = {"product": nb * rows * wo * k * itemsize}
+            if self.padded != self.in_shape[:2]:
+                need = (rows - 1) * self.stride[0] + extent(self.kernel[0], self.dilation[0])
+                out["rows"] = nb * need * self.padded[1] * c * itemsize
+            return out
         budget = chunk_budget(self.fan_in * itemsize, self.kg, cap)
         nb, rows = chunks(batch, ho, wo * self.kernel[0] * self.kernel[1] * c * itemsize, budget)
         m = nb * rows * wo

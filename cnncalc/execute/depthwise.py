@@ -1,0 +1,95 @@
+"""Depthwise convolutions (one group per input channel) as a sum over the kernel's taps.
+
+A depthwise convolution does ``Fh*Fw`` multiply-adds per output value, so an im2col product
+``(M, Fh*Fw) @ (Fh*Fw, m)`` per channel is all gather and no arithmetic: it runs at about
+1 GFLOP/s. Here each tap is a strided view of the (zero padded) input, the same shape as the
+output, times that tap's per-channel weights, added into the output: ``Fh*Fw`` broadcast
+multiply-adds over arrays that stay in cache, chunk by chunk (whole examples, or rows of one,
+of about :data:`CHUNK` bytes of output). With a stride of 1 along the width, a tap's output row
+is one contiguous run of the input row, so the multiply runs over ``Wo*C`` values at once
+against the tap's weights tiled ``Wo`` times, instead of ``Wo`` runs of ``C``.
+
+Weights are the GEMM-ready ``(C, Fh*Fw, m)`` of a convolution with ``C`` groups of one channel
+(``m`` the depth multiplier); output channel ``c*m + j`` is filter ``j`` of channel ``c``, as in
+:func:`cnncalc.execute.ops.conv2d`. The multiply-accumulates returned are counted from the
+arrays multiplied: one per element of a tap's product, summed over taps and chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cnncalc.execute.geometry import GeometryError, Pair, chunks
+
+if TYPE_CHECKING:
+    from cnncalc.execute.ops import Scratch
+
+Array = NDArray[Any]
+
+CHUNK = 256 * 1024  # bytes of output per chunk: it, a product and the input rows stay in L2
+
+
+def depthwise_chunks(batch: int, out_hw: Pair, channels: int, itemsize: int) -> Pair:
+    """Examples per chunk and output rows per chunk: about :data:`CHUNK` bytes of output."""
+    return chunks(batch, out_hw[0], out_hw[1] * channels * itemsize, CHUNK)
+
+
+def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
+                dilation: Pair, pad_h: Pair, out_hw: Pair,
+                src: Callable[[int, int, int, int], Array], scratch: Scratch
+                ) -> tuple[Array, int]:
+    """``x`` (NHWC, contiguous) convolved channel by channel. ``stride`` and ``dilation`` are
+    already array offsets (see ``ops._step``), the window counts already checked against the
+    padded input; ``src(n0, nb, top, need)`` gives rows ``top .. top + need`` of the padded
+    input of examples ``n0 .. n0 + nb``."""
+    n, _, _, c = x.shape
+    groups, taps, mult = weights.shape
+    if groups != c or taps != kernel[0] * kernel[1]:
+        raise GeometryError(f"weights {weights.shape} do not fit {c} input channels")
+    ho, wo = out_hw
+    k = c * mult
+    span_h = (kernel[0] - 1) * dilation[0] + 1
+    y = np.empty((n, ho, wo, k), dtype=x.dtype)
+    flat = mult == 1 and stride[1] == 1
+    if flat:  # per tap, the weights of a whole output row
+        w_taps = np.tile(np.ascontiguousarray(weights[:, :, 0].T), (1, wo))
+    else:
+        w_taps = np.ascontiguousarray(weights.transpose(1, 0, 2).reshape(taps, c, mult))
+        if mult == 1:
+            w_taps = w_taps.reshape(taps, c)
+    w_taps = w_taps.astype(x.dtype, copy=False)
+    nb, rows = depthwise_chunks(n, out_hw, k, x.itemsize)
+    product = scratch.take("product", (nb, rows, wo, k), x.dtype)
+    macs = 0
+    for n0 in range(0, n, nb):
+        for r0 in range(0, ho, rows):
+            pn, pr = min(nb, n - n0), min(rows, ho - r0)
+            block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h)
+            out = y[n0:n0 + pn, r0:r0 + pr]
+            tmp = product[:pn, :pr]
+            if flat:
+                out, tmp = out.reshape(pn, pr, wo * k), tmp.reshape(pn, pr, wo * k)
+            elif mult > 1:
+                out, tmp = out.reshape(pn, pr, wo, c, mult), tmp.reshape(pn, pr, wo, c, mult)
+            for t in range(taps):
+                i, j = divmod(t, kernel[1])
+                top, left = i * dilation[0], j * dilation[1]
+                tap = block[:, top:top + (pr - 1) * stride[0] + 1:stride[0],
+                            left:left + (wo - 1) * stride[1] + 1:stride[1]]
+                if flat:
+                    tap = tap.reshape(pn, pr, wo * c)
+                elif mult > 1:
+                    tap = tap[..., None]
+                if t == 0:
+                    np.multiply(tap, w_taps[t], out=out)
+                else:
+                    np.multiply(tap, w_taps[t], out=tmp)
+                    out += tmp
+                macs += out.size
+            if bias is not None:
+                y[n0:n0 + pn, r0:r0 + pr] += bias
+    return y, macs

@@ -47,14 +47,17 @@ def test_depthwise_matches_window_sums(kernel, stride, pad, dilation, mult, batc
     hwio = RNG.standard_normal((*kernel, 1, c * mult))
     bias = RNG.standard_normal(c * mult)
     want = conv_reference(x, hwio, bias, stride, pad[0], pad[1], dilation, c)
-    # one output row per chunk, and the whole batch in one chunk
-    for chunk in (1, 1 << 26):
+        # one output row per chunk, the whole batch in one chunk, and that chunk cut among three
+    # threads (by examples or by rows)
+    for chunk, workers in ((1, 1), (1 << 26, 1), (1 << 26, 3)):
         monkeypatch.setattr(depthwise, "CHUNK", chunk)
+        monkeypatch.setattr(depthwise, "PARALLEL", 0)
+        monkeypatch.setattr(depthwise, "threads", lambda workers=workers: workers)
         got, macs = ops.conv2d(x, conv_ready(hwio, c), bias, kernel, stride, dilation, pad[0],
                                pad[1], want.shape[1:3], 1 << 20)
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
         assert macs == want.size * kernel[0] * kernel[1]
-    assert len(taps_taken) == 2
+    assert len(taps_taken) == 3
 
 
 def test_depthwise_chunks_of_several_examples(taps_taken, monkeypatch):
@@ -108,3 +111,28 @@ def test_weights_that_do_not_fit_are_refused():
     with pytest.raises(ops.GeometryError):
         depthwise.depthwise2d(x, RNG.standard_normal((3, 4, 1)), None, (3, 3), (1, 1), (1, 1),
                               (1, 1), (5, 5), lambda *a: x, ops.Scratch())
+
+
+@pytest.mark.parametrize(("examples", "rows", "parts", "want"), [
+    (4, 5, 2, [(0, 2, 0, 5), (2, 4, 0, 5)]),
+    (3, 5, 2, [(0, 1, 0, 5), (1, 3, 0, 5)]),
+    (1, 5, 2, [(0, 1, 0, 2), (0, 1, 2, 5)]),
+    (1, 2, 3, [(0, 1, 0, 1), (0, 1, 1, 2)]),  # fewer rows than threads: no empty piece
+    (1, 7, 1, [(0, 1, 0, 7)]),
+])
+def test_a_chunk_is_split_by_examples_else_by_rows(examples, rows, parts, want):
+    assert depthwise.split(examples, rows, parts) == want
+
+
+@pytest.mark.parametrize(("env", "want"), [
+    ({"OPENBLAS_NUM_THREADS": "3"}, 3),
+    ({"OMP_NUM_THREADS": "2"}, 2),
+    ({"OPENBLAS_NUM_THREADS": "64"}, 8),
+    ({"OPENBLAS_NUM_THREADS": "0", "OMP_NUM_THREADS": "1"}, 1),
+])
+def test_threads_follow_the_blas_variables(env, want, monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert depthwise.threads() == want

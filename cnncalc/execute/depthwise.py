@@ -17,7 +17,10 @@ arrays multiplied: one per element of a tap's product, summed over taps and chun
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 
-CHUNK = 256 * 1024  # bytes of output per chunk: it, a product and the input rows stay in L2
+CHUNK = 512 * 1024  # bytes of output per chunk: it, a product and the input rows stay in L2
+PARALLEL = 64 * 1024  # chunks of at least this many bytes of output are split among threads
 
 
 def depthwise_chunks(batch: int, out_hw: Pair, channels: int, itemsize: int) -> Pair:
@@ -64,32 +68,82 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
     w_taps = w_taps.astype(x.dtype, copy=False)
     nb, rows = depthwise_chunks(n, out_hw, k, x.itemsize)
     product = scratch.take("product", (nb, rows, wo, k), x.dtype)
+
+    def accumulate(block: Array, out: Array, tmp: Array) -> int:
+        """The taps of ``out``'s rows, read from ``block`` (the padded rows they need)."""
+        pn, pr = out.shape[:2]
+        whole = out
+        if flat:
+            out, tmp = out.reshape(pn, pr, wo * k), tmp.reshape(pn, pr, wo * k)
+        elif mult > 1:
+            out, tmp = out.reshape(pn, pr, wo, c, mult), tmp.reshape(pn, pr, wo, c, mult)
+        for t in range(taps):
+            i, j = divmod(t, kernel[1])
+            top, left = i * dilation[0], j * dilation[1]
+            tap = block[:, top:top + (pr - 1) * stride[0] + 1:stride[0],
+                        left:left + (wo - 1) * stride[1] + 1:stride[1]]
+            if flat:
+                tap = tap.reshape(pn, pr, wo * c)
+            elif mult > 1:
+                tap = tap[..., None]
+            if t == 0:
+                np.multiply(tap, w_taps[t], out=out)
+            else:
+                np.multiply(tap, w_taps[t], out=tmp)
+                out += tmp
+        if bias is not None:
+            whole += bias  # while the rows are in cache
+        return taps * int(out.size)
+
+    workers = threads()
     macs = 0
     for n0 in range(0, n, nb):
         for r0 in range(0, ho, rows):
             pn, pr = min(nb, n - n0), min(rows, ho - r0)
             block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h)
-            out = y[n0:n0 + pn, r0:r0 + pr]
-            tmp = product[:pn, :pr]
-            if flat:
-                out, tmp = out.reshape(pn, pr, wo * k), tmp.reshape(pn, pr, wo * k)
-            elif mult > 1:
-                out, tmp = out.reshape(pn, pr, wo, c, mult), tmp.reshape(pn, pr, wo, c, mult)
-            for t in range(taps):
-                i, j = divmod(t, kernel[1])
-                top, left = i * dilation[0], j * dilation[1]
-                tap = block[:, top:top + (pr - 1) * stride[0] + 1:stride[0],
-                            left:left + (wo - 1) * stride[1] + 1:stride[1]]
-                if flat:
-                    tap = tap.reshape(pn, pr, wo * c)
-                elif mult > 1:
-                    tap = tap[..., None]
-                if t == 0:
-                    np.multiply(tap, w_taps[t], out=out)
-                else:
-                    np.multiply(tap, w_taps[t], out=tmp)
-                    out += tmp
-                macs += out.size
-            if bias is not None:
-                y[n0:n0 + pn, r0:r0 + pr] += bias
+            out, tmp = y[n0:n0 + pn, r0:r0 + pr], product[:pn, :pr]
+            parts = split(pn, pr, workers if out.nbytes >= PARALLEL else 1)
+            if len(parts) == 1:
+                macs += accumulate(block, out, tmp)
+                continue
+            jobs = [pool(workers).submit(
+                accumulate, block[e0:e1, q0 * stride[0]:(q1 - 1) * stride[0] + span_h],
+                out[e0:e1, q0:q1], tmp[e0:e1, q0:q1]) for e0, e1, q0, q1 in parts]
+            macs += sum(job.result() for job in jobs)
     return y, macs
+
+
+def split(examples: int, rows: int, parts: int) -> list[tuple[int, int, int, int]]:
+    """A chunk of ``examples`` x ``rows`` output rows cut into at most ``parts`` pieces
+    (first example, last + 1, first row, last + 1): by examples when there are enough, else
+    by rows."""
+    if examples >= parts:
+        cuts = [examples * p // parts for p in range(parts + 1)]
+        return [(a, b, 0, rows) for a, b in itertools.pairwise(cuts) if b > a]
+    cuts = [rows * p // parts for p in range(parts + 1)]
+    return [(0, examples, a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def threads() -> int:
+    """The threads the taps run on: ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` where set
+    (as NumPy's BLAS reads them), else the CPUs this process may run on; at most 8."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) >= 1:
+            return min(int(value), 8)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def pool(workers: int) -> ThreadPoolExecutor:
+    """One pool per thread count, made on first use and kept (NumPy's ufuncs release the GIL
+    on arrays this size, so the pieces of a chunk run in parallel)."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="cnncalc-depthwise")
+    return _POOLS[workers]

@@ -93,7 +93,7 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
                 out += tmp
         if bias is not None:
             whole += bias  # while the rows are in cache
-        return taps * int(out.size)
+        return int(taps * out.size)
 
     workers = threads()
     macs = 0

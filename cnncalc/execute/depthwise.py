@@ -5,9 +5,10 @@ A depthwise convolution does ``Fh*Fw`` multiply-adds per output value, so an im2
 1 GFLOP/s. Here each tap is a strided view of the (zero padded) input, the same shape as the
 output, times that tap's per-channel weights, added into the output: ``Fh*Fw`` broadcast
 multiply-adds over arrays that stay in cache, chunk by chunk (whole examples, or rows of one,
-of about :data:`CHUNK` bytes of output). With a stride of 1 along the width, a tap's output row
-is one contiguous run of the input row, so the multiply runs over ``Wo*C`` values at once
-against the tap's weights tiled ``Wo`` times, instead of ``Wo`` runs of ``C``.
+of about :data:`CHUNK` bytes of output). A tap's output row is one contiguous run of the input
+row (with a stride ``S`` along the width, of one of ``S`` phases of its columns, copied apart
+once per chunk), so the multiply runs over ``Wo*C`` values at once against the tap's weights
+tiled ``Wo`` times, instead of ``Wo`` runs of ``C``.
 
 Weights are the GEMM-ready ``(C, Fh*Fw, m)`` of a convolution with ``C`` groups of one channel
 (``m`` the depth multiplier); output channel ``c*m + j`` is filter ``j`` of channel ``c``, as in
@@ -58,34 +59,30 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
     k = c * mult
     span_h = (kernel[0] - 1) * dilation[0] + 1
     y = np.empty((n, ho, wo, k), dtype=x.dtype)
-    flat = mult == 1 and stride[1] == 1
+    flat, sw = mult == 1, stride[1]
     if flat:  # per tap, the weights of a whole output row
         w_taps = np.tile(np.ascontiguousarray(weights[:, :, 0].T), (1, wo))
     else:
         w_taps = np.ascontiguousarray(weights.transpose(1, 0, 2).reshape(taps, c, mult))
-        if mult == 1:
-            w_taps = w_taps.reshape(taps, c)
     w_taps = w_taps.astype(x.dtype, copy=False)
+    phases = sorted({j * dilation[1] % sw for j in range(kernel[1])})
     nb, rows = depthwise_chunks(n, out_hw, k, x.itemsize)
     product = scratch.take("product", (nb, rows, wo, k), x.dtype)
 
     def accumulate(block: Array, out: Array, tmp: Array) -> int:
-        """The taps of ``out``'s rows, read from ``block`` (the padded rows they need)."""
+        """The taps of ``out``'s rows, read from ``block``: the padded rows they need, as
+        ``sw`` phases of their columns (phase ``q`` holds columns ``q, q + sw, ...``)."""
         pn, pr = out.shape[:2]
         whole = out
         if flat:
             out, tmp = out.reshape(pn, pr, wo * k), tmp.reshape(pn, pr, wo * k)
-        elif mult > 1:
+        else:
             out, tmp = out.reshape(pn, pr, wo, c, mult), tmp.reshape(pn, pr, wo, c, mult)
         for t in range(taps):
             i, j = divmod(t, kernel[1])
-            top, left = i * dilation[0], j * dilation[1]
-            tap = block[:, top:top + (pr - 1) * stride[0] + 1:stride[0],
-                        left:left + (wo - 1) * stride[1] + 1:stride[1]]
-            if flat:
-                tap = tap.reshape(pn, pr, wo * c)
-            elif mult > 1:
-                tap = tap[..., None]
+            top, (left, q) = i * dilation[0], divmod(j * dilation[1], sw)
+            tap = block[q, :, top:top + (pr - 1) * stride[0] + 1:stride[0], left:left + wo]
+            tap = tap.reshape(pn, pr, wo * c) if flat else tap[..., None]
             if t == 0:
                 np.multiply(tap, w_taps[t], out=out)
             else:
@@ -101,13 +98,22 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
         for r0 in range(0, ho, rows):
             pn, pr = min(nb, n - n0), min(rows, ho - r0)
             block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h)
+            if sw == 1:
+                block = block[None]
+            else:  # the columns of each phase side by side, so that a tap's row is one run
+                split_cols = scratch.take("phases", (sw, pn, block.shape[1],
+                                                     -(-block.shape[2] // sw), c), x.dtype)
+                for q in phases:
+                    cols = block[:, :, q::sw]
+                    split_cols[q, :, :, :cols.shape[2]] = cols
+                block = split_cols
             out, tmp = y[n0:n0 + pn, r0:r0 + pr], product[:pn, :pr]
             parts = split(pn, pr, workers if out.nbytes >= PARALLEL else 1)
             if len(parts) == 1:
                 macs += accumulate(block, out, tmp)
                 continue
             jobs = [pool(workers).submit(
-                accumulate, block[e0:e1, q0 * stride[0]:(q1 - 1) * stride[0] + span_h],
+                accumulate, block[:, e0:e1, q0 * stride[0]:(q1 - 1) * stride[0] + span_h],
                 out[e0:e1, q0:q1], tmp[e0:e1, q0:q1]) for e0, e1, q0, q1 in parts]
             macs += sum(job.result() for job in jobs)
     return y, macs

@@ -115,9 +115,12 @@ class ConvModule(Window):
         if self.cg == 1 and self.groups > 1:  # depthwise: a product per chunk, no columns
             nb, rows = depthwise_chunks(batch, self.out_hw, k, itemsize)
             out = {"product": nb * rows * wo * k * itemsize}
+            need = (rows - 1) * self.stride[0] + extent(self.kernel[0], self.dilation[0])
             if self.padded != self.in_shape[:2]:
-                need = (rows - 1) * self.stride[0] + extent(self.kernel[0], self.dilation[0])
                 out["rows"] = nb * need * self.padded[1] * c * itemsize
+            sw = self.stride[1] if wo > 1 else 1
+            if sw > 1:
+                out["phases"] = sw * nb * need * -(-self.padded[1] // sw) * c * itemsize
             return out
         budget = chunk_budget(self.fan_in * itemsize, self.kg, cap)
         nb, rows = chunks(batch, ho, wo * self.kernel[0] * self.kernel[1] * c * itemsize, budget)

@@ -223,8 +223,11 @@ def main() -> None:
     args = parser.parse_args()
     import numpy as np
 
-    print(f"numpy {np.__version__}, BLAS {blas_info()}, {blas_threads()} threads; load "
-          f"average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
+    import cnncalc
+
+    print(f"cnncalc from {Path(cnncalc.__file__).parent}; numpy {np.__version__}, BLAS "
+          f"{blas_info()}, {blas_threads()} threads; load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     for config in args.configs.split(","):
         name, batch = config.split(":")
         run(name, int(batch), args.runs)

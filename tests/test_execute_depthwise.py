@@ -136,3 +136,19 @@ def test_threads_follow_the_blas_variables(env, want, monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert depthwise.threads() == want
+
+
+@pytest.mark.parametrize("groups", [1, 2, 6])  # the GEMM path, grouped, depthwise
+def test_stale_scratch_does_not_leak_into_the_padding(groups, monkeypatch):
+    """The padded rows are built in a reused buffer that only gets zeros where no input lands:
+    a buffer full of NaN from an earlier layer must not show through."""
+    monkeypatch.setattr(depthwise, "CHUNK", 1)
+    x = RNG.standard_normal((2, 6, 5, 6))
+    hwio = RNG.standard_normal((3, 3, 6 // groups, 6))
+    want = conv_reference(x, hwio, None, (2, 1), (2, 1), (1, 2), (1, 1), groups)
+    scratch = ops.Scratch()
+    for name in ("rows", "cols", "product", "phases"):
+        scratch.take(name, (1 << 14,), np.dtype(np.float64)).fill(np.nan)
+    got, _ = ops.conv2d(x, conv_ready(hwio, groups), None, (3, 3), (2, 1), (1, 1), (2, 1),
+                        (1, 2), want.shape[1:3], 1, scratch)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)

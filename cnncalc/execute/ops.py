@@ -106,10 +106,16 @@ def _padded_rows(x: Array, n0: int, nb: int, top: int, need: int, pad_w: Pair,
     instead of padding the whole batch."""
     _, h, w, c = x.shape
     block = scratch.take("rows", (nb, need, w + pad_w[0] + pad_w[1], c), x.dtype)
-    block.fill(0)
     first, last = max(top, 0), min(top + need, h)
-    if last > first:
-        block[:, first - top:last - top, pad_w[0]:pad_w[0] + w] = x[n0:n0 + nb, first:last]
+    if last > first:  # zeros only where no input lands: the borders, rows above and below
+        block[:, :first - top].fill(0)
+        block[:, last - top:].fill(0)
+        inside = block[:, first - top:last - top]
+        inside[:, :, :pad_w[0]].fill(0)
+        inside[:, :, pad_w[0] + w:].fill(0)
+        inside[:, :, pad_w[0]:pad_w[0] + w] = x[n0:n0 + nb, first:last]
+    else:
+        block.fill(0)
     return block
 
 

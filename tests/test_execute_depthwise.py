@@ -152,3 +152,29 @@ def test_stale_scratch_does_not_leak_into_the_padding(groups, monkeypatch):
     got, _ = ops.conv2d(x, conv_ready(hwio, groups), None, (3, 3), (2, 1), (1, 1), (2, 1),
                         (1, 2), want.shape[1:3], 1, scratch)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("line", "workers"), [
+    ("DWCONV: 3x3 filters at stride 1, pad 1", 1),
+    ("DWCONV: 3x3 filters at stride 2, pad 1", 2),
+    ("DWCONV: 3x3 filters at stride 2, dilation 2, multiplier 2", 3),
+    ("CONV: 64 3x3 filters at stride 1x3, pad 2, groups 32", 2),
+])
+def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypatch):
+    """The memory guard's scratch figures are the buffers the tap path takes, one set per
+    thread: no more names, none larger."""
+    from helpers import analyze_text, spec_text
+
+    from cnncalc.execute.modules import Context
+    from cnncalc.execute.network import plan
+
+    monkeypatch.setattr(depthwise, "threads", lambda: workers)
+    monkeypatch.setattr(depthwise, "PARALLEL", 0)
+    monkeypatch.setattr(depthwise, "CHUNK", 40_000)
+    module = plan(analyze_text(spec_text("29x29x32", line))).modules[0]
+    module.allocate(np.random.default_rng(0), np.dtype(np.float32))
+    ctx = Context()
+    module.forward(RNG.standard_normal((3, 29, 29, 32)).astype(np.float32), ctx)
+    taken = {name: buf.nbytes for name, buf in ctx.scratch._buffers.items()}
+    assert taken == module.scratch(3, 4, ctx.cap)
+    assert sum(1 for name in taken if name.startswith("product")) == workers

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 Array = NDArray[Any]
 
 CHUNK = 512 * 1024  # bytes of output per chunk: it, a product and the input rows stay in L2
-PARALLEL = 64 * 1024  # chunks of at least this many bytes of output are split among threads
+PARALLEL = 1024 * 1024  # outputs of at least this many bytes are split among threads
 
 
 def depthwise_chunks(batch: int, out_hw: Pair, channels: int, itemsize: int) -> Pair:
@@ -43,14 +43,37 @@ def depthwise_chunks(batch: int, out_hw: Pair, channels: int, itemsize: int) -> 
     return chunks(batch, out_hw[0], out_hw[1] * channels * itemsize, CHUNK)
 
 
+def buffers(batch: int, out_hw: Pair, channels: int, outputs: int, stride: Pair,
+            span_h: int, padded_w: int, padded: bool, itemsize: int) -> dict[str, int]:
+    """The scratch bytes :func:`depthwise2d` takes, by buffer name (``stride`` as array
+    offsets, ``padded_w`` the padded input's width, ``padded`` whether it has padding)."""
+    ho, wo = out_hw
+    workers = threads() if batch * ho * wo * outputs * itemsize >= PARALLEL else 1
+    out: dict[str, int] = {}
+    for part, (e0, e1, q0, q1) in enumerate(split(batch, ho, workers)):
+        tag = "" if part == 0 else f"@{part}"
+        nb, rows = depthwise_chunks(e1 - e0, (q1 - q0, wo), outputs, itemsize)
+        need = (rows - 1) * stride[0] + span_h
+        out["product" + tag] = nb * rows * wo * outputs * itemsize
+        if padded:
+            out["rows" + tag] = nb * need * padded_w * channels * itemsize
+        if stride[1] > 1:
+            out["phases" + tag] = stride[1] * nb * need * -(-padded_w // stride[1]) \
+                * channels * itemsize
+    return out
+
+
 def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
                 dilation: Pair, pad_h: Pair, out_hw: Pair,
-                src: Callable[[int, int, int, int], Array], scratch: Scratch
+                src: Callable[[int, int, int, int, str], Array], scratch: Scratch
                 ) -> tuple[Array, int]:
     """``x`` (NHWC, contiguous) convolved channel by channel. ``stride`` and ``dilation`` are
     already array offsets (see ``ops._step``), the window counts already checked against the
-    padded input; ``src(n0, nb, top, need)`` gives rows ``top .. top + need`` of the padded
-    input of examples ``n0 .. n0 + nb``."""
+    padded input; ``src(n0, nb, top, need, name)`` gives rows ``top .. top + need`` of the
+    padded input of examples ``n0 .. n0 + nb`` (built in scratch buffer ``name`` where it
+    needs padding). An output of at least :data:`PARALLEL` bytes is cut into one piece per
+    thread (:func:`split`), each with buffers of its own: "product", "rows", "phases",
+    suffixed ``@1``, ``@2`` ... past the first (:func:`buffers` gives their sizes)."""
     n, _, _, c = x.shape
     groups, taps, mult = weights.shape
     if groups != c or taps != kernel[0] * kernel[1]:
@@ -66,8 +89,6 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
         w_taps = np.ascontiguousarray(weights.transpose(1, 0, 2).reshape(taps, c, mult))
     w_taps = w_taps.astype(x.dtype, copy=False)
     phases = sorted({j * dilation[1] % sw for j in range(kernel[1])})
-    nb, rows = depthwise_chunks(n, out_hw, k, x.itemsize)
-    product = scratch.take("product", (nb, rows, wo, k), x.dtype)
 
     def accumulate(block: Array, out: Array, tmp: Array) -> int:
         """The taps of ``out``'s rows, read from ``block``: the padded rows they need, as
@@ -92,35 +113,41 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
             whole += bias  # while the rows are in cache
         return int(taps * out.size)
 
-    workers = threads()
-    macs = 0
-    for n0 in range(0, n, nb):
-        for r0 in range(0, ho, rows):
-            pn, pr = min(nb, n - n0), min(rows, ho - r0)
-            block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h)
-            if sw == 1:
-                block = block[None]
-            else:  # the columns of each phase side by side, so that a tap's row is one run
-                split_cols = scratch.take("phases", (sw, pn, block.shape[1],
-                                                     -(-block.shape[2] // sw), c), x.dtype)
-                for q in phases:
-                    cols = block[:, :, q::sw]
-                    split_cols[q, :, :, :cols.shape[2]] = cols
-                block = split_cols
-            out, tmp = y[n0:n0 + pn, r0:r0 + pr], product[:pn, :pr]
-            parts = split(pn, pr, workers if out.nbytes >= PARALLEL else 1)
-            if len(parts) == 1:
-                macs += accumulate(block, out, tmp)
-                continue
-            jobs = [pool(workers).submit(
-                accumulate, block[:, e0:e1, q0 * stride[0]:(q1 - 1) * stride[0] + span_h],
-                out[e0:e1, q0:q1], tmp[e0:e1, q0:q1]) for e0, e1, q0, q1 in parts]
-            macs += sum(job.result() for job in jobs)
-    return y, macs
+    def piece(part: int, e0: int, e1: int, q0: int, q1: int) -> int:
+        """Output rows ``q0 .. q1`` of examples ``e0 .. e1``, chunk by chunk, in buffers of
+        its own (``part`` names them), so that the pieces can run side by side."""
+        tag = "" if part == 0 else f"@{part}"
+        nb, rows = depthwise_chunks(e1 - e0, (q1 - q0, wo), k, x.itemsize)
+        product = scratch.take("product" + tag, (nb, rows, wo, k), x.dtype)
+        done = 0
+        for n0 in range(e0, e1, nb):
+            for r0 in range(q0, q1, rows):
+                pn, pr = min(nb, e1 - n0), min(rows, q1 - r0)
+                block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h,
+                            "rows" + tag)
+                if sw == 1:
+                    block = block[None]
+                else:  # the columns of each phase side by side: a tap's row is one run
+                    by_phase = scratch.take("phases" + tag, (sw, pn, block.shape[1],
+                                                             -(-block.shape[2] // sw), c),
+                                            x.dtype)
+                    for q in phases:
+                        cols = block[:, :, q::sw]
+                        by_phase[q, :, :, :cols.shape[2]] = cols
+                    block = by_phase
+                done += accumulate(block, y[n0:n0 + pn, r0:r0 + pr], product[:pn, :pr])
+        return done
+
+    workers = threads() if y.nbytes >= PARALLEL else 1
+    parts = split(n, ho, workers)
+    if len(parts) == 1:
+        return y, piece(0, 0, n, 0, ho)
+    jobs = [pool(workers).submit(piece, part, *bounds) for part, bounds in enumerate(parts)]
+    return y, sum(job.result() for job in jobs)
 
 
 def split(examples: int, rows: int, parts: int) -> list[tuple[int, int, int, int]]:
-    """A chunk of ``examples`` x ``rows`` output rows cut into at most ``parts`` pieces
+    """An output of ``examples`` x ``rows`` output rows cut into at most ``parts`` pieces
     (first example, last + 1, first row, last + 1): by examples when there are enough, else
     by rows."""
     if examples >= parts:

@@ -12,14 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from cnncalc.execute import activations, ops
+from cnncalc.execute import activations, depthwise, ops
 from cnncalc.execute.base import WORKSPACE_CAP as WORKSPACE_CAP
 from cnncalc.execute.base import Context as Context
 from cnncalc.execute.base import Mode as Mode
 from cnncalc.execute.base import Module as Module
 from cnncalc.execute.base import size as _size
 from cnncalc.execute.base import volume as _volume
-from cnncalc.execute.depthwise import depthwise_chunks
 from cnncalc.execute.geometry import (
     GeometryError,
     Pair,
@@ -113,15 +112,10 @@ class ConvModule(Window):
         ho, wo = self.out_hw
         c, k = self.in_shape[2], self.out_shape[2]
         if self.cg == 1 and self.groups > 1:  # depthwise: a product per chunk, no columns
-            nb, rows = depthwise_chunks(batch, self.out_hw, k, itemsize)
-            out = {"product": nb * rows * wo * k * itemsize}
-            need = (rows - 1) * self.stride[0] + extent(self.kernel[0], self.dilation[0])
-            if self.padded != self.in_shape[:2]:
-                out["rows"] = nb * need * self.padded[1] * c * itemsize
-            sw = self.stride[1] if wo > 1 else 1
-            if sw > 1:
-                out["phases"] = sw * nb * need * -(-self.padded[1] // sw) * c * itemsize
-            return out
+            step = (ops._step(self.stride[0], ho), ops._step(self.stride[1], wo))
+            span_h = extent(self.kernel[0], ops._step(self.dilation[0], self.kernel[0]))
+            return depthwise.buffers(batch, self.out_hw, c, k, step, span_h, self.padded[1],
+                                     self.padded != self.in_shape[:2], itemsize)
         budget = chunk_budget(self.fan_in * itemsize, self.kg, cap)
         nb, rows = chunks(batch, ho, wo * self.kernel[0] * self.kernel[1] * c * itemsize, budget)
         m = nb * rows * wo

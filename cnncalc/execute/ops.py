@@ -100,12 +100,12 @@ class Scratch:
 
 
 def _padded_rows(x: Array, n0: int, nb: int, top: int, need: int, pad_w: Pair,
-                 scratch: Scratch) -> Array:
+                 scratch: Scratch, name: str = "rows") -> Array:
     """Rows ``top .. top + need`` (which may lie in the padding) of examples ``n0 .. n0+nb``,
     zero padded: the part of the padded input one chunk reads, built in a scratch buffer
     instead of padding the whole batch."""
     _, h, w, c = x.shape
-    block = scratch.take("rows", (nb, need, w + pad_w[0] + pad_w[1], c), x.dtype)
+    block = scratch.take(name, (nb, need, w + pad_w[0] + pad_w[1], c), x.dtype)
     first, last = max(top, 0), min(top + need, h)
     if last > first:  # zeros only where no input lands: the borders, rows above and below
         block[:, :first - top].fill(0)
@@ -139,9 +139,9 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
     dilation = (_step(dilation[0], kernel[0]), _step(dilation[1], kernel[1]))
     padded = pad_h != (0, 0) or pad_w != (0, 0)
     if cg == 1 and groups > 1:  # depthwise: a sum over the taps, not a product per group
-        def rows_of(n0: int, nb: int, top: int, need: int) -> Array:
+        def rows_of(n0: int, nb: int, top: int, need: int, name: str) -> Array:
             if padded:
-                return _padded_rows(x, n0, nb, top, need, pad_w, scratch)
+                return _padded_rows(x, n0, nb, top, need, pad_w, scratch, name)
             return x[n0:n0 + nb, top:top + need]
 
         return depthwise2d(x, weights, bias, kernel, stride, dilation, pad_h, out_hw, rows_of,

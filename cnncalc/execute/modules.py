@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnncalc.execute import activations, ops
+from cnncalc.execute import activations, depthwise, ops
 from cnncalc.execute.base import WORKSPACE_CAP as WORKSPACE_CAP
 from cnncalc.execute.base import Context as Context
 from cnncalc.execute.base import Mode as Mode
@@ -111,6 +111,11 @@ class ConvModule(Window):
     def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
         ho, wo = self.out_hw
         c, k = self.in_shape[2], self.out_shape[2]
+        if self.cg == 1 and self.groups > 1:  # depthwise: a product per chunk, no columns
+            step = (ops._step(self.stride[0], ho), ops._step(self.stride[1], wo))
+            span_h = extent(self.kernel[0], ops._step(self.dilation[0], self.kernel[0]))
+            return depthwise.buffers(batch, self.out_hw, c, k, step, span_h, self.padded[1],
+                                     self.padded != self.in_shape[:2], itemsize)
         budget = chunk_budget(self.fan_in * itemsize, self.kg, cap)
         nb, rows = chunks(batch, ho, wo * self.kernel[0] * self.kernel[1] * c * itemsize, budget)
         m = nb * rows * wo

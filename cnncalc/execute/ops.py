@@ -31,6 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
+from cnncalc.execute.depthwise import depthwise2d
 from cnncalc.execute.geometry import (
     GeometryError,
     Pair,
@@ -99,23 +100,30 @@ class Scratch:
 
 
 def _padded_rows(x: Array, n0: int, nb: int, top: int, need: int, pad_w: Pair,
-                 scratch: Scratch) -> Array:
+                 scratch: Scratch, name: str = "rows") -> Array:
     """Rows ``top .. top + need`` (which may lie in the padding) of examples ``n0 .. n0+nb``,
     zero padded: the part of the padded input one chunk reads, built in a scratch buffer
     instead of padding the whole batch."""
     _, h, w, c = x.shape
-    block = scratch.take("rows", (nb, need, w + pad_w[0] + pad_w[1], c), x.dtype)
-    block.fill(0)
+    block = scratch.take(name, (nb, need, w + pad_w[0] + pad_w[1], c), x.dtype)
     first, last = max(top, 0), min(top + need, h)
-    if last > first:
-        block[:, first - top:last - top, pad_w[0]:pad_w[0] + w] = x[n0:n0 + nb, first:last]
+    if last > first:  # zeros only where no input lands: the borders, rows above and below
+        block[:, :first - top].fill(0)
+        block[:, last - top:].fill(0)
+        inside = block[:, first - top:last - top]
+        inside[:, :, :pad_w[0]].fill(0)
+        inside[:, :, pad_w[0] + w:].fill(0)
+        inside[:, :, pad_w[0]:pad_w[0] + w] = x[n0:n0 + nb, first:last]
+    else:
+        block.fill(0)
     return block
 
 
 def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
            dilation: Pair, pad_h: Pair, pad_w: Pair, out_hw: Pair, cap: int,
            scratch: Scratch | None = None) -> tuple[Array, int]:
-    """A (grouped) convolution; ``pad_h``/``pad_w`` include any ceil-mode overhang."""
+    """A (grouped) convolution; ``pad_h``/``pad_w`` include any ceil-mode overhang. One input
+    channel per group (depthwise) goes to :func:`depthwise2d`."""
     x = np.ascontiguousarray(x)
     scratch = scratch or Scratch()
     n, h, w, c = x.shape
@@ -130,6 +138,14 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
     stride = (_step(stride[0], ho), _step(stride[1], wo))
     dilation = (_step(dilation[0], kernel[0]), _step(dilation[1], kernel[1]))
     padded = pad_h != (0, 0) or pad_w != (0, 0)
+    if cg == 1 and groups > 1:  # depthwise: a sum over the taps, not a product per group
+        def rows_of(n0: int, nb: int, top: int, need: int, name: str) -> Array:
+            if padded:
+                return _padded_rows(x, n0, nb, top, need, pad_w, scratch, name)
+            return x[n0:n0 + nb, top:top + need]
+
+        return depthwise2d(x, weights, bias, kernel, stride, dilation, pad_h, out_hw, rows_of,
+                           scratch)
     y = np.empty((n, ho, wo, groups * per_group), dtype=x.dtype)
     budget = chunk_budget(depth * x.itemsize, per_group, cap)
     nb, rows = chunks(n, ho, wo * kernel[0] * kernel[1] * c * x.itemsize, budget)

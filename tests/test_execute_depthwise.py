@@ -12,6 +12,7 @@ import pytest
 from test_execute_ops import conv_ready, conv_reference
 
 from cnncalc.execute import depthwise, ops
+from cnncalc.execute.weights import WeightSource
 
 RNG = np.random.default_rng(99)
 
@@ -172,7 +173,7 @@ def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypa
     monkeypatch.setattr(depthwise, "PARALLEL", 0)
     monkeypatch.setattr(depthwise, "CHUNK", 40_000)
     module = plan(analyze_text(spec_text("29x29x32", line))).modules[0]
-    module.allocate(np.random.default_rng(0), np.dtype(np.float32))
+    module.allocate(WeightSource(np.random.default_rng(0), np.dtype(np.float32)))
     ctx = Context()
     module.forward(RNG.standard_normal((3, 29, 29, 32)).astype(np.float32), ctx)
     taken = {name: buf.nbytes for name, buf in ctx.scratch._buffers.items()}

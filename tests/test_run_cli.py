@@ -230,3 +230,12 @@ def test_an_estimate_too_long_to_write_is_refused_in_words(runner) -> None:
     assert "internal error" not in result.output and "Traceback" not in result.output
     assert human_bytes(2**20_000 + 5) == "more than 2**20,000 B"
     assert exact_bytes(3_579_904) == "3,579,904 bytes"
+
+
+def test_run_leaves_out_warnings_an_ignore_comment_silences_as_show_does(runner) -> None:
+    text = ("ROUNDING: floor\n[10x10x3] INPUT\n"
+            "CONV1: 4 3x3 filters at stride 2, pad 1{}\n")  # (10 - 3 + 2)/2 + 1 = 5.5: G107
+    loud = runner.invoke(cli, ["run", "-"], input=text.format(""))
+    assert loud.exit_code == 0 and "[G107 rounded]" in loud.stderr
+    quiet = runner.invoke(cli, ["run", "-"], input=text.format("  # cnncalc: ignore[G107]"))
+    assert quiet.exit_code == 0 and "G107" not in quiet.stderr

@@ -202,7 +202,9 @@ def _problems(report: RunReport) -> None:
     from cnncalc.execute.report import messages
 
     sys.stdout.flush()
-    diags = report.analysis.diagnostics
+    from cnncalc.check.suppress import unsilenced
+
+    diags = unsilenced(report.analysis)  # as show prints them: silenced warnings left out
     if diags:
         from cnncalc.render.report import format_all
 

@@ -95,9 +95,10 @@ def test_sequential_fixtures_are_read_exactly(name: str) -> None:
     assert list(a.layers[-1].output_shape or ()) == f["output"]
 
 
-@pytest.mark.parametrize("name", SEQUENTIAL)
-def test_cnncalc_run_confirms_the_sequential_fixtures(runner: Any, name: str) -> None:
-    """The NumPy executor measures every layer as the analysis (and Keras) says."""
+@pytest.mark.parametrize("name", SEQUENTIAL + FUNCTIONAL)
+def test_cnncalc_run_confirms_the_fixtures(runner: Any, name: str) -> None:
+    """The NumPy executor measures every layer as the analysis (and Keras) says, for the
+    Sequential fixtures and the functional ones (read by cnncalc.parse.keras_code)."""
     from cnncalc.cli import cli
 
     result = runner.invoke(cli, ["run", "--format", "json", "-q",

@@ -109,9 +109,8 @@ def receptive_field(r: LayerResult) -> str:
     if r.field is None:
         return ""
     rf_h, rf_w = r.field.rf
-    h = str(rf_h) if rf_h.__class__ is int else fmt_fraction(rf_h)
-    w = h if rf_w == rf_h else str(rf_w) if rf_w.__class__ is int else fmt_fraction(rf_w)
-    return h if h == w else f"{h}x{w}"
+    h = fmt_fraction(rf_h)
+    return h if rf_w == rf_h else f"{h}x{fmt_fraction(rf_w)}"
 
 
 def shape_list(shape: tuple[int, ...] | None) -> list[int] | None:

@@ -275,13 +275,17 @@ def _watched(text: str) -> Watched:
     p = plan(analyze_text(text))
     made: dict[int, weakref.ref[np.ndarray]] = {}
     over: set[int] = set()
+    net = Network(p.modules, "float64", output=p.output)
 
     def watch(m: Any, index: int) -> None:
         inner = m.run
+        fused = net.fused.get(index, ())  # their output is this one's array, written over
 
-        def wrapped(xs: Any, ctx: Any, spare: Any = None) -> Any:
-            y, macs = inner(xs, ctx, spare)
-            made[index] = weakref.ref(y)
+        def wrapped(xs: Any, ctx: Any, *rest: Any) -> Any:
+            y, macs = inner(xs, ctx, *rest)
+            for j in (index, *fused):
+                made[j] = weakref.ref(y)
+            over.update(fused)
             if any(np.shares_memory(y, x) for x in xs):
                 over.add(index)
             return y, macs
@@ -289,7 +293,7 @@ def _watched(text: str) -> Watched:
 
     for index, m in enumerate(p.modules, start=1):
         watch(m, index)
-    return Network(p.modules, "float64", output=p.output), made, p.output, over
+    return net, made, p.output, over
 
 
 @pytest.mark.parametrize("name", NETWORKS)

@@ -18,6 +18,7 @@ arrays multiplied: one per element of a tap's product, summed over taps and chun
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 from collections.abc import Callable
@@ -65,15 +66,16 @@ def buffers(batch: int, out_hw: Pair, channels: int, outputs: int, stride: Pair,
 
 def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
                 dilation: Pair, pad_h: Pair, out_hw: Pair,
-                src: Callable[[int, int, int, int, str], Array], scratch: Scratch
-                ) -> tuple[Array, int]:
+                src: Callable[[int, int, int, int, str], Array], scratch: Scratch,
+                epilogue: Callable[[Array], None] | None = None) -> tuple[Array, int]:
     """``x`` (NHWC, contiguous) convolved channel by channel. ``stride`` and ``dilation`` are
     already array offsets (see ``ops._step``), the window counts already checked against the
     padded input; ``src(n0, nb, top, need, name)`` gives rows ``top .. top + need`` of the
     padded input of examples ``n0 .. n0 + nb`` (built in scratch buffer ``name`` where it
     needs padding). An output of at least :data:`PARALLEL` bytes is cut into one piece per
     thread (:func:`split`), each with buffers of its own: "product", "rows", "phases",
-    suffixed ``@1``, ``@2`` ... past the first (:func:`buffers` gives their sizes)."""
+    suffixed ``@1``, ``@2`` ... past the first (:func:`buffers` gives their sizes).
+    ``epilogue`` is called on each finished chunk of the output, in the thread that made it."""
     n, _, _, c = x.shape
     groups, taps, mult = weights.shape
     if groups != c or taps != kernel[0] * kernel[1]:
@@ -111,6 +113,8 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
                 out += tmp
         if bias is not None:
             whole += bias  # while the rows are in cache
+        if epilogue is not None:
+            epilogue(whole)
         return int(taps * out.size)
 
     def piece(part: int, e0: int, e1: int, q0: int, q1: int) -> int:
@@ -142,7 +146,10 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
     parts = split(n, ho, workers)
     if len(parts) == 1:
         return y, piece(0, 0, n, 0, ho)
-    jobs = [pool(workers).submit(piece, part, *bounds) for part, bounds in enumerate(parts)]
+    # each piece in a copy of the caller's context: NumPy's error state (np.errstate) is a
+    # context variable, which a pool's thread would not otherwise see
+    jobs = [pool(workers).submit(contextvars.copy_context().run, piece, part, *bounds)
+            for part, bounds in enumerate(parts)]
     return y, sum(job.result() for job in jobs)
 
 

@@ -7,7 +7,7 @@ Shapes exclude the batch: ``(H, W, C)`` for a volume, ``(N,)`` for a vector.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from cnncalc.execute.base import Mode as Mode
 from cnncalc.execute.base import Module as Module
 from cnncalc.execute.base import size as _size
 from cnncalc.execute.base import volume as _volume
+from cnncalc.execute.fusion import Epilogue
 from cnncalc.execute.geometry import (
     GeometryError,
     Pair,
@@ -128,9 +129,14 @@ class ConvModule(Window):
         return out
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return ops.conv2d(x, self.arrays["weight"], self._get("bias"), self.kernel, self.stride,
-                          self.dilation, self.run_pad_h, self.run_pad_w, self.out_hw, ctx.cap,
-                          ctx.scratch)
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            epilogue: Epilogue | None = None) -> tuple[Array, int]:
+        """``epilogue``: the layers fused into this one (:mod:`cnncalc.execute.fusion`)."""
+        return ops.conv2d(xs[0], self.arrays["weight"], self._get("bias"), self.kernel,
+                          self.stride, self.dilation, self.run_pad_h, self.run_pad_w,
+                          self.out_hw, ctx.cap, ctx.scratch, epilogue)
 
 
 class TransposedModule(Module):
@@ -253,6 +259,22 @@ class BatchNormModule(Module):
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
         return ops.batch_norm(x, self._get("gamma"), self._get("beta"), self._get("mean"),
                               self._get("var")), 0
+
+    def in_place(self) -> Callable[[Array], Array] | None:
+        """The layer as a function writing over its input (:mod:`cnncalc.execute.fusion`), with
+        the running statistics; None without them (the batch's own need the whole batch)."""
+        mean, var = self._get("mean"), self._get("var")
+        if mean is None or var is None:
+            return None
+        scale, shift = ops.bn_affine(self._get("gamma"), self._get("beta"), mean, var,
+                                     mean.dtype)
+
+        def normalise(x: Array) -> Array:
+            y: Array = np.multiply(x, scale, out=x)
+            y += shift
+            return y
+
+        return normalise
 
     def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
             ) -> tuple[Array, int]:

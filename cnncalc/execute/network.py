@@ -37,6 +37,7 @@ import numpy as np
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.execute.estimate import Estimate, LayerMemory
+from cnncalc.execute.fusion import Epilogue, all_finite, groups, stage
 from cnncalc.execute.geometry import GeometryError, Pair
 from cnncalc.execute.graph_modules import (
     CropModule,
@@ -258,6 +259,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.reads = reads_of(modules)
         self.last = last_readers(self.reads, output if output is not None else len(modules))
+        self.fused = groups(modules, self.reads, self.last)  # by convolution: layers fused
         self.output = len(modules) if output is None else output
         self.peak = 0  # elements per example held at once in the last forward pass
         self.result: Array | None = None  # the output tensor of the last forward pass
@@ -273,32 +275,27 @@ class Network:
         """Every layer measured in turn; ``finite`` is checked until the first layer whose
         output holds an inf or a nan (every later one is reported as not finite). The
         tensors live in ``store`` and nowhere else, so that dropping one there frees it;
-        ``x``, the caller's, is never written over."""
+        ``x``, the caller's, is never written over. A convolution runs the layers fused into
+        it (:mod:`cnncalc.execute.fusion`) chunk by chunk; each still gets its own row."""
         batch = x.shape[0]
         out: list[Measured] = []
-        finite = True
         self.result = None
         store: dict[int, Array] = {0: x}
         self.peak = x.size // batch
-        for i, m in enumerate(self.modules, start=1):
-            reads = self.reads[i - 1]
-            inputs = [store[j] for j in reads]
-            spare = self._spare(store, reads, i, x)
-            start = time.perf_counter()
-            with np.errstate(all="ignore"):
-                y, macs = m.run(inputs, ctx, spare)
-            seconds = time.perf_counter() - start
-            del inputs
-            shape = tuple(int(d) for d in y.shape[1:])
+        finite = True
+
+        def record(i: int, macs: int, seconds: float, ok: bool | None) -> None:
+            """Layer ``i``'s output, in ``store[i]``, checked, measured and maybe dropped."""
+            nonlocal finite
+            m = self.modules[i - 1]
+            shape = tuple(int(d) for d in store[i].shape[1:])
             if shape != m.out_shape:
                 raise RuntimeError(f"{m.layer.name}: the kernel made {shape}, its module "
                                    f"planned {m.out_shape}")
-            finite = finite and bool(np.isfinite(y).all())
-            store[i] = y
-            del y
+            finite = finite and (all_finite(store[i]) if ok is None else ok)
             live = sum(a.size for a in store.values()) // batch
             self.peak = max(self.peak, live)
-            for j in (*reads, i):
+            for j in (*self.reads[i - 1], i):
                 if self.last[j] == i:
                     store.pop(j, None)
             got = Measured(shape, m.params(), m.buffers(), macs // batch, seconds,
@@ -306,6 +303,37 @@ class Network:
             out.append(got)
             if each is not None:
                 each(i - 1, got)
+
+        i = 1
+        while i <= len(self.modules):
+            m, reads = self.modules[i - 1], self.reads[i - 1]
+            members = self.fused.get(i)
+            if members is not None:
+                epilogue = Epilogue([stage(self.modules[j - 1]) for j in members])
+                start = time.perf_counter()
+                assert isinstance(m, ConvModule)
+                with np.errstate(all="ignore"):
+                    y, macs = m.run([store[reads[0]]], ctx, None, epilogue)
+                own, theirs = epilogue.split(time.perf_counter() - start)
+                store[i] = y
+                del y
+                record(i, macs, own, epilogue.finite[0])
+                for k, j in enumerate(members, start=1):
+                    store[j] = store[j - 1]  # written over: the same array
+                    record(j, 0, theirs[k - 1], epilogue.finite[k])
+                i += 1 + len(members)
+                continue
+            inputs = [store[j] for j in reads]
+            spare = self._spare(store, reads, i, x)
+            start = time.perf_counter()
+            with np.errstate(all="ignore"):
+                y, macs = m.run(inputs, ctx, spare)
+            seconds = time.perf_counter() - start
+            del inputs
+            store[i] = y
+            del y
+            record(i, macs, seconds, None)
+            i += 1
         self.result = store.get(self.output)
         return out
 

@@ -25,6 +25,7 @@ Conventions (PyTorch's where the frameworks differ):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -121,9 +122,12 @@ def _padded_rows(x: Array, n0: int, nb: int, top: int, need: int, pad_w: Pair,
 
 def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
            dilation: Pair, pad_h: Pair, pad_w: Pair, out_hw: Pair, cap: int,
-           scratch: Scratch | None = None) -> tuple[Array, int]:
+           scratch: Scratch | None = None,
+           epilogue: Callable[[Array], None] | None = None) -> tuple[Array, int]:
     """A (grouped) convolution; ``pad_h``/``pad_w`` include any ceil-mode overhang. One input
-    channel per group (depthwise) goes to :func:`depthwise2d`."""
+    channel per group (depthwise) goes to :func:`depthwise2d`. ``epilogue`` is called on
+    each chunk of the output once it is complete (bias added), to work on it in place while
+    it is in cache (:mod:`cnncalc.execute.fusion`)."""
     x = np.ascontiguousarray(x)
     scratch = scratch or Scratch()
     n, h, w, c = x.shape
@@ -145,7 +149,7 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
             return x[n0:n0 + nb, top:top + need]
 
         return depthwise2d(x, weights, bias, kernel, stride, dilation, pad_h, out_hw, rows_of,
-                           scratch)
+                           scratch, epilogue)
     y = np.empty((n, ho, wo, groups * per_group), dtype=x.dtype)
     budget = chunk_budget(depth * x.itemsize, per_group, cap)
     nb, rows = chunks(n, ho, wo * kernel[0] * kernel[1] * c * x.itemsize, budget)
@@ -177,6 +181,8 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
                 out.reshape(m, groups, per_group)[...] = prod.transpose(1, 0, 2)
             if bias is not None:
                 out += bias  # while the chunk is in cache
+            if epilogue is not None:
+                epilogue(out)
             macs += groups * m * depth * per_group
     return y, macs
 
@@ -309,15 +315,22 @@ def batch_norm(x: Array, gamma: Array | None, beta: Array | None, mean: Array | 
     if mean is None or var is None:
         axes = tuple(range(x.ndim - 1))
         mean, var = x.mean(axis=axes), x.var(axis=axes)
-    scale = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+    scale, shift = bn_affine(gamma, beta, mean, var, x.dtype, eps)
+    y: Array = np.multiply(x, scale, out=out)
+    y += shift
+    return y
+
+
+def bn_affine(gamma: Array | None, beta: Array | None, mean: Array, var: Array,
+              dtype: np.dtype[Any], eps: float = 1e-5) -> tuple[Array, Array]:
+    """Batch norm as ``x * scale + shift``, per channel."""
+    scale = (1.0 / np.sqrt(var + eps)).astype(dtype)
     if gamma is not None:
         scale = scale * gamma
     shift = -mean * scale
     if beta is not None:
         shift = shift + beta
-    y: Array = np.multiply(x, scale, out=out)
-    y += shift
-    return y
+    return scale, shift
 
 
 def lrn(x: Array, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0

@@ -27,7 +27,8 @@ CONVENTIONS = (
     "measured per example: output = the produced array's shape; params = sizes of the weight, "
     "bias, gamma and beta arrays; MACs = multiply-accumulates from the dimensions of the "
     "matrix products performed; time = wall clock of the layer's forward pass for the batch "
-    "(with --repeat, in the timed pass whose total is the median); "
+    "(with --repeat, in the timed pass whose total is the median; a batch norm or ReLU right "
+    "after a convolution runs on each chunk of its output, timed there); "
     "GFLOP/s counts FLOPs = 2 x MACs"
 )
 GRAPH_CONVENTIONS = (

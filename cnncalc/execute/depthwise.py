@@ -19,6 +19,7 @@ arrays multiplied: one per element of a tap's product, summed over taps and chun
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import os
 from collections.abc import Callable
@@ -148,7 +149,8 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
         return y, piece(0, 0, n, 0, ho)
     # each piece in a copy of the caller's context: NumPy's error state (np.errstate) is a
     # context variable, which a pool's thread would not otherwise see
-    jobs = [pool(workers).submit(contextvars.copy_context().run, piece, part, *bounds)
+    jobs = [pool(workers).submit(functools.partial(contextvars.copy_context().run, piece, part,
+                                                   *bounds))
             for part, bounds in enumerate(parts)]
     return y, sum(job.result() for job in jobs)
 

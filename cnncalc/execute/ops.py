@@ -33,6 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
 from cnncalc.execute.depthwise import depthwise2d
+from cnncalc.execute.gather import gather
 from cnncalc.execute.geometry import (
     GeometryError,
     Pair,
@@ -171,7 +172,7 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
             out = y[n0:n0 + pn, r0:r0 + pr].reshape(m, groups * per_group)
             if groups == 1:
                 cols = scratch.take("cols", part.shape, x.dtype)
-                np.copyto(cols, part)
+                gather(cols, part)
                 np.matmul(cols.reshape(m, depth), weights[0], out=out)
             else:
                 cols = scratch.take("cols", (groups, pn, pr, wo, *kernel, cg), x.dtype)

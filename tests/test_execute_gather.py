@@ -61,3 +61,32 @@ def test_a_parallel_copy_of_one_row_is_cut_along_the_width(monkeypatch, rows):
     cols = np.zeros(view.shape, dtype=np.float32)
     gather(cols, view)
     np.testing.assert_array_equal(cols, view)
+
+
+@pytest.mark.parametrize(("line", "names"), [
+    ("CONV: 16 1x1 filters", set()),                        # the input is the columns
+    ("CONV: 16 1x1 filters at stride 2", {"cols"}),
+    ("CONV: 16 1x1 filters, pad 1", {"cols", "rows"}),
+    ("CONV: 16 3x3 filters, pad 1", {"cols", "rows"}),
+    ("CONV: 16 3x3 filters", {"cols"}),
+])
+def test_the_estimate_names_and_sizes_every_buffer_a_convolution_takes(line, names):
+    from helpers import analyze_text, spec_text
+    from test_execute_ops import conv_reference
+
+    from cnncalc.execute.modules import Context
+    from cnncalc.execute.network import plan
+    from cnncalc.execute.weights import WeightSource
+
+    module = plan(analyze_text(spec_text("9x9x8", line))).modules[0]
+    module.allocate(WeightSource(np.random.default_rng(0), np.dtype(np.float64)))
+    ctx = Context()
+    x = RNG.standard_normal((3, 9, 9, 8))
+    y, _ = module.forward(x, ctx)
+    taken = {name: buf.nbytes for name, buf in ctx.scratch._buffers.items()}
+    assert set(taken) == names and taken == module.scratch(3, 8, ctx.cap)
+    fh, fw = module.kernel
+    hwio = module.arrays["weight"][0].reshape(fh, fw, 8, 16)
+    want = conv_reference(x, hwio, module.arrays["bias"], module.stride, module.run_pad_h,
+                          module.run_pad_w, (1, 1), 1)
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)

@@ -111,7 +111,8 @@ class ConvModule(Window):
 
     def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
         ho, wo = self.out_hw
-        c, k = self.in_shape[2], self.out_shape[2]
+        h, w, c = self.in_shape
+        k = self.out_shape[2]
         if self.cg == 1 and self.groups > 1:  # depthwise: a product per chunk, no columns
             step = (ops._step(self.stride[0], ho), ops._step(self.stride[1], wo))
             span_h = extent(self.kernel[0], ops._step(self.dilation[0], self.kernel[0]))
@@ -120,6 +121,9 @@ class ConvModule(Window):
         budget = chunk_budget(self.fan_in * itemsize, self.kg, cap)
         nb, rows = chunks(batch, ho, wo * self.kernel[0] * self.kernel[1] * c * itemsize, budget)
         m = nb * rows * wo
+        if self.groups == 1 and ops.columns_are_input(self.kernel, self.run_pad_h,
+                                                      self.run_pad_w, (h, w), self.out_hw):
+            return {}
         out = {"cols": m * self.kernel[0] * self.kernel[1] * c * itemsize}
         if self.padded != self.in_shape[:2]:
             need = (rows - 1) * self.stride[0] + extent(self.kernel[0], self.dilation[0])

@@ -121,6 +121,13 @@ def _padded_rows(x: Array, n0: int, nb: int, top: int, need: int, pad_w: Pair,
     return block
 
 
+def columns_are_input(kernel: Pair, pad_h: Pair, pad_w: Pair, in_hw: Pair, out_hw: Pair
+                      ) -> bool:
+    """Whether a convolution's im2col columns are its input as it is: a 1x1 filter, no
+    padding and a window at every pixel (stride 1, or a single row or column)."""
+    return kernel == (1, 1) and pad_h == (0, 0) and pad_w == (0, 0) and in_hw == out_hw
+
+
 def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
            dilation: Pair, pad_h: Pair, pad_w: Pair, out_hw: Pair, cap: int,
            scratch: Scratch | None = None,
@@ -152,6 +159,7 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
         return depthwise2d(x, weights, bias, kernel, stride, dilation, pad_h, out_hw, rows_of,
                            scratch, epilogue)
     y = np.empty((n, ho, wo, groups * per_group), dtype=x.dtype)
+    pointwise = columns_are_input(kernel, pad_h, pad_w, (h, w), out_hw)
     budget = chunk_budget(depth * x.itemsize, per_group, cap)
     nb, rows = chunks(n, ho, wo * kernel[0] * kernel[1] * c * x.itemsize, budget)
     macs = 0
@@ -170,7 +178,9 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
                                sx * dilation[1], sc * cg, sc), writeable=False)
             m = pn * pr * wo
             out = y[n0:n0 + pn, r0:r0 + pr].reshape(m, groups * per_group)
-            if groups == 1:
+            if groups == 1 and pointwise:  # the input rows are the columns already
+                np.matmul(x[n0:n0 + pn, r0:r0 + pr].reshape(m, depth), weights[0], out=out)
+            elif groups == 1:
                 cols = scratch.take("cols", part.shape, x.dtype)
                 gather(cols, part)
                 np.matmul(cols.reshape(m, depth), weights[0], out=out)

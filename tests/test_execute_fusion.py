@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from helpers import analyze_text, spec_text
 
-from cnncalc.execute import ops
+from cnncalc.execute import fusion, ops
 from cnncalc.execute.fusion import Epilogue, all_finite
 from cnncalc.execute.modules import Context
 from cnncalc.execute.network import Network, plan, random_input
@@ -67,7 +67,12 @@ def _one_by_one(net: Network, x: np.ndarray) -> list[np.ndarray]:
 
 @pytest.mark.parametrize(("text", "batch"), [(MOBILE, 1), (MOBILE, 3), (WIDE, 2)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_fused_results_are_bitwise_those_of_the_layers_one_by_one(text, batch, dtype):
+@pytest.mark.parametrize("cut", [False, True])
+def test_fused_results_are_bitwise_those_of_the_layers_one_by_one(text, batch, dtype, cut,
+                                                                   monkeypatch):
+    if cut:  # every chunk's rows finished by three threads
+        monkeypatch.setattr(fusion, "PARALLEL_FINISH", 0)
+        monkeypatch.setattr(fusion, "threads", lambda: 3)
     net, p = _network(text, dtype)
     assert all(net.fused.values())
     x = random_input(net.modules[0].in_shape, batch, dtype, 0)
@@ -116,6 +121,17 @@ def test_the_epilogue_splits_the_wall_time_and_checks_each_stage():
     assert seen == [6.0, 6.0] and epilogue.finite == [True, False]
     own, theirs = epilogue.split(10.0)
     assert len(theirs) == 1 and 0 < theirs[0] < 10.0 and own + theirs[0] <= 10.0
+
+
+
+def test_chunks_done_by_several_threads_at_once_count_for_their_share(monkeypatch):
+    ticks = iter(range(1000))
+    monkeypatch.setattr(fusion.time, "perf_counter", lambda: float(next(ticks)))
+    alone, shared = Epilogue([np.negative]), Epilogue([np.negative])
+    alone(np.ones(3))       # each clock reading is a second later: the stage takes 1 s, the
+    shared(np.ones(3), 4)   # two checks 2 s; done by four threads at once: a quarter of it
+    assert alone.split(10.0) == (7.0, [1.0])   # the checks are no layer's time
+    assert shared.split(10.0) == (9.25, [0.25])
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])

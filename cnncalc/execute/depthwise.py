@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
 
 if TYPE_CHECKING:
+    from cnncalc.execute.fusion import ChunkHook
     from cnncalc.execute.ops import Scratch
 
 Array = NDArray[Any]
@@ -68,7 +69,7 @@ def buffers(batch: int, out_hw: Pair, channels: int, outputs: int, stride: Pair,
 def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
                 dilation: Pair, pad_h: Pair, out_hw: Pair,
                 src: Callable[[int, int, int, int, str], Array], scratch: Scratch,
-                epilogue: Callable[[Array], None] | None = None) -> tuple[Array, int]:
+                epilogue: ChunkHook | None = None) -> tuple[Array, int]:
     """``x`` (NHWC, contiguous) convolved channel by channel. ``stride`` and ``dilation`` are
     already array offsets (see ``ops._step``), the window counts already checked against the
     padded input; ``src(n0, nb, top, need, name)`` gives rows ``top .. top + need`` of the
@@ -115,7 +116,7 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
         if bias is not None:
             whole += bias  # while the rows are in cache
         if epilogue is not None:
-            epilogue(whole)
+            epilogue(whole, len(parts))
         return int(taps * out.size)
 
     def piece(part: int, e0: int, e1: int, q0: int, q1: int) -> int:

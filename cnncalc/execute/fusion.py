@@ -11,25 +11,31 @@ layers run one by one; each layer keeps its own row, figures and time.
 Each chunk's values are also checked for inf and nan after each layer (``Measured.finite``),
 in cache, instead of a pass over every output afterwards.
 
-Times: a chunk's time in each fused layer is measured around its call; on a chunk loop cut
-among threads (depthwise), the layer's time is the sum over threads divided by their number
-(the pieces are equal, so each thread spends about that long in it while the others do the
-same), and the convolution's time is the wall-clock time of the whole loop less its fused
-layers'.
+Times: a chunk's time in each fused layer is measured around its call; where the chunks are
+cut among threads (the pieces of a depthwise convolution, or a large chunk's rows), each
+counts for its share (its time divided by the threads doing the same at once, which work on
+equal parts), and the convolution's time is the wall-clock time of the whole loop less its
+fused layers'.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from cnncalc.execute.depthwise import pool, threads
+
 Array = NDArray[Any]
 Stage = Callable[[Array], Any]
+PARALLEL_FINISH = 1 << 20  # bytes
 
 
 def all_finite(y: Array) -> bool:
@@ -55,11 +61,12 @@ class Epilogue:
     def __init__(self, stages: Sequence[Stage] = ()) -> None:
         self.stages = tuple(stages)
         self.finite = [True] * (len(self.stages) + 1)
-        self._busy = [0.0] * (len(self.stages) + 1)  # summed over threads; [0]: the checks
-        self._threads: set[int] = set()
+        self._busy = [0.0] * (len(self.stages) + 1)  # wall-clock shares; [0]: the checks
         self._lock = threading.Lock()
 
-    def __call__(self, chunk: Array) -> None:
+    def __call__(self, chunk: Array, workers: int = 1) -> None:
+        """``chunk`` done; ``workers``: how many threads are doing the same at once, so that a
+        chunk's time counts for that share of the wall-clock time."""
         start = time.perf_counter()
         finite = [all_finite(chunk)]
         checked = time.perf_counter()
@@ -73,17 +80,48 @@ class Epilogue:
             spent[0] += checked - done
             spent.append(done - begin)
         with self._lock:
-            self._threads.add(threading.get_ident())
             for k, ok in enumerate(finite):
                 self.finite[k] = self.finite[k] and ok
             for k, s in enumerate(spent):
-                self._busy[k] += s
+                self._busy[k] += s / workers
 
     def split(self, wall: float) -> tuple[float, list[float]]:
         """The loop's ``wall`` seconds as (the convolution's, each fused layer's), excluding
         the finiteness checks, which are not any layer's work."""
-        share = [s / max(len(self._threads), 1) for s in self._busy]
-        return max(wall - sum(share), 0.0), share[1:]
+        return max(wall - sum(self._busy), 0.0), self._busy[1:]
+
+
+class ChunkHook(Protocol):
+    """What a convolution calls on each finished chunk (an :class:`Epilogue`)."""
+
+    def __call__(self, chunk: Array, workers: int = 1) -> None: ...
+
+
+def finish(out: Array, bias: Array | None, epilogue: ChunkHook | None) -> None:
+    """A finished chunk of a convolution's output (rows of a matrix): its bias added, then
+    ``epilogue``, in place. A chunk of at least ``PARALLEL_FINISH`` bytes is cut by rows among
+    the threads, as the product that made it was, instead of leaving all but one idle."""
+    if bias is None and epilogue is None:
+        return
+
+    workers = threads() if out.nbytes >= PARALLEL_FINISH else 1
+    workers = min(workers, len(out))
+
+    def part(rows: Array) -> None:
+        if bias is not None:
+            rows += bias
+        if epilogue is not None:
+            epilogue(rows, workers)
+
+    if workers < 2:
+        part(out)
+        return
+    cuts = [len(out) * p // workers for p in range(workers + 1)]
+    jobs = [pool(workers).submit(functools.partial(contextvars.copy_context().run, part,
+                                                   out[a:b]))
+            for a, b in itertools.pairwise(cuts) if b > a]
+    for job in jobs:
+        job.result()
 
 
 def fusible(module: Any) -> bool:

@@ -25,7 +25,6 @@ Conventions (PyTorch's where the frameworks differ):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -33,6 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
 from cnncalc.execute.depthwise import depthwise2d
+from cnncalc.execute.fusion import ChunkHook, finish
 from cnncalc.execute.gather import gather
 from cnncalc.execute.geometry import (
     GeometryError,
@@ -131,7 +131,7 @@ def columns_are_input(kernel: Pair, pad_h: Pair, pad_w: Pair, in_hw: Pair, out_h
 def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
            dilation: Pair, pad_h: Pair, pad_w: Pair, out_hw: Pair, cap: int,
            scratch: Scratch | None = None,
-           epilogue: Callable[[Array], None] | None = None) -> tuple[Array, int]:
+           epilogue: ChunkHook | None = None) -> tuple[Array, int]:
     """A (grouped) convolution; ``pad_h``/``pad_w`` include any ceil-mode overhang. One input
     channel per group (depthwise) goes to :func:`depthwise2d`. ``epilogue`` is called on
     each chunk of the output once it is complete (bias added), to work on it in place while
@@ -190,10 +190,7 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
                 prod = scratch.take("product", (groups, m, per_group), x.dtype)
                 np.matmul(cols.reshape(groups, m, depth), weights, out=prod)
                 out.reshape(m, groups, per_group)[...] = prod.transpose(1, 0, 2)
-            if bias is not None:
-                out += bias  # while the chunk is in cache
-            if epilogue is not None:
-                epilogue(out)
+            finish(out, bias, epilogue)  # while the chunk is in cache
             macs += groups * m * depth * per_group
     return y, macs
 

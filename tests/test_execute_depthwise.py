@@ -40,9 +40,16 @@ def taps_taken(monkeypatch):
     return calls
 
 
+@pytest.fixture(params=["taps", "einsum"])
+def path(request, monkeypatch):
+    """Either way of summing the taps, whatever the channels (by_einsum picks by their bytes)."""
+    monkeypatch.setattr(depthwise, "EINSUM_ROW", 1 << 60 if request.param == "taps" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize(("kernel", "stride", "pad", "dilation", "mult", "batch"), GRID)
 def test_depthwise_matches_window_sums(kernel, stride, pad, dilation, mult, batch, taps_taken,
-                                       monkeypatch):
+                                       monkeypatch, path):
     c = 5
     x = RNG.standard_normal((batch, 9, 8, c))
     hwio = RNG.standard_normal((*kernel, 1, c * mult))
@@ -61,7 +68,7 @@ def test_depthwise_matches_window_sums(kernel, stride, pad, dilation, mult, batc
     assert len(taps_taken) == 3
 
 
-def test_depthwise_chunks_of_several_examples(taps_taken, monkeypatch):
+def test_depthwise_chunks_of_several_examples(taps_taken, monkeypatch, path):
     """A chunk of two examples of a batch of five: the last chunk is a partial one."""
     x = RNG.standard_normal((5, 6, 7, 3))
     hwio = RNG.standard_normal((3, 3, 1, 3))
@@ -73,7 +80,7 @@ def test_depthwise_chunks_of_several_examples(taps_taken, monkeypatch):
     assert taps_taken == [(3, 9, 1)]
 
 
-def test_depthwise_in_float32_within_the_float32_tolerance(taps_taken):
+def test_depthwise_in_float32_within_the_float32_tolerance(taps_taken, path):
     x = RNG.standard_normal((2, 12, 11, 16))
     hwio = RNG.standard_normal((3, 3, 1, 16))
     want = conv_reference(x, hwio, None, (2, 2), (1, 1), (1, 1), (1, 1), 16)
@@ -84,7 +91,7 @@ def test_depthwise_in_float32_within_the_float32_tolerance(taps_taken):
     assert taps_taken
 
 
-def test_ceil_mode_overhang_reads_zeros(taps_taken):
+def test_ceil_mode_overhang_reads_zeros(taps_taken, path):
     """A last window that reaches past the padded edge (ceil mode's overhang, passed as extra
     bottom/right padding) reads zeros there."""
     x = RNG.standard_normal((1, 6, 6, 2))
@@ -161,7 +168,7 @@ def test_stale_scratch_does_not_leak_into_the_padding(groups, monkeypatch):
     ("DWCONV: 3x3 filters at stride 2, dilation 2, multiplier 2", 3),
     ("CONV: 64 3x3 filters at stride 1x3, pad 2, groups 32", 2),
 ])
-def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypatch):
+def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypatch, path):
     """The memory guard's scratch figures are the buffers the tap path takes, one set per
     thread: no more names, none larger."""
     from helpers import analyze_text, spec_text
@@ -178,4 +185,8 @@ def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypa
     module.forward(RNG.standard_normal((3, 29, 29, 32)).astype(np.float32), ctx)
     taken = {name: buf.nbytes for name, buf in ctx.scratch._buffers.items()}
     assert taken == module.scratch(3, 4, ctx.cap)
-    assert sum(1 for name in taken if name.startswith("product")) == workers
+    if path == "taps":
+        assert sum(1 for name in taken if name.startswith("product")) == workers
+    else:  # no product: the padded rows alone, one set per thread
+        assert not any(name.startswith(("product", "phases")) for name in taken)
+        assert len({name.partition("@")[2] for name in taken}) == (workers if taken else 0)

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
@@ -39,6 +40,17 @@ Array = NDArray[Any]
 
 CHUNK = 512 * 1024  # bytes of output per chunk: it, a product and the input rows stay in L2
 PARALLEL = 1024 * 1024  # outputs of at least this many bytes are split among threads
+
+
+EINSUM_ROW = 256  # bytes of channels per pixel from which a chunk is one np.einsum
+
+
+def by_einsum(channels: int, itemsize: int) -> bool:
+    """Whether the taps are summed by one ``np.einsum`` per chunk over a strided view of the
+    input rows (no product buffer, no phases): faster once a pixel's channels make a long
+    inner loop (64 float32 values), slower below that, where a tap's whole row is the better
+    inner loop."""
+    return channels * itemsize >= EINSUM_ROW
 
 
 def depthwise_chunks(batch: int, out_hw: Pair, channels: int, itemsize: int) -> Pair:
@@ -57,9 +69,11 @@ def buffers(batch: int, out_hw: Pair, channels: int, outputs: int, stride: Pair,
         tag = "" if part == 0 else f"@{part}"
         nb, rows = depthwise_chunks(e1 - e0, (q1 - q0, wo), outputs, itemsize)
         need = (rows - 1) * stride[0] + span_h
-        out["product" + tag] = nb * rows * wo * outputs * itemsize
         if padded:
             out["rows" + tag] = nb * need * padded_w * channels * itemsize
+        if by_einsum(channels, itemsize):
+            continue
+        out["product" + tag] = nb * rows * wo * outputs * itemsize
         if stride[1] > 1:
             out["phases" + tag] = stride[1] * nb * need * -(-padded_w // stride[1]) \
                 * channels * itemsize
@@ -119,18 +133,46 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
             epilogue(whole, len(parts))
         return int(taps * out.size)
 
+    einsum = by_einsum(c, x.itemsize)
+    if einsum:  # (Fh, Fw, C, m): the weights of each tap and channel
+        w_grid = np.ascontiguousarray(weights.transpose(1, 0, 2).reshape(
+            kernel[0], kernel[1], c, mult)).astype(x.dtype, copy=False)
+
+    def summed(block: Array, out: Array) -> int:
+        """``out``'s rows as one sum of products over the taps of a strided view of
+        ``block``, the padded rows they need."""
+        pn, pr = out.shape[:2]
+        sn, sy, sx, sc = block.strides
+        windows = as_strided(block, (pn, pr, wo, kernel[0], kernel[1], c),
+                             (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
+                              sx * dilation[1], sc), writeable=False)
+        if mult == 1:
+            np.einsum("nrwijc,ijc->nrwc", windows, w_grid[..., 0], out=out)
+        else:
+            np.einsum("nrwijc,ijcm->nrwcm", windows, w_grid,
+                      out=out.reshape(pn, pr, wo, c, mult))
+        if bias is not None:
+            out += bias  # while the rows are in cache
+        if epilogue is not None:
+            epilogue(out, len(parts))
+        return int(taps * out.size)
+
     def piece(part: int, e0: int, e1: int, q0: int, q1: int) -> int:
         """Output rows ``q0 .. q1`` of examples ``e0 .. e1``, chunk by chunk, in buffers of
         its own (``part`` names them), so that the pieces can run side by side."""
         tag = "" if part == 0 else f"@{part}"
         nb, rows = depthwise_chunks(e1 - e0, (q1 - q0, wo), k, x.itemsize)
-        product = scratch.take("product" + tag, (nb, rows, wo, k), x.dtype)
+        if not einsum:
+            product = scratch.take("product" + tag, (nb, rows, wo, k), x.dtype)
         done = 0
         for n0 in range(e0, e1, nb):
             for r0 in range(q0, q1, rows):
                 pn, pr = min(nb, e1 - n0), min(rows, q1 - r0)
                 block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h,
                             "rows" + tag)
+                if einsum:
+                    done += summed(block, y[n0:n0 + pn, r0:r0 + pr])
+                    continue
                 if sw == 1:
                     block = block[None]
                 else:  # the columns of each phase side by side: a tap's row is one run

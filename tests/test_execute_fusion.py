@@ -5,6 +5,7 @@ finiteness check itself."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from helpers import analyze_text, spec_text
 
 from cnncalc.execute import fusion, ops
-from cnncalc.execute.fusion import Epilogue, all_finite
+from cnncalc.execute.fusion import Epilogue, all_finite, magnitude
 from cnncalc.execute.modules import Context
 from cnncalc.execute.network import Network, plan, random_input
 
@@ -23,6 +24,8 @@ MOBILE = spec_text("41x41x8", "CONV1: 16 3x3 filters at stride 2, pad 1, no bias
 
 # a depthwise output of 2 MiB at batch 2: cut among threads, each running the fused layers
 WIDE = spec_text("64x64x64", "DWCONV1: 3x3 filters at stride 1, pad 1", "BN1", "RELU6_1")
+
+RNG = np.random.default_rng(8)
 
 RESIDUAL = spec_text("8x8x4", "CONV1: 4 3x3 filters, pad 1", "BN1", "RELU1",
                      "CONV2: 4 3x3 filters, pad 1", "BN2", "ADD from BN2, RELU1", "RELU2",
@@ -115,7 +118,7 @@ def test_the_epilogue_splits_the_wall_time_and_checks_each_stage():
         seen.append(float(chunk.sum()))
         chunk *= np.inf
 
-    epilogue = Epilogue([stage])
+    epilogue = Epilogue([(stage, lambda b: math.inf)])  # no bound: its output is looked at
     epilogue(np.ones((2, 3)))
     epilogue(np.ones((2, 3)))
     assert seen == [6.0, 6.0] and epilogue.finite == [True, False]
@@ -127,11 +130,37 @@ def test_the_epilogue_splits_the_wall_time_and_checks_each_stage():
 def test_chunks_done_by_several_threads_at_once_count_for_their_share(monkeypatch):
     ticks = iter(range(1000))
     monkeypatch.setattr(fusion.time, "perf_counter", lambda: float(next(ticks)))
-    alone, shared = Epilogue([np.negative]), Epilogue([np.negative])
+    def negate(x: np.ndarray) -> None:
+        np.negative(x, out=x)
+
+    alone, shared = Epilogue([(negate, abs)]), Epilogue([(negate, abs)])
     alone(np.ones(3))       # each clock reading is a second later: the stage takes 1 s, the
     shared(np.ones(3), 4)   # two checks 2 s; done by four threads at once: a quarter of it
     assert alone.split(10.0) == (7.0, [1.0])   # the checks are no layer's time
     assert shared.split(10.0) == (9.25, [0.25])
+
+
+def test_a_bound_that_cannot_vouch_for_a_stage_makes_it_look():
+    """Values of 1e30 scaled by 1e10 overflow float32: the bound (1e40) is past the limit, so
+    the output is looked at and found infinite; scaled by 2, the bound vouches for it."""
+    def times(k: float):
+        def stage(x: np.ndarray) -> None:
+            x *= np.float32(k)
+        return stage, lambda b: b * k
+
+    for k, finite in ((2.0, True), (1e10, False)):
+        epilogue = Epilogue([times(k)])
+        with np.errstate(all="ignore"):
+            epilogue(np.full((4, 4), 1e30, np.float32))
+        assert epilogue.finite == [True, finite]
+
+
+@pytest.mark.parametrize("shape", [(7,), (300, 41), (2, 5, 5, 64)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_magnitude_bounds_the_largest_value(shape, dtype):
+    y = (RNG.standard_normal(shape) * 10.0 ** RNG.integers(-3, 30, shape)).astype(dtype)
+    top = float(np.abs(y).max())
+    assert top <= magnitude(y) <= math.sqrt(y.size) * top * 1.01  # the root of the squares
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,30 +36,48 @@ from cnncalc.execute.depthwise import pool, threads
 
 Array = NDArray[Any]
 Stage = Callable[[Array], Any]
+Bound = Callable[[float], float]
+"""From a bound of ``|value|`` before a stage, one after it (inf: none)."""
 PARALLEL_FINISH = 1 << 20  # bytes
 
 
 def all_finite(y: Array) -> bool:
-    """Whether every value of ``y`` is finite. The sum of the squares, one BLAS dot product
-    that allocates nothing, is finite if they all are (an inf or a nan makes it inf or nan);
-    only where it is not (also when large finite values overflow it) are the least and the
-    greatest value looked at (a nan makes both nan, an inf is one of them)."""
-    if y.size == 0 or y.dtype.kind not in "fc":
-        return True
+    """Whether every value of ``y`` is finite (see :func:`magnitude`)."""
+    return magnitude(y) < math.inf
+
+
+def magnitude(y: Array) -> float:
+    """An upper bound of the largest ``|value|`` of ``y``, or inf if a value is not finite.
+    Mostly one BLAS dot product that allocates nothing: the sum of the squares is finite if
+    every value is (an inf or a nan makes it inf or nan), and its square root bounds them,
+    allowing for the rounding of ``n`` additions (``n * eps`` relative). Where it is not
+    finite (also when large finite values overflow it), or too many values make that
+    allowance loose, the least and the greatest value decide (a nan makes both nan)."""
+    if y.size == 0 or y.dtype.kind != "f":
+        return 0.0 if y.dtype.kind in "biu" or np.isfinite(y).all() else math.inf
     flat = y.reshape(-1)
-    with np.errstate(all="ignore"):  # thread-local: a depthwise piece's thread has its own
-        if np.isfinite(np.dot(flat, flat)):
-            return True
-    return bool(np.isfinite(y.min()) and np.isfinite(y.max()))
+    slack = 1.0 - flat.size * float(np.finfo(y.dtype).eps)
+    if slack >= 0.5:
+        with np.errstate(all="ignore"):  # thread-local: a depthwise piece's thread has its own
+            squares = float(np.dot(flat, flat))
+        if math.isfinite(squares):
+            return math.sqrt(squares / slack) * 1.001
+    low, high = float(y.min()), float(y.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return math.inf
+    return max(-low, high)
 
 
 class Epilogue:
     """Called on each chunk of a convolution's output (a view of the output array, written in
-    place). ``stages``: the fused layers' in-place functions, in order; ``finite[0]`` is the
-    convolution's own output, ``finite[k]`` after stage ``k``. Thread-safe: the chunks of a
-    depthwise convolution's pieces call it from their threads."""
+    place). ``stages``: the fused layers, in order, each an in-place function and how far it
+    can move the values (:data:`Bound`); ``finite[0]`` is the convolution's own output,
+    ``finite[k]`` after stage ``k``. A stage's output is looked at only where its bound, from
+    the bound of its input, does not already say it is finite (batch norm's scale and shift
+    keep 1e3 far below float32's 3.4e38; a ReLU never makes a finite value infinite).
+    Thread-safe: the chunks of a depthwise convolution's pieces call it from their threads."""
 
-    def __init__(self, stages: Sequence[Stage] = ()) -> None:
+    def __init__(self, stages: Sequence[tuple[Stage, Bound]] = ()) -> None:
         self.stages = tuple(stages)
         self.finite = [True] * (len(self.stages) + 1)
         self._busy = [0.0] * (len(self.stages) + 1)  # wall-clock shares; [0]: the checks
@@ -68,14 +87,19 @@ class Epilogue:
         """``chunk`` done; ``workers``: how many threads are doing the same at once, so that a
         chunk's time counts for that share of the wall-clock time."""
         start = time.perf_counter()
-        finite = [all_finite(chunk)]
+        limit = float(np.finfo(chunk.dtype).max) if chunk.dtype.kind in "fc" else math.inf
+        reach = magnitude(chunk)
+        finite = [reach < math.inf]
         checked = time.perf_counter()
         spent = [checked - start]
-        for stage in self.stages:
+        for stage, bound in self.stages:
             begin = time.perf_counter()
             stage(chunk)
             done = time.perf_counter()
-            finite.append(all_finite(chunk))
+            reach = bound(reach) if reach < math.inf else math.inf
+            if not reach < limit:  # not known to be finite: look
+                reach = magnitude(chunk)
+            finite.append(reach < math.inf)
             checked = time.perf_counter()
             spent[0] += checked - done
             spent.append(done - begin)
@@ -135,17 +159,30 @@ def fusible(module: Any) -> bool:
     return isinstance(module, ActivationModule) and module.fn in activations.IN_PLACE
 
 
-def stage(module: Any) -> Stage:
-    """The in-place function of a fusible layer, with its arrays as they are now."""
+def stage(module: Any) -> tuple[Stage, Bound]:
+    """The in-place function of a fusible layer, with its arrays as they are now, and how far
+    it can move a value: batch norm ``|x * scale + shift| <= b * max|scale| + max|shift|``
+    (with a margin for the two roundings), ReLU6 to at most 6, other activations not at all."""
     from cnncalc.execute import activations
     from cnncalc.execute.modules import BatchNormModule
 
     if isinstance(module, BatchNormModule):
-        fn = module.in_place()
-        if fn is None:
+        affine = module.affine()
+        if affine is None:
             raise ValueError(f"{module.layer.name}: batch norm without running statistics")
-        return fn
-    return activations.IN_PLACE[module.fn]
+        scale, shift = affine
+        a = float(np.abs(scale).max()) if scale.size else 0.0
+        c = float(np.abs(shift).max()) if shift.size else 0.0
+
+        def normalise(x: Array) -> None:
+            np.multiply(x, scale, out=x)
+            x += shift
+
+        return normalise, lambda b: (b * a + c) * 1.001
+    fn = activations.IN_PLACE[module.fn]
+    if module.fn == "relu6":
+        return fn, lambda b: min(b, 6.0)
+    return fn, lambda b: b
 
 
 def groups(modules: Sequence[Any], reads: Sequence[tuple[int, ...]], last: Sequence[int]

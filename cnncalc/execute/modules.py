@@ -7,7 +7,7 @@ Shapes exclude the batch: ``(H, W, C)`` for a volume, ``(N,)`` for a vector.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -264,21 +264,13 @@ class BatchNormModule(Module):
         return ops.batch_norm(x, self._get("gamma"), self._get("beta"), self._get("mean"),
                               self._get("var")), 0
 
-    def in_place(self) -> Callable[[Array], Array] | None:
-        """The layer as a function writing over its input (:mod:`cnncalc.execute.fusion`), with
-        the running statistics; None without them (the batch's own need the whole batch)."""
+    def affine(self) -> tuple[Array, Array] | None:
+        """The layer as ``x * scale + shift`` with the running statistics (as the kernel
+        computes it); None without them (the batch's own need the whole batch)."""
         mean, var = self._get("mean"), self._get("var")
         if mean is None or var is None:
             return None
-        scale, shift = ops.bn_affine(self._get("gamma"), self._get("beta"), mean, var,
-                                     mean.dtype)
-
-        def normalise(x: Array) -> Array:
-            y: Array = np.multiply(x, scale, out=x)
-            y += shift
-            return y
-
-        return normalise
+        return ops.bn_affine(self._get("gamma"), self._get("beta"), mean, var, mean.dtype)
 
     def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
             ) -> tuple[Array, int]:

@@ -42,6 +42,25 @@ def test_conv2d_against_torch(kernel, stride, pad, dilation, groups):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize(("channels", "mult"), [(5, 1), (64, 1), (80, 2)])
+@pytest.mark.parametrize(("kernel", "stride", "pad", "dilation"), [
+    ((3, 3), (1, 1), (1, 1), (1, 1)), ((3, 3), (2, 2), (1, 1), (1, 1)),
+    ((5, 3), (2, 1), (2, 0), (1, 2)), ((3, 3), (1, 2), (0, 1), (2, 1))])
+def test_depthwise_against_torch(channels, mult, kernel, stride, pad, dilation):
+    """Depthwise (groups = channels) in float32, by the tap loop (5 channels) and by einsum
+    (64 and more), with depth multipliers, against torch's grouped convolution."""
+    x = RNG.standard_normal((2, 17, 15, channels)).astype(np.float32)
+    k = channels * mult
+    w_torch = RNG.standard_normal((k, 1, *kernel)).astype(np.float32)
+    bias = RNG.standard_normal(k).astype(np.float32)
+    want = nhwc(F.conv2d(nchw(x), torch.from_numpy(w_torch), torch.from_numpy(bias), stride,
+                         pad, dilation, channels))
+    ready = w_torch.reshape(channels, mult, kernel[0] * kernel[1]).transpose(0, 2, 1)
+    got, _ = ops.conv2d(x, np.ascontiguousarray(ready), bias, kernel, stride, dilation,
+                        (pad[0], pad[0]), (pad[1], pad[1]), want.shape[1:3], 1 << 20)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize(("kernel", "stride", "pad", "dilation", "groups", "out_pad"), [
     case for case in itertools.product([(3, 3), (4, 2)], [(1, 1), (2, 2), (3, 2)],
                                        [(0, 0), (1, 2)], [(1, 1), (2, 1)], [1, 2],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,7 +18,13 @@ import click
 from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
-from cnncalc.execute.estimate import default_limit, parse_size
+from cnncalc.execute.estimate import (
+    Estimate,
+    default_limit,
+    parse_size,
+    peak_resident_bytes,
+    resident_bytes,
+)
 from cnncalc.option_style import format_option, option
 from cnncalc.options import (
     MAX_BATCH,
@@ -114,10 +121,11 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     shown = escape(analysis.spec.path)
     est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype],
                           output=planned.output)
-    if est.peak_bytes > limit:
+    est = replace(est, baseline_bytes=_baseline())
+    if est.total_bytes > limit:
         click.echo(
             f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
-            f"{human_bytes(est.peak_bytes)} ({exact_bytes(est.peak_bytes)}) at batch {batch} in "
+            f"{_estimated(est)} at batch {batch} in "
             f"{dtype}, above the limit of {human_bytes(limit)} ({exact_bytes(limit)})\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
@@ -137,11 +145,13 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     from cnncalc.execute.modules import Context, Mode
     from cnncalc.execute.network import Network, random_input
     from cnncalc.execute.report import RunReport, make_row, median_pass
+    from cnncalc.execute.threads import thread_use
     from cnncalc.progress import progress, wanted
 
     show_bar = not quiet and _long(analysis, batch) and wanted()
     rows = []
     peak = None
+    measured_peak: int | None = None  # the process's peak resident bytes, once a batch ran
     setup: float | None = None
     passes: list[list[float]] = []
     if planned.modules:
@@ -164,7 +174,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                         passes.append([m.seconds for m in measured])
         except MemoryError:
             click.echo(f"cnncalc run: out of memory running {shown} although the "
-                       f"estimated peak, {human_bytes(est.peak_bytes)}, is within the limit of "
+                       f"estimated peak, {human_bytes(est.total_bytes)}, is within the limit of "
                        f"{human_bytes(limit)}\n  hint: use a smaller --batch or --max-memory",
                        err=True)
             sys.exit(2)
@@ -173,14 +183,37 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                          m.macs_whole, m.finite, m.live)
                 for r, m, t in zip(planned.results, measured, seconds, strict=True)]
         peak = net.peak
+        measured_peak = peak_resident_bytes()
     report = RunReport(analysis, tuple(rows), est, limit, batch, dtype, mode, seed,
                        planned.stop, planned.failure, peak, setup, repeat,
-                       tuple(sum(p) for p in passes))
+                       tuple(sum(p) for p in passes), measured_peak, thread_use())
     with pipe_may_close():
         _print(report, fmt, quiet, width)
     with pipe_may_close():
         _problems(report)
     sys.exit(0 if report.ok else 1)
+
+
+def _baseline() -> int:
+    """The process's resident bytes before the network, with every library the run will use
+    already loaded (NumPy's random module alone is about 7 MiB); 0 when it cannot be read."""
+    import numpy.random  # noqa: F401
+
+    import cnncalc.execute.modules
+    import cnncalc.execute.report
+    import cnncalc.execute.threads
+    import cnncalc.progress  # noqa: F401
+
+    return resident_bytes() or 0
+
+
+def _estimated(est: Estimate) -> str:
+    """``149 TiB (164,073,457,724,072 bytes for this network + 39.9 MiB for the interpreter
+    and libraries)``: the total, the network's part exact."""
+    if not est.baseline_bytes:
+        return f"{human_bytes(est.total_bytes)} ({exact_bytes(est.network_bytes)})"
+    return (f"{human_bytes(est.total_bytes)} ({exact_bytes(est.network_bytes)} for this "
+            f"network + {human_bytes(est.baseline_bytes)} for the interpreter and libraries)")
 
 
 def _advance(step: Callable[[str, int], None], done: int) -> Callable[[int, Any], None]:

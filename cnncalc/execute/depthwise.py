@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import itertools
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -212,15 +211,9 @@ def split(examples: int, rows: int, parts: int) -> list[tuple[int, int, int, int
 def threads() -> int:
     """The threads the taps run on: ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` where set
     (as NumPy's BLAS reads them), else the CPUs this process may run on; at most 8."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "").strip()
-        if value.isdigit() and int(value) >= 1:
-            return min(int(value), 8)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    from cnncalc.execute.threads import threads as count
+
+    return count()
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}

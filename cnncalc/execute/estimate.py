@@ -18,14 +18,31 @@ where the other workspace is what the module says its kernel allocates for itsel
 layer's padded copy, a transposed convolution's canvas, an activation's temporaries. The
 tensors held across a layer are those of a graph that a later layer still reads (a residual's
 shortcut, an Inception branch, a U-Net skip: the executor drops each after its last reader, as
-the analysis's inference memory counts); a chain holds none. Python's and BLAS's own memory
-come on top (tens of MiB).
+the analysis's inference memory counts); a chain holds none.
+
+That is the network's forward pass (``Estimate.peak_bytes``). Building it needs its params
+plus the weights' set-up temporaries (``setup_bytes``: the seeded pool of
+``cnncalc.execute.weights`` and its scaled copy, 2 MiB in float32), which can be the larger
+of the two on a small network (``network_bytes`` is the larger). On top comes the process
+itself (``baseline_bytes``): the resident memory of the interpreter and the libraries the run
+has loaded (NumPy with its random module and BLAS, rich, cnncalc), measured when the estimate
+is made, about 40 MiB on Linux. ``total_bytes`` is what the memory guard compares with the
+limit and what ``run`` puts beside the peak resident memory it measures at the end.
+
+Not modelled, and measured on the shipped specs instead (``benchmarks/bench_memory.py``):
+OpenBLAS's per-thread packing buffers (0.5-3 MiB on one thread, up to 10 MiB more with a
+second one, depending on the products' shapes) and the memory the C allocator keeps after
+NumPy frees a tensor (glibc raises its threshold for returning freed blocks to the system to
+the size of the largest freed one, up to 32 MiB, so mid-sized tensors come back to its heap
+and stay resident: up to 38 MiB on U-Net at batch 8). Together they put the measured peak
+0-13% above the estimate.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 
 from cnncalc.render.memory import human_bytes
@@ -94,6 +111,18 @@ class Estimate:
     input_bytes: int
     layers: tuple[LayerMemory, ...]
     scratch_bytes: int = 0
+    setup_bytes: int = 0  # the weights' set-up temporaries, beside the params built so far
+    baseline_bytes: int = 0  # the process before the network: interpreter and libraries
+
+    @property
+    def network_bytes(self) -> int:
+        """The network's own peak: the forward pass's, or the set-up's when that is larger."""
+        return max(self.peak_bytes, self.param_bytes + self.setup_bytes)
+
+    @property
+    def total_bytes(self) -> int:
+        """The process's estimated peak: the baseline and the network's own."""
+        return self.baseline_bytes + self.network_bytes
 
     @property
     def worst(self) -> LayerMemory | None:
@@ -117,6 +146,36 @@ class Estimate:
                      f"{human_bytes(worst.workspace_bytes)}")
             if worst.held_bytes:
                 text += f", tensors kept for later layers {human_bytes(worst.held_bytes)}"
+        if self.network_bytes > self.peak_bytes:
+            text += (f"; building the weights takes more: parameters + set-up temporaries "
+                     f"{human_bytes(self.setup_bytes)}")
+        if self.baseline_bytes:
+            text += (f"; + the interpreter and libraries {human_bytes(self.baseline_bytes)} "
+                     "(resident before the network)")
         return text
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory now: ``VmRSS`` in /proc/self/status (Linux), else its
+    peak so far (``peak_resident_bytes``, an upper bound); None when neither can be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return peak_resident_bytes()
+
+
+def peak_resident_bytes() -> int | None:
+    """This process's peak resident memory so far (``ru_maxrss``: KiB on Linux and the BSDs,
+    bytes on macOS); None where ``resource`` is missing (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak if sys.platform == "darwin" else peak * 1024
 
 

@@ -65,7 +65,7 @@ from cnncalc.execute.modules import (
     ZeroPadModule,
 )
 from cnncalc.execute.ops import Array
-from cnncalc.execute.weights import WeightSource
+from cnncalc.execute.weights import WeightSource, setup_bytes
 from cnncalc.spec import (
     INPUT_NAME,
     LRN,
@@ -223,7 +223,8 @@ def reads_of(modules: Sequence[Module]) -> list[tuple[int, ...]]:
 def memory_estimate(modules: tuple[Module, ...], input_shape: Shape, batch: int, itemsize: int,
                     cap: int = WORKSPACE_CAP, output: int | None = None) -> Estimate:
     """The peak memory of building and running ``modules`` (see ``cnncalc.execute.estimate``);
-    ``output``: the tensor kept to the end (default: the last module's)."""
+    ``output``: the tensor kept to the end (default: the last module's). The process's own
+    memory, ``baseline_bytes``, is left 0: the caller measures it."""
     params = sum(_elements(s) for m in modules
                  for s in (*m.param_shapes.values(), *m.buffer_shapes.values()))
     reads = reads_of(modules)
@@ -238,8 +239,10 @@ def memory_estimate(modules: tuple[Module, ...], input_shape: Shape, batch: int,
     for m in modules:
         for name, size in m.scratch(batch, itemsize, cap).items():
             scratch[name] = max(scratch.get(name, 0), size)
+    setup = setup_bytes((_elements(s) for m in modules for s in m.param_shapes.values()),
+                        itemsize)
     return Estimate(params * itemsize, batch * _elements(input_shape) * itemsize, layers,
-                    sum(scratch.values()))
+                    sum(scratch.values()), setup)
 
 
 def random_input(shape: Shape, batch: int, dtype: str | np.dtype[Any], seed: int) -> Array:

@@ -18,6 +18,7 @@ from rich.text import Text
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.escape import escape, json_safe
 from cnncalc.execute.estimate import Estimate
+from cnncalc.execute.threads import ThreadUse
 from cnncalc.render.common import describe, shape_list, volume
 from cnncalc.render.memory import human_bytes
 from cnncalc.render.numbers import abbreviate
@@ -111,6 +112,8 @@ class RunReport:
     setup_seconds: float | None = None  # building weights, buffers and input (None: not run)
     repeat: int | None = None  # --repeat: timed passes after a warm-up (None: one, no warm-up)
     pass_seconds: tuple[float, ...] = ()  # each timed pass's total, in the order run
+    measured_peak: int | None = None  # the process's peak resident bytes (None: not run/read)
+    threads: ThreadUse | None = None  # the threads the run used (None: not known)
 
     @property
     def seconds(self) -> float:
@@ -217,10 +220,24 @@ def summary(report: RunReport) -> str:
              f" Set-up {report.setup_seconds:.3f} s (weights, buffers and the input batch).")
     which = "Forward pass" if report.repeat is None else (
         f"Forward pass (median of {report.repeat} after a warm-up)")
+    on = "" if report.threads is None else f" on {report.threads.describe()}"
     return (f"{head}{setup} {which} {seconds:.3f} s at batch {report.batch} ({report.dtype}, "
-            f"{report.mode} mode, seed {report.seed}): {_gflops(macs, seconds)} GFLOP/s. "
-            f"{activation_memory(report)}Estimated peak memory "
-            f"{human_bytes(report.estimate.peak_bytes)} (limit {human_bytes(report.limit)}).")
+            f"{report.mode} mode, seed {report.seed}){on}: {_gflops(macs, seconds)} GFLOP/s. "
+            f"{activation_memory(report)}{process_memory(report)}")
+
+
+def process_memory(report: RunReport) -> str:
+    """``Estimated peak memory 42.2 MiB (the interpreter and libraries 39.9 MiB + this network
+    2.3 MiB; limit 11.5 GiB); measured peak 41.9 MiB.``"""
+    est = report.estimate
+    parts = f"limit {human_bytes(report.limit)}"
+    if est.baseline_bytes:
+        parts = (f"the interpreter and libraries {human_bytes(est.baseline_bytes)} + this "
+                 f"network {human_bytes(est.network_bytes)}; {parts}")
+    text = f"Estimated peak memory {human_bytes(est.total_bytes)} ({parts})"
+    if report.measured_peak is not None:
+        text += f"; measured peak {human_bytes(report.measured_peak)}"
+    return text + "."
 
 
 def activation_memory(report: RunReport) -> str:
@@ -347,6 +364,13 @@ def to_record(report: RunReport) -> dict[str, Any]:
             "macs": sum(r.macs for r in report.rows),
             "peak_bytes": est.peak_bytes,
             "param_bytes": est.param_bytes,
+            "setup_bytes": est.setup_bytes,
+            "baseline_bytes": est.baseline_bytes,
+            "estimated_peak_bytes": est.total_bytes,
+            "measured_peak_bytes": report.measured_peak,
+            "threads": None if report.threads is None else {
+                "blas": report.threads.blas, "blas_library": report.threads.library,
+                "cnncalc": report.threads.own, "from": report.threads.source},
             "max_memory_bytes": report.limit,
             "peak_activations": report.peak,
             "expected_peak_activations": report.expected_peak,

@@ -18,12 +18,14 @@ biases take ``half = 0.1``.
   slices of one seeded *pool* of ``POOL`` uniform values (drawn once per network, scaled once
   per array), starting at two offsets the generator draws for that window. One ``np.add`` per
   window of 32K values: the cost is one pass over the array's memory, and the windows of one
-  array are shared among threads (one per processor, at most ``MAX_THREADS``; ``np.add``
-  releases the GIL), each window's offsets fixed beforehand, so the values do not depend on
-  the number of threads. Drawing VGG-16's 138 M float32 values from NumPy's generator (PCG64,
-  single-threaded) takes about 0.35 s, longer than its forward pass (0.15-0.30 s on 2 cores);
-  this takes about 0.12 s on one thread and 0.07 s on two, most of it the operating system
-  handing over the 553 MB (``np.ones`` of the same size costs 0.08 s on one).
+  array are shared among threads (as many as ``cnncalc.execute.threads.threads()`` gives, the
+  count the depthwise kernels use: ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` where set,
+  else one per processor, at most 8; ``np.add`` releases the GIL), each window's offsets fixed
+  beforehand, so the values do not depend on the number of threads. Drawing VGG-16's 138 M
+  float32 values from NumPy's generator (PCG64, single-threaded) takes about 0.35 s, longer
+  than its forward pass (0.15-0.30 s on 2 cores); this takes about 0.12 s on one thread and
+  0.07 s on two, most of it the operating system handing over the 553 MB (``np.ones`` of the
+  same size costs 0.08 s on one).
 
 Why not degenerate: inside a window the values are sums of distinct, independent draws; two
 windows repeat each other only if both of their offsets coincide (about one chance in 5e10 per
@@ -36,27 +38,31 @@ turn into a vanishing or exploding activation, since every value keeps the He va
 from __future__ import annotations
 
 import math
-import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from cnncalc.execute.ops import Array
+from cnncalc.execute.threads import threads as default_threads
 from cnncalc.spec import Shape
 
 POOL = 1 << 18  # uniform values drawn once per network for the large arrays (1 MiB in float32)
 WINDOW = 1 << 15  # values per window: larger arrays are filled from the pool, small ones drawn
-MAX_THREADS = 8  # threads filling one large array's windows
 
 
-def cpus() -> int:
-    """The processors this process may run on, at most ``MAX_THREADS``."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, MAX_THREADS))
+def setup_bytes(sizes: Iterable[int], itemsize: int) -> int:
+    """The most bytes a ``WeightSource`` holds at once beside the arrays it has returned, when
+    asked for arrays of ``sizes`` elements: once an array exceeds ``WINDOW`` values, the pool
+    (kept until the network is built) and the scaled copy made for each large array; before
+    that, the second draw added into the largest small array."""
+    small = 0
+    for n in sizes:
+        if n > WINDOW:
+            return 2 * POOL * itemsize
+        small = max(small, n)
+    return small * itemsize
 
 
 def he_half(fan_in: int) -> float:
@@ -75,7 +81,7 @@ class WeightSource:
                  threads: int | None = None) -> None:
         self.rng = rng
         self.dtype = dtype
-        self.threads = max(1, threads if threads is not None else cpus())
+        self.threads = max(1, threads if threads is not None else default_threads())
         self._pool: Array | None = None
 
     def triangular(self, shape: Shape, half: float) -> Array:

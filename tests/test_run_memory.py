@@ -24,6 +24,7 @@ from cnncalc.execute.estimate import Estimate
 from cnncalc.execute.network import Network, memory_estimate, plan
 from cnncalc.execute.weights import POOL, WINDOW, WeightSource, setup_bytes
 from cnncalc.options import load
+from cnncalc.render.memory import human_bytes
 
 VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
@@ -61,7 +62,7 @@ def test_the_total_adds_the_baseline_to_the_larger_of_set_up_and_forward():
                    setup_bytes=500, baseline_bytes=40 << 20)
     assert est.peak_bytes == 1010 and est.network_bytes == 1500
     assert est.total_bytes == (40 << 20) + 1500
-    assert "the interpreter and libraries 40 MiB" in est.describe()
+    assert "the interpreter and libraries, 40 MiB, come on top" in est.describe()
     assert "building the weights takes more" in est.describe()
     bigger = replace(est, setup_bytes=0)
     assert bigger.network_bytes == bigger.peak_bytes == 1010
@@ -145,24 +146,31 @@ def test_the_note_shows_both_parts_and_the_measured_peak(runner, monkeypatch):
     result = runner.invoke(cli, ["run", "--width", "400", "specs/lenet5.txt"])
     assert result.exit_code == 0, result.output
     assert ("Estimated peak memory 42.2 MiB (the interpreter and libraries 40 MiB + this "
-            "network 2.24 MiB; limit ") in result.stdout
+            "network 2.24 MiB, within its limit of ") in result.stdout
     assert "; measured peak 41 MiB." in result.stdout
 
 
-def test_the_guard_counts_the_baseline(runner, monkeypatch):
-    """A network of a few KiB is refused under a limit the interpreter alone exceeds, and the
-    message gives the total with both parts."""
+def test_the_guard_limits_the_network_not_the_interpreter(runner, monkeypatch, tmp_path):
+    """The limit is on what the run would add: a network of a few KiB runs under a limit the
+    interpreter alone exceeds (it is resident already, and the default limit, half of
+    MemAvailable, is net of it), and a refusal names the network's figure, exact, and the
+    interpreter's apart."""
     monkeypatch.setattr(run_module, "resident_bytes", lambda: 100 * 2**20)
-    result = runner.invoke(cli, ["run", "--max-memory", "50M", "-"],
-                           input="[8x8x3] INPUT\nCONV1: 4 3x3 filters\n")
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("[8x8x3] INPUT\nCONV1: 4 3x3 filters\n", encoding="utf-8")
+    result = runner.invoke(cli, ["run", "--max-memory", "50M", "--width", "400", str(tiny)])
+    assert result.exit_code == 0, result.output
+    assert "(the interpreter and libraries 100 MiB + this network " in result.stdout
+    assert ", within its limit of 50 MiB)" in result.stdout
+    result = runner.invoke(cli, ["run", "--max-memory", "1K", str(tiny)])
     assert result.exit_code == 2
+    est = memory_estimate(plan(load(str(tiny))).modules, (8, 8, 3), 1, 4)
     first = result.stderr.splitlines()[0]
-    assert "the estimated peak memory is 100 MiB (" in first
-    assert " bytes for this network + 100 MiB for the interpreter and libraries) at batch 1" \
-        in first
-    assert "above the limit of 50 MiB" in first
-    assert "+ the interpreter and libraries 100 MiB (resident before the network)" \
-        in result.stderr
+    assert (f"the network's estimated peak memory is {human_bytes(est.network_bytes)} "
+            f"({est.network_bytes:,} bytes) at batch 1 in float32, above the limit of 1 KiB "
+            "(1,024 bytes)") in first
+    assert ("the interpreter and libraries, 100 MiB, come on top (resident already: the limit "
+            "is on the network's part)") in result.stderr
 
 
 # --- threads ---------------------------------------------------------------------------------

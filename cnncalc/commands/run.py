@@ -19,7 +19,6 @@ from cnncalc.analyze import Analysis
 from cnncalc.cli import pipe_may_close
 from cnncalc.escape import escape
 from cnncalc.execute.estimate import (
-    Estimate,
     default_limit,
     parse_size,
     peak_resident_bytes,
@@ -91,8 +90,8 @@ def _long(analysis: Analysis, batch: int) -> bool:
 @option("--quiet", "-q", is_flag=True,
         help="No progress bar and no table; problems still go to standard error.")
 @option("--max-memory", type=SizeType(), default=None, show_default="half the available memory",
-        help="Refuse to run when the estimated peak exceeds this, e.g. 8G or 500M "
-        "(binary units).")
+        help="Refuse to run when the network's estimated peak exceeds this, e.g. 8G or 500M "
+        "(binary units); the interpreter and libraries, already resident, come on top.")
 @option("--width", type=click.IntRange(40, 400), default=None, show_default="the terminal's",
         help="Table width in columns.")
 def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notation: str | None,
@@ -122,11 +121,11 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
     est = memory_estimate(planned.modules, analysis.input or (), batch, DTYPE_SIZES[dtype],
                           output=planned.output)
     est = replace(est, baseline_bytes=_baseline())
-    if est.total_bytes > limit:
+    if est.network_bytes > limit:  # what the run would add to the process, as MemAvailable is
         click.echo(
-            f"cnncalc run: refusing to run {shown}: the estimated peak memory is "
-            f"{_estimated(est)} at batch {batch} in "
-            f"{dtype}, above the limit of {human_bytes(limit)} ({exact_bytes(limit)})\n"
+            f"cnncalc run: refusing to run {shown}: the network's estimated peak memory is "
+            f"{human_bytes(est.network_bytes)} ({exact_bytes(est.network_bytes)}) at batch "
+            f"{batch} in {dtype}, above the limit of {human_bytes(limit)} ({exact_bytes(limit)})\n"
             f"  estimate: {est.describe()}\n"
             "  hint: use a smaller --batch or --input, or raise --max-memory", err=True)
         sys.exit(2)
@@ -174,7 +173,7 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                         passes.append([m.seconds for m in measured])
         except MemoryError:
             click.echo(f"cnncalc run: out of memory running {shown} although the "
-                       f"estimated peak, {human_bytes(est.total_bytes)}, is within the limit of "
+                       f"estimated peak, {human_bytes(est.network_bytes)}, is within the limit of "
                        f"{human_bytes(limit)}\n  hint: use a smaller --batch or --max-memory",
                        err=True)
             sys.exit(2)
@@ -205,15 +204,6 @@ def _baseline() -> int:
     import cnncalc.progress  # noqa: F401
 
     return resident_bytes() or 0
-
-
-def _estimated(est: Estimate) -> str:
-    """``149 TiB (164,073,457,724,072 bytes for this network + 39.9 MiB for the interpreter
-    and libraries)``: the total, the network's part exact."""
-    if not est.baseline_bytes:
-        return f"{human_bytes(est.total_bytes)} ({exact_bytes(est.network_bytes)})"
-    return (f"{human_bytes(est.total_bytes)} ({exact_bytes(est.network_bytes)} for this "
-            f"network + {human_bytes(est.baseline_bytes)} for the interpreter and libraries)")
 
 
 def _advance(step: Callable[[str, int], None], done: int) -> Callable[[int, Any], None]:

@@ -228,12 +228,13 @@ def summary(report: RunReport) -> str:
 
 def process_memory(report: RunReport) -> str:
     """``Estimated peak memory 42.2 MiB (the interpreter and libraries 39.9 MiB + this network
-    2.3 MiB; limit 11.5 GiB); measured peak 41.9 MiB.``"""
+    2.3 MiB, within its limit of 11.5 GiB); measured peak 41.9 MiB.``"""
     est = report.estimate
     parts = f"limit {human_bytes(report.limit)}"
     if est.baseline_bytes:
         parts = (f"the interpreter and libraries {human_bytes(est.baseline_bytes)} + this "
-                 f"network {human_bytes(est.network_bytes)}; {parts}")
+                 f"network {human_bytes(est.network_bytes)}, within its limit of "
+                 f"{human_bytes(report.limit)}")
     text = f"Estimated peak memory {human_bytes(est.total_bytes)} ({parts})"
     if report.measured_peak is not None:
         text += f"; measured peak {human_bytes(report.measured_peak)}"

@@ -98,7 +98,9 @@ def main() -> int:
     if args.explain:
         print("gap = measured - estimate; alloc = kept by the allocator after NumPy freed it; "
               "threads = held by the threads beyond the first; rest = the gap on one thread "
-              "with no allocator retention (OpenBLAS's first buffer, thread stacks, noise)")
+              "with no allocator retention (OpenBLAS's first buffer, thread stacks, noise; "
+              "negative where the estimate counts a tensor the executor writes over its "
+              "input as a new one)")
     print(f"{failed} outside {LIMIT}x" if failed else f"all within {LIMIT}x")
     return 1 if failed else 0
 

@@ -22,7 +22,6 @@ import contextvars
 import functools
 import itertools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
+from cnncalc.execute.threads import pool, threads
 
 if TYPE_CHECKING:
     from cnncalc.execute.fusion import ChunkHook
@@ -206,22 +206,3 @@ def split(examples: int, rows: int, parts: int) -> list[tuple[int, int, int, int
         return [(a, b, 0, rows) for a, b in itertools.pairwise(cuts) if b > a]
     cuts = [rows * p // parts for p in range(parts + 1)]
     return [(0, examples, a, b) for a, b in itertools.pairwise(cuts) if b > a]
-
-
-def threads() -> int:
-    """The threads the taps run on: ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` where set
-    (as NumPy's BLAS reads them), else the CPUs this process may run on; at most 8."""
-    from cnncalc.execute.threads import threads as count
-
-    return count()
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def pool(workers: int) -> ThreadPoolExecutor:
-    """One pool per thread count, made on first use and kept (NumPy's ufuncs release the GIL
-    on arrays this size, so the pieces of a chunk run in parallel)."""
-    if workers not in _POOLS:
-        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="cnncalc-depthwise")
-    return _POOLS[workers]

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from cnncalc.execute.depthwise import pool, threads
+from cnncalc.execute.threads import pool, threads
 
 Array = NDArray[Any]
 Stage = Callable[[Array], Any]

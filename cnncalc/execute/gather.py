@@ -21,7 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from cnncalc.execute.depthwise import pool, threads
+from cnncalc.execute.threads import pool, threads
 
 Array = NDArray[Any]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
@@ -110,3 +111,15 @@ def thread_use() -> ThreadUse:
     if library is not None and "openblas" in library.lower():
         blas = min(asked[1] if asked else cpus(), cpus(), built or cpus())
     return ThreadUse(blas, library, threads(), source)
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def pool(workers: int) -> ThreadPoolExecutor:
+    """cnncalc's own threads: one pool per thread count, made on first use and kept. They
+    run NumPy work that releases the GIL (the depthwise taps, the im2col gather, a chunk's
+    bias and fused layers, the weights' fill) side by side."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="cnncalc")
+    return _POOLS[workers]

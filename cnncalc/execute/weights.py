@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from cnncalc.execute.ops import Array
+from cnncalc.execute.threads import pool as pool_of
 from cnncalc.execute.threads import threads as default_threads
 from cnncalc.spec import Shape
 
@@ -113,8 +113,7 @@ class WeightSource:
         if parts == 1:
             fill(0)
         else:
-            with ThreadPoolExecutor(parts) as workers:
-                list(workers.map(fill, range(parts)))
+            list(pool_of(parts).map(fill, range(parts)))
         return out.reshape(shape)
 
     def _scaled_pool(self, scale: float) -> Array:

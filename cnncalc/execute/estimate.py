@@ -37,9 +37,9 @@ OpenBLAS's per-thread packing buffers (0.5-3 MiB on one thread, up to 10 MiB mor
 second one, depending on the products' shapes) and the memory the C allocator keeps after
 NumPy frees a tensor (glibc raises its threshold for returning freed blocks to the system to
 the size of the largest freed one, up to 32 MiB, so mid-sized tensors come back to its heap
-and stay resident: up to 38 MiB on U-Net at batch 8). The network's part, for its side, counts
-a layer's output apart from its input also where the executor writes a batch norm or an
-activation over its dying input. On the shipped specs, at batch 1 and 8 on 2 threads, the
+and stay resident: up to 38 MiB on U-Net at batch 8). A batch norm or ReLU fused into the
+convolution before it (``cnncalc.execute.fusion``) adds no output: it writes over that
+convolution's. On the shipped specs, at batch 1 and 8 on 2 threads, the
 measured peak is 0.87 to 1.14 times the estimate; on one thread 0.82 to 1.07 (MobileNetV2 at
 batch 8, 0.82, the one outside 1.2x: its estimate counts a batch norm's 37 MiB output apart).
 """
@@ -98,6 +98,9 @@ def default_limit() -> int:
 
 @dataclass(frozen=True)
 class LayerMemory:
+    """One layer's arrays while it runs; ``output_bytes``: what its output adds (0 for a layer
+    that writes over its input)."""
+
     name: str
     input_bytes: int
     output_bytes: int

@@ -230,8 +230,13 @@ def memory_estimate(modules: tuple[Module, ...], input_shape: Shape, batch: int,
     reads = reads_of(modules)
     sizes = [batch * _elements(input_shape) * itemsize]
     sizes += [batch * _elements(m.out_shape) * itemsize for m in modules]
-    held = held_across(reads, len(modules) if output is None else output, sizes)
-    layers = tuple(LayerMemory(m.layer.name, sum(sizes[j] for j in set(r)), sizes[i],
+    kept_to = len(modules) if output is None else output
+    held = held_across(reads, kept_to, sizes)
+    # a layer fused into the convolution before it writes over that convolution's output
+    over = {j for members in groups(modules, reads, last_readers(reads, kept_to)).values()
+            for j in members}
+    layers = tuple(LayerMemory(m.layer.name, sum(sizes[j] for j in set(r)),
+                               0 if i in over else sizes[i],
                                m.workspace(batch, itemsize, cap), kept)
                    for i, (m, r, kept) in enumerate(zip(modules, reads, held, strict=True),
                                                     start=1))

@@ -91,13 +91,29 @@ def _compile_init(cls: type) -> Callable[..., None]:
     return init
 
 
+_PENDING: dict[type, None] = {}  # classes whose __init__ is not compiled yet, in order
+
+
 def _first_init(cls: type) -> Callable[..., None]:
     """An ``__init__`` that compiles the class's own on its first call and puts it in place."""
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        init = _compile_init(cls)
-        setattr(cls, "__init__", init)  # noqa: B010 - a class attribute set once
-        init(self, *args, **kwargs)
+        _compile_pending(cls)
+        cls.__init__(self, *args, **kwargs)  # type: ignore[misc]
+    _PENDING[cls] = None
     return __init__
+
+
+def _compile_pending(cls: type) -> None:
+    if _PENDING.pop(cls, 0) is None:
+        setattr(cls, "__init__", _compile_init(cls))  # noqa: B010 - a class attribute set once
+
+
+def compile_all() -> None:
+    """Compile every ``__init__`` still waiting for its class's first instance (a test that
+    forbids ``exec`` while cnncalc reads untrusted text does this first: the code compiled is
+    cnncalc's own, from its fields, never the input)."""
+    for cls in list(_PENDING):
+        _compile_pending(cls)
 
 
 def _make(cls: type[_T], kw_only: bool) -> type[_T]:

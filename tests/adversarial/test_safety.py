@@ -64,10 +64,16 @@ def no_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     (``ast.parse`` compiles to a tree only, which is allowed)."""
     if os.path.exists(MARKER):
         os.remove(MARKER)
-    import cnncalc.parse
+    import cnncalc
 
-    for info in pkgutil.iter_modules(cnncalc.parse.__path__, "cnncalc.parse."):
-        importlib.import_module(info.name)  # importing compiles: do it before the patches
+    # importing compiles (without bytecode caches, from source): every module cnncalc may
+    # import lazily is imported before the patches
+    for info in pkgutil.walk_packages(cnncalc.__path__, "cnncalc."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    import cnncalc.records
+
+    cnncalc.records.compile_all()  # the records' own __init__s, compiled on first use
     real_compile = builtins.compile
 
     def forbidden(*args: Any, **kwargs: Any) -> Any:

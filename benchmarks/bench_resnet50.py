@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_run import blas_info, blas_threads
+from bench_run_executor import blas_info, blas_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "specs" / "resnet50.txt"
@@ -147,7 +147,7 @@ def main() -> None:
             for r, m in zip(planned.results, measured, strict=True)]
     bad = [r for r in rows if not r.match]
     t = analysis.totals
-    threads = blas_threads()
+    threads, _ = blas_threads()
     print(f"Python {platform.python_version()}, numpy {np.__version__}, BLAS {blas_info()}; "
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on "
           f"{os.cpu_count()} CPUs")

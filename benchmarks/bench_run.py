@@ -1,301 +1,210 @@
-"""Benchmark `cnncalc run`'s NumPy executor: time, GFLOP/s, BLAS efficiency, torch, memory.
+"""Benchmark `cnncalc run`'s NumPy executor against PyTorch and NumPy's own matmul and copy.
 
-    python benchmarks/bench_run.py [--quick] [--runs N] [--configs alexnet:1,vgg16:8]
+    python benchmarks/bench_run.py [--quick] [--runs N] [--threads 1,2]
+                                   [--configs alexnet:1,vgg16:8,...] [--no-torch]
 
-Each configuration (AlexNet and VGG-16, batch 1 and 8) runs in a subprocess of its own, so
-that its peak RSS is its own. In it, side by side and interleaved so that both see the same
-machine load:
+With torch (torch is never a dependency of cnncalc; a Python with both is made from two
+environments):
 
-- the executor's forward pass (median of the runs; FLOPs = 2 x MACs);
-- NumPy's own float32 matmul on exactly the GEMMs the executor's convolutions perform (same
-  shapes and chunks): the convolutions' GFLOP/s over it is the im2col overhead (target 60% or
-  more on VGG-16);
-- where torch is importable, torch's forward on the same layers with the same thread count
-  (target: executor time <= 1.5 x torch's);
-- peak RSS (``ru_maxrss``, measured before any reference array or torch is touched) against
-  the memory guard's estimate (target: within 1.5 x), also net of the interpreter's baseline.
+    PYTHONPATH=/tmp/tv/lib/python3.11/site-packages .venv/bin/python benchmarks/bench_run.py
 
-Figures are printed; the exit status is 0 (tests never assert times).
+Method. For each thread count, and in it each configuration (AlexNet, VGG-16 and MobileNetV1,
+ResNet-50 and MobileNetV2, at batch 1 and 8), the executor runs in a process of its own
+(``bench_run_executor.py``), started with ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
+``MKL_NUM_THREADS`` set, so that NumPy's BLAS reads them when it loads; its peak RSS is its
+own. PyTorch runs in another process (``bench_run_torch.py``, one per thread count) with the
+same variables and ``torch.set_num_threads``: the chain specs as a ``Sequential`` built from
+the executor's planned layers, ResNet-50 and MobileNetV2 as torchvision's models (random
+weights, eval mode). Its model must have the analysis's parameter count and output shape, or
+no torch figure is printed and the exit status is 1: we never compare against another
+network. This process conducts: executor turn, torch turn, executor turn, ... each after a
+pause of 0.1 s so that the other side's spinning threads are idle; the processes never run
+at once. Both report the threads they really use (OpenBLAS's own count or threadpoolctl's;
+``torch.get_num_threads()``).
+
+An executor turn is the forward pass, then, on arrays of the same shapes, every ``np.matmul``
+the forward pass performed (recorded in the warm-up, chunk by chunk, so the reference is
+exactly the executor's products whatever its chunking), then ``np.copyto`` of the bytes each
+depthwise layer must move (input read once, output written once). Printed per configuration:
+
+- the median forward time [min-max] and GFLOP/s (FLOPs = 2 x MACs) of both, and executor /
+  torch as the median of the per-pair ratios, against the issue's targets (VGG-16 and AlexNet
+  <= 1.0; MobileNetV1/V2 and ResNet-50 <= 1.2);
+- per layer class (conv: F > 1; pointwise: 1x1; depthwise: one input channel per group; fc;
+  other): time, share of the forward, MACs, GFLOP/s, and for conv, pointwise and fc the share
+  of NumPy's matmul speed on the same products (median of per-turn ratios; target >= 75%);
+  for depthwise its GB/s against ``np.copyto`` (one thread) of the same bytes;
+- the small-K layers (Fh*Fw*C below 100, such as VGG's CONV1_1) one by one, the same way;
+- the peak RSS (``ru_maxrss`` after the warm-up, before any reference array is made) against
+  the memory guard's estimate (target: within 1.2x).
+
+Figures are printed; the exit status is 0 unless a worker failed or a torch model differed
+(tests never assert times).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = {"alexnet": "specs/alexnet.txt", "vgg16": "specs/vgg16.txt"}
-CONFIGS = ("alexnet:1", "alexnet:8", "vgg16:1", "vgg16:8")
-MATMUL_TARGET, TORCH_TARGET, MEMORY_TARGET = 0.60, 1.5, 1.5
+from bench_run_report import Result, print_config, print_summary
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CONFIGS = ("alexnet:1", "alexnet:8", "vgg16:1", "vgg16:8", "mobilenet_v1:1", "mobilenet_v1:8",
+           "resnet50:1", "resnet50:8", "mobilenet_v2:1", "mobilenet_v2:8")
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def rss_now() -> int:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
+class WorkerError(RuntimeError):
+    """A worker process ended or failed before answering."""
 
 
-def blas_info() -> str:
-    import numpy as np
+class Worker:
+    """A child process spoken to in JSON lines: one request, one answer."""
 
+    def __init__(self, script: str, args: list[str], threads: int) -> None:
+        env = dict(os.environ, **{var: str(threads) for var in THREAD_VARS})
+        self.name = script
+        self.proc = subprocess.Popen([sys.executable, str(HERE / script), *args], cwd=ROOT,
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+
+    def read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise WorkerError(f"{self.name} ended (exit status {self.proc.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError as exc:
+            raise WorkerError(f"{self.name} ended (exit status {self.proc.wait()})") from exc
+        return self.read()
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def torch_model(worker: Worker, ready: dict[str, Any], batch: int) -> tuple[dict[str, Any] | None,
+                                                                              str, str]:
+    """Has the torch worker build the configuration's model; (its answer, a note, a mismatch
+    with the analysis). A mismatch means no torch figures: another network is not compared."""
+    model = ready["torch"]
+    if "error" in model:
+        return None, f"no torch model: {model['error']}", ""
+    h, w, c = ready["input"]
+    answer = worker.ask({"model": model, "input": [c, h, w], "batch": batch})
+    if "error" in answer:
+        return None, f"no torch model: {answer['error']}", ""
+    out = answer["output"]
+    out = [out[1], out[2], out[0]] if len(out) == 3 else out  # NCHW -> HWC
+    kind = f"torchvision.models.{model['torchvision']}" if "torchvision" in model else \
+        "a Sequential of the executor's layers"
+    note = (f"torch {answer['torch']} ({kind}), {answer['threads']} threads "
+            f"(torch.get_num_threads); {answer['params']:,} params, output {out}")
+    if answer["params"] != ready["params"] or out != ready["output"]:
+        return None, note, (f"torch's model has {answer['params']:,} params and output {out}; "
+                            f"the analysis {ready['params']:,} and the executor "
+                            f"{ready['output']}")
+    return answer, note + ": as the analysis and the executor", ""
+
+
+def bench_config(config: str, threads: int, runs: int, torch: Worker | None,
+                 torch_note: str) -> Result:
+    name, batch = config.split(":")
+    executor = Worker("bench_run_executor.py", [name, batch], threads)
     try:
-        from threadpoolctl import threadpool_info
+        result = Result(config, threads, executor.read(), torch_note=torch_note)
+        if torch is not None:
+            result.torch, result.torch_note, result.mismatch = torch_model(
+                torch, result.ready, int(batch))
+        for _ in range(runs):
+            result.turns.append(executor.ask({"go": True}))
+            if result.torch is not None and torch is not None:
+                result.torch_times.append(torch.ask({"go": True})["seconds"])
+    finally:
+        executor.close()
+    return result
 
-        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            p = pools[0]
-            return (f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}), "
-                    f"{p.get('num_threads')} threads")
-    except ImportError:
-        pass
+
+def header(torch_note: str) -> None:
+    import cnncalc
+
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}; Python {platform.python_version()}; "
+          f"cnncalc from {Path(cnncalc.__file__).parent}; {torch_note}; load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
+
+
+def start_torch(no_torch: bool, threads: int) -> tuple[Worker | None, str]:
+    if no_torch:
+        return None, "torch off (--no-torch): executor-only figures"
+    if importlib.util.find_spec("torch") is None:
+        return None, "torch is not importable: executor-only figures"
+    worker = Worker("bench_run_torch.py", [str(threads)], threads)
     try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        return f"{blas.get('name')} {blas.get('version')} (threadpoolctl not installed)"
-    except Exception:  # show_config's layout is not an API
-        return "unknown"
+        hello = worker.read()
+    except WorkerError as exc:
+        return None, f"torch failed to start ({exc}): executor-only figures"
+    return worker, f"torch {hello['torch']}, {hello['threads']} threads"
 
 
-def blas_threads() -> int:
-    try:
-        from threadpoolctl import threadpool_info
-
-        for p in threadpool_info():
-            if p.get("user_api") == "blas":
-                return int(p["num_threads"])
-    except ImportError:
-        pass
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return os.cpu_count() or 1
-
-
-def conv_gemms(modules: Any, batch: int, cap: int) -> list[tuple[int, int, int, int]]:
-    """(groups, M, K, N) of every product the executor's convolutions perform."""
-    from cnncalc.execute.geometry import chunk_budget, chunks
-    from cnncalc.execute.modules import ConvModule
-
-    out = []
-    for m in modules:
-        if not isinstance(m, ConvModule):
-            continue
-        ho, wo = m.out_hw
-        c = m.in_shape[2]
-        k = m.kernel[0] * m.kernel[1] * m.cg
-        budget = chunk_budget(k * 4, m.kg, cap)
-        nb, rows = chunks(batch, ho, wo * m.kernel[0] * m.kernel[1] * c * 4, budget)
-        for n0 in range(0, batch, nb):
-            for r0 in range(0, ho, rows):
-                mm = min(nb, batch - n0) * min(rows, ho - r0) * wo
-                out.append((m.groups, mm, k, m.kg))
-    return out
-
-
-def torch_model(modules: Any) -> Any:
-    import torch
-
-    from cnncalc.execute.modules import ConvModule, DenseModule, LRNModule, PoolModule
-
-    layers: list[Any] = []
-    for m in modules:
-        if isinstance(m, ConvModule):
-            (t, b), (lft, r) = m.run_pad_h, m.run_pad_w
-            if (t, lft) != (b, r):
-                layers.append(torch.nn.ZeroPad2d((lft, r, t, b)))
-                t = lft = 0
-            layers.append(torch.nn.Conv2d(m.in_shape[2], m.out_shape[2], m.kernel, m.stride,
-                                          (t, lft), m.dilation, m.groups, "bias" in m.arrays))
-        elif isinstance(m, PoolModule):
-            cls = torch.nn.MaxPool2d if m.op == "max" else torch.nn.AvgPool2d
-            layers.append(cls(m.kernel, m.stride, (m.pad_h[0], m.pad_w[0])))
-        elif isinstance(m, LRNModule):
-            layers.append(torch.nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0))
-        elif isinstance(m, DenseModule):
-            layers += [torch.nn.Flatten(), torch.nn.Linear(m.param_shapes["weight"][0],
-                                                           m.out_shape[0])]
-        else:
-            raise NotImplementedError(type(m).__name__)
-    return torch.nn.Sequential(*layers).eval()
-
-
-def timed(fn: Any) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def worker(name: str, batch: int, runs: int) -> dict[str, Any]:
-    """One configuration, in its own process; prints a JSON record."""
-    base_rss = rss_now()
-    import numpy as np
-
-    from cnncalc.execute.modules import WORKSPACE_CAP, Context, ConvModule
-    from cnncalc.execute.network import Network, memory_estimate, plan, random_input
-    from cnncalc.options import load
-
-    analysis = load(str(ROOT / SPECS[name]))
-    planned = plan(analysis)
-    assert analysis.input is not None and analysis.totals is not None
-    est = memory_estimate(planned.modules, analysis.input, batch, 4)
-    imported_rss = rss_now()
-    net = Network(planned.modules, "float32", 0)
-    x = random_input(analysis.input, batch, "float32", 0)
-    ctx = Context()
-    conv = [i for i, m in enumerate(planned.modules) if isinstance(m, ConvModule)]
-    total, conv_time = [], []
-
-    def forward() -> None:
-        start = time.perf_counter()
-        measured = net.forward(x, ctx)
-        total.append(time.perf_counter() - start)
-        conv_time.append(sum(measured[i].seconds for i in conv))
-
-    forward()  # warm-up; also the peak of the executor alone
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    total.clear()
-    conv_time.clear()
-
-    gemms = conv_gemms(planned.modules, batch, WORKSPACE_CAP)
-    rng = np.random.default_rng(0)
-    operands = {}
-    for g, m, k, n in set(gemms):
-        operands[(g, m, k, n)] = (rng.random((g, m, k), dtype=np.float32),
-                                  rng.random((g, k, n), dtype=np.float32),
-                                  np.empty((g, m, n), dtype=np.float32))
-
-    def reference() -> None:
-        for key in gemms:
-            a, b, c = operands[key]
-            np.matmul(a, b, out=c)
-
-    ref_time = []
-    for _ in range(runs):
-        forward()
-        ref_time.append(timed(reference))
-    operands.clear()
-
-    torch_time: list[float] = []
-    torch_version = None
-    threads = blas_threads()
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    if torch is not None:
-        torch_version = torch.__version__
-        torch.set_num_threads(threads)
-        model = torch_model(planned.modules)
-        tx = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
-        with torch.inference_mode():
-            model(tx)
-            for _ in range(runs):
-                forward()
-                torch_time.append(timed(lambda: model(tx)))
-    conv_macs = sum(r.macs or 0 for i, r in enumerate(analysis.layers) if i in conv) * batch
-    return {
-        "config": f"{name} b{batch}", "macs": analysis.totals.macs * batch,
-        "conv_macs": conv_macs, "total": total, "conv": conv_time, "matmul": ref_time,
-        "gemm_flops": sum(2 * g * m * k * n for g, m, k, n in gemms),
-        "torch": torch_time, "torch_version": torch_version, "threads": threads,
-        "peak_rss": peak_rss, "base_rss": base_rss, "imported_rss": imported_rss,
-        "estimate": est.peak_bytes, "blas": blas_info(),
-    }
-
-
-def mib(n: float) -> str:
-    return f"{n / 2**20:7.0f} MiB"
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
-def report(records: list[dict[str, Any]]) -> None:
-    med = statistics.median
-    first = records[0]
-    import numpy as np
-
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, BLAS {first['blas']}; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; "
-          f"torch {first['torch_version'] or 'not importable'}"
-          + (f" ({first['threads']} threads)" if first["torch_version"] else "")
-          + f"; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'config':11} {'executor':>16} {'GFLOP/s':>8} {'conv GF/s':>10} "
-          f"{'matmul GF/s':>12} {'conv/mm':>8} {'torch':>10} {'exec/torch':>10} "
-          f"{'peak RSS':>11} {'estimate':>11} {'RSS/est':>8} {'net/est':>8}")
-    checks: list[tuple[str, bool]] = []
-    for r in records:
-        runs = len(r["matmul"])
-        t, conv, mm = med(r["total"]), med(r["conv"]), med(r["matmul"])
-        conv_gf = 2 * r["conv_macs"] / conv / 1e9
-        mm_gf = r["gemm_flops"] / mm / 1e9
-        assert r["gemm_flops"] == 2 * r["conv_macs"], "the reference GEMMs differ"
-        # ratios of the interleaved pairs, so that a burst of load hits both sides
-        eff = med(m / c for m, c in zip(r["matmul"], r["conv"][:runs], strict=True))
-        ratio = med(e / q for e, q in zip(r["total"][runs:], r["torch"], strict=True)) \
-            if r["torch"] else None
-        rss_ratio = r["peak_rss"] / r["estimate"]
-        net_ratio = (r["peak_rss"] - r["imported_rss"]) / r["estimate"]
-        print(f"{r['config']:11} {t * 1e3:8.1f} ms "
-              f"[{min(r['total']) * 1e3:.0f}-{max(r['total']) * 1e3:.0f}] "
-              f"{2 * r['macs'] / t / 1e9:8.1f} {conv_gf:10.1f} {mm_gf:12.1f} {eff:8.0%} "
-              + (f"{med(r['torch']) * 1e3:7.1f} ms {ratio:10.2f} " if ratio else
-                 f"{'-':>10} {'-':>10} ")
-              + f"{mib(r['peak_rss'])} {mib(r['estimate'])} {rss_ratio:8.2f} {net_ratio:8.2f}")
-        if r["config"].startswith("vgg16"):
-            checks.append((f"{r['config']}: convs at {eff:.0%} of matmul (>= "
-                           f"{MATMUL_TARGET:.0%})", eff >= MATMUL_TARGET))
-        if ratio is not None:
-            checks.append((f"{r['config']}: executor / torch {ratio:.2f} (<= {TORCH_TARGET})",
-                           ratio <= TORCH_TARGET))
-        checks.append((f"{r['config']}: peak RSS / estimate {rss_ratio:.2f} (within "
-                       f"{MEMORY_TARGET}x)", 1 / MEMORY_TARGET <= rss_ratio <= MEMORY_TARGET))
-    print("executor = median forward pass [min-max]; GFLOP/s = 2 x MACs / time; conv GF/s = "
-          "the conv layers alone; matmul GF/s = np.matmul on the same GEMMs (shapes and "
-          "chunks); conv/mm and exec/torch = medians of the ratios of interleaved runs; "
-          "net/est = (peak RSS - RSS after imports) / estimate")
-    for text, ok in checks:
-        print(f"  {verdict(ok)}  {text}")
-
-
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 runs per configuration")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="timed pairs per configuration")
+    parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     parser.add_argument("--configs", default=",".join(CONFIGS),
-                        help="NAME:BATCH,... with NAME alexnet or vgg16")
-    parser.add_argument("--worker", nargs=3, metavar=("NAME", "BATCH", "RUNS"),
-                        help=argparse.SUPPRESS)
+                        help="NAME:BATCH,... with NAME a spec in specs/ (specs/NAME.txt)")
+    parser.add_argument("--no-torch", action="store_true", help="time the executor alone")
     args = parser.parse_args()
-    if args.worker:
-        name, batch, runs = args.worker
-        print(json.dumps(worker(name, int(batch), int(runs))))
-        return
-    runs = 3 if args.quick else args.runs
-    records = []
+    if args.quick:
+        args.runs = 3
     for config in args.configs.split(","):
-        name, batch = config.split(":")
-        proc = subprocess.run([sys.executable, __file__, "--worker", name, batch, str(runs)],
-                              cwd=ROOT, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            print(f"{config}: worker failed\n{proc.stderr}", file=sys.stderr)
-            continue
-        records.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    if records:
-        report(records)
+        name, _, batch = config.partition(":")
+        if not (ROOT / "specs" / f"{name}.txt").is_file() or not batch.isdigit():
+            parser.error(f"{config!r}: write NAME:BATCH with a spec specs/NAME.txt")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    header("torch off (--no-torch)" if args.no_torch else
+           "torch importable" if importlib.util.find_spec("torch") else "torch not importable")
+    results: list[Result] = []
+    failed = False
+    for threads in (int(t) for t in args.threads.split(",")):
+        torch, note = start_torch(args.no_torch, threads)
+        for config in args.configs.split(","):
+            try:
+                result = bench_config(config, threads, args.runs, torch, note)
+            except WorkerError as exc:
+                print(f"\n{config}, {threads} threads: FAILED: {exc}", flush=True)
+                failed = True
+                continue
+            print_config(result)
+            results.append(result)
+            failed = failed or bool(result.mismatch)
+        if torch is not None:
+            torch.close()
+    print_summary(results)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -128,6 +128,7 @@ def torch_model(worker: Worker, ready: dict[str, Any], batch: int) -> tuple[dict
 def bench_config(config: str, threads: int, runs: int, torch: Worker | None,
                  torch_note: str) -> Result:
     name, batch = config.split(":")
+    start = time.perf_counter()
     executor = Worker("bench_run_executor.py", [name, batch], threads)
     try:
         result = Result(config, threads, executor.read(), torch_note=torch_note)
@@ -140,6 +141,7 @@ def bench_config(config: str, threads: int, runs: int, torch: Worker | None,
                 result.torch_times.append(torch.ask({"go": True})["seconds"])
     finally:
         executor.close()
+    result.seconds = time.perf_counter() - start
     return result
 
 

@@ -326,7 +326,6 @@ def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
                   {i: rec.layers[i] for i, row in enumerate(rows) if row.get("gemms")},
                   {i: row["bytes"] // 8 for i, row in enumerate(rows) if "bytes" in row})
     reference_buffers(bench)
-    references(bench)  # their warm-up
     threads, how = blas_threads()
     ready = {
         "spec": str(spec.relative_to(ROOT)),

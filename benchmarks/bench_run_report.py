@@ -39,6 +39,7 @@ class Result:
     torch_note: str = ""
     mismatch: str = ""
     load: str = field(default_factory=lambda: " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    seconds: float = 0.0  # wall time of the configuration: start-ups, set-ups, warm-ups, turns
 
     @property
     def name(self) -> str:
@@ -155,8 +156,8 @@ def print_config(r: Result) -> None:
     total = [t["total"] for t in r.turns]
     print(f"\n{r.name}, batch {r.batch}, {r.threads} thread{'s' * (r.threads > 1)}: "
           f"{ready['spec']}, {ready['params']:,} params, {amount(ready['macs'])} MACs; "
-          f"set-up {ready['setup']:.2f} s; {len(total)} timed turns; load average "
-          f"{r.load}")
+          f"set-up {ready['setup']:.2f} s; {len(total)} timed turns; {r.seconds:.0f} s in "
+          f"all; load average {r.load}")
     print(f"  executor: numpy {ready['numpy']}; BLAS {ready['blas']}; depthwise taps on "
           f"{ready['depthwise_threads']} threads; output {ready['output']}")
     print(f"  {r.torch_note}")
@@ -169,7 +170,8 @@ def print_config(r: Result) -> None:
     else:
         print(timing("torch", r.torch_times, flops))
         print(f"  executor / torch {ratio:.2f} (median of {len(total)} pairs; ratio of the "
-              f"medians {med(total) / med(r.torch_times):.2f})  "
+              f"medians {med(total) / med(r.torch_times):.2f}, of the minima "
+              f"{min(total) / min(r.torch_times):.2f})  "
               f"{verdict(ratio <= r.torch_target)} (<= {r.torch_target})")
     print("  by layer class (conv: F > 1, pointwise: 1x1, depthwise, fc, other):")
     for cls in CLASSES:

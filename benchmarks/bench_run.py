@@ -116,7 +116,8 @@ def torch_model(worker: Worker, ready: dict[str, Any], batch: int) -> tuple[dict
     out = [out[1], out[2], out[0]] if len(out) == 3 else out  # NCHW -> HWC
     kind = f"torchvision.models.{model['torchvision']}" if "torchvision" in model else \
         "a Sequential of the executor's layers"
-    note = (f"torch {answer['torch']} ({kind}), {answer['threads']} threads "
+    threads = answer["threads"]
+    note = (f"torch {answer['torch']} ({kind}), {threads} thread{'s' * (threads != 1)} "
             f"(torch.get_num_threads); {answer['params']:,} params, output {out}")
     if answer["params"] != ready["params"] or out != ready["output"]:
         return None, note, (f"torch's model has {answer['params']:,} params and output {out}; "
@@ -179,9 +180,15 @@ def parse_args() -> argparse.Namespace:
         args.runs = 3
     for config in args.configs.split(","):
         name, _, batch = config.partition(":")
-        if not (ROOT / "specs" / f"{name}.txt").is_file() or not batch.isdigit():
+        if not (ROOT / "specs" / f"{name}.txt").is_file() or not positive(batch):
             parser.error(f"{config!r}: write NAME:BATCH with a spec specs/NAME.txt")
+    if not all(positive(t) for t in args.threads.split(",")) or args.runs < 1:
+        parser.error("--threads takes counts such as 1,2 and --runs a count of at least 1")
     return args
+
+
+def positive(text: str) -> bool:
+    return text.isdigit() and int(text) > 0
 
 
 def main() -> int:
@@ -198,6 +205,8 @@ def main() -> int:
             except WorkerError as exc:
                 print(f"\n{config}, {threads} threads: FAILED: {exc}", flush=True)
                 failed = True
+                if torch is not None and torch.proc.poll() is not None:
+                    torch, note = None, f"the torch worker ended ({exc}): executor-only figures"
                 continue
             print_config(result)
             results.append(result)

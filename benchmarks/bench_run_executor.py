@@ -104,12 +104,15 @@ def layer_class(module: Any) -> str:
 
 
 def describe(modules: Any) -> list[tuple[str, dict[str, Any]]]:
-    """A chain's modules as bench_run_torch.py builds them; NotImplementedError for a module
-    it has no torch equivalent for (a merge, a transposed conv, uneven pool padding)."""
+    """A chain's modules as bench_run_torch.py builds them; NotImplementedError for a graph
+    (a layer that does not read the one before it) or a module it has no torch equivalent for
+    (a transposed conv, uneven pool padding)."""
     from cnncalc.execute import modules as em
 
     out: list[tuple[str, dict[str, Any]]] = []
-    for m in modules:
+    for i, m in enumerate(modules, start=1):
+        if m.reads not in ((), (i - 1,)):
+            raise NotImplementedError(f"{m.layer.name} reads {m.reads}: not a chain")
         if isinstance(m, em.ConvModule):
             out.append(("conv", {"cin": m.in_shape[2], "cout": m.out_shape[2],
                                  "kernel": m.kernel, "stride": m.stride, "dilation": m.dilation,

@@ -76,6 +76,10 @@ class Result:
         return TORCH_TARGETS.get(self.name, TORCH_TARGET)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -154,12 +158,12 @@ def print_config(r: Result) -> None:
     ready = r.ready
     flops = 2 * ready["macs"]
     total = [t["total"] for t in r.turns]
-    print(f"\n{r.name}, batch {r.batch}, {r.threads} thread{'s' * (r.threads > 1)}: "
+    print(f"\n{r.name}, batch {r.batch}, {plural(r.threads, 'thread')}: "
           f"{ready['spec']}, {ready['params']:,} params, {amount(ready['macs'])} MACs; "
           f"set-up {ready['setup']:.2f} s; {len(total)} timed turns; {r.seconds:.0f} s in "
           f"all; load average {r.load}")
     print(f"  executor: numpy {ready['numpy']}; BLAS {ready['blas']}; depthwise taps on "
-          f"{ready['depthwise_threads']} threads; output {ready['output']}")
+          f"{plural(ready['depthwise_threads'], 'thread')}; output {ready['output']}")
     print(f"  {r.torch_note}")
     if r.mismatch:
         print(f"  ERROR: {r.mismatch}: no torch figures")

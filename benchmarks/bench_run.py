@@ -32,11 +32,18 @@ depthwise layer must move (input read once, output written once). Printed per co
   <= 1.0; MobileNetV1/V2 and ResNet-50 <= 1.2);
 - per layer class (conv: F > 1; pointwise: 1x1; depthwise: one input channel per group; fc;
   other): time, share of the forward, MACs, GFLOP/s, and for conv, pointwise and fc the share
-  of NumPy's matmul speed on the same products (median of per-turn ratios; target >= 75%);
-  for depthwise its GB/s against ``np.copyto`` (one thread) of the same bytes;
-- the small-K layers (Fh*Fw*C below 100, such as VGG's CONV1_1) one by one, the same way;
+  of NumPy's matmul speed on the same products (target >= 75%); for depthwise its GB/s
+  against ``np.copyto`` (one thread) of the same bytes;
+- the network's first conv and the small-K convs (F > 1 and Fh*Fw*C below 100, such as VGG's
+  CONV1_1) one by one, the same way;
 - the peak RSS (``ru_maxrss`` after the warm-up, before any reference array is made) against
-  the memory guard's estimate (target: within 1.2x).
+  the memory guard's estimate (target: within 1.2x), and the estimate's baseline if it has one.
+
+A summary table ends the report. Each configuration has 5 timed pairs (``--runs N``: exactly
+N; ``--quick``: 3), fewer, but at least 3, once its pairs have taken 20 s (VGG-16 at batch 8).
+The default run takes about 4-5 minutes on an idle 2-core machine, ``--quick`` about 2; a
+machine shared with other work makes both longer, and the figures noisier (the load average
+is printed with each configuration). The executor uses the NumPy this Python finds (printed).
 
 Figures are printed; the exit status is 0 unless a worker failed or a torch model differed
 (tests never assert times).
@@ -62,6 +69,7 @@ ROOT = HERE.parent
 CONFIGS = ("alexnet:1", "alexnet:8", "vgg16:1", "vgg16:8", "mobilenet_v1:1", "mobilenet_v1:8",
            "resnet50:1", "resnet50:8", "mobilenet_v2:1", "mobilenet_v2:8")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+RUNS, MIN_RUNS, BUDGET = 5, 3, 20.0  # the default pairs, --quick's, seconds of pairs
 
 
 class WorkerError(RuntimeError):
@@ -126,8 +134,10 @@ def torch_model(worker: Worker, ready: dict[str, Any], batch: int) -> tuple[dict
     return answer, note + ": as the analysis and the executor", ""
 
 
-def bench_config(config: str, threads: int, runs: int, torch: Worker | None,
-                 torch_note: str) -> Result:
+def bench_config(config: str, threads: int, runs: int, budget: float | None,
+                 torch: Worker | None, torch_note: str) -> Result:
+    """``runs`` timed pairs; with a ``budget``, no pair starts after ``MIN_RUNS`` once the
+    pairs have taken ``budget`` seconds."""
     name, batch = config.split(":")
     start = time.perf_counter()
     executor = Worker("bench_run_executor.py", [name, batch], threads)
@@ -136,7 +146,10 @@ def bench_config(config: str, threads: int, runs: int, torch: Worker | None,
         if torch is not None:
             result.torch, result.torch_note, result.mismatch = torch_model(
                 torch, result.ready, int(batch))
-        for _ in range(runs):
+        turns_start = time.perf_counter()
+        for n in range(runs):
+            if budget and n >= MIN_RUNS and time.perf_counter() - turns_start > budget:
+                break
             result.turns.append(executor.ask({"go": True}))
             if result.torch is not None and torch is not None:
                 result.torch_times.append(torch.ask({"go": True})["seconds"])
@@ -169,15 +182,17 @@ def start_torch(no_torch: bool, threads: int) -> tuple[Worker | None, str]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 runs per configuration")
-    parser.add_argument("--runs", type=int, default=5, help="timed pairs per configuration")
+    parser.add_argument("--quick", action="store_true", help=f"{MIN_RUNS} runs per configuration")
+    parser.add_argument("--runs", type=int, help=f"timed pairs per configuration (default: "
+                        f"{RUNS}, fewer, but at least {MIN_RUNS}, once a configuration's pairs "
+                        f"have taken {BUDGET:.0f} s)")
     parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help="NAME:BATCH,... with NAME a spec in specs/ (specs/NAME.txt)")
     parser.add_argument("--no-torch", action="store_true", help="time the executor alone")
     args = parser.parse_args()
-    if args.quick:
-        args.runs = 3
+    args.budget = BUDGET if args.runs is None and not args.quick else None
+    args.runs = MIN_RUNS if args.quick else args.runs or RUNS
     for config in args.configs.split(","):
         name, _, batch = config.partition(":")
         if not (ROOT / "specs" / f"{name}.txt").is_file() or not positive(batch):
@@ -201,7 +216,7 @@ def main() -> int:
         torch, note = start_torch(args.no_torch, threads)
         for config in args.configs.split(","):
             try:
-                result = bench_config(config, threads, args.runs, torch, note)
+                result = bench_config(config, threads, args.runs, args.budget, torch, note)
             except WorkerError as exc:
                 print(f"\n{config}, {threads} threads: FAILED: {exc}", flush=True)
                 failed = True

@@ -59,6 +59,7 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,19 @@ ROOT = HERE.parent
 CONFIGS = ("alexnet:1", "alexnet:8", "vgg16:1", "vgg16:8", "mobilenet_v1:1", "mobilenet_v1:8",
            "resnet50:1", "resnet50:8", "mobilenet_v2:1", "mobilenet_v2:8")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-RUNS, MIN_RUNS, BUDGET = 5, 3, 20.0  # the default pairs, --quick's, seconds of pairs
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Timed pairs per configuration: ``runs``, or fewer, at least ``least``, once they have
+    taken ``budget`` seconds (None: exactly ``runs``)."""
+
+    runs: int
+    least: int
+    budget: float | None
+
+
+DEFAULT, QUICK = RunPlan(5, 3, 20.0), RunPlan(3, 2, 10.0)
 
 
 class WorkerError(RuntimeError):
@@ -94,13 +107,16 @@ class Worker:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+    def send(self, request: dict[str, Any]) -> None:
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
         except BrokenPipeError as exc:
             raise WorkerError(f"{self.name} ended (exit status {self.proc.wait()})") from exc
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.send(request)
         return self.read()
 
     def close(self) -> None:
@@ -109,15 +125,20 @@ class Worker:
         self.proc.wait()
 
 
-def torch_model(worker: Worker, ready: dict[str, Any], batch: int) -> tuple[dict[str, Any] | None,
-                                                                              str, str]:
-    """Has the torch worker build the configuration's model; (its answer, a note, a mismatch
-    with the analysis). A mismatch means no torch figures: another network is not compared."""
-    model = ready["torch"]
-    if "error" in model:
-        return None, f"no torch model: {model['error']}", ""
-    h, w, c = ready["input"]
-    answer = worker.ask({"model": model, "input": [c, h, w], "batch": batch})
+def request_model(worker: Worker, described: dict[str, Any], batch: int) -> str:
+    """Asks the torch worker to build the configuration's model (its answer is read later);
+    a note when there is no model to ask for, else ''."""
+    if "error" in described["torch"]:
+        return f"no torch model: {described['torch']['error']}"
+    h, w, c = described["input"]
+    worker.send({"model": described["torch"], "input": [c, h, w], "batch": batch})
+    return ""
+
+
+def check_model(answer: dict[str, Any], model: dict[str, Any], ready: dict[str, Any]
+                ) -> tuple[dict[str, Any] | None, str, str]:
+    """(torch's answer if it can be compared, a note, a mismatch with the analysis). A
+    mismatch means no torch figures: another network is not compared."""
     if "error" in answer:
         return None, f"no torch model: {answer['error']}", ""
     out = answer["output"]
@@ -134,27 +155,36 @@ def torch_model(worker: Worker, ready: dict[str, Any], batch: int) -> tuple[dict
     return answer, note + ": as the analysis and the executor", ""
 
 
-def bench_config(config: str, threads: int, runs: int, budget: float | None,
-                 torch: Worker | None, torch_note: str) -> Result:
-    """``runs`` timed pairs; with a ``budget``, no pair starts after ``MIN_RUNS`` once the
-    pairs have taken ``budget`` seconds."""
+def bench_config(config: str, threads: int, plan: RunPlan, torch: Worker | None,
+                 torch_note: str) -> Result:
+    """Both sides built (at once), then ``plan.runs`` timed pairs, or fewer, at least
+    ``plan.least``, once the pairs have taken ``plan.budget`` seconds."""
     name, batch = config.split(":")
     start = time.perf_counter()
     executor = Worker("bench_run_executor.py", [name, batch], threads)
+    pending = False  # a model request whose answer torch has not given yet
     try:
-        result = Result(config, threads, executor.read(), torch_note=torch_note)
+        described = executor.read()
         if torch is not None:
-            result.torch, result.torch_note, result.mismatch = torch_model(
-                torch, result.ready, int(batch))
+            refused = request_model(torch, described, int(batch))
+            pending, torch_note = not refused, refused or torch_note
+        result = Result(config, threads, executor.read(), torch_note=torch_note)
+        if pending and torch is not None:
+            pending = False
+            result.torch, result.torch_note, result.mismatch = check_model(
+                torch.read(), described["torch"], result.ready)
         turns_start = time.perf_counter()
-        for n in range(runs):
-            if budget and n >= MIN_RUNS and time.perf_counter() - turns_start > budget:
+        for n in range(plan.runs):
+            if plan.budget and n >= plan.least and \
+                    time.perf_counter() - turns_start > plan.budget:
                 break
             result.turns.append(executor.ask({"go": True}))
             if result.torch is not None and torch is not None:
                 result.torch_times.append(torch.ask({"go": True})["seconds"])
     finally:
         executor.close()
+        if pending and torch is not None:
+            torch.read()  # the executor failed: torch's answer must not go to the next one
     result.seconds = time.perf_counter() - start
     return result
 
@@ -182,22 +212,24 @@ def start_torch(no_torch: bool, threads: int) -> tuple[Worker | None, str]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{MIN_RUNS} runs per configuration")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK.runs} pairs per configuration, at least {QUICK.least} "
+                        f"once they have taken {QUICK.budget:.0f} s")
     parser.add_argument("--runs", type=int, help=f"timed pairs per configuration (default: "
-                        f"{RUNS}, fewer, but at least {MIN_RUNS}, once a configuration's pairs "
-                        f"have taken {BUDGET:.0f} s)")
+                        f"{DEFAULT.runs}, fewer, but at least {DEFAULT.least}, once they have "
+                        f"taken {DEFAULT.budget:.0f} s)")
     parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help="NAME:BATCH,... with NAME a spec in specs/ (specs/NAME.txt)")
     parser.add_argument("--no-torch", action="store_true", help="time the executor alone")
     args = parser.parse_args()
-    args.budget = BUDGET if args.runs is None and not args.quick else None
-    args.runs = MIN_RUNS if args.quick else args.runs or RUNS
+    args.plan = RunPlan(args.runs, args.runs, None) if args.runs is not None else \
+        QUICK if args.quick else DEFAULT
     for config in args.configs.split(","):
         name, _, batch = config.partition(":")
         if not (ROOT / "specs" / f"{name}.txt").is_file() or not positive(batch):
             parser.error(f"{config!r}: write NAME:BATCH with a spec specs/NAME.txt")
-    if not all(positive(t) for t in args.threads.split(",")) or args.runs < 1:
+    if not all(positive(t) for t in args.threads.split(",")) or args.plan.runs < 1:
         parser.error("--threads takes counts such as 1,2 and --runs a count of at least 1")
     return args
 
@@ -216,7 +248,7 @@ def main() -> int:
         torch, note = start_torch(args.no_torch, threads)
         for config in args.configs.split(","):
             try:
-                result = bench_config(config, threads, args.runs, args.budget, torch, note)
+                result = bench_config(config, threads, args.plan, torch, note)
             except WorkerError as exc:
                 print(f"\n{config}, {threads} threads: FAILED: {exc}", flush=True)
                 failed = True

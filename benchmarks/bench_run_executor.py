@@ -8,9 +8,10 @@ imported), plans ``specs/NAME.txt``, builds it and runs one warm-up forward pass
 Those are exactly the products the executor's kernels perform, with their shapes and chunks,
 whatever the kernels' chunking is; a conv or FC layer whose recorded products do not add up to
 its MACs (a kernel that multiplies some other way) gets no matmul figure rather than a wrong
-one. Then the peak RSS (``ru_maxrss``) is read, before any reference array exists, and the
-worker answers with one JSON line: the network's figures, each layer's class and MACs, the
-memory figures, and the description of the same network for the torch worker.
+one. Then the peak RSS (``ru_maxrss``) is read, before any reference array exists. It writes
+two JSON lines: once planned, the description of the same network for the torch worker (and
+the input shape), so that torch can build its model meanwhile; once warm, the network's
+figures, each layer's class and MACs, and the memory figures.
 
 Each ``go`` line on stdin is then one timed turn, after a pause of 0.1 s that lets the torch
 process's spinning threads go idle: the forward pass (its total and per-layer times), then the
@@ -35,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PAUSE = 0.1  # seconds before each timed turn: the torch process's threads stop spinning
 SMALL_K = 100  # a conv with F > 1 whose Fh*Fw*C (per group) is below this is a small-K layer
-TORCHVISION = {"resnet50": "resnet50", "mobilenet_v2": "mobilenet_v2"}
+TORCHVISION = {name: name for name in ("resnet18", "resnet50", "densenet121", "mobilenet_v2")}
 OPENBLAS_THREADS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
                     "openblas_get_num_threads")
 
@@ -299,6 +300,8 @@ def turn(bench: Bench) -> dict[str, Any]:
 
 
 def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
+    """Plan, announce the torch model (so that torch builds it while this process builds the
+    executor's), build, warm up while recording the products, read the peak RSS."""
     rss_start = rss_now()
     import numpy as np
 
@@ -312,6 +315,8 @@ def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
     planned = plan(analysis)
     if analysis.input is None or analysis.totals is None or planned.stop or planned.failure:
         raise SystemExit(f"{spec}: the executor cannot run it ({planned.failure or 'no input'})")
+    print(json.dumps({"torch": torch_model(name, planned.modules),
+                      "input": list(analysis.input)}), flush=True)
     est = memory_estimate(planned.modules, analysis.input, batch, 4, output=planned.output)
     rss_imported = rss_now()
     start = time.perf_counter()
@@ -336,10 +341,9 @@ def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
         "blas": blas_info(), "blas_threads": threads, "blas_threads_from": how,
         "depthwise_threads": depthwise_threads(), "setup": setup,
         "params": analysis.totals.params, "macs": analysis.totals.macs * batch,
-        "input": list(analysis.input), "output": list(net.result.shape[1:]), "layers": rows,
+        "output": list(net.result.shape[1:]), "layers": rows,
         "rss": {"start": rss_start, "imported": rss_imported, "peak": peak},
         "estimate": est.peak_bytes, "baseline": getattr(est, "baseline_bytes", None),
-        "torch": torch_model(name, planned.modules),
     }
     return bench, ready
 

@@ -160,8 +160,8 @@ def print_config(r: Result) -> None:
     total = [t["total"] for t in r.turns]
     print(f"\n{r.name}, batch {r.batch}, {plural(r.threads, 'thread')}: "
           f"{ready['spec']}, {ready['params']:,} params, {amount(ready['macs'])} MACs; "
-          f"set-up {ready['setup']:.2f} s; {len(total)} timed turns; {r.seconds:.0f} s in "
-          f"all; load average {r.load}")
+          f"set-up {ready['setup']:.2f} s; {plural(len(total), 'timed turn')}; "
+          f"{r.seconds:.0f} s in all; load average {r.load}")
     print(f"  executor: numpy {ready['numpy']}; BLAS {ready['blas']}; depthwise taps on "
           f"{plural(ready['depthwise_threads'], 'thread')}; output {ready['output']}")
     print(f"  {r.torch_note}")
@@ -173,8 +173,8 @@ def print_config(r: Result) -> None:
         print("  executor / torch: n/a (no torch times)")
     else:
         print(timing("torch", r.torch_times, flops))
-        print(f"  executor / torch {ratio:.2f} (median of {len(total)} pairs; ratio of the "
-              f"medians {med(total) / med(r.torch_times):.2f}, of the minima "
+        print(f"  executor / torch {ratio:.2f} (median of {plural(len(total), 'pair')}; ratio "
+              f"of the medians {med(total) / med(r.torch_times):.2f}, of the minima "
               f"{min(total) / min(r.torch_times):.2f})  "
               f"{verdict(ratio <= r.torch_target)} (<= {r.torch_target})")
     print("  by layer class (conv: F > 1, pointwise: 1x1, depthwise, fc, other):")

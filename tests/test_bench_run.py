@@ -5,11 +5,13 @@ network as the analysis's)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,15 +55,34 @@ def test_unknown_config_is_a_usage_error() -> None:
     assert "no_such_net:1" in proc.stderr
 
 
+def bench_module(name: str) -> Any:
+    sys.path.insert(0, str(BENCH))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.mark.parametrize(("params", "output", "same"), [
+    (61_706, [10], True),
+    (61_707, [10], False),  # another network: never compared
+    (61_706, [10, 1, 1], False),  # NCHW [10, 1, 1] is HWC [1, 1, 10], not [10]
+])
+def test_a_torch_model_is_compared_only_when_it_is_the_same_network(
+        params: int, output: list[int], same: bool) -> None:
+    check_model = bench_module("bench_run").check_model
+    answer = {"params": params, "output": output, "torch": "2.x", "threads": 1}
+    model, note, mismatch = check_model(answer, {"layers": []},
+                                        {"params": 61_706, "output": [10]})
+    assert (model is answer, mismatch == "") == (same, same)
+    assert f"{params:,} params" in note
+
+
 def test_torch_model_is_the_same_network() -> None:
     """The torch worker builds lenet5 from the executor's description with the analysis's
     params and output shape (bench_run refuses to compare otherwise)."""
     pytest.importorskip("torch")
-    sys.path.insert(0, str(BENCH))
-    try:
-        from bench_run_executor import torch_model
-    finally:
-        sys.path.remove(str(BENCH))
+    torch_model = bench_module("bench_run_executor").torch_model
     from cnncalc.execute.network import plan
     from cnncalc.options import load
 

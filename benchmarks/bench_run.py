@@ -39,11 +39,13 @@ depthwise layer must move (input read once, output written once). Printed per co
 - the peak RSS (``ru_maxrss`` after the warm-up, before any reference array is made) against
   the memory guard's estimate (target: within 1.2x), and the estimate's baseline if it has one.
 
-A summary table ends the report. Each configuration has 5 timed pairs (``--runs N``: exactly
-N; ``--quick``: 3), fewer, but at least 3, once its pairs have taken 20 s (VGG-16 at batch 8).
-The default run takes about 4-5 minutes on an idle 2-core machine, ``--quick`` about 2; a
-machine shared with other work makes both longer, and the figures noisier (the load average
-is printed with each configuration). The executor uses the NumPy this Python finds (printed).
+A summary table ends the report. Each configuration has 5 timed pairs, fewer (at least 3)
+once its pairs have taken 20 s; ``--quick`` 3, at least 2 after 10 s; ``--runs N`` exactly N.
+Torch builds and warms up its model while the executor does (nothing is timed then). On this
+2-core machine, shared with other sessions (load average 2-3.5, printed with each
+configuration), the default run took 4.2 minutes and ``--quick`` 3.3, VGG-16 at batch 8
+nearly half of it; the same forward passes ran about 2.4 times faster in a quiet moment. The
+executor uses the NumPy this Python finds (printed).
 
 Figures are printed; the exit status is 0 unless a worker failed or a torch model differed
 (tests never assert times).

@@ -42,10 +42,10 @@ depthwise layer must move (input read once, output written once). Printed per co
 A summary table ends the report. Each configuration has 5 timed pairs, fewer (at least 3)
 once its pairs have taken 20 s; ``--quick`` 3, at least 2 after 10 s; ``--runs N`` exactly N.
 Torch builds and warms up its model while the executor does (nothing is timed then). On this
-2-core machine, shared with other sessions (load average 2-3.5, printed with each
-configuration), the default run took 4.2 minutes and ``--quick`` 3.3, VGG-16 at batch 8
-nearly half of it; the same forward passes ran about 2.4 times faster in a quiet moment. The
-executor uses the NumPy this Python finds (printed).
+2-core machine, shared with other sessions (the load average is printed with each
+configuration), the default run took 4.2 minutes and ``--quick`` 3.0-3.3 at load averages
+of 2-4; in a quiet stretch (load 1.1) the 1-thread half of ``--quick`` took 1 minute. VGG-16
+at batch 8 is nearly half of any run. The executor uses the NumPy this Python finds (printed).
 
 Figures are printed; the exit status is 0 unless a worker failed or a torch model differed
 (tests never assert times).

@@ -175,7 +175,8 @@ def bench_config(config: str, threads: int, plan: RunPlan, torch: Worker | None,
             pending = False
             result.torch, result.torch_note, result.mismatch = check_model(
                 torch.read(), described["torch"], result.ready)
-        turns_start = time.perf_counter()
+        ours = [executor] + ([torch] if torch is not None else [])
+        before, turns_start = others_cpu(ours), time.perf_counter()
         for n in range(plan.runs):
             if plan.budget and n >= plan.least and \
                     time.perf_counter() - turns_start > plan.budget:
@@ -183,12 +184,34 @@ def bench_config(config: str, threads: int, plan: RunPlan, torch: Worker | None,
             result.turns.append(executor.ask({"go": True}))
             if result.torch is not None and torch is not None:
                 result.torch_times.append(torch.ask({"go": True})["seconds"])
+        after = others_cpu(ours)
+        if before is not None and after is not None:
+            result.others = (after - before) / ((time.perf_counter() - turns_start)
+                                                * (os.cpu_count() or 1))
     finally:
         executor.close()
         if pending and torch is not None:
             torch.read()  # the executor failed: torch's answer must not go to the next one
     result.seconds = time.perf_counter() - start
     return result
+
+
+def others_cpu(ours: list[Worker]) -> float | None:
+    """CPU seconds the machine has spent busy (``/proc/stat``) less those of this process
+    and ``ours``: the work of everything else, which competes with the timed runs; None
+    where /proc cannot be read."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:9]]
+        busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+        for worker in ours:
+            with open(f"/proc/{worker.proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            busy -= int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    own = os.times()
+    return busy / os.sysconf("SC_CLK_TCK") - own.user - own.system
 
 
 def header(torch_note: str) -> None:

@@ -22,6 +22,7 @@ TORCH_TARGETS = {"alexnet": 1.0, "vgg16": 1.0, "mobilenet_v1": 1.2, "mobilenet_v
 TORCH_TARGET = 1.2  # any other network
 MATMUL_TARGET = 0.75
 MEMORY_TARGET = 1.2
+BUSY = 0.1  # other processes' share of the CPUs during the turns that disturbs the figures
 med = statistics.median
 
 
@@ -40,6 +41,7 @@ class Result:
     mismatch: str = ""
     load: str = field(default_factory=lambda: " ".join(f"{v:.2f}" for v in os.getloadavg()))
     seconds: float = 0.0  # wall time of the configuration: start-ups, set-ups, warm-ups, turns
+    others: float | None = None  # share of all CPUs other processes used during the turns
 
     @property
     def name(self) -> str:
@@ -93,6 +95,13 @@ def amount(n: float) -> str:
 
 def mib(n: float) -> str:
     return f"{n / 2**20:.1f} MiB" if n < 10 * 2**20 else f"{n / 2**20:.0f} MiB"
+
+
+def others(r: Result) -> str:
+    if r.others is None:
+        return "other processes' CPU use unknown"
+    note = " (figures disturbed)" if r.others > BUSY else ""
+    return f"other processes used {r.others:.0%} of the CPUs during the turns{note}"
 
 
 def timing(label: str, times: list[float], flops: int) -> str:
@@ -161,7 +170,7 @@ def print_config(r: Result) -> None:
     print(f"\n{r.name}, batch {r.batch}, {plural(r.threads, 'thread')}: "
           f"{ready['spec']}, {ready['params']:,} params, {amount(ready['macs'])} MACs; "
           f"set-up {ready['setup']:.2f} s; {plural(len(total), 'timed turn')}; "
-          f"{r.seconds:.0f} s in all; load average {r.load}")
+          f"{r.seconds:.0f} s in all; load average {r.load}; {others(r)}")
     print(f"  executor: numpy {ready['numpy']}; BLAS {ready['blas']}; depthwise taps on "
           f"{plural(ready['depthwise_threads'], 'thread')}; output {ready['output']}")
     print(f"  {r.torch_note}")
@@ -201,9 +210,11 @@ def print_summary(results: list[Result]) -> None:
         return
     print("\nsummary: medians; exec/torch: median of the per-pair ratios; conv, pointwise, "
           "fc: share of np.matmul's speed on the same products (target 75%); dw: depthwise "
-          "GB/s as a share of np.copyto's")
+          "GB/s as a share of np.copyto's; others: the CPUs' share other processes used "
+          f"during the timed turns (above {BUSY:.0%}, the figures are disturbed)")
     print(f"{'config':16} {'thr':>3} {'executor':>11} {'torch':>11} {'exec/torch':>10} "
-          f"{'target':>11} {'conv':>6} {'pointw':>6} {'fc':>6} {'dw':>6} {'RSS/est':>7}")
+          f"{'target':>11} {'conv':>6} {'pointw':>6} {'fc':>6} {'dw':>6} {'RSS/est':>7} "
+          f"{'others':>6}")
     for r in results:
         t = med(t["total"] for t in r.turns)
         ratio = r.torch_ratio()
@@ -214,4 +225,5 @@ def print_summary(results: list[Result]) -> None:
               f"{judged} "
               + " ".join(share_cell(r, c, matmul_share) for c in ("conv", "pointwise", "fc"))
               + " " + share_cell(r, "depthwise", lambda q, ls: q.share("copy", ls))
-              + f" {r.ready['rss']['peak'] / r.ready['estimate']:7.2f}")
+              + f" {r.ready['rss']['peak'] / r.ready['estimate']:7.2f} "
+              + (f"{r.others:6.0%}" if r.others is not None else f"{'-':>6}"))

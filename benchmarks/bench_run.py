@@ -37,7 +37,9 @@ depthwise layer must move (input read once, output written once). Printed per co
 - the network's first conv and the small-K convs (F > 1 and Fh*Fw*C below 100, such as VGG's
   CONV1_1) one by one, the same way;
 - the peak RSS (``ru_maxrss`` after the warm-up, before any reference array is made) against
-  the memory guard's estimate (target: within 1.2x), and the estimate's baseline if it has one.
+  the memory guard's estimate (target: within 1.2x): the network's peak plus the baseline,
+  the RSS measured after the imports, as ``cnncalc run`` adds it (where the estimate has a
+  ``baseline_bytes``; else the network's peak alone).
 
 A summary table ends the report. Each configuration has 5 timed pairs, fewer (at least 3)
 once its pairs have taken 20 s; ``--quick`` 3, at least 2 after 10 s; ``--runs N`` exactly N.

@@ -23,6 +23,7 @@ must move (its input read once and its output written once). The answer is one J
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import json
 import math
 import os
@@ -299,15 +300,25 @@ def turn(bench: Bench) -> dict[str, Any]:
     return {"total": total, "layers": [m.seconds for m in measured], **references(bench)}
 
 
+def estimate(est: Any, baseline: int) -> dict[str, int | None]:
+    """The memory guard's figures: ``total`` the process's estimated peak with the baseline
+    measured here (after the imports, as ``cnncalc run`` measures it), where the estimate has
+    one (``baseline_bytes``); else the network's peak alone and ``baseline`` None."""
+    if not hasattr(est, "baseline_bytes"):
+        return {"total": est.peak_bytes, "network": est.peak_bytes, "baseline": None}
+    est = dataclasses.replace(est, baseline_bytes=baseline)
+    return {"total": est.total_bytes, "network": est.network_bytes, "baseline": baseline}
+
+
 def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
     """Plan, announce the torch model (so that torch builds it while this process builds the
     executor's), build, warm up while recording the products, read the peak RSS."""
     rss_start = rss_now()
     import numpy as np
 
-    from cnncalc.execute.depthwise import threads as depthwise_threads
     from cnncalc.execute.modules import Context
     from cnncalc.execute.network import Network, memory_estimate, plan, random_input
+    from cnncalc.execute.threads import threads as own_threads
     from cnncalc.options import load
 
     spec = ROOT / "specs" / f"{name}.txt"
@@ -317,8 +328,10 @@ def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
         raise SystemExit(f"{spec}: the executor cannot run it ({planned.failure or 'no input'})")
     print(json.dumps({"torch": torch_model(name, planned.modules),
                       "input": list(analysis.input)}), flush=True)
-    est = memory_estimate(planned.modules, analysis.input, batch, 4, output=planned.output)
+    import numpy.random  # loaded by the run: in the baseline, as `cnncalc run` counts it
+
     rss_imported = rss_now()
+    est = memory_estimate(planned.modules, analysis.input, batch, 4, output=planned.output)
     start = time.perf_counter()
     net = Network(planned.modules, "float32", 0, output=planned.output)
     setup = time.perf_counter() - start
@@ -339,11 +352,11 @@ def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
         "spec": str(spec.relative_to(ROOT)),
         "numpy": f"{np.__version__} from {Path(np.__file__).parent.parent}",
         "blas": blas_info(), "blas_threads": threads, "blas_threads_from": how,
-        "depthwise_threads": depthwise_threads(), "setup": setup,
+        "own_threads": own_threads(), "setup": setup,
         "params": analysis.totals.params, "macs": analysis.totals.macs * batch,
         "output": list(net.result.shape[1:]), "layers": rows,
         "rss": {"start": rss_start, "imported": rss_imported, "peak": peak},
-        "estimate": est.peak_bytes, "baseline": getattr(est, "baseline_bytes", None),
+        "estimate": estimate(est, rss_imported),
     }
     return bench, ready
 

@@ -153,12 +153,12 @@ def print_small_k(r: Result) -> None:
 
 
 def print_memory(r: Result) -> None:
-    rss, est, base = r.ready["rss"], r.ready["estimate"], r.ready["baseline"]
-    ratio = rss["peak"] / est
-    with_base = f", of which the baseline {mib(base)}" if base is not None else \
-        " (no interpreter or library baseline in it)"
+    rss, est = r.ready["rss"], r.ready["estimate"]
+    ratio = rss["peak"] / est["total"]
+    parts = "the network's peak alone (the estimate has no baseline)" if est["baseline"] is \
+        None else f"the network {mib(est['network'])} + the baseline {mib(est['baseline'])}"
     print(f"  memory: peak RSS {mib(rss['peak'])} (at start {mib(rss['start'])}, after imports "
-          f"{mib(rss['imported'])}); estimate {mib(est)}{with_base}; RSS / estimate "
+          f"{mib(rss['imported'])}); estimate {mib(est['total'])}: {parts}; RSS / estimate "
           f"{ratio:.2f}  {verdict(1 / MEMORY_TARGET <= ratio <= MEMORY_TARGET)} "
           f"(within {MEMORY_TARGET}x)")
 
@@ -171,8 +171,8 @@ def print_config(r: Result) -> None:
           f"{ready['spec']}, {ready['params']:,} params, {amount(ready['macs'])} MACs; "
           f"set-up {ready['setup']:.2f} s; {plural(len(total), 'timed turn')}; "
           f"{r.seconds:.0f} s in all; load average {r.load}; {others(r)}")
-    print(f"  executor: numpy {ready['numpy']}; BLAS {ready['blas']}; depthwise taps on "
-          f"{plural(ready['depthwise_threads'], 'thread')}; output {ready['output']}")
+    print(f"  executor: numpy {ready['numpy']}; BLAS {ready['blas']}; cnncalc's own pool "
+          f"{plural(ready['own_threads'], 'thread')}; output {ready['output']}")
     print(f"  {r.torch_note}")
     if r.mismatch:
         print(f"  ERROR: {r.mismatch}: no torch figures")
@@ -225,5 +225,5 @@ def print_summary(results: list[Result]) -> None:
               f"{judged} "
               + " ".join(share_cell(r, c, matmul_share) for c in ("conv", "pointwise", "fc"))
               + " " + share_cell(r, "depthwise", lambda q, ls: q.share("copy", ls))
-              + f" {r.ready['rss']['peak'] / r.ready['estimate']:7.2f} "
+              + f" {r.ready['rss']['peak'] / r.ready['estimate']['total']:7.2f} "
               + (f"{r.others:6.0%}" if r.others is not None else f"{'-':>6}"))

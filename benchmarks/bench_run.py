@@ -45,9 +45,10 @@ A summary table ends the report. Each configuration has 5 timed pairs, fewer (at
 once its pairs have taken 20 s; ``--quick`` 3, at least 2 after 10 s; ``--runs N`` exactly N.
 Torch builds and warms up its model while the executor does (nothing is timed then). On this
 2-core machine, shared with other sessions (the load average is printed with each
-configuration), the default run took 4.2 minutes and ``--quick`` 3.0-3.3 at load averages
-of 2-4; in a quiet stretch (load 1.1) the 1-thread half of ``--quick`` took 1 minute. VGG-16
-at batch 8 is nearly half of any run. The executor uses the NumPy this Python finds (printed).
+configuration, and the share of the CPUs other processes took during its timed turns), a
+quiet ``--quick`` took 1.8 minutes; with another session taking half the CPUs, 3.0-3.5
+minutes, and the default run 4.2. VGG-16 at batch 8 is nearly half of any run. The executor
+uses the NumPy this Python finds (printed).
 
 Figures are printed; the exit status is 0 unless a worker failed or a torch model differed
 (tests never assert times).
@@ -188,8 +189,8 @@ def bench_config(config: str, threads: int, plan: RunPlan, torch: Worker | None,
                 result.torch_times.append(torch.ask({"go": True})["seconds"])
         after = others_cpu(ours)
         if before is not None and after is not None:
-            result.others = (after - before) / ((time.perf_counter() - turns_start)
-                                                * (os.cpu_count() or 1))
+            result.others = max(0.0, after - before) / ((time.perf_counter() - turns_start)
+                                                        * (os.cpu_count() or 1))
     finally:
         executor.close()
         if pending and torch is not None:
@@ -201,7 +202,8 @@ def bench_config(config: str, threads: int, plan: RunPlan, torch: Worker | None,
 def others_cpu(ours: list[Worker]) -> float | None:
     """CPU seconds the machine has spent busy (``/proc/stat``) less those of this process
     and ``ours``: the work of everything else, which competes with the timed runs; None
-    where /proc cannot be read."""
+    where /proc cannot be read. Counted in clock ticks (10 ms), so a quiet machine can come
+    out a tick or two below zero."""
     try:
         with open("/proc/stat", encoding="ascii") as fh:
             ticks = [int(v) for v in fh.readline().split()[1:9]]

@@ -46,9 +46,9 @@ once its pairs have taken 20 s; ``--quick`` 3, at least 2 after 10 s; ``--runs N
 Torch builds and warms up its model while the executor does (nothing is timed then). On this
 2-core machine, shared with other sessions (the load average is printed with each
 configuration, and the share of the CPUs other processes took during its timed turns), a
-quiet ``--quick`` took 1.8 minutes; with another session taking half the CPUs, 3.0-3.5
-minutes, and the default run 4.2. VGG-16 at batch 8 is nearly half of any run. The executor
-uses the NumPy this Python finds (printed).
+quiet run took 2.6 minutes and ``--quick`` 1.8; with another session taking half the CPUs,
+4.2 and 3.0-3.5. VGG-16 at batch 8 is nearly half of any run. The executor uses the NumPy
+this Python finds (printed).
 
 Figures are printed; the exit status is 0 unless a worker failed or a torch model differed
 (tests never assert times).

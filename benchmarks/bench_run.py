@@ -18,7 +18,7 @@ the executor's planned layers, ResNet-50 and MobileNetV2 as torchvision's models
 weights, eval mode). Its model must have the analysis's parameter count and output shape, or
 no torch figure is printed and the exit status is 1: we never compare against another
 network. This process conducts: executor turn, torch turn, executor turn, ... each after a
-pause of 0.1 s so that the other side's spinning threads are idle; the processes never run
+pause of 0.3 s so that the other side's spinning threads are idle; the processes never run
 at once. Both report the threads they really use (OpenBLAS's own count or threadpoolctl's;
 ``torch.get_num_threads()``).
 

@@ -13,7 +13,7 @@ two JSON lines: once planned, the description of the same network for the torch 
 the input shape), so that torch can build its model meanwhile; once warm, the network's
 figures, each layer's class and MACs, and the memory figures.
 
-Each ``go`` line on stdin is then one timed turn, after a pause of 0.1 s that lets the torch
+Each ``go`` line on stdin is then one timed turn, after a pause of 0.3 s that lets the torch
 process's spinning threads go idle: the forward pass (its total and per-layer times), then the
 recorded products again with ``np.matmul`` on arrays of the same shapes (the weights themselves
 as the right operand), layer by layer, and ``np.copyto`` of the bytes each depthwise layer
@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cnncalc.execute  # noqa: F401  (before NumPy: the OpenBLAS settings `cnncalc run` has)
+
 ROOT = Path(__file__).resolve().parent.parent
-PAUSE = 0.1  # seconds before each timed turn: the torch process's threads stop spinning
+PAUSE = 0.3  # seconds before each timed turn: the torch process's threads stop spinning
 SMALL_K = 100  # a conv with F > 1 whose Fh*Fw*C (per group) is below this is a small-K layer
 TORCHVISION = {name: name for name in ("resnet18", "resnet50", "densenet121", "mobilenet_v2")}
 OPENBLAS_THREADS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",

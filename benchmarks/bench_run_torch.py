@@ -8,7 +8,7 @@ It speaks one JSON object per line over stdin/stdout. A ``model`` request descri
 the layers, as ``bench_run_executor.describe`` lists the executor's modules), puts it in eval
 mode, runs it once and answers ``{"params": ..., "output": [...], "torch": version,
 "threads": torch.get_num_threads()}`` (or ``{"error": ...}``). Each ``go`` request then times
-one forward pass under ``torch.inference_mode()``, after a pause of 0.1 s that lets the other
+one forward pass under ``torch.inference_mode()``, after a pause of 0.3 s that lets the other
 process's spinning threads go idle, and answers ``{"seconds": ...}``. A new ``model`` request
 replaces the model; end of input ends the worker. Its first line, before any request, says
 ``{"torch": version, "threads": ...}``.
@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-PAUSE = 0.1  # seconds before each timed run: the other side's BLAS threads stop spinning
+PAUSE = 0.3  # seconds before each timed run: the other side's BLAS threads stop spinning
 
 ACTIVATIONS = {"relu": "ReLU", "relu6": "ReLU6", "tanh": "Tanh", "sigmoid": "Sigmoid",
                "elu": "ELU", "gelu": "GELU", "silu": "SiLU", "swish": "SiLU",

@@ -10,3 +10,13 @@ last reader: the peak it holds is checked against the analysis's inference memor
 ``graph_modules`` (one module per layer kind) and ``network`` (plan, build, run) import numpy,
 and only ``cnncalc run`` imports them, lazily: ``cnncalc show`` never loads numpy.
 """
+
+import os
+
+# OpenBLAS's threads spin for 2**28 cycles (about 0.1 s) after each matrix product before they
+# sleep, and cnncalc runs threads of its own between products (the depthwise taps, the im2col
+# gather, a chunk's fused layers), which the spinning threads would slow by a third to a half
+# on 2 cores (measured with benchmarks/bench_run.py: MobileNetV1 at batch 8, executor / torch
+# 1.59 -> 1.07). OpenBLAS reads this when NumPy loads it, and `cnncalc run` imports this
+# package first; a value the user set is kept.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")

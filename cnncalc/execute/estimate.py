@@ -39,9 +39,8 @@ NumPy frees a tensor (glibc raises its threshold for returning freed blocks to t
 the size of the largest freed one, up to 32 MiB, so mid-sized tensors come back to its heap
 and stay resident: up to 38 MiB on U-Net at batch 8). A batch norm or ReLU fused into the
 convolution before it (``cnncalc.execute.fusion``) adds no output: it writes over that
-convolution's. On the shipped specs, at batch 1 and 8 on 2 threads, the
-measured peak is 0.87 to 1.14 times the estimate; on one thread 0.82 to 1.07 (MobileNetV2 at
-batch 8, 0.82, the one outside 1.2x: its estimate counts a batch norm's 37 MiB output apart).
+convolution's. On the shipped specs, at batch 1 and 8, the measured peak is 0.95 to 1.11
+times the estimate on 2 threads, 0.94 to 1.06 on one.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ the measured peak is reported beside the estimate; the threads come from one pla
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tracemalloc
 import types
@@ -100,9 +101,34 @@ def test_the_set_up_temporaries_match_what_numpy_allocates(spec):
 
 # --- the process's memory --------------------------------------------------------------------
 
+def test_peak_resident_bytes_is_this_process_own_not_its_parents(tmp_path):
+    """ru_maxrss is carried across fork and exec on Linux: a child of a process holding
+    300 MiB would report 300 MiB; VmHWM, which the figure is read from, is its own."""
+    import subprocess
+
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("no /proc")
+    ballast = bytearray(300 * 2**20)
+    ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # resident, page by page
+    code = ("from cnncalc.execute.estimate import peak_resident_bytes; "
+            "print(peak_resident_bytes())")
+    child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, timeout=60).stdout)
+    del ballast
+    assert child < 200 * 2**20
+
+
 def test_peak_resident_bytes_is_kib_on_linux_and_bytes_on_macos(monkeypatch):
     fake = types.SimpleNamespace(RUSAGE_SELF=0,
                                  getrusage=lambda who: types.SimpleNamespace(ru_maxrss=1000))
+    real_open = open
+
+    def no_proc(path, *args, **kwargs):
+        if str(path).startswith("/proc/"):
+            raise OSError("no /proc here")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", no_proc)
     monkeypatch.setitem(sys.modules, "resource", fake)
     monkeypatch.setattr(sys, "platform", "linux")
     assert estimate.peak_resident_bytes() == 1000 * 1024

@@ -177,8 +177,18 @@ def resident_bytes() -> int | None:
 
 
 def peak_resident_bytes() -> int | None:
-    """This process's peak resident memory so far (``ru_maxrss``: KiB on Linux and the BSDs,
-    bytes on macOS); None where ``resource`` is missing (Windows)."""
+    """This process's peak resident memory so far: ``VmHWM`` in /proc/self/status (Linux),
+    else ``ru_maxrss`` (KiB on Linux and the BSDs, bytes on macOS); None where neither can be
+    read (Windows). On Linux ``ru_maxrss`` is carried across fork and exec, so a run started
+    by a process holding 600 MiB (a test runner that imported torch) would report at least
+    that; ``VmHWM`` is this process's own."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:

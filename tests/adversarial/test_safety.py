@@ -182,14 +182,16 @@ def test_run_memory_guard_in_a_subprocess(spec: str, args: list[str], tmp_path: 
     path = tmp_path / "spec.txt"
     path.write_text(spec, encoding="utf-8")
     script = textwrap.dedent("""
-        import json, resource, sys
+        import json, sys
         from cnncalc.cli import main
+        from cnncalc.execute.estimate import peak_resident_bytes
         code = 0
         try:
             main(sys.argv[1:])
         except SystemExit as exc:
             code = exc.code
-        rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_kib = peak_resident_bytes() // 1024  # this process's own: not ru_maxrss, which
+                                                 # carries pytest's peak across fork and exec
         print(json.dumps({"code": code, "rss_kib": rss_kib}), file=sys.stdout)
     """)
     start = time.monotonic()

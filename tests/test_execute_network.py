@@ -11,7 +11,6 @@ from helpers import GRAPH_SPECS, SPECS, analyze_spec, analyze_text, spec_text
 
 from cnncalc.analyze import Analysis
 from cnncalc.execute.estimate import parse_size
-from cnncalc.execute.geometry import CACHE_CHUNK
 from cnncalc.execute.modules import Context
 from cnncalc.execute.network import Network, memory_estimate, plan, random_input
 from cnncalc.execute.report import RunRow, make_row
@@ -218,7 +217,7 @@ def test_a_huge_spec_is_estimated_in_python_ints_without_allocating():
 
 
 @pytest.mark.parametrize(("line", "cols"), [
-    ("CONV: 64 3x3 filters, pad 1", CACHE_CHUNK),  # narrow weights: the usual chunk
+    ("CONV: 64 3x3 filters, pad 1", 4 * 2**20),  # narrow weights: a cache-sized chunk
     ("CONV: 8192 3x3 filters, pad 1", 64 * 2**20),  # wide weights: more rows, up to the cap
 ])
 def test_the_im2col_workspace_is_chunked(line, cols):

@@ -9,7 +9,7 @@ The estimate is the arrays the kernels will hold at once, the worst layer decidi
     params and buffers of every layer (all are built before the forward pass)
   + the input batch (the caller keeps it)
   + the scratch buffers the convolutions reuse from layer to layer (the largest im2col chunk:
-    about 32 MiB, more for wide weights, at most the 64 MiB cap unless a single output row
+    about 4 MiB, more for wide weights, at most the 64 MiB cap unless a single output row
     needs more; the padded input rows it reads; a grouped product)
   + max over layers of (its inputs + its output + its kernel's other workspace
                        + the tensors held across it for later layers)

@@ -101,19 +101,14 @@ def adaptive_widest(size: int, out: int) -> int:
     return min(size, size // out + 2)
 
 
-CACHE_CHUNK = 32 * 2**20
-"""Bytes of im2col columns per product. Each product wakes BLAS's threads, which sleep as
-soon as it is done (``cnncalc.execute``'s OPENBLAS_THREAD_TIMEOUT), and leaves them idle while
-the next chunk is gathered: fewer, larger products pay that less often. Measured with
-benchmarks/bench_run.py on 2 threads, against 4 MiB chunks: VGG-16 at batch 8 1.87 -> 1.42 s,
-MobileNetV1 at batch 8 178 -> 135 ms, ResNet-50 at batch 8 630 -> 585 ms."""
+CACHE_CHUNK = 4 * 2**20
 
 
 def chunk_budget(row_bytes: int, reuse: int, cap: int) -> int:
     """Bytes for one im2col chunk of a product ``(M, K) @ (K, reuse)`` whose rows take
-    ``row_bytes``: :data:`CACHE_CHUNK`, unless the other operand is wide, then at least
-    ``4*reuse`` rows, so that the weights are not streamed again for every few rows; never
-    above ``cap``."""
+    ``row_bytes``: small enough to stay in cache (4 MiB), unless the other operand is wide, then
+    at least ``4*reuse`` rows, so that the weights are not streamed again for every few rows;
+    never above ``cap``."""
     return min(cap, max(CACHE_CHUNK, 4 * reuse * row_bytes))
 
 

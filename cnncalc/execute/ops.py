@@ -2,11 +2,11 @@
 
 The convolutions are im2col: for each chunk of output rows, a strided view of the (zero
 padded) input rows it reads, gathered into a contiguous scratch buffer, then one matrix product
-per group. Chunks are whole examples, or rows of one, of about 32 MiB of columns
-(``geometry.CACHE_CHUNK``: fewer products, each waking BLAS's threads once); a product whose
-weights are wide gets at least four rows per weight column, and no chunk exceeds the cap.
-Each kernel returns the multiply-accumulates it performed, counted from the dimensions of
-those products (``M*K*N`` of an ``(M, K) @ (K, N)`` product, summed), never from a formula
+per group. Chunks are whole examples, or rows of one, of about 4 MiB, so that the columns are
+still in cache when the product reads them and the gather costs little next to the product; a
+product whose weights are wide gets at least four rows per weight column, and no chunk exceeds
+the cap. Each kernel returns the multiply-accumulates it performed, counted from the dimensions
+of those products (``M*K*N`` of an ``(M, K) @ (K, N)`` product, summed), never from a formula
 of the layer.
 
 Conventions (PyTorch's where the frameworks differ):
@@ -81,8 +81,8 @@ def _step(step: int, count: int) -> int:
 class Scratch:
     """Reusable workspace buffers, by name. A chunk loop writes every chunk into the same
     buffer, and the executor's context keeps the buffers from layer to layer and run to run:
-    a fresh array per chunk would cost a page fault per 4 KiB, several times the gather
-    itself, where a reused one is mapped already."""
+    a fresh 4 MiB array per chunk would cost a page fault per 4 KiB, several times the gather
+    itself, where a reused one is mapped and, at that size, still in cache."""
 
     def __init__(self) -> None:
         self._buffers: dict[str, Array] = {}

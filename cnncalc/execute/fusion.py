@@ -8,8 +8,10 @@ while it is in cache (and, for depthwise convolutions, in the thread that made i
 operations run on the same values in the same order, so the results are bitwise those of the
 layers run one by one; each layer keeps its own row, figures and time.
 
-Each chunk's values are also checked for inf and nan after each layer (``Measured.finite``),
-in cache, instead of a pass over every output afterwards.
+Each chunk is also checked for inf and nan after each layer (``Measured.finite``), in cache,
+instead of a pass over every output afterwards: the convolution's by a bound from one BLAS
+dot product, a fused layer's by how far it can move a value, looked at again only where that
+bound does not vouch for it (:class:`Epilogue`).
 
 Times: a chunk's time in each fused layer is measured around its call; where the chunks are
 cut among threads (the pieces of a depthwise convolution, or a large chunk's rows), each

@@ -47,7 +47,7 @@ from cnncalc.parse.code.interp import Interp
 from cnncalc.parse.code.keras_api import Keras, KModel
 from cnncalc.parse.code.values import Class, Func, Poison, Stop, Value
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.pycode import quiet_parse
+from cnncalc.parse.pycode import parse_module
 from cnncalc.parse.torch_code import _ModelSource, over_depth
 from cnncalc.spec import INPUT_NAME, Layer, Merge, Ref, Shape, Span, Spec, Unparsed, source_lines
 
@@ -65,21 +65,10 @@ def parse_keras_code(text: str, path: str, defines: Mapping[str, object],
     lines = source_lines(text)
     directive, d_span, diags = find_input(lines, path, "keras")
     src = _ModelSource(path, lines)
-    try:
-        with quiet_parse():
-            tree = ast.parse(text)
-    except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = min(exc.offset or 1, len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1)
-        span = Span(path, line, col, col + 1)
-        diags.append(Diagnostic(span, "P001", f"the code is not Python cnncalc can read: "
-                                f"{exc.msg}", "check the brackets, colons and indentation"))
-        return _spec(path, None, span, [], diags, lines)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        span = Span(path, 1, 1, 2)
-        diags.append(Diagnostic(span, "P001", f"the code cannot be read: {type(exc).__name__}",
-                                "save the file as UTF-8 text"))
-        return _spec(path, None, span, [], diags, lines)
+    tree = parse_module(text, path, lines)
+    if isinstance(tree, Diagnostic):
+        diags.append(tree)
+        return _spec(path, None, tree.span, [], diags, lines)
     fw = Keras(text, path, input_volume, directive, max_layers)
     it = Interp(src, fw, dict(defines))
     at: ast.AST = tree
@@ -236,12 +225,9 @@ def _named(it: Interp, src: _ModelSource, model: str, built: list[tuple[str, KMo
     found = it.top.get(model)
     if isinstance(found, Poison):
         raise found.stop
-    try:
-        with quiet_parse():
-            expr = ast.parse(model, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise Stop(_bad_model(src, model, "not a name or a call cnncalc can read")) from None
-    src.foreign.update(id(n) for n in ast.walk(expr))
+    expr = src.expression(model)
+    if expr is None:
+        raise Stop(_bad_model(src, model, "not a name or a call cnncalc can read"))
     if isinstance(expr, ast.Name) and isinstance(it.top.get(expr.id), Func):
         expr = ast.Call(expr, [], [])
         src.foreign.add(id(expr))

@@ -79,6 +79,24 @@ def quiet_parse() -> warnings.catch_warnings[None]:
     return warnings.catch_warnings(action="ignore")
 
 
+def parse_module(text: str, path: str, lines: Sequence[str]) -> ast.Module | Diagnostic:
+    """``text`` as a Python module, or the P001 that says why it is not one: at the syntax
+    error's line and column, or at 1:1 for text ``ast`` refuses (a NUL, nesting too deep)."""
+    try:
+        with quiet_parse():
+            return ast.parse(text)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = min(exc.offset or 1, len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1)
+        return Diagnostic(Span(path, line, col, col + 1), "P001",
+                          f"the code is not Python cnncalc can read: {exc.msg}",
+                          "check the brackets, colons and indentation")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return Diagnostic(Span(path, 1, 1, 2), "P001",
+                          f"the code cannot be read: {type(exc).__name__}",
+                          "save the file as UTF-8 text")
+
+
 def char_col(row: str, offset: int) -> int:
     """How many characters of ``row`` stand before ``offset``, which ast counts in UTF-8 bytes.
     In an ASCII row (nearly every one) a byte is a character: no need to encode."""

@@ -42,7 +42,7 @@ from cnncalc.parse.code.values import (
     not_followed,
 )
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.pycode import quiet_parse
+from cnncalc.parse.pycode import parse_module, quiet_parse
 from cnncalc.spec import Ref, Shape, Span, Spec, Unparsed, source_lines
 
 
@@ -59,6 +59,17 @@ class _ModelSource(Source):
             return Span(self.path, 1, 1, 2)
         return super().span(node)
 
+    def expression(self, text: str) -> ast.expr | None:
+        """``--model``'s text as an expression whose nodes are reported at 1:1, or None when
+        it is not one."""
+        try:
+            with quiet_parse():
+                expr = ast.parse(text, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        self.foreign.update(id(n) for n in ast.walk(expr))
+        return expr
+
 
 def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
                      input_volume: Shape | None = None, model: str | None = None,
@@ -68,19 +79,9 @@ def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
     src = _ModelSource(path, lines)
     graph = Graph(path, input_volume or shape, "floor", max_layers)
     output: Ref | None = None
-    try:
-        with quiet_parse():
-            tree = ast.parse(text)
-    except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = min(exc.offset or 1, len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1)
-        diags.append(Diagnostic(Span(path, line, col, col + 1), "P001",
-                                f"the code is not Python cnncalc can read: {exc.msg}",
-                                "check the brackets, colons and indentation"))
-        return _spec(path, shape, in_span, graph, diags, lines, None)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        diags.append(Diagnostic(Span(path, 1, 1, 2), "P001", f"the code cannot be read: "
-                                f"{type(exc).__name__}", "save the file as UTF-8 text"))
+    tree = parse_module(text, path, lines)
+    if isinstance(tree, Diagnostic):
+        diags.append(tree)
         return _spec(path, shape, in_span, graph, diags, lines, None)
     fw = Torch(graph)
     it = Interp(src, fw, dict(defines))
@@ -247,14 +248,11 @@ def _named(it: Interp, src: _ModelSource, model: str,
                 raise value
             _follow_changes(it, tree, name, stmt)
             return value, stmt
-    try:
-        with quiet_parse():
-            expr = ast.parse(model, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    expr = src.expression(model)
+    if expr is None:
         raise Stop(Diagnostic(Span(src.path, 1, 1, 2), "P015", f"--model {model}: not a "
                               "name or a call cnncalc can read",
-                              "write --model NAME or --model \"Class(args)\"")) from None
-    src.foreign.update(id(n) for n in ast.walk(expr))
+                              "write --model NAME or --model \"Class(args)\""))
     if isinstance(expr, ast.Name):
         expr = ast.Call(expr, [], [])
         src.foreign.add(id(expr))

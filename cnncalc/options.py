@@ -110,6 +110,16 @@ def model_option(f: F) -> F:
         "a variable, a class or a call such as \"ResNet(BasicBlock, [2, 2, 2, 2])\".")(f)
 
 
+def one_spec(f: F) -> F:
+    """The SPEC argument and the options of the commands that read one spec (``show``,
+    ``run``, ``draw``), in the order their help lists them."""
+    f = limit_options(f)
+    f = block_option(f)
+    f = model_option(f)
+    f = spec_options(f)
+    return click.argument("spec", type=SpecPath())(f)
+
+
 class BytesType(click.ParamType):  # type: ignore[type-arg]
     """A size in bytes as budgets write it (``8MiB``, ``8MB``, ``8000000``)."""
 

@@ -9,16 +9,12 @@ import click
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.option_style import option
-from cnncalc.options import SpecPath, block_option, limit_options, load, model_option, spec_options
+from cnncalc.options import load, one_spec
 from cnncalc.spec import Rounding, Shape
 
 
 @click.command()
-@click.argument("spec", type=SpecPath())
-@spec_options
-@model_option
-@block_option
-@limit_options
+@one_spec
 @option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
         default="-", metavar="FILE", help="Write the SVG to FILE (- is standard output).")
 @option("--depth", type=click.IntRange(min=1), default=None, metavar="N",

@@ -25,15 +25,7 @@ from cnncalc.execute.estimate import (
     resident_bytes,
 )
 from cnncalc.option_style import format_option, option
-from cnncalc.options import (
-    MAX_BATCH,
-    SpecPath,
-    block_option,
-    limit_options,
-    load,
-    model_option,
-    spec_options,
-)
+from cnncalc.options import MAX_BATCH, load, one_spec
 from cnncalc.render.memory import exact_bytes, human_bytes
 from cnncalc.spec import Rounding, Shape
 
@@ -68,11 +60,7 @@ def _long(analysis: Analysis, batch: int) -> bool:
 
 
 @click.command()
-@click.argument("spec", type=SpecPath())
-@spec_options
-@model_option
-@block_option
-@limit_options
+@one_spec
 @option("--seed", type=click.IntRange(0, 2**64 - 1), default=0,
         help="Seed of the random weights, input and dropout masks.")
 @option("--dtype", type=click.Choice(list(DTYPE_SIZES)), default="float32",

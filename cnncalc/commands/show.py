@@ -10,15 +10,7 @@ from cnncalc.analyze import Analysis
 from cnncalc.check.suppress import unsilenced
 from cnncalc.cli import no_cyclic_gc, pipe_may_close
 from cnncalc.option_style import format_option, option
-from cnncalc.options import (
-    MAX_BATCH,
-    SpecPath,
-    block_option,
-    limit_options,
-    load,
-    model_option,
-    spec_options,
-)
+from cnncalc.options import MAX_BATCH, load, one_spec
 from cnncalc.render.memory import DTYPES, Memory
 from cnncalc.spec import Rounding, Shape
 
@@ -26,11 +18,7 @@ FORMATS = ("table", "json", "csv", "markdown", "spec")
 
 
 @click.command()
-@click.argument("spec", type=SpecPath())
-@spec_options
-@model_option
-@block_option
-@limit_options
+@one_spec
 @format_option(FORMATS, "table", help="table: abbreviated figures; json, csv, markdown: "
                "exact; spec: the network rewritten in cnncalc's canonical notation.")
 @option("--batch", type=click.IntRange(1, MAX_BATCH), default=1,

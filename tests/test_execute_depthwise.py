@@ -40,10 +40,11 @@ def taps_taken(monkeypatch):
     return calls
 
 
-@pytest.fixture(params=["taps", "einsum"])
+@pytest.fixture(params=["rows", "pixels"])
 def path(request, monkeypatch):
-    """Either way of summing the taps, whatever the channels (by_einsum picks by their bytes)."""
-    monkeypatch.setattr(depthwise, "EINSUM_ROW", 1 << 60 if request.param == "taps" else 0)
+    """Either way of summing the taps: whole output rows where they can be (the default), or
+    pixel by pixel everywhere."""
+    monkeypatch.setattr(depthwise, "ROWS", request.param == "rows")
     return request.param
 
 
@@ -155,7 +156,7 @@ def test_stale_scratch_does_not_leak_into_the_padding(groups, monkeypatch):
     hwio = RNG.standard_normal((3, 3, 6 // groups, 6))
     want = conv_reference(x, hwio, None, (2, 1), (2, 1), (1, 2), (1, 1), groups)
     scratch = ops.Scratch()
-    for name in ("rows", "cols", "product", "phases"):
+    for name in ("rows", "cols", "product"):
         scratch.take(name, (1 << 14,), np.dtype(np.float64)).fill(np.nan)
     got, _ = ops.conv2d(x, conv_ready(hwio, groups), None, (3, 3), (2, 1), (1, 1), (2, 1),
                         (1, 2), want.shape[1:3], 1, scratch)
@@ -169,8 +170,8 @@ def test_stale_scratch_does_not_leak_into_the_padding(groups, monkeypatch):
     ("CONV: 64 3x3 filters at stride 1x3, pad 2, groups 32", 2),
 ])
 def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypatch, path):
-    """The memory guard's scratch figures are the buffers the tap path takes, one set per
-    thread: no more names, none larger."""
+    """The memory guard's scratch figures are the buffers the depthwise path takes, one set
+    per thread: no more names, none larger."""
     from helpers import analyze_text, spec_text
 
     from cnncalc.execute.modules import Context
@@ -185,8 +186,5 @@ def test_the_estimate_names_and_sizes_every_buffer_taken(line, workers, monkeypa
     module.forward(RNG.standard_normal((3, 29, 29, 32)).astype(np.float32), ctx)
     taken = {name: buf.nbytes for name, buf in ctx.scratch._buffers.items()}
     assert taken == module.scratch(3, 4, ctx.cap)
-    if path == "taps":
-        assert sum(1 for name in taken if name.startswith("product")) == workers
-    else:  # no product: the padded rows alone, one set per thread
-        assert not any(name.startswith(("product", "phases")) for name in taken)
-        assert len({name.partition("@")[2] for name in taken}) == (workers if taken else 0)
+    assert set(taken) <= {"rows", *(f"rows@{k}" for k in range(1, workers))}
+    assert len({name.partition("@")[2] for name in taken}) == (workers if taken else 0)

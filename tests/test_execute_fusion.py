@@ -102,7 +102,7 @@ def test_a_fused_layer_that_overflows_is_the_first_not_finite():
     """CONV1's output is finite; BN1's gamma of 1e38 makes inf; the flag stays down after."""
     net, _ = _network(MOBILE)
     bn1 = next(m for m in net.modules if m.layer.name == "BN1")
-    bn1.arrays["gamma"][:] = 1e38
+    bn1.arrays["gamma"] = np.full_like(bn1.arrays["gamma"], 1e38)  # its own are read-only
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning escapes, in any thread
         measured = net.forward(random_input((41, 41, 8), 2, "float32", 0), Context())

@@ -16,12 +16,19 @@ import pytest
 from helpers import analyze_text, spec_text
 
 from cnncalc.analyze import Analysis
-from cnncalc.execute import graph_ops
+from cnncalc.execute import arena, graph_ops
 from cnncalc.execute.geometry import GeometryError
 from cnncalc.execute.graph_modules import MergeModule
 from cnncalc.execute.liveness import held_across, last_readers
 from cnncalc.execute.modules import Context
-from cnncalc.execute.network import Measured, Network, memory_estimate, plan, random_input
+from cnncalc.execute.network import (
+    Measured,
+    Network,
+    memory_estimate,
+    memory_plan,
+    plan,
+    random_input,
+)
 from cnncalc.execute.report import make_row
 from cnncalc.spec import Merge, Span
 
@@ -318,12 +325,18 @@ def test_dropped_tensors_are_released(name):
     assert all(np.shares_memory(made[j](), net.result) for j in alive), alive
 
 
-def test_kernels_write_over_inputs_that_die():
-    """Residual: BN1 writes over CONV1, RELU1 over BN1, ADD over BN2 (not over the input,
-    which is the caller's), RELU2 over ADD, BN3 over CONV3, add2 over BN3, RELU3 over add2.
-    RELU2 is read by CONV3 and by proj: nothing writes over it. A convolution never writes
-    over its input. U-Net: RELU1 over CONV1, RELU2 over CONV2; the merge reads crop and
-    CONV3 but is a concat, which makes a new array."""
+def test_kernels_write_over_inputs_that_die(monkeypatch):
+    """With the block of outputs (cnncalc.execute.arena), each layer writes into its own
+    place, and only the layers fused into a convolution write over its output: BN1 and RELU1
+    over CONV1, BN2 over CONV2, BN3 over CONV3. Without it (no plan), a kernel writes over an
+    input that dies: also ADD over BN2 (not over the input, which is the caller's), RELU2 over
+    ADD, add2 over BN3, RELU3 over add2. RELU2 is read by CONV3 and by proj: nothing writes
+    over it. A convolution never writes over its input. U-Net: RELU1 over CONV1, RELU2 over
+    CONV2; the merge reads crop and CONV3 but is a concat, which makes a new array."""
+    net, _, _, over = _watched(RESIDUAL)
+    net.forward(random_input((9, 9, 4), 2, "float64", 0), Context())
+    assert sorted(over) == [2, 3, 5, 9]
+    monkeypatch.setattr(arena, "WORK_LIMIT", 0)
     net, _, _, over = _watched(RESIDUAL)
     net.forward(random_input((9, 9, 4), 2, "float64", 0), Context())
     assert sorted(over) == [2, 3, 5, 6, 7, 9, 11, 12]
@@ -377,12 +390,24 @@ def test_last_readers_and_held_by_hand():
 def test_the_estimate_holds_the_skip_across_the_layers_in_between():
     a = analyze_text(UNET)
     p = plan(a)
-    est = memory_estimate(p.modules, (20, 20, 2), 1, 8, output=p.output)
+    # outputs allocated one by one
+    est = memory_plan(p.modules, (20, 20, 2), 1, 8, output=p.output, block=False)[0]
     by_name = {m.name: m for m in est.layers}
     assert by_name["CONV2"].held_bytes == 1296 * 8  # RELU1, waiting for the crop
     assert by_name["CONV2"].input_bytes == 324 * 8 and by_name["CONV2"].output_bytes == 392 * 8
     assert by_name["CONCAT"].held_bytes == 0
     assert by_name["CONCAT"].input_bytes == 2 * 14 * 14 * 4 * 8
+    assert est.layers[0].input_bytes == 0  # the caller's input, counted once as the batch
+    # in the block (cnncalc.execute.arena), counted once in the scratch buffers: RELU1
+    # waiting for the crop, CONV2's, the crop's, CONV3's; not the network's output (SLICE),
+    # which the caller keeps, nor the shuffle's, which may be a view of what it reads
+    est, layout = memory_plan(p.modules, (20, 20, 2), 1, 8, output=p.output)
+    assert layout is not None and est.block_bytes == layout.size
+    by = [(m.name, m.input_bytes, m.output_bytes, m.held_bytes) for m in est.layers]
+    assert all(b[1:] == (0, 0, 0) for b in by[:10]), by
+    assert {m.name: m for m in est.layers}["SLICE"].output_bytes == 12 * 12 * 2 * 8
+    assert {m.name: m for m in est.layers}["SHUFFLE"].output_bytes == 12 * 12 * 4 * 8
+    assert est.scratch_bytes >= (1296 + 392 + 14 * 14 * 4) * 8  # RELU1, CONV2 and CONV3
     chain = plan(analyze_text(CHAIN))
     assert all(m.held_bytes == 0 for m in memory_estimate(chain.modules, (12, 12, 3), 4,
                                                           4).layers)

@@ -181,9 +181,18 @@ POOL_GRID = list(itertools.product(
 
 @pytest.mark.parametrize(("op", "kernel", "stride", "pad", "dilation", "ceil"), POOL_GRID)
 def test_pool2d_matches_brute_force(op, kernel, stride, pad, dilation, ceil):
+    """Whole, and chunk by chunk: a chunk of two examples, and one output row per chunk (the
+    padded rows of each built in a reused buffer, first filled with NaN)."""
     x = rand(2, 8, 7, 3)
     want = pool_reference(x, op, kernel, stride, dilation, pad[0], pad[1], ceil)
     got = ops.pool2d(x, op, kernel, stride, dilation, pad[0], pad[1], want.shape[1:3])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    scratch = ops.Scratch()
+    scratch.take("rows", (1 << 12,), np.dtype(np.float64)).fill(np.nan)
+    out = np.full(want.shape, np.nan)
+    got = ops.pool2d(x, op, kernel, stride, dilation, pad[0], pad[1], want.shape[1:3], out,
+                     scratch, cap=1)
+    assert got is out
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
@@ -342,3 +351,23 @@ def test_dropout_keeps_units_with_probability_one_minus_p():
     raw = ops.dropout(x, 0.25, np.random.default_rng(0), scale=False)
     np.testing.assert_array_equal(raw != 0, kept)
     np.testing.assert_array_equal(raw[kept], 1.0)
+
+
+@pytest.mark.parametrize(("size", "line"), [
+    (57, "MAX POOL: 3x3 filters at stride 2, pad 1"),
+    (56, "AVG POOL: 3x3 filters at stride 2, pad 1, ceil mode"),
+    (56, "MAX POOL: 2x2 filters at stride 2")])
+def test_a_pooling_layer_takes_the_rows_buffer_its_estimate_names(size, line):
+    """The memory guard's figure for a pooling layer is the padded rows buffer it takes (none
+    without padding): no larger, none other."""
+    from helpers import analyze_text, spec_text
+
+    from cnncalc.execute.modules import Context
+    from cnncalc.execute.network import plan
+
+    module = plan(analyze_text(spec_text(f"{size}x{size}x16", line))).modules[0]
+    ctx = Context(cap=1 << 16)
+    module.forward(rand(3, size, size, 16), ctx)
+    taken = {name: buf.nbytes for name, buf in ctx.scratch._buffers.items()}
+    assert taken == module.scratch(3, 8, ctx.cap)
+    assert ("pad 1" in line) == bool(taken)

@@ -117,7 +117,7 @@ def test_the_memory_guard_refuses_before_allocating(runner, monkeypatch):
     text = "[100000x100000x3] INPUT\nCONV1: 1000 3x3 filters, pad 1\n"
     result = runner.invoke(cli, ["run", "--max-memory", "8G", "-"], input=text)
     assert result.exit_code == 2, result.output
-    assert ("refusing to run <stdin>: the network's estimated peak memory is 36.6 TiB"
+    assert ("refusing to run <stdin>: the network's estimated peak memory is 36.5 TiB"
             in result.stderr)
     assert "above the limit of 8 GiB (8,589,934,592 bytes)" in result.stderr
     assert "the largest layer, CONV1" in result.stderr

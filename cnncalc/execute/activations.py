@@ -9,12 +9,13 @@ NCHW) or the features of a vector; the others are element-wise.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
 import numpy as np
 
-from cnncalc.execute.ops import Array
+from cnncalc.execute.ops import Array, filled_row
 
 _ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
          -1.13520398, 1.48851587, -0.82215223, 0.17087277)
@@ -83,6 +84,18 @@ def _softmax(x: Array) -> Array:
     return e
 
 
+def _relu(x: Array, out: Array | None = None) -> Array:
+    """``max(x, 0)``, NaN kept, against a row of zeros as long as the last axis."""
+    return np.maximum(x, filled_row(0.0, x.shape[-1] if x.ndim else 1, x.dtype.str), out=out)
+
+
+def _relu6(x: Array, out: Array | None = None) -> Array:
+    """``min(max(x, 0), 6)``, NaN kept (``np.clip``'s values), against rows."""
+    length, kind = x.shape[-1] if x.ndim else 1, x.dtype.str
+    y: Array = np.maximum(x, filled_row(0.0, length, kind), out=out)
+    return np.minimum(y, filled_row(6.0, length, kind), out=y)
+
+
 def _logsoftmax(x: Array) -> Array:
     shifted: Array = x - x.max(axis=-1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -90,8 +103,8 @@ def _logsoftmax(x: Array) -> Array:
 
 
 ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
-    "relu": lambda x: np.maximum(x, 0),
-    "relu6": lambda x: np.clip(x, 0, 6),
+    "relu": _relu,
+    "relu6": _relu6,
     "leakyrelu": lambda x: np.where(x > 0, x, x * x.dtype.type(0.01)),
     "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
     "gelu": _gelu,
@@ -108,10 +121,12 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
 """Element-wise, except softmax and log-softmax, which act over the last axis: the channels
 of an NHWC volume (PyTorch's ``dim=1`` on NCHW) or the features of a vector."""
 
+INTO: dict[str, Callable[[Array, Array | None], Array]] = {"relu": _relu, "relu6": _relu6}
+"""The same functions writing into a given array (``out``): their input itself, for an input
+no later layer reads, or the output's place in the block of :mod:`cnncalc.execute.arena`."""
+
 IN_PLACE: dict[str, Callable[[Array], Array]] = {
-    "relu": lambda x: np.maximum(x, 0, out=x),
-    "relu6": lambda x: np.clip(x, 0, 6, out=x),
-}
+    name: functools.partial(lambda fn, x: fn(x, x), fn) for name, fn in INTO.items()}
 """The same functions written over their input, for an input no later layer reads."""
 
 TEMPORARIES: dict[str, float] = {"gelu": 3.25, "elu": 2.25, "leakyrelu": 1.25, "logsoftmax": 1}

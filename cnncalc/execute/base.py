@@ -90,11 +90,18 @@ class Module:
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
         return x, 0
 
-    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
-            ) -> tuple[Array, int]:
+    def places(self) -> bool:
+        """Whether ``run`` writes the output into an array it is given (``out``: the
+        output's place in the block of :mod:`cnncalc.execute.arena`), never returning a view
+        of what it reads."""
+        return False
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
         """The layer on the tensors it reads, in the order it reads them. ``spare``: the
         position of an input the kernel may write its output over; the network offers one
         only when no later layer reads it and no tensor it still holds shares its memory.
+        ``out``: where to write the output, given only to a module that :meth:`places`.
         Results are the same either way."""
         return self.forward(xs[0], ctx)
 

@@ -2,18 +2,22 @@
 
 A depthwise convolution does ``Fh*Fw`` multiply-adds per output value, so an im2col product
 ``(M, Fh*Fw) @ (Fh*Fw, m)`` per channel is all gather and no arithmetic: it runs at about
-1 GFLOP/s. Here each tap is a strided view of the (zero padded) input, the same shape as the
-output, times that tap's per-channel weights, added into the output: ``Fh*Fw`` broadcast
-multiply-adds over arrays that stay in cache, chunk by chunk (whole examples, or rows of one,
-of about :data:`CHUNK` bytes of output). A tap's output row is one contiguous run of the input
-row (with a stride ``S`` along the width, of one of ``S`` phases of its columns, copied apart
-once per chunk), so the multiply runs over ``Wo*C`` values at once against the tap's weights
-tiled ``Wo`` times, instead of ``Wo`` runs of ``C``.
+1 GFLOP/s. Here the taps are summed by one ``np.einsum`` per chunk of output rows (whole
+examples, or rows of one, of about :data:`CHUNK` bytes of output) over a strided view of the
+(zero padded) input rows it reads, with no product buffer:
+
+- at a stride of 1 along the width with a depth multiplier of 1 (:data:`ROWS`), over whole
+  output rows: a tap's output row ``(Wo, C)`` is then one contiguous run of its input row, so
+  the einsum's inner loop is the ``Wo*C`` values of a row against the tap's weights tiled
+  ``Wo`` times, whatever ``C`` (4x faster than pixel by pixel at 32 channels, as fast from
+  256);
+- otherwise pixel by pixel, the inner loop over a pixel's ``C`` channels (a stride along the
+  width would need each tap's columns copied apart, which costs more than it saves).
 
 Weights are the GEMM-ready ``(C, Fh*Fw, m)`` of a convolution with ``C`` groups of one channel
 (``m`` the depth multiplier); output channel ``c*m + j`` is filter ``j`` of channel ``c``, as in
 :func:`cnncalc.execute.ops.conv2d`. The multiply-accumulates returned are counted from the
-arrays multiplied: one per element of a tap's product, summed over taps and chunks.
+arrays multiplied: ``Fh*Fw`` per output value the einsum wrote, summed over chunks.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
+from cnncalc.execute.buffers import output_array
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
 from cnncalc.execute.threads import pool, threads
 
@@ -37,19 +42,16 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 
-CHUNK = 512 * 1024  # bytes of output per chunk: it, a product and the input rows stay in L2
+CHUNK = 512 * 1024  # bytes of output per chunk: it and the input rows it reads stay in cache
 PARALLEL = 1024 * 1024  # outputs of at least this many bytes are split among threads
+ROWS = True  # sum whole output rows where the multiplier is 1 (tests turn it off to check
+# the pixel path on the same cases)
 
 
-EINSUM_ROW = 256  # bytes of channels per pixel from which a chunk is one np.einsum
-
-
-def by_einsum(channels: int, itemsize: int) -> bool:
-    """Whether the taps are summed by one ``np.einsum`` per chunk over a strided view of the
-    input rows (no product buffer, no phases): faster once a pixel's channels make a long
-    inner loop (64 float32 values), slower below that, where a tap's whole row is the better
-    inner loop."""
-    return channels * itemsize >= EINSUM_ROW
+def by_rows(multiplier: int, stride_w: int) -> bool:
+    """Whether the taps are summed over whole output rows (see the module's docstring);
+    ``stride_w`` as an array offset (1 where there is one output column)."""
+    return ROWS and multiplier == 1 and stride_w == 1
 
 
 def depthwise_chunks(batch: int, out_hw: Pair, channels: int, itemsize: int) -> Pair:
@@ -70,90 +72,63 @@ def buffers(batch: int, out_hw: Pair, channels: int, outputs: int, stride: Pair,
         need = (rows - 1) * stride[0] + span_h
         if padded:
             out["rows" + tag] = nb * need * padded_w * channels * itemsize
-        if by_einsum(channels, itemsize):
-            continue
-        out["product" + tag] = nb * rows * wo * outputs * itemsize
-        if stride[1] > 1:
-            out["phases" + tag] = stride[1] * nb * need * -(-padded_w // stride[1]) \
-                * channels * itemsize
     return out
 
 
 def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: Pair,
                 dilation: Pair, pad_h: Pair, out_hw: Pair,
                 src: Callable[[int, int, int, int, str], Array], scratch: Scratch,
-                epilogue: ChunkHook | None = None) -> tuple[Array, int]:
+                epilogue: ChunkHook | None = None, out: Array | None = None
+                ) -> tuple[Array, int]:
     """``x`` (NHWC, contiguous) convolved channel by channel. ``stride`` and ``dilation`` are
     already array offsets (see ``ops._step``), the window counts already checked against the
     padded input; ``src(n0, nb, top, need, name)`` gives rows ``top .. top + need`` of the
-    padded input of examples ``n0 .. n0 + nb`` (built in scratch buffer ``name`` where it
-    needs padding). An output of at least :data:`PARALLEL` bytes is cut into one piece per
-    thread (:func:`split`), each with buffers of its own: "product", "rows", "phases",
-    suffixed ``@1``, ``@2`` ... past the first (:func:`buffers` gives their sizes).
-    ``epilogue`` is called on each finished chunk of the output, in the thread that made it."""
+    padded input of examples ``n0 .. n0 + nb``, each row contiguous (built in scratch buffer
+    ``name`` where it needs padding). An output of at least :data:`PARALLEL` bytes is cut
+    into one piece per thread (:func:`split`), each with a "rows" buffer of its own, suffixed
+    ``@1``, ``@2`` ... past the first (:func:`buffers` gives their sizes). ``epilogue`` is
+    called on each finished chunk of the output, as a 2-D array of whole output rows
+    (``Wo*K`` values each), in the thread that made it. ``out``: as in ``ops.conv2d``."""
     n, _, _, c = x.shape
     groups, taps, mult = weights.shape
     if groups != c or taps != kernel[0] * kernel[1]:
         raise GeometryError(f"weights {weights.shape} do not fit {c} input channels")
     ho, wo = out_hw
+    kh, kw = kernel
     k = c * mult
-    span_h = (kernel[0] - 1) * dilation[0] + 1
-    y = np.empty((n, ho, wo, k), dtype=x.dtype)
-    flat, sw = mult == 1, stride[1]
-    if flat:  # per tap, the weights of a whole output row
-        w_taps = np.tile(np.ascontiguousarray(weights[:, :, 0].T), (1, wo))
-    else:
-        w_taps = np.ascontiguousarray(weights.transpose(1, 0, 2).reshape(taps, c, mult))
-    w_taps = w_taps.astype(x.dtype, copy=False)
-    phases = sorted({j * dilation[1] % sw for j in range(kernel[1])})
-
-    def accumulate(block: Array, out: Array, tmp: Array) -> int:
-        """The taps of ``out``'s rows, read from ``block``: the padded rows they need, as
-        ``sw`` phases of their columns (phase ``q`` holds columns ``q, q + sw, ...``)."""
-        pn, pr = out.shape[:2]
-        whole = out
-        if flat:
-            out, tmp = out.reshape(pn, pr, wo * k), tmp.reshape(pn, pr, wo * k)
-        else:
-            out, tmp = out.reshape(pn, pr, wo, c, mult), tmp.reshape(pn, pr, wo, c, mult)
-        for t in range(taps):
-            i, j = divmod(t, kernel[1])
-            top, (left, q) = i * dilation[0], divmod(j * dilation[1], sw)
-            tap = block[q, :, top:top + (pr - 1) * stride[0] + 1:stride[0], left:left + wo]
-            tap = tap.reshape(pn, pr, wo * c) if flat else tap[..., None]
-            if t == 0:
-                np.multiply(tap, w_taps[t], out=out)
-            else:
-                np.multiply(tap, w_taps[t], out=tmp)
-                out += tmp
-        if bias is not None:
-            whole += bias  # while the rows are in cache
-        if epilogue is not None:
-            epilogue(whole, len(parts))
-        return int(taps * out.size)
-
-    einsum = by_einsum(c, x.itemsize)
-    if einsum:  # (Fh, Fw, C, m): the weights of each tap and channel
+    span_h = (kh - 1) * dilation[0] + 1
+    sw = stride[1]
+    y = output_array(out, (n, ho, wo, k), x.dtype)
+    rows_path = by_rows(mult, sw)
+    bias_row = None if bias is None else np.tile(bias, wo)
+    if rows_path:  # (Fh, Fw, Wo*C): each tap's weights for a whole output row
+        w_grid = np.tile(weights[:, :, 0].T.reshape(kh, kw, 1, c), (1, 1, wo, 1)).reshape(
+            kh, kw, wo * c).astype(x.dtype, copy=False)
+    else:  # (Fh, Fw, C, m): the weights of each tap and channel
         w_grid = np.ascontiguousarray(weights.transpose(1, 0, 2).reshape(
-            kernel[0], kernel[1], c, mult)).astype(x.dtype, copy=False)
+            kh, kw, c, mult)).astype(x.dtype, copy=False)
 
     def summed(block: Array, out: Array) -> int:
         """``out``'s rows as one sum of products over the taps of a strided view of
         ``block``, the padded rows they need."""
         pn, pr = out.shape[:2]
         sn, sy, sx, sc = block.strides
-        windows = as_strided(block, (pn, pr, wo, kernel[0], kernel[1], c),
-                             (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
-                              sx * dilation[1], sc), writeable=False)
-        if mult == 1:
-            np.einsum("nrwijc,ijc->nrwc", windows, w_grid[..., 0], out=out)
-        else:
+        if not rows_path:
+            windows = as_strided(block, (pn, pr, wo, kh, kw, c),
+                                 (sn, sy * stride[0], sx * sw, sy * dilation[0],
+                                  sx * dilation[1], sc), writeable=False)
             np.einsum("nrwijc,ijcm->nrwcm", windows, w_grid,
                       out=out.reshape(pn, pr, wo, c, mult))
-        if bias is not None:
-            out += bias  # while the rows are in cache
+        else:  # tap (i, j) of output row r: the run of Wo*C values from column j*dilation
+            windows = as_strided(block, (pn, pr, kh, kw, wo * c),
+                                 (sn, sy * stride[0], sy * dilation[0], sx * dilation[1], sc),
+                                 writeable=False)
+            np.einsum("nrijk,ijk->nrk", windows, w_grid, out=out.reshape(pn, pr, wo * c))
+        rows = out.reshape(pn * pr, wo * k)  # whole output rows: long inner loops
+        if bias_row is not None:
+            rows += bias_row  # while the rows are in cache
         if epilogue is not None:
-            epilogue(out, len(parts))
+            epilogue(rows, len(parts))
         return int(taps * out.size)
 
     def piece(part: int, e0: int, e1: int, q0: int, q1: int) -> int:
@@ -161,28 +136,13 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
         its own (``part`` names them), so that the pieces can run side by side."""
         tag = "" if part == 0 else f"@{part}"
         nb, rows = depthwise_chunks(e1 - e0, (q1 - q0, wo), k, x.itemsize)
-        if not einsum:
-            product = scratch.take("product" + tag, (nb, rows, wo, k), x.dtype)
         done = 0
         for n0 in range(e0, e1, nb):
             for r0 in range(q0, q1, rows):
                 pn, pr = min(nb, e1 - n0), min(rows, q1 - r0)
                 block = src(n0, pn, r0 * stride[0] - pad_h[0], (pr - 1) * stride[0] + span_h,
                             "rows" + tag)
-                if einsum:
-                    done += summed(block, y[n0:n0 + pn, r0:r0 + pr])
-                    continue
-                if sw == 1:
-                    block = block[None]
-                else:  # the columns of each phase side by side: a tap's row is one run
-                    by_phase = scratch.take("phases" + tag, (sw, pn, block.shape[1],
-                                                             -(-block.shape[2] // sw), c),
-                                            x.dtype)
-                    for q in phases:
-                        cols = block[:, :, q::sw]
-                        by_phase[q, :, :, :cols.shape[2]] = cols
-                    block = by_phase
-                done += accumulate(block, y[n0:n0 + pn, r0:r0 + pr], product[:pn, :pr])
+                done += summed(block, y[n0:n0 + pn, r0:r0 + pr])
         return done
 
     workers = threads() if y.nbytes >= PARALLEL else 1

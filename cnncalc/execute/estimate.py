@@ -8,17 +8,25 @@ The estimate is the arrays the kernels will hold at once, the worst layer decidi
 
     params and buffers of every layer (all are built before the forward pass)
   + the input batch (the caller keeps it)
-  + the scratch buffers the convolutions reuse from layer to layer (the largest im2col chunk:
+  + the scratch buffers the kernels reuse from layer to layer (the largest im2col chunk:
     about 4 MiB, more for wide weights, at most the 64 MiB cap unless a single output row
-    needs more; the padded input rows it reads; a grouped product)
+    needs more; the padded input rows a convolution's or a pooling layer's chunk reads; a
+    grouped product; NumPy's ufunc buffers, 8,192 elements per operand) and the block the
+    layers' outputs live in, where the forward pass uses one
   + max over layers of (its inputs + its output + its kernel's other workspace
                        + the tensors held across it for later layers)
 
-where the other workspace is what the module says its kernel allocates for itself: a pooling
-layer's padded copy, a transposed convolution's canvas, an activation's temporaries. The
-tensors held across a layer are those of a graph that a later layer still reads (a residual's
-shortcut, an Inception branch, a U-Net skip: the executor drops each after its last reader, as
-the analysis's inference memory counts); a chain holds none.
+where the other workspace is what the module says its kernel allocates for itself: a
+transposed convolution's canvas, an activation's temporaries. The tensors held across a layer
+are those of a graph that a later layer still reads (a residual's shortcut, an Inception
+branch, a U-Net skip: the executor drops each after its last reader, as the analysis's
+inference memory counts); a chain holds none. A tensor that lives in the block
+(``cnncalc.execute.arena``: the outputs of the layers that can write into a place they are
+given, laid out before the pass so that no two held at once overlap) counts 0 there: the
+block is resident for the whole pass, counted once among the scratch buffers. The pass uses
+the block unless that makes this estimate more than 3% (or 1 MiB) larger than outputs
+allocated one by one would (``network.memory_plan``), and the estimate is the one of the way
+it runs.
 
 That is the network's forward pass (``Estimate.peak_bytes``). Building it needs its params
 plus the weights' set-up temporaries (``setup_bytes``: the seeded pool of
@@ -39,8 +47,8 @@ NumPy frees a tensor (glibc raises its threshold for returning freed blocks to t
 the size of the largest freed one, up to 32 MiB, so mid-sized tensors come back to its heap
 and stay resident: up to 38 MiB on U-Net at batch 8). A batch norm or ReLU fused into the
 convolution before it (``cnncalc.execute.fusion``) adds no output: it writes over that
-convolution's. On the shipped specs, at batch 1 and 8, the measured peak is 0.95 to 1.11
-times the estimate on 2 threads, 0.94 to 1.06 on one.
+convolution's. On the shipped specs, at batch 1 and 8, the measured peak is 1.01 to 1.19
+times the estimate on 2 threads.
 """
 
 from __future__ import annotations
@@ -121,6 +129,7 @@ class Estimate:
     scratch_bytes: int = 0
     setup_bytes: int = 0  # the weights' set-up temporaries, beside the params built so far
     baseline_bytes: int = 0  # the process before the network: interpreter and libraries
+    block_bytes: int = 0  # of the scratch buffers, the block the layers' outputs live in
 
     @property
     def network_bytes(self) -> int:

@@ -172,13 +172,10 @@ def stage(module: Any) -> tuple[Stage, Bound]:
         affine = module.affine()
         if affine is None:
             raise ValueError(f"{module.layer.name}: batch norm without running statistics")
-        scale, shift = affine
-        a = float(np.abs(scale).max()) if scale.size else 0.0
-        c = float(np.abs(shift).max()) if shift.size else 0.0
+        a, c = affine.reach
 
         def normalise(x: Array) -> None:
-            np.multiply(x, scale, out=x)
-            x += shift
+            affine.apply(x, out=x)
 
         return normalise, lambda b: (b * a + c) * 1.001
     fn = activations.IN_PLACE[module.fn]

@@ -86,15 +86,18 @@ class MergeModule(Module):
         self.views = tuple(views)
         return out
 
-    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
-            ) -> tuple[Array, int]:
+    def places(self) -> bool:
+        return True
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
         batch = xs[0].shape[0]
         seen = [x if x.shape[1:] == v else x.reshape(batch, *v)
                 for x, v in zip(xs, self.views, strict=True)]
         if self.op == "concat":
-            return graph_ops.concat(seen), 0
-        out = None
-        if spare is not None and spare < 2 and self.views[spare] == self.out_shape:
+            return graph_ops.concat(seen, out), 0
+        if out is None and spare is not None and spare < 2 \
+                and self.views[spare] == self.out_shape:
             out = seen[spare]
         if self.op == "add":
             return graph_ops.add(seen, out), 0
@@ -121,8 +124,15 @@ class CropModule(Module):
         self.size = size
         self.out_shape = (*size, c)
 
+    def places(self) -> bool:
+        return True
+
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return graph_ops.center_crop(x, self.size), 0
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        return graph_ops.center_crop(xs[0], self.size, out), 0
 
 
 class SliceModule(Module):
@@ -134,8 +144,15 @@ class SliceModule(Module):
         self.start, self.stop = layer.start, layer.stop
         self.out_shape = (*in_shape[:-1], layer.stop - layer.start)
 
+    def places(self) -> bool:
+        return True
+
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return graph_ops.channel_slice(x, self.start, self.stop), 0
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        return graph_ops.channel_slice(xs[0], self.start, self.stop, out), 0
 
 
 class ShuffleModule(Module):
@@ -166,7 +183,14 @@ class UpsampleModule(Module):
         wide = h * w * self.factor[1] * c  # the width pass's result, then a second output
         return batch * itemsize * (wide + size(self.out_shape))
 
+    def places(self) -> bool:
+        return True
+
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
         if self.mode == "nearest":
-            return graph_ops.upsample_nearest(x, self.factor), 0
-        return graph_ops.upsample_bilinear(x, self.factor), 0
+            return graph_ops.upsample_nearest(xs[0], self.factor, out), 0
+        return graph_ops.upsample_bilinear(xs[0], self.factor, out), 0

@@ -5,8 +5,10 @@ steps (centre crop, channel slice, channel shuffle, upsampling).
 None of them performs a matrix product, so none counts multiply-accumulates. Each returns a
 new array, never a view of its input: a view would keep the whole input alive after the
 executor has dropped it, so that the memory the run holds would not be the tensors it counts.
-The merges can write over an input the caller gives up (``out``): the executor does so only
-when no later layer reads that input, and the sums are taken in the same order either way.
+Each can write into an array it is given instead (``out``: the output's place in the block of
+:mod:`cnncalc.execute.arena`); the merges also over an input the caller gives up, which the
+executor does only when no later layer reads it. The sums are taken in the same order either
+way.
 
 Conventions (PyTorch's, torchvision's):
 
@@ -33,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from cnncalc.execute.buffers import output_array
 from cnncalc.execute.ops import Array
 
 
@@ -53,21 +56,28 @@ def multiply(xs: Sequence[Array], out: Array | None = None) -> Array:
     return acc
 
 
-def concat(xs: Sequence[Array]) -> Array:
+def concat(xs: Sequence[Array], out: Array | None = None) -> Array:
     """Along the last axis: channels stacked, or vectors end to end."""
-    return np.concatenate(xs, axis=-1)
+    return np.concatenate(xs, axis=-1, out=out)
 
 
-def center_crop(x: Array, size: tuple[int, int]) -> Array:
+def _copy(view: Array, out: Array | None) -> Array:
+    """``view`` copied into ``out``, or into a new array."""
+    into = output_array(out, view.shape, view.dtype)
+    np.copyto(into, view)
+    return into
+
+
+def center_crop(x: Array, size: tuple[int, int], out: Array | None = None) -> Array:
     """The ``size[0] x size[1]`` centre of each example; offsets rounded down."""
     _, h, w, _ = x.shape
     top, left = (h - size[0]) // 2, (w - size[1]) // 2
-    return x[:, top:top + size[0], left:left + size[1]].copy()
+    return _copy(x[:, top:top + size[0], left:left + size[1]], out)
 
 
-def channel_slice(x: Array, start: int, stop: int) -> Array:
+def channel_slice(x: Array, start: int, stop: int, out: Array | None = None) -> Array:
     """Channels (or a vector's elements) ``start`` to ``stop``, exclusive."""
-    return x[..., start:stop].copy()
+    return _copy(x[..., start:stop], out)
 
 
 def channel_shuffle(x: Array, groups: int) -> Array:
@@ -75,12 +85,12 @@ def channel_shuffle(x: Array, groups: int) -> Array:
     return x.reshape(n, h, w, groups, c // groups).transpose(0, 1, 2, 4, 3).reshape(n, h, w, c)
 
 
-def upsample_nearest(x: Array, factor: tuple[int, int]) -> Array:
+def upsample_nearest(x: Array, factor: tuple[int, int], out: Array | None = None) -> Array:
     n, h, w, c = x.shape
     fh, fw = factor
-    y = np.empty((n, h, fh, w, fw, c), dtype=x.dtype)
-    y[...] = x[:, :, None, :, None, :]
-    return y.reshape(n, h * fh, w * fw, c)
+    y = output_array(out, (n, h * fh, w * fw, c), x.dtype)
+    y.reshape(n, h, fh, w, fw, c)[...] = x[:, :, None, :, None, :]
+    return y
 
 
 def linear_taps(size: int, factor: int) -> tuple[Array, Array, Array, Array]:
@@ -94,12 +104,12 @@ def linear_taps(size: int, factor: int) -> tuple[Array, Array, Array, Array]:
     return first, second, 1.0 - frac, frac
 
 
-def _linear_axis(x: Array, axis: int, factor: int) -> Array:
+def _linear_axis(x: Array, axis: int, factor: int, out: Array | None = None) -> Array:
     first, second, w0, w1 = linear_taps(x.shape[axis], factor)
     shape = [1] * x.ndim
     shape[axis] = -1
     kind: Any = x.dtype
-    lo = np.take(x, first, axis=axis)
+    lo = np.take(x, first, axis=axis, out=out)
     lo *= w0.astype(kind).reshape(shape)
     hi = np.take(x, second, axis=axis)
     hi *= w1.astype(kind).reshape(shape)
@@ -107,7 +117,7 @@ def _linear_axis(x: Array, axis: int, factor: int) -> Array:
     return lo
 
 
-def upsample_bilinear(x: Array, factor: tuple[int, int]) -> Array:
+def upsample_bilinear(x: Array, factor: tuple[int, int], out: Array | None = None) -> Array:
     """Workspace: the width-interpolated array (``N x H x W*fw x C``) while the height pass
-    makes two arrays of the output's size (one becomes the output)."""
-    return _linear_axis(_linear_axis(x, 2, factor[1]), 1, factor[0])
+    makes two arrays of the output's size (one becomes the output, or goes into ``out``)."""
+    return _linear_axis(_linear_axis(x, 2, factor[1]), 1, factor[0], out)

@@ -20,6 +20,7 @@ from cnncalc.execute.base import size as _size
 from cnncalc.execute.base import volume as _volume
 from cnncalc.execute.fusion import Epilogue
 from cnncalc.execute.geometry import (
+    CACHE_CHUNK,
     GeometryError,
     Pair,
     Transposed,
@@ -85,11 +86,6 @@ class Window(Module):
         self.run_pad_h = (self.pad_h[0], self.pad_h[1] + more_h)
         self.run_pad_w = (self.pad_w[0], self.pad_w[1] + more_w)
 
-    def _padded_bytes(self, batch: int, itemsize: int) -> int:
-        if self.padded == self.in_shape[:2]:
-            return 0
-        return batch * self.padded[0] * self.padded[1] * self.in_shape[2] * itemsize
-
 
 class ConvModule(Window):
     def __init__(self, layer: Conv, in_shape: Shape, up: bool, fit: tuple[Pair, Pair] | None
@@ -113,7 +109,7 @@ class ConvModule(Window):
         ho, wo = self.out_hw
         h, w, c = self.in_shape
         k = self.out_shape[2]
-        if self.cg == 1 and self.groups > 1:  # depthwise: a product per chunk, no columns
+        if self.cg == 1 and self.groups > 1:  # depthwise: no columns
             step = (ops._step(self.stride[0], ho), ops._step(self.stride[1], wo))
             span_h = extent(self.kernel[0], ops._step(self.dilation[0], self.kernel[0]))
             return depthwise.buffers(batch, self.out_hw, c, k, step, span_h, self.padded[1],
@@ -135,12 +131,15 @@ class ConvModule(Window):
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
         return self.run((x,), ctx)
 
+    def places(self) -> bool:
+        return True
+
     def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
-            epilogue: Epilogue | None = None) -> tuple[Array, int]:
+            out: Array | None = None, epilogue: Epilogue | None = None) -> tuple[Array, int]:
         """``epilogue``: the layers fused into this one (:mod:`cnncalc.execute.fusion`)."""
         return ops.conv2d(xs[0], self.arrays["weight"], self._get("bias"), self.kernel,
                           self.stride, self.dilation, self.run_pad_h, self.run_pad_w,
-                          self.out_hw, ctx.cap, ctx.scratch, epilogue)
+                          self.out_hw, ctx.cap, ctx.scratch, epilogue, out)
 
 
 class TransposedModule(Module):
@@ -182,10 +181,17 @@ class TransposedModule(Module):
             out["rows"] = m * c * itemsize
         return out
 
+    def places(self) -> bool:
+        return True
+
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return ops.conv_transpose2d(x, self.arrays["weight"], self._get("bias"), self.kernel,
-                                    self.stride, self.dilation, self.axes[0], self.axes[1],
-                                    ctx.cap, ctx.scratch)
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        return ops.conv_transpose2d(xs[0], self.arrays["weight"], self._get("bias"),
+                                    self.kernel, self.stride, self.dilation, self.axes[0],
+                                    self.axes[1], ctx.cap, ctx.scratch, out)
 
 
 class PoolModule(Window):
@@ -195,12 +201,29 @@ class PoolModule(Window):
         self.op = layer.op
         self.out_shape = (*self.out_hw, in_shape[2])
 
-    def workspace(self, batch: int, itemsize: int, cap: int) -> int:
-        return self._padded_bytes(batch, itemsize)
+    def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
+        """The padded input rows of a chunk (see ``ops.pool2d``), when there is padding."""
+        h, w, c = self.in_shape
+        if self.padded == (h, w):
+            return {}
+        nb, rows = ops.pool_chunks(batch, (h, w), c, ops._step(self.stride[0], self.out_hw[0]),
+                                   self.run_pad_w, self.out_hw[0], itemsize,
+                                   min(cap, CACHE_CHUNK))
+        need = (rows - 1) * ops._step(self.stride[0], self.out_hw[0]) \
+            + extent(self.kernel[0], ops._step(self.dilation[0], self.kernel[0]))
+        return {"rows": nb * need * self.padded[1] * c * itemsize}
+
+    def places(self) -> bool:
+        return True
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return ops.pool2d(x, self.op, self.kernel, self.stride, self.dilation, self.pad_h,
-                          self.pad_w, self.out_hw), 0
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        return ops.pool2d(xs[0], self.op, self.kernel, self.stride, self.dilation, self.pad_h,
+                          self.pad_w, self.out_hw, out, ctx.scratch,
+                          min(ctx.cap, CACHE_CHUNK)), 0
 
 
 class GlobalPoolModule(Module):
@@ -246,6 +269,7 @@ class BatchNormModule(Module):
             self.param_shapes["beta"] = c
         if layer.running_stats:
             self.buffer_shapes = {"mean": c, "var": c}
+        self._affine: tuple[tuple[int, ...], tuple[Array | None, ...], ops.Affine] | None = None
 
     def workspace(self, batch: int, itemsize: int, cap: int) -> int:
         stats = self.buffer_shapes == {}
@@ -259,25 +283,39 @@ class BatchNormModule(Module):
             else:
                 base = 1.0 if name == "gamma" else 0.0
                 self.arrays[name] = (base + 0.1 * rng.standard_normal(shape)).astype(dtype)
+            self.arrays[name].flags.writeable = False  # see affine()
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return ops.batch_norm(x, self._get("gamma"), self._get("beta"), self._get("mean"),
-                              self._get("var")), 0
+        return self._normalise(x, None), 0
 
-    def affine(self) -> tuple[Array, Array] | None:
+    def _normalise(self, x: Array, out: Array | None) -> Array:
+        affine = self.affine()
+        if affine is None:
+            return ops.batch_norm(x, self._get("gamma"), self._get("beta"), None, None, out=out)
+        return affine.apply(x, out)
+
+    def affine(self) -> ops.Affine | None:
         """The layer as ``x * scale + shift`` with the running statistics (as the kernel
-        computes it); None without them (the batch's own need the whole batch)."""
-        mean, var = self._get("mean"), self._get("var")
+        computes it); None without them (the batch's own need the whole batch). Made once
+        for the arrays the layer has: its own are read-only, so a change is a new array."""
+        arrays = tuple(self._get(name) for name in ("gamma", "beta", "mean", "var"))
+        gamma, beta, mean, var = arrays
         if mean is None or var is None:
             return None
-        return ops.bn_affine(self._get("gamma"), self._get("beta"), mean, var, mean.dtype)
+        key = tuple(map(id, arrays))
+        if self._affine is None or self._affine[0] != key:  # the arrays are held: ids stay
+            self._affine = (key, arrays, ops.Affine(*ops.bn_affine(gamma, beta, mean, var,
+                                                                   mean.dtype)))
+        return self._affine[2]
 
-    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
-            ) -> tuple[Array, int]:
-        if spare is None or not self.buffer_shapes:
-            return self.forward(xs[0], ctx)
-        return ops.batch_norm(xs[0], self._get("gamma"), self._get("beta"), self._get("mean"),
-                              self._get("var"), out=xs[0]), 0
+    def places(self) -> bool:
+        return True
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        if out is None and spare is not None and self.buffer_shapes:
+            out = xs[0]
+        return self._normalise(xs[0], out), 0
 
 
 class LRNModule(Module):
@@ -296,9 +334,16 @@ class ZeroPadModule(Module):
         self.pad = (layer.padding.h, layer.padding.w)
         self.out_shape = (h + sum(self.pad[0]), w + sum(self.pad[1]), c)
 
+    def places(self) -> bool:
+        return True
+
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        y = ops.pad_hw(x, *self.pad)
-        return (y.copy() if y is x else y), 0
+        return self.run((x,), ctx)
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        y = ops.pad_hw(xs[0], *self.pad, out=out)
+        return (y.copy() if y is xs[0] else y), 0
 
 
 class DenseModule(Module):
@@ -328,12 +373,15 @@ class ActivationModule(Module):
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
         return activations.ACTIVATIONS[self.fn](x), 0
 
-    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None
-            ) -> tuple[Array, int]:
-        in_place = activations.IN_PLACE.get(self.fn)
-        if spare is None or in_place is None:
+    def places(self) -> bool:
+        return self.fn in activations.INTO
+
+    def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
+            out: Array | None = None) -> tuple[Array, int]:
+        into = activations.INTO.get(self.fn)
+        if into is None or (out is None and spare is None):
             return self.forward(xs[0], ctx)
-        return in_place(xs[0]), 0
+        return into(xs[0], xs[0] if out is None else out), 0
 
 
 class DropoutModule(Module):

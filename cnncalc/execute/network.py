@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from cnncalc.analyze import Analysis, LayerResult
+from cnncalc.execute import arena
 from cnncalc.execute.estimate import Estimate, LayerMemory
 from cnncalc.execute.fusion import Epilogue, all_finite, groups, stage
 from cnncalc.execute.geometry import GeometryError, Pair
@@ -220,34 +221,107 @@ def reads_of(modules: Sequence[Module]) -> list[tuple[int, ...]]:
     return [m.reads or (i - 1,) for i, m in enumerate(modules, start=1)]
 
 
+# kernels whose output is a new array, never a view of what they read (an activation other
+# than the identity too): a layer that writes over a dying input is only ever offered one
+# that owns its memory (Network._spare), never a view into the block of outputs
+_FRESH = (ConvModule, TransposedModule, PoolModule, GlobalPoolModule, AdaptivePoolModule,
+          BatchNormModule, LRNModule, DenseModule, MergeModule, CropModule, SliceModule,
+          UpsampleModule)
+
+
+def passes_through(module: Module) -> bool:
+    """Whether a layer's output may be the memory of a tensor it reads (a flatten's view,
+    dropout at test time, an identity, a crop by negative padding, a trivial shuffle, and
+    any kind not known to make a new array)."""
+    if isinstance(module, ActivationModule):
+        return module.fn == "identity"
+    return not isinstance(module, _FRESH)
+
+
+def arena_layout(modules: Sequence[Module], fused: dict[int, tuple[int, ...]],
+                 last: Sequence[int], output: int, batch: int, itemsize: int
+                 ) -> tuple[arena.Layout | None, frozenset[int]]:
+    """Where the layers' outputs go in the block of :mod:`cnncalc.execute.arena` at
+    ``batch``, and the tensors that live there (a convolution's and its fused layers' are
+    the same array); (None, none) when there is no plan."""
+    held = arena.spans([m.places() for m in modules], fused, reads_of(modules),
+                       [passes_through(m) for m in modules], last, output)
+    sizes = {i: batch * _elements(modules[i - 1].out_shape) * itemsize for i in held}
+    plan = arena.layout(held, sizes)
+    if plan is None:
+        return None, frozenset()
+    return plan, frozenset(j for i in plan.offsets for j in (i, *fused.get(i, ())))
+
+
+BLOCK_SLACK = (0.03, 1 << 20)  # the block may add 3% to the peak, or 1 MiB where that is more
+
+
 def memory_estimate(modules: tuple[Module, ...], input_shape: Shape, batch: int, itemsize: int,
                     cap: int = WORKSPACE_CAP, output: int | None = None) -> Estimate:
     """The peak memory of building and running ``modules`` (see ``cnncalc.execute.estimate``);
     ``output``: the tensor kept to the end (default: the last module's). The process's own
     memory, ``baseline_bytes``, is left 0: the caller measures it."""
+    return memory_plan(modules, input_shape, batch, itemsize, cap, output)[0]
+
+
+def memory_plan(modules: Sequence[Module], input_shape: Shape, batch: int, itemsize: int,
+                cap: int = WORKSPACE_CAP, output: int | None = None, block: bool = True
+                ) -> tuple[Estimate, arena.Layout | None]:
+    """The estimate, and the layout of the block of outputs (:mod:`cnncalc.execute.arena`)
+    the forward pass uses: the block holds its largest total of outputs held at once for
+    the whole pass, so where the other arrays (a pooling layer's padded copy, a transposed
+    convolution's canvas, the network's output) peak elsewhere the sum can be more than the
+    outputs allocated one by one need. The block is used unless that costs more than
+    :data:`BLOCK_SLACK` (or ``block`` is False)."""
+    kept_to = len(modules) if output is None else output
+    reads = reads_of(modules)
+    last = last_readers(reads, kept_to)
+    fused = groups(modules, reads, last)
+    apart = _estimate(modules, input_shape, batch, itemsize, cap, kept_to, fused, None)
+    layout, inside = arena_layout(modules, fused, last, kept_to, batch, itemsize)
+    if layout is None or not block:
+        return apart, None
+    together = _estimate(modules, input_shape, batch, itemsize, cap, kept_to, fused,
+                         (layout, inside))
+    share, least = BLOCK_SLACK
+    if together.peak_bytes - apart.peak_bytes > max(apart.peak_bytes * share, least):
+        return apart, None
+    return together, layout
+
+
+def _estimate(modules: Sequence[Module], input_shape: Shape, batch: int, itemsize: int,
+              cap: int, kept_to: int, fused: dict[int, tuple[int, ...]],
+              block: tuple[arena.Layout, frozenset[int]] | None) -> Estimate:
     params = sum(_elements(s) for m in modules
                  for s in (*m.param_shapes.values(), *m.buffer_shapes.values()))
     reads = reads_of(modules)
     sizes = [batch * _elements(input_shape) * itemsize]
     sizes += [batch * _elements(m.out_shape) * itemsize for m in modules]
-    kept_to = len(modules) if output is None else output
+    # the outputs in the block are resident throughout: counted once, there
+    for j in block[1] if block is not None else ():
+        sizes[j] = 0
     held = held_across(reads, kept_to, sizes)
     # a layer fused into the convolution before it writes over that convolution's output
-    over = {j for members in groups(modules, reads, last_readers(reads, kept_to)).values()
-            for j in members}
-    layers = tuple(LayerMemory(m.layer.name, sum(sizes[j] for j in set(r)),
+    over = {j for members in fused.values() for j in members}
+    # the network's input (0) is the caller's, counted once as the input batch
+    layers = tuple(LayerMemory(m.layer.name, sum(sizes[j] for j in set(r) if j),
                                0 if i in over else sizes[i],
                                m.workspace(batch, itemsize, cap), kept)
                    for i, (m, r, kept) in enumerate(zip(modules, reads, held, strict=True),
                                                     start=1))
-    scratch: dict[str, int] = {}
+    # NumPy's buffered loops (an in-place ufunc over a broadcast operand, as batch norm's)
+    # take up to 8,192 elements per operand, three operands at most here
+    scratch = {"ufunc buffers": 3 * 8192 * itemsize}
+    if block is not None:
+        scratch["arena"] = block[0].size
     for m in modules:
         for name, size in m.scratch(batch, itemsize, cap).items():
             scratch[name] = max(scratch.get(name, 0), size)
     setup = setup_bytes((_elements(s) for m in modules for s in m.param_shapes.values()),
                         itemsize)
     return Estimate(params * itemsize, batch * _elements(input_shape) * itemsize, layers,
-                    sum(scratch.values()), setup)
+                    sum(scratch.values()), setup,
+                    block_bytes=block[0].size if block is not None else 0)
 
 
 def random_input(shape: Shape, batch: int, dtype: str | np.dtype[Any], seed: int) -> Array:
@@ -269,6 +343,8 @@ class Network:
         self.last = last_readers(self.reads, output if output is not None else len(modules))
         self.fused = groups(modules, self.reads, self.last)  # by convolution: layers fused
         self.output = len(modules) if output is None else output
+        self._layouts: dict[tuple[Any, ...], arena.Layout | None] = {}
+        self.spilled = 0  # convolutions whose place in the block was found in use (never)
         self.peak = 0  # elements per example held at once in the last forward pass
         self.result: Array | None = None  # the output tensor of the last forward pass
         source = WeightSource(np.random.default_rng([seed, 0]), self.dtype)
@@ -291,6 +367,7 @@ class Network:
         store: dict[int, Array] = {0: x}
         self.peak = x.size // batch
         finite = True
+        outputs, block = self._outputs(x, ctx)
 
         def record(i: int, macs: int, seconds: float, ok: bool | None) -> None:
             """Layer ``i``'s output, in ``store[i]``, checked, measured and maybe dropped."""
@@ -321,7 +398,8 @@ class Network:
                 start = time.perf_counter()
                 assert isinstance(m, ConvModule)
                 with np.errstate(all="ignore"):
-                    y, macs = m.run([store[reads[0]]], ctx, None, epilogue)
+                    y, macs = m.run([store[reads[0]]], ctx, None,
+                                    self._place(outputs.pop(i, None), store), epilogue)
                 own, theirs = epilogue.split(time.perf_counter() - start)
                 store[i] = y
                 del y
@@ -332,18 +410,54 @@ class Network:
                 i += 1 + len(members)
                 continue
             inputs = [store[j] for j in reads]
-            spare = self._spare(store, reads, i, x)
+            place = self._place(outputs.pop(i, None), store)
+            spare = None if place is not None else self._spare(store, reads, i, x)
             start = time.perf_counter()
             with np.errstate(all="ignore"):
-                y, macs = m.run(inputs, ctx, spare)
+                y, macs = m.run(inputs, ctx, spare, place)
             seconds = time.perf_counter() - start
-            del inputs
+            if place is not None and y is not place:
+                raise RuntimeError(f"{m.layer.name}: the kernel did not write into its place")
+            del inputs, place
             store[i] = y
             del y
             record(i, macs, seconds, None)
             i += 1
         self.result = store.get(self.output)
+        if self.result is not None and block is not None \
+                and np.may_share_memory(self.result, block):  # the plan rules it out
+            self.result = self.result.copy()
+            self.spilled += 1
         return out
+
+    def _place(self, view: Array | None, store: dict[int, Array]) -> Array | None:
+        """``view``, a convolution's planned place in the block, unless a tensor still held
+        shares its memory, which the plan rules out (``spilled`` counts the times it did
+        not, and the output then gets memory of its own)."""
+        if view is not None and any(np.may_share_memory(view, a) for a in store.values()):
+            self.spilled += 1
+            return None
+        return view
+
+    def _outputs(self, x: Array, ctx: Context) -> tuple[dict[int, Array], Array | None]:
+        """The layers' output arrays for the batch ``x``: views into the block
+        (:mod:`cnncalc.execute.arena`), which ``ctx`` keeps from pass to pass, where the
+        memory plan uses one (``memory_plan``); and the block."""
+        batch = x.shape[0]
+        key = (tuple(x.shape), self.dtype.itemsize, ctx.cap)
+        if key not in self._layouts:
+            self._layouts[key] = memory_plan(self.modules, tuple(x.shape[1:]), batch,
+                                             self.dtype.itemsize, ctx.cap, self.output)[1]
+        plan = self._layouts[key]
+        if plan is None:
+            return {}, None
+        block = ctx.scratch.take("arena", (plan.size,), np.dtype(np.uint8))
+        views = {}
+        for i, offset in plan.offsets.items():
+            shape = (batch, *self.modules[i - 1].out_shape)
+            nbytes = _elements(shape) * self.dtype.itemsize
+            views[i] = block[offset:offset + nbytes].view(self.dtype).reshape(shape)
+        return views, block
 
     def _spare(self, store: dict[int, Array], reads: tuple[int, ...], step: int,
                given: Array) -> int | None:

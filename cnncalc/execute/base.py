@@ -80,6 +80,7 @@ class Module:
         for name, shape in self.param_shapes.items():
             half = he_half(self.fan_in) if name == "weight" else BIAS_HALF
             self.arrays[name] = source.triangular(shape, half)
+            self.arrays[name].flags.writeable = False  # what is made of them is kept
 
     def params(self) -> int:
         return sum(int(self.arrays[n].size) for n in self.param_shapes)

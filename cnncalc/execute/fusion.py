@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from cnncalc.execute import bounds
 from cnncalc.execute.threads import pool, threads
 
 Array = NDArray[Any]
@@ -79,19 +80,27 @@ class Epilogue:
     keep 1e3 far below float32's 3.4e38; a ReLU never makes a finite value infinite).
     Thread-safe: the chunks of a depthwise convolution's pieces call it from their threads."""
 
-    def __init__(self, stages: Sequence[tuple[Stage, Bound]] = ()) -> None:
+    def __init__(self, stages: Sequence[tuple[Stage, Bound]] = (), start: float | None = None
+                 ) -> None:
         self.stages = tuple(stages)
-        self.finite = [True] * (len(self.stages) + 1)
+        self.start = start  # a bound of the convolution's output, if one vouches for it
+        self.reach = [0.0] * (len(self.stages) + 1)  # bounds of |value|, over the chunks
         self._busy = [0.0] * (len(self.stages) + 1)  # wall-clock shares; [0]: the checks
         self._lock = threading.Lock()
+
+    @property
+    def finite(self) -> list[bool]:
+        """Whether each output (the convolution's, then each stage's) stayed finite."""
+        return [r < math.inf for r in self.reach]
 
     def __call__(self, chunk: Array, workers: int = 1) -> None:
         """``chunk`` done; ``workers``: how many threads are doing the same at once, so that a
         chunk's time counts for that share of the wall-clock time."""
         start = time.perf_counter()
         limit = float(np.finfo(chunk.dtype).max) if chunk.dtype.kind in "fc" else math.inf
-        reach = magnitude(chunk)
-        finite = [reach < math.inf]
+        reach = self.start if self.start is not None and self.start < limit \
+            else magnitude(chunk)
+        reached = [reach]
         checked = time.perf_counter()
         spent = [checked - start]
         for stage, bound in self.stages:
@@ -101,13 +110,13 @@ class Epilogue:
             reach = bound(reach) if reach < math.inf else math.inf
             if not reach < limit:  # not known to be finite: look
                 reach = magnitude(chunk)
-            finite.append(reach < math.inf)
+            reached.append(reach)
             checked = time.perf_counter()
             spent[0] += checked - done
             spent.append(done - begin)
         with self._lock:
-            for k, ok in enumerate(finite):
-                self.finite[k] = self.finite[k] and ok
+            for k, r in enumerate(reached):
+                self.reach[k] = max(self.reach[k], r)
             for k, s in enumerate(spent):
                 self._busy[k] += s / workers
 
@@ -161,27 +170,26 @@ def fusible(module: Any) -> bool:
     return isinstance(module, ActivationModule) and module.fn in activations.IN_PLACE
 
 
-def stage(module: Any) -> tuple[Stage, Bound]:
+def stage(module: Any, dtype: np.dtype[Any], gains: bounds.Gains) -> tuple[Stage, Bound]:
     """The in-place function of a fusible layer, with its arrays as they are now, and how far
-    it can move a value: batch norm ``|x * scale + shift| <= b * max|scale| + max|shift|``
-    (with a margin for the two roundings), ReLU6 to at most 6, other activations not at all."""
+    it can move a value (``bounds.after``: batch norm ``|x * scale + shift| <= b * max|scale|
+    + max|shift|``, ReLU6 to at most 6, ReLU not at all, with margins for rounding)."""
     from cnncalc.execute import activations
     from cnncalc.execute.modules import BatchNormModule
+
+    def bound(b: float) -> float:
+        return bounds.after(module, [b], dtype, gains)
 
     if isinstance(module, BatchNormModule):
         affine = module.affine()
         if affine is None:
             raise ValueError(f"{module.layer.name}: batch norm without running statistics")
-        a, c = affine.reach
 
         def normalise(x: Array) -> None:
             affine.apply(x, out=x)
 
-        return normalise, lambda b: (b * a + c) * 1.001
-    fn = activations.IN_PLACE[module.fn]
-    if module.fn == "relu6":
-        return fn, lambda b: min(b, 6.0)
-    return fn, lambda b: b
+        return normalise, bound
+    return activations.IN_PLACE[module.fn], bound
 
 
 def groups(modules: Sequence[Any], reads: Sequence[tuple[int, ...]], last: Sequence[int]

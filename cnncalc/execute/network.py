@@ -28,6 +28,7 @@ calls only), and ``Measured.finite`` says instead whether a layer's output staye
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from cnncalc.analyze import Analysis, LayerResult
-from cnncalc.execute import arena
+from cnncalc.execute import arena, bounds
 from cnncalc.execute.estimate import Estimate, LayerMemory
-from cnncalc.execute.fusion import Epilogue, all_finite, groups, stage
+from cnncalc.execute.fusion import Epilogue, groups, magnitude, stage
 from cnncalc.execute.geometry import GeometryError, Pair
 from cnncalc.execute.graph_modules import (
     CropModule,
@@ -345,6 +346,7 @@ class Network:
         self.output = len(modules) if output is None else output
         self._layouts: dict[tuple[Any, ...], arena.Layout | None] = {}
         self.spilled = 0  # convolutions whose place in the block was found in use (never)
+        self.gains = bounds.Gains()  # the weight sums the output bounds use
         self.peak = 0  # elements per example held at once in the last forward pass
         self.result: Array | None = None  # the output tensor of the last forward pass
         source = WeightSource(np.random.default_rng([seed, 0]), self.dtype)
@@ -357,10 +359,12 @@ class Network:
     def forward(self, x: Array, ctx: Context,
                 each: Callable[[int, Measured], None] | None = None) -> list[Measured]:
         """Every layer measured in turn; ``finite`` is checked until the first layer whose
-        output holds an inf or a nan (every later one is reported as not finite). The
-        tensors live in ``store`` and nowhere else, so that dropping one there frees it;
-        ``x``, the caller's, is never written over. A convolution runs the layers fused into
-        it (:mod:`cnncalc.execute.fusion`) chunk by chunk; each still gets its own row."""
+        output holds an inf or a nan (every later one is reported as not finite): each
+        output is bounded from its inputs' bounds (:mod:`cnncalc.execute.bounds`), and looked
+        at only where that bound does not vouch for it. The tensors live in ``store`` and
+        nowhere else, so that dropping one there frees it; ``x``, the caller's, is never
+        written over. A convolution runs the layers fused into it
+        (:mod:`cnncalc.execute.fusion`) chunk by chunk; each still gets its own row."""
         batch = x.shape[0]
         out: list[Measured] = []
         self.result = None
@@ -368,21 +372,34 @@ class Network:
         self.peak = x.size // batch
         finite = True
         outputs, block = self._outputs(x, ctx)
+        limit = float(np.finfo(self.dtype).max) if self.dtype.kind in "fc" else math.inf
+        reach = {0: magnitude(x)}  # a bound of |value| of each tensor held
 
-        def record(i: int, macs: int, seconds: float, ok: bool | None) -> None:
-            """Layer ``i``'s output, in ``store[i]``, checked, measured and maybe dropped."""
+        def bound(i: int) -> float:
+            """Layer ``i``'s output bound from its inputs' (inf: none)."""
+            return bounds.after(self.modules[i - 1], [reach[j] for j in self.reads[i - 1]],
+                                self.dtype, self.gains)
+
+        def record(i: int, macs: int, seconds: float, within: float, final: bool = False
+                   ) -> None:
+            """Layer ``i``'s output, in ``store[i]``, checked, measured and maybe dropped;
+            ``within``: a bound of its values, looked at where it does not vouch for them,
+            unless ``final`` (a fused layer's, which its epilogue looked at chunk by chunk:
+            the array holds the later stages' values by now)."""
             nonlocal finite
             m = self.modules[i - 1]
             shape = tuple(int(d) for d in store[i].shape[1:])
             if shape != m.out_shape:
                 raise RuntimeError(f"{m.layer.name}: the kernel made {shape}, its module "
                                    f"planned {m.out_shape}")
-            finite = finite and (all_finite(store[i]) if ok is None else ok)
+            reach[i] = within if within < limit or final else magnitude(store[i])
+            finite = finite and reach[i] < math.inf
             live = sum(a.size for a in store.values()) // batch
             self.peak = max(self.peak, live)
             for j in (*self.reads[i - 1], i):
                 if self.last[j] == i:
                     store.pop(j, None)
+                    reach.pop(j, None)
             got = Measured(shape, m.params(), m.buffers(), macs // batch, seconds,
                            macs % batch == 0, finite, live, tuple(store))
             out.append(got)
@@ -394,7 +411,9 @@ class Network:
             m, reads = self.modules[i - 1], self.reads[i - 1]
             members = self.fused.get(i)
             if members is not None:
-                epilogue = Epilogue([stage(self.modules[j - 1]) for j in members])
+                start = bound(i)
+                epilogue = Epilogue([stage(self.modules[j - 1], self.dtype, self.gains)
+                                     for j in members], start if start < limit else None)
                 start = time.perf_counter()
                 assert isinstance(m, ConvModule)
                 with np.errstate(all="ignore"):
@@ -403,10 +422,10 @@ class Network:
                 own, theirs = epilogue.split(time.perf_counter() - start)
                 store[i] = y
                 del y
-                record(i, macs, own, epilogue.finite[0])
+                record(i, macs, own, epilogue.reach[0], final=True)
                 for k, j in enumerate(members, start=1):
                     store[j] = store[j - 1]  # written over: the same array
-                    record(j, 0, theirs[k - 1], epilogue.finite[k])
+                    record(j, 0, theirs[k - 1], epilogue.reach[k], final=True)
                 i += 1 + len(members)
                 continue
             inputs = [store[j] for j in reads]
@@ -421,7 +440,7 @@ class Network:
             del inputs, place
             store[i] = y
             del y
-            record(i, macs, seconds, None)
+            record(i, macs, seconds, bound(i))
             i += 1
         self.result = store.get(self.output)
         if self.result is not None and block is not None \

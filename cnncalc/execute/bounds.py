@@ -19,6 +19,7 @@ per weight array (a module's arrays are read-only once built: a change is a new 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,7 @@ _CONTRACTING = frozenset({"relu", "identity", "leakyrelu", "gelu", "silu", "swis
                           "hardswish"})
 
 
+@functools.lru_cache(maxsize=8)
 def unit_roundoff(dtype: np.dtype[Any]) -> float:
     return float(np.finfo(dtype).eps) / 2 if dtype.kind in "fc" else 0.0
 
@@ -69,12 +71,18 @@ def _product(gains: Gains, b: float, w: Array, axes: tuple[int, ...], terms: int
     return out + gains(bias, None) if bias is not None else out
 
 
+@functools.cache
+def _kinds() -> tuple[Any, Any]:
+    """The module kinds' modules (imported on first use: they import this one's importers)."""
+    from cnncalc.execute import graph_modules, modules
+
+    return modules, graph_modules
+
+
 def after(module: Any, inputs: Sequence[float], dtype: np.dtype[Any], gains: Gains) -> float:
     """An upper bound of ``|value|`` over ``module``'s output, from its inputs' (inf: none);
     ``gains``: the network's weight sums."""
-    from cnncalc.execute import graph_modules as gm
-    from cnncalc.execute import modules as em
-
+    em, gm = _kinds()
     if not inputs or not all(b < INF for b in inputs):
         return INF
     b, u = max(inputs), unit_roundoff(dtype)
@@ -95,7 +103,7 @@ def after(module: Any, inputs: Sequence[float], dtype: np.dtype[Any], gains: Gai
         if affine is None:
             return INF
         scale, shift = affine.reach
-        return (b * scale + shift) * (1 + 4 * u)
+        return float((b * scale + shift) * (1 + 4 * u))
     if isinstance(module, em.ActivationModule):
         if module.fn == "relu6":
             return min(b, 6.0)

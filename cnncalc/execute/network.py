@@ -374,6 +374,7 @@ class Network:
         outputs, block = self._outputs(x, ctx)
         limit = float(np.finfo(self.dtype).max) if self.dtype.kind in "fc" else math.inf
         reach = {0: magnitude(x)}  # a bound of |value| of each tensor held
+        held = x.size  # elements of the tensors in store
 
         def bound(i: int) -> float:
             """Layer ``i``'s output bound from its inputs' (inf: none)."""
@@ -386,7 +387,7 @@ class Network:
             ``within``: a bound of its values, looked at where it does not vouch for them,
             unless ``final`` (a fused layer's, which its epilogue looked at chunk by chunk:
             the array holds the later stages' values by now)."""
-            nonlocal finite
+            nonlocal finite, held
             m = self.modules[i - 1]
             shape = tuple(int(d) for d in store[i].shape[1:])
             if shape != m.out_shape:
@@ -394,11 +395,12 @@ class Network:
                                    f"planned {m.out_shape}")
             reach[i] = within if within < limit or final else magnitude(store[i])
             finite = finite and reach[i] < math.inf
-            live = sum(a.size for a in store.values()) // batch
+            held += store[i].size  # each tensor counted whole, also one that is a view
+            live = held // batch
             self.peak = max(self.peak, live)
             for j in (*self.reads[i - 1], i):
-                if self.last[j] == i:
-                    store.pop(j, None)
+                if self.last[j] == i and j in store:
+                    held -= store.pop(j).size
                     reach.pop(j, None)
             got = Measured(shape, m.params(), m.buffers(), macs // batch, seconds,
                            macs % batch == 0, finite, live, tuple(store))

@@ -175,29 +175,34 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
     pointwise = columns_are_input(kernel, pad_h, pad_w, (h, w), out_hw)
     budget = chunk_budget(depth * x.itemsize, per_group, cap)
     nb, rows = chunks(n, ho, wo * kernel[0] * kernel[1] * c * x.itemsize, budget)
+    def windows(n0: int, pn: int, r0: int, pr: int) -> Array:
+        """The chunk's windows, ``(N, R, W, Fh, Fw, G, Cg)``: a strided view of its rows of
+        the (padded) input."""
+        top = r0 * stride[0] - pad_h[0]
+        if padded:
+            src = _padded_rows(x, n0, pn, top, (pr - 1) * stride[0] + span[0], pad_w, scratch)
+        else:
+            src = x[n0:n0 + pn, top:]
+        sn, sy, sx, sc = src.strides
+        return as_strided(src, (pn, pr, wo, kernel[0], kernel[1], groups, cg),
+                          (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
+                           sx * dilation[1], sc * cg, sc), writeable=False)
+
     macs = 0
     for n0 in range(0, n, nb):
         for r0 in range(0, ho, rows):
             pn, pr = min(nb, n - n0), min(rows, ho - r0)
-            top = r0 * stride[0] - pad_h[0]
-            if padded:
-                src = _padded_rows(x, n0, pn, top, (pr - 1) * stride[0] + span[0], pad_w,
-                                   scratch)
-            else:
-                src = x[n0:n0 + pn, top:]
-            sn, sy, sx, sc = src.strides
-            part = as_strided(src, (pn, pr, wo, kernel[0], kernel[1], groups, cg),
-                              (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
-                               sx * dilation[1], sc * cg, sc), writeable=False)
             m = pn * pr * wo
             out = y[n0:n0 + pn, r0:r0 + pr].reshape(m, groups * per_group)
             if groups == 1 and pointwise:  # the input rows are the columns already
                 np.matmul(x[n0:n0 + pn, r0:r0 + pr].reshape(m, depth), weights[0], out=out)
             elif groups == 1:
+                part = windows(n0, pn, r0, pr)
                 cols = scratch.take("cols", part.shape, x.dtype)
                 gather(cols, part)
                 np.matmul(cols.reshape(m, depth), weights[0], out=out)
             else:
+                part = windows(n0, pn, r0, pr)
                 cols = scratch.take("cols", (groups, pn, pr, wo, *kernel, cg), x.dtype)
                 np.copyto(cols, part.transpose(5, 0, 1, 2, 3, 4, 6))
                 prod = scratch.take("product", (groups, m, per_group), x.dtype)

@@ -22,7 +22,6 @@ arrays multiplied: ``Fh*Fw`` per output value the einsum wrote, summed over chun
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import itertools
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from numpy.typing import NDArray
 
 from cnncalc.execute.buffers import output_array
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
-from cnncalc.execute.threads import pool, threads
+from cnncalc.execute.threads import run_split, threads
 
 if TYPE_CHECKING:
     from cnncalc.execute.fusion import ChunkHook
@@ -149,12 +148,8 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
     parts = split(n, ho, workers)
     if len(parts) == 1:
         return y, piece(0, 0, n, 0, ho)
-    # each piece in a copy of the caller's context: NumPy's error state (np.errstate) is a
-    # context variable, which a pool's thread would not otherwise see
-    jobs = [pool(workers).submit(functools.partial(contextvars.copy_context().run, piece, part,
-                                                   *bounds))
-            for part, bounds in enumerate(parts)]
-    return y, sum(job.result() for job in jobs)
+    return y, sum(run_split([functools.partial(piece, part, *bounds)
+                             for part, bounds in enumerate(parts)]))
 
 
 def split(examples: int, rows: int, parts: int) -> list[tuple[int, int, int, int]]:

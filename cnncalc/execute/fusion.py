@@ -22,7 +22,6 @@ fused layers'.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import itertools
 import math
@@ -35,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnncalc.execute import bounds
-from cnncalc.execute.threads import pool, threads
+from cnncalc.execute.threads import run_split, threads
 
 Array = NDArray[Any]
 Stage = Callable[[Array], Any]
@@ -152,11 +151,7 @@ def finish(out: Array, bias: Array | None, epilogue: ChunkHook | None) -> None:
         part(out)
         return
     cuts = [len(out) * p // workers for p in range(workers + 1)]
-    jobs = [pool(workers).submit(functools.partial(contextvars.copy_context().run, part,
-                                                   out[a:b]))
-            for a, b in itertools.pairwise(cuts) if b > a]
-    for job in jobs:
-        job.result()
+    run_split([functools.partial(part, out[a:b]) for a, b in itertools.pairwise(cuts) if b > a])
 
 
 def fusible(module: Any) -> bool:

@@ -14,6 +14,7 @@ things make it cheaper, neither changing a value:
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from cnncalc.execute.threads import pool, threads
+from cnncalc.execute.threads import run_split, threads
 
 Array = NDArray[Any]
 
@@ -64,6 +65,4 @@ def gather(cols: Array, windows: Array) -> None:
     cuts = [size * p // workers for p in range(workers + 1)]
     parts = [(slice(a, b),) for a, b in itertools.pairwise(cuts) if b > a]
     index = (slice(None),) * axis
-    jobs = [pool(workers).submit(np.copyto, dst[index + p], src[index + p]) for p in parts]
-    for job in jobs:
-        job.result()
+    run_split([functools.partial(np.copyto, dst[index + p], src[index + p]) for p in parts])

@@ -19,10 +19,13 @@ is not a dependency).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 MAX_THREADS = 8  # cnncalc's own threads: more do not pay on arrays this size
@@ -113,6 +116,7 @@ def thread_use() -> ThreadUse:
     return ThreadUse(blas, library, threads(), source)
 
 
+T = TypeVar("T")
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
@@ -123,3 +127,17 @@ def pool(workers: int) -> ThreadPoolExecutor:
     if workers not in _POOLS:
         _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="cnncalc")
     return _POOLS[workers]
+
+
+def run_split(jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """``jobs`` run side by side, their results in order: the first in the calling thread,
+    the others on the pool, each in a copy of the caller's context (NumPy's error state,
+    ``np.errstate``, is a context variable a pool's thread would not otherwise see). The
+    caller works instead of waiting, and one thread fewer is woken: on this 2-core VM
+    handing all the pieces to the pool cost 0.1-0.3 ms a call."""
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    workers = pool(len(jobs))
+    rest = [workers.submit(contextvars.copy_context().run, job) for job in jobs[1:]]
+    first = jobs[0]()
+    return [first, *(future.result() for future in rest)]

@@ -312,7 +312,8 @@ def _estimate(modules: Sequence[Module], input_shape: Shape, batch: int, itemsiz
                                                     start=1))
     # NumPy's buffered loops (an in-place ufunc over a broadcast operand, as batch norm's)
     # take up to 8,192 elements per operand, three operands at most here
-    scratch = {"ufunc buffers": 3 * 8192 * itemsize}
+    # and the slice of |w| the output bounds sum a convolution's weights from (bounds.py)
+    scratch = {"ufunc buffers": 3 * 8192 * itemsize, "weight sums": bounds.BLOCK * itemsize}
     if block is not None:
         scratch["arena"] = block[0].size
     for m in modules:

@@ -311,6 +311,6 @@ def test_run_refuses_more_memory_than_a_process_can_address(tmp_path: Path) -> N
     assert code == 2 and out == ""
     assert err.splitlines()[0] == (
         f"cnncalc run: refusing to run {path}: the estimated peak memory is 41.6 EiB "
-        "(48,000,000,384,000,109,696 bytes) at batch 1 in float32, more than a process can "
+        "(48,000,000,384,000,371,840 bytes) at batch 1 in float32, more than a process can "
         "address (9,223,372,036,854,775,807 bytes)")
     assert err.splitlines()[-1] == "  hint: use a smaller --batch or --input"

@@ -1,21 +1,23 @@
-"""Where each convolution's output lives: one block of memory, laid out before the forward pass.
+"""Where the layers' outputs live: one block of memory, laid out before the forward pass.
 
 A forward pass makes every layer's output and drops it after its last reader. Left to the C
 allocator, each large output is a fresh ``mmap`` whose pages the kernel faults in (and zeroes)
 one 4 KiB page at a time before NumPy writes them, and each is unmapped when dropped: about
 1,500 page faults per MobileNetV1 pass at batch 1 and 2,300 at batch 8, 10-20% of its time.
-Instead the outputs of the convolutions (with the layers fused into them, which write over
-the same array) are views into one block that the executor keeps from pass to pass, at
-offsets planned here, so that no two outputs that are held at the same time overlap.
+Instead the outputs of the layers that can write into a place they are given (``places``:
+convolutions, with the layers fused into them, which write over the same array; pooling,
+batch norm, ReLU and ReLU6, the merges, crops, slices, upsampling, zero padding, transposed
+convolutions) are views into one block that the executor keeps from pass to pass, at offsets
+planned here, so that no two outputs held at the same time overlap.
 
 The plan is TFLite's "greedy by size": the largest tensors first, each at the lowest offset
 where it overlaps no tensor already placed whose lifetime meets its own. The block is then
-at least the largest sum of outputs held at once (the peak the estimate counts for them) and
-seldom much more: 1.00-1.05x on the shipped specs. The memory estimate counts the block
-itself, always resident, in place of those outputs (``cnncalc.execute.network``).
+at least the largest sum of outputs held at once, and on every shipped spec exactly that.
+The memory estimate counts the block itself, resident for the whole pass, in place of those
+outputs (``network.memory_plan``, which also decides whether the pass uses it).
 
 Plain Python ints, bounded work: a plan that would look at more than :data:`WORK_LIMIT`
-(tensor, step) pairs is not made, and those outputs are allocated one by one as before.
+steps and neighbours is not made, and the outputs are allocated one by one as before.
 """
 
 from __future__ import annotations

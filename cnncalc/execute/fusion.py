@@ -8,10 +8,12 @@ while it is in cache (and, for depthwise convolutions, in the thread that made i
 operations run on the same values in the same order, so the results are bitwise those of the
 layers run one by one; each layer keeps its own row, figures and time.
 
-Each chunk is also checked for inf and nan after each layer (``Measured.finite``), in cache,
-instead of a pass over every output afterwards: the convolution's by a bound from one BLAS
-dot product, a fused layer's by how far it can move a value, looked at again only where that
-bound does not vouch for it (:class:`Epilogue`).
+Each chunk's values are bounded after each layer (``Measured.finite``): the convolution's by
+the bound the network carries from its input (:mod:`cnncalc.execute.bounds`), else by one
+BLAS dot product over the chunk, in cache (:func:`magnitude`); a fused layer's by how far it
+can move a value, looked at again only where that bound does not vouch for it
+(:class:`Epilogue`). The chunks are given as whole output rows (``Wo*K`` values each), so
+that each pass runs one long inner loop.
 
 Times: a chunk's time in each fused layer is measured around its call; where the chunks are
 cut among threads (the pieces of a depthwise convolution, or a large chunk's rows), each

@@ -270,8 +270,8 @@ def memory_plan(modules: Sequence[Module], input_shape: Shape, batch: int, items
                 ) -> tuple[Estimate, arena.Layout | None]:
     """The estimate, and the layout of the block of outputs (:mod:`cnncalc.execute.arena`)
     the forward pass uses: the block holds its largest total of outputs held at once for
-    the whole pass, so where the other arrays (a pooling layer's padded copy, a transposed
-    convolution's canvas, the network's output) peak elsewhere the sum can be more than the
+    the whole pass, so where the other arrays (a transposed convolution's canvas, the
+    network's output, a tensor that may be a view) peak elsewhere the sum can be more than the
     outputs allocated one by one need. The block is used unless that costs more than
     :data:`BLOCK_SLACK` (or ``block`` is False)."""
     kept_to = len(modules) if output is None else output

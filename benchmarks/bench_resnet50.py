@@ -129,8 +129,9 @@ def main() -> None:
 
     import numpy as np
 
+    from cnncalc.execute.memory import memory_estimate
     from cnncalc.execute.modules import Context
-    from cnncalc.execute.network import Network, memory_estimate, plan, random_input
+    from cnncalc.execute.network import Network, plan, random_input
     from cnncalc.execute.report import make_row
 
     analysis = load(args.spec)

@@ -318,8 +318,9 @@ def prepare(name: str, batch: int) -> tuple[Bench, dict[str, Any]]:
     rss_start = rss_now()
     import numpy as np
 
+    from cnncalc.execute.memory import memory_estimate
     from cnncalc.execute.modules import Context
-    from cnncalc.execute.network import Network, memory_estimate, plan, random_input
+    from cnncalc.execute.network import Network, plan, random_input
     from cnncalc.execute.threads import threads as own_threads
     from cnncalc.options import load
 

@@ -13,8 +13,9 @@ import pytest
 from helpers import analyze_text, spec_text
 
 from cnncalc.execute import arena
+from cnncalc.execute.memory import arena_layout, memory_plan, reads_of
 from cnncalc.execute.modules import Context
-from cnncalc.execute.network import Network, arena_layout, memory_plan, plan, random_input
+from cnncalc.execute.network import Network, plan, random_input
 from cnncalc.options import load
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -127,7 +128,6 @@ def test_shipped_specs_plan_every_convolution_and_count_the_block(name):
         pytest.skip("the spec does not run")
     from cnncalc.execute.fusion import groups
     from cnncalc.execute.liveness import last_readers
-    from cnncalc.execute.network import reads_of
 
     reads = reads_of(p.modules)
     last = last_readers(reads, p.output)

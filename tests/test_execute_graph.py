@@ -20,15 +20,9 @@ from cnncalc.execute import arena, graph_ops
 from cnncalc.execute.geometry import GeometryError
 from cnncalc.execute.graph_modules import MergeModule
 from cnncalc.execute.liveness import held_across, last_readers
+from cnncalc.execute.memory import memory_estimate, memory_plan
 from cnncalc.execute.modules import Context
-from cnncalc.execute.network import (
-    Measured,
-    Network,
-    memory_estimate,
-    memory_plan,
-    plan,
-    random_input,
-)
+from cnncalc.execute.network import Measured, Network, plan, random_input
 from cnncalc.execute.report import make_row
 from cnncalc.spec import Merge, Span
 

@@ -11,8 +11,9 @@ from helpers import GRAPH_SPECS, SPECS, analyze_spec, analyze_text, spec_text
 
 from cnncalc.analyze import Analysis
 from cnncalc.execute.estimate import parse_size
+from cnncalc.execute.memory import memory_estimate
 from cnncalc.execute.modules import Context
-from cnncalc.execute.network import Network, memory_estimate, plan, random_input
+from cnncalc.execute.network import Network, plan, random_input
 from cnncalc.execute.report import RunRow, make_row
 from cnncalc.render.memory import human_bytes
 

@@ -22,7 +22,8 @@ import cnncalc.execute.estimate as estimate
 from cnncalc.cli import cli
 from cnncalc.execute import depthwise, threads
 from cnncalc.execute.estimate import Estimate
-from cnncalc.execute.network import Network, memory_estimate, plan
+from cnncalc.execute.memory import memory_estimate
+from cnncalc.execute.network import Network, plan
 from cnncalc.execute.weights import POOL, WINDOW, WeightSource, setup_bytes
 from cnncalc.options import load
 from cnncalc.render.memory import human_bytes

@@ -102,7 +102,8 @@ def run(spec: str, input_volume: Shape | None, defines: tuple[str, ...], notatio
                     max_file_size, block)
     limit = max_memory if max_memory is not None else default_limit()
 
-    from cnncalc.execute.network import memory_estimate, plan
+    from cnncalc.execute.memory import memory_estimate
+    from cnncalc.execute.network import plan
 
     planned = plan(analysis)
     shown = escape(analysis.spec.path)

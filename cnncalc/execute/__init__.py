@@ -5,10 +5,13 @@ graph network runs in order, each layer on the tensors it reads, each tensor dro
 last reader: the peak it holds is checked against the analysis's inference memory.
 
 ``geometry`` (window counts, padding, chunking), ``liveness`` (when each tensor is dropped),
-``estimate`` (the memory guard) and ``report`` (table, JSON, messages) are plain Python;
-``ops``, ``graph_ops`` and ``activations`` (the kernels), ``base``, ``modules`` and
-``graph_modules`` (one module per layer kind) and ``network`` (plan, build, run) import numpy,
-and only ``cnncalc run`` imports them, lazily: ``cnncalc show`` never loads numpy.
+``arena`` (where each output lives in one block), ``estimate`` (the memory guard) and
+``report`` (table, JSON, messages) are plain Python; ``ops``, ``depthwise``, ``gather``,
+``graph_ops`` and ``activations`` (the kernels), ``fusion`` (layers run inside the
+convolution before them), ``bounds`` (what vouches for an output being finite), ``base``,
+``modules`` and ``graph_modules`` (one module per layer kind), ``memory`` (the memory plan)
+and ``network`` (plan, build, run) import numpy, and only ``cnncalc run`` imports them,
+lazily: ``cnncalc show`` never loads numpy.
 """
 
 import os

@@ -14,7 +14,7 @@ The plan is TFLite's "greedy by size": the largest tensors first, each at the lo
 where it overlaps no tensor already placed whose lifetime meets its own. The block is then
 at least the largest sum of outputs held at once, and on every shipped spec exactly that.
 The memory estimate counts the block itself, resident for the whole pass, in place of those
-outputs (``network.memory_plan``, which also decides whether the pass uses it).
+outputs (``memory.memory_plan``, which also decides whether the pass uses it).
 
 Plain Python ints, bounded work: a plan that would look at more than :data:`WORK_LIMIT`
 steps and neighbours is not made, and the outputs are allocated one by one as before.

@@ -25,7 +25,7 @@ inference memory counts); a chain holds none. A tensor that lives in the block
 given, laid out before the pass so that no two held at once overlap) counts 0 there: the
 block is resident for the whole pass, counted once among the scratch buffers. The pass uses
 the block unless that makes this estimate more than 3% (or 1 MiB) larger than outputs
-allocated one by one would (``network.memory_plan``), and the estimate is the one of the way
+allocated one by one would (``memory.memory_plan``), and the estimate is the one of the way
 it runs.
 
 That is the network's forward pass (``Estimate.peak_bytes``). Building it needs its params

@@ -143,6 +143,8 @@ def test_shipped_specs_plan_every_convolution_and_count_the_block(name):
         assert est == apart and est.block_bytes == 0
         return
     assert used == layout and est.block_bytes == layout.size
+    assert "laid out in one block" in est.describe()
+    assert "laid out in one block" not in apart.describe()
     assert est.scratch_bytes >= layout.size
     assert all(m.output_bytes == 0 for i, m in enumerate(est.layers, start=1) if i in inside)
     assert est.peak_bytes <= apart.peak_bytes * 1.03 + (1 << 20)

@@ -156,6 +156,10 @@ class Estimate:
         text = (f"parameters {human_bytes(self.param_bytes)} + input batch "
                 f"{human_bytes(self.input_bytes)} + scratch buffers "
                 f"{human_bytes(self.scratch_bytes)}")
+        if self.block_bytes:
+            text += (f" (of which the layers' outputs, laid out in one block, "
+                     f"{human_bytes(self.block_bytes)}: a layer's own input and output "
+                     "below are those outside it)")
         worst = self.worst
         if worst is not None:
             text += (f" + the largest layer, {worst.name}: input {human_bytes(worst.input_bytes)}, "

@@ -104,7 +104,7 @@ def torch_forward(net: Network, x: np.ndarray) -> Any:
     for i, m in enumerate(net.modules, start=1):
         ins = [tensors[j] for j in m.reads]
         t = ins[0]
-        a = {k: torch.from_numpy(v) for k, v in m.arrays.items()}
+        a = {k: torch.from_numpy(np.array(v)) for k, v in m.arrays.items()}  # ours: read-only
         if isinstance(m, ConvModule):
             assert m.groups == 1 and m.run_pad_h[0] == m.run_pad_h[1]
             w = a["weight"][0].reshape(*m.kernel, m.cg, -1).permute(3, 2, 0, 1)

@@ -406,11 +406,15 @@ def test_a_split_with_no_width_is_said() -> None:
 
 def _load(model: Any, net: Any, torch: Any) -> None:
     """Copy the executor's arrays into torchvision's model, module by module (by name)."""
+    import numpy as np
+
     from cnncalc.execute.modules import BatchNormModule, ConvModule, DenseModule
+
     modules = dict(model.named_modules())
     with torch.no_grad():
         for m in net.modules:
-            target, arrays = modules.get(m.layer.name), m.arrays
+            target = modules.get(m.layer.name)
+            arrays = {k: np.array(v) for k, v in m.arrays.items()}  # ours are read-only
             if isinstance(m, ConvModule):
                 kh, kw = m.kernel
                 w = arrays["weight"].reshape(m.groups, kh, kw, m.cg, m.kg)

@@ -113,10 +113,10 @@ def torch_copy(modules: Any, torch: Any, torchvision: Any) -> Any:
             elif isinstance(m, BatchNormModule):
                 for name, arr in (("weight", "gamma"), ("bias", "beta"),
                                   ("running_mean", "mean"), ("running_var", "var")):
-                    getattr(t, name).copy_(torch.from_numpy(a[arr]))
+                    getattr(t, name).copy_(torch.from_numpy(a[arr].copy()))  # ours: read-only
             else:
                 t.weight.copy_(torch.from_numpy(a["weight"].T.copy()))
-                t.bias.copy_(torch.from_numpy(a["bias"]))
+                t.bias.copy_(torch.from_numpy(a["bias"].copy()))
     return model
 
 

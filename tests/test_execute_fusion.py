@@ -186,3 +186,16 @@ def test_depthwise_pieces_keep_the_callers_numpy_error_state():
             y, _ = ops.conv2d(x, w, None, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), (128, 128),
                               1 << 26)
     assert np.isinf(y).all()
+
+
+def test_a_batch_norm_array_replaced_between_passes_takes_effect():
+    """The fused stages are made once per set of a batch norm's arrays: a new gamma after a
+    pass is used by the next one (the overflow it causes is found)."""
+    net, _ = _network(MOBILE)
+    x = random_input((41, 41, 8), 2, "float32", 0)
+    assert all(m.finite for m in net.forward(x, Context()))
+    bn1 = next(m for m in net.modules if m.layer.name == "BN1")
+    bn1.arrays["gamma"] = np.full_like(bn1.arrays["gamma"], 1e38)
+    finite = {m.layer.name: got.finite
+              for m, got in zip(net.modules, net.forward(x, Context()), strict=True)}
+    assert finite["CONV1"] and not finite["BN1"]

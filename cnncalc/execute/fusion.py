@@ -45,6 +45,13 @@ Bound = Callable[[float], float]
 PARALLEL_FINISH = 1 << 20  # bytes
 
 
+@functools.lru_cache(maxsize=8)
+def largest(dtype: np.dtype[Any]) -> float:
+    """The largest finite value of ``dtype`` (inf for an integer type: it cannot overflow
+    to inf)."""
+    return float(np.finfo(dtype).max) if dtype.kind in "fc" else math.inf
+
+
 def all_finite(y: Array) -> bool:
     """Whether every value of ``y`` is finite (see :func:`magnitude`)."""
     return magnitude(y) < math.inf
@@ -98,7 +105,7 @@ class Epilogue:
         """``chunk`` done; ``workers``: how many threads are doing the same at once, so that a
         chunk's time counts for that share of the wall-clock time."""
         start = time.perf_counter()
-        limit = float(np.finfo(chunk.dtype).max) if chunk.dtype.kind in "fc" else math.inf
+        limit = largest(chunk.dtype)
         reach = self.start if self.start is not None and self.start < limit \
             else magnitude(chunk)
         reached = [reach]

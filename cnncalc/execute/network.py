@@ -38,7 +38,7 @@ import numpy as np
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.execute import arena, bounds
-from cnncalc.execute.fusion import Epilogue, groups, magnitude, stage
+from cnncalc.execute.fusion import Bound, Epilogue, Stage, groups, largest, magnitude, stage
 from cnncalc.execute.geometry import GeometryError, Pair
 from cnncalc.execute.graph_modules import (
     CropModule,
@@ -235,6 +235,7 @@ class Network:
         self._layouts: dict[tuple[Any, ...], arena.Layout | None] = {}
         self.spilled = 0  # convolutions whose place in the block was found in use (never)
         self.gains = bounds.Gains()  # the weight sums the output bounds use
+        self._stages: dict[int, tuple[Any, tuple[Stage, Bound]]] = {}  # fused layers
         self.peak = 0  # elements per example held at once in the last forward pass
         self.result: Array | None = None  # the output tensor of the last forward pass
         source = WeightSource(np.random.default_rng([seed, 0]), self.dtype)
@@ -260,7 +261,7 @@ class Network:
         self.peak = x.size // batch
         finite = True
         outputs, block = self._outputs(x, ctx)
-        limit = float(np.finfo(self.dtype).max) if self.dtype.kind in "fc" else math.inf
+        limit = largest(self.dtype)
         reach = {0: magnitude(x)}  # a bound of |value| of each tensor held
         held = x.size  # elements of the tensors in store
 
@@ -302,8 +303,8 @@ class Network:
             members = self.fused.get(i)
             if members is not None:
                 start = bound(i)
-                epilogue = Epilogue([stage(self.modules[j - 1], self.dtype, self.gains)
-                                     for j in members], start if start < limit else None)
+                epilogue = Epilogue([self._stage(j) for j in members],
+                                    start if start < limit else None)
                 start = time.perf_counter()
                 assert isinstance(m, ConvModule)
                 with np.errstate(all="ignore"):
@@ -338,6 +339,16 @@ class Network:
             self.result = self.result.copy()
             self.spilled += 1
         return out
+
+    def _stage(self, j: int) -> tuple[Stage, Bound]:
+        """Fused layer ``j``'s in-place function and bound (``fusion.stage``), made once for
+        the arrays it has: a batch norm's are read-only, so a change is a new affine form."""
+        m = self.modules[j - 1]
+        key = m.affine() if isinstance(m, BatchNormModule) else None
+        made = self._stages.get(j)
+        if made is None or made[0] is not key:
+            made = self._stages[j] = (key, stage(m, self.dtype, self.gains))
+        return made[1]
 
     def _place(self, view: Array | None, store: dict[int, Array]) -> Array | None:
         """``view``, a convolution's planned place in the block, unless a tensor still held

@@ -81,16 +81,25 @@ def parse_size(text: str) -> int:
     return value
 
 
-def available_memory() -> int | None:
-    """Bytes the kernel says are available (``MemAvailable`` in /proc/meminfo), else free
-    physical pages from ``os.sysconf``; None when neither can be read."""
+def _proc_bytes(path: str, key: str) -> int | None:
+    """The ``key:`` line of a /proc file in kB (``MemAvailable`` in /proc/meminfo, ``VmRSS``
+    in /proc/self/status), as bytes; None where it cannot be read."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
+        with open(path, encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel says are available (``MemAvailable`` in /proc/meminfo), else free
+    physical pages from ``os.sysconf``; None when neither can be read."""
+    avail = _proc_bytes("/proc/meminfo", "MemAvailable")
+    if avail is not None:
+        return avail
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
@@ -179,14 +188,8 @@ class Estimate:
 def resident_bytes() -> int | None:
     """This process's resident memory now: ``VmRSS`` in /proc/self/status (Linux), else its
     peak so far (``peak_resident_bytes``, an upper bound); None when neither can be read."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return peak_resident_bytes()
+    now = _proc_bytes("/proc/self/status", "VmRSS")
+    return now if now is not None else peak_resident_bytes()
 
 
 def peak_resident_bytes() -> int | None:
@@ -195,18 +198,14 @@ def peak_resident_bytes() -> int | None:
     read (Windows). On Linux ``ru_maxrss`` is carried across fork and exec, so a run started
     by a process holding 600 MiB (a test runner that imported torch) would report at least
     that; ``VmHWM`` is this process's own."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    peak = _proc_bytes("/proc/self/status", "VmHWM")
+    if peak is not None:
+        return peak
     try:
         import resource
     except ImportError:
         return None
-    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    return peak if sys.platform == "darwin" else peak * 1024
+    rss = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return rss if sys.platform == "darwin" else rss * 1024
 
 

@@ -52,11 +52,6 @@ def largest(dtype: np.dtype[Any]) -> float:
     return float(np.finfo(dtype).max) if dtype.kind in "fc" else math.inf
 
 
-def all_finite(y: Array) -> bool:
-    """Whether every value of ``y`` is finite (see :func:`magnitude`)."""
-    return magnitude(y) < math.inf
-
-
 def magnitude(y: Array) -> float:
     """An upper bound of the largest ``|value|`` of ``y``, or inf if a value is not finite.
     Mostly one BLAS dot product that allocates nothing: the sum of the squares is finite if

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnncalc.execute import arena, bounds
+from cnncalc.execute.base import size
 from cnncalc.execute.estimate import Estimate, LayerMemory
 from cnncalc.execute.fusion import groups
 from cnncalc.execute.graph_modules import CropModule, MergeModule, SliceModule, UpsampleModule
@@ -27,13 +28,6 @@ from cnncalc.execute.modules import (
 )
 from cnncalc.execute.weights import setup_bytes
 from cnncalc.spec import Shape
-
-
-def _elements(shape: Shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def reads_of(modules: Sequence[Module]) -> list[tuple[int, ...]]:
@@ -66,7 +60,7 @@ def arena_layout(modules: Sequence[Module], fused: dict[int, tuple[int, ...]],
     the same array); (None, none) when there is no plan."""
     held = arena.spans([m.places() for m in modules], fused, reads_of(modules),
                        [passes_through(m) for m in modules], last, output)
-    sizes = {i: batch * _elements(modules[i - 1].out_shape) * itemsize for i in held}
+    sizes = {i: batch * size(modules[i - 1].out_shape) * itemsize for i in held}
     plan = arena.layout(held, sizes)
     if plan is None:
         return None, frozenset()
@@ -97,11 +91,11 @@ def memory_plan(modules: Sequence[Module], input_shape: Shape, batch: int, items
     reads = reads_of(modules)
     last = last_readers(reads, kept_to)
     fused = groups(modules, reads, last)
-    apart = _estimate(modules, input_shape, batch, itemsize, cap, kept_to, fused, None)
+    apart = _estimate(modules, input_shape, batch, itemsize, cap, reads, kept_to, fused, None)
     layout, inside = arena_layout(modules, fused, last, kept_to, batch, itemsize)
     if layout is None or not block:
         return apart, None
-    together = _estimate(modules, input_shape, batch, itemsize, cap, kept_to, fused,
+    together = _estimate(modules, input_shape, batch, itemsize, cap, reads, kept_to, fused,
                          (layout, inside))
     share, least = BLOCK_SLACK
     if together.peak_bytes - apart.peak_bytes > max(apart.peak_bytes * share, least):
@@ -110,13 +104,13 @@ def memory_plan(modules: Sequence[Module], input_shape: Shape, batch: int, items
 
 
 def _estimate(modules: Sequence[Module], input_shape: Shape, batch: int, itemsize: int,
-              cap: int, kept_to: int, fused: dict[int, tuple[int, ...]],
+              cap: int, reads: Sequence[tuple[int, ...]], kept_to: int,
+              fused: dict[int, tuple[int, ...]],
               block: tuple[arena.Layout, frozenset[int]] | None) -> Estimate:
-    params = sum(_elements(s) for m in modules
+    params = sum(size(s) for m in modules
                  for s in (*m.param_shapes.values(), *m.buffer_shapes.values()))
-    reads = reads_of(modules)
-    sizes = [batch * _elements(input_shape) * itemsize]
-    sizes += [batch * _elements(m.out_shape) * itemsize for m in modules]
+    sizes = [batch * size(input_shape) * itemsize]
+    sizes += [batch * size(m.out_shape) * itemsize for m in modules]
     # the outputs in the block are resident throughout: counted once, there
     for j in block[1] if block is not None else ():
         sizes[j] = 0
@@ -130,16 +124,16 @@ def _estimate(modules: Sequence[Module], input_shape: Shape, batch: int, itemsiz
                    for i, (m, r, kept) in enumerate(zip(modules, reads, held, strict=True),
                                                     start=1))
     # NumPy's buffered loops (an in-place ufunc over a broadcast operand, as batch norm's)
-    # take up to 8,192 elements per operand, three operands at most here
-    # and the slice of |w| the output bounds sum a convolution's weights from (bounds.py)
+    # take up to 8,192 elements per operand, three operands at most here; the output bounds
+    # sum a convolution's |w| a slice at a time (bounds.py)
     scratch = {"ufunc buffers": 3 * 8192 * itemsize, "weight sums": bounds.BLOCK * itemsize}
     if block is not None:
         scratch["arena"] = block[0].size
     for m in modules:
-        for name, size in m.scratch(batch, itemsize, cap).items():
-            scratch[name] = max(scratch.get(name, 0), size)
-    setup = setup_bytes((_elements(s) for m in modules for s in m.param_shapes.values()),
+        for name, nbytes in m.scratch(batch, itemsize, cap).items():
+            scratch[name] = max(scratch.get(name, 0), nbytes)
+    setup = setup_bytes((size(s) for m in modules for s in m.param_shapes.values()),
                         itemsize)
-    return Estimate(params * itemsize, batch * _elements(input_shape) * itemsize, layers,
+    return Estimate(params * itemsize, batch * size(input_shape) * itemsize, layers,
                     sum(scratch.values()), setup,
                     block_bytes=block[0].size if block is not None else 0)

@@ -38,6 +38,7 @@ import numpy as np
 
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.execute import arena, bounds
+from cnncalc.execute.base import size
 from cnncalc.execute.fusion import Bound, Epilogue, Stage, groups, largest, magnitude, stage
 from cnncalc.execute.geometry import GeometryError, Pair
 from cnncalc.execute.graph_modules import (
@@ -48,11 +49,7 @@ from cnncalc.execute.graph_modules import (
     UpsampleModule,
 )
 from cnncalc.execute.liveness import last_readers
-from cnncalc.execute.memory import (
-    _elements,
-    memory_plan,
-    reads_of,
-)
+from cnncalc.execute.memory import memory_plan, reads_of
 from cnncalc.execute.modules import (
     ActivationModule,
     AdaptivePoolModule,
@@ -233,7 +230,7 @@ class Network:
         self.fused = groups(modules, self.reads, self.last)  # by convolution: layers fused
         self.output = len(modules) if output is None else output
         self._layouts: dict[tuple[Any, ...], arena.Layout | None] = {}
-        self.spilled = 0  # convolutions whose place in the block was found in use (never)
+        self.spilled = 0  # outputs whose place in the block was found in use (never)
         self.gains = bounds.Gains()  # the weight sums the output bounds use
         self._stages: dict[int, tuple[Any, tuple[Stage, Bound]]] = {}  # fused layers
         self.peak = 0  # elements per example held at once in the last forward pass
@@ -302,9 +299,9 @@ class Network:
             m, reads = self.modules[i - 1], self.reads[i - 1]
             members = self.fused.get(i)
             if members is not None:
-                start = bound(i)
+                vouched = bound(i)
                 epilogue = Epilogue([self._stage(j) for j in members],
-                                    start if start < limit else None)
+                                    vouched if vouched < limit else None)
                 start = time.perf_counter()
                 assert isinstance(m, ConvModule)
                 with np.errstate(all="ignore"):
@@ -351,7 +348,7 @@ class Network:
         return made[1]
 
     def _place(self, view: Array | None, store: dict[int, Array]) -> Array | None:
-        """``view``, a convolution's planned place in the block, unless a tensor still held
+        """``view``, a layer's planned place in the block, unless a tensor still held
         shares its memory, which the plan rules out (``spilled`` counts the times it did
         not, and the output then gets memory of its own)."""
         if view is not None and any(np.may_share_memory(view, a) for a in store.values()):
@@ -375,7 +372,7 @@ class Network:
         views = {}
         for i, offset in plan.offsets.items():
             shape = (batch, *self.modules[i - 1].out_shape)
-            nbytes = _elements(shape) * self.dtype.itemsize
+            nbytes = size(shape) * self.dtype.itemsize
             views[i] = block[offset:offset + nbytes].view(self.dtype).reshape(shape)
         return views, block
 

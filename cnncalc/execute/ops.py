@@ -44,6 +44,7 @@ from cnncalc.execute.geometry import (
     chunk_budget,
     chunks,
     extent,
+    overhang,
 )
 
 Array = NDArray[Any]
@@ -278,9 +279,8 @@ def pool_overhang(in_hw: Pair, kernel: Pair, stride: Pair, dilation: Pair, pad_h
                   pad_w: Pair, out_hw: Pair) -> tuple[Pair, Pair]:
     """The padding a pooling layer runs with: its own, and past the bottom and the right the
     cells a ceil-mode last window reaches beyond it."""
-    span = (extent(kernel[0], dilation[0]), extent(kernel[1], dilation[1]))
-    more_h = max(0, (out_hw[0] - 1) * stride[0] + span[0] - (in_hw[0] + pad_h[0] + pad_h[1]))
-    more_w = max(0, (out_hw[1] - 1) * stride[1] + span[1] - (in_hw[1] + pad_w[0] + pad_w[1]))
+    more_h = overhang(in_hw[0], extent(kernel[0], dilation[0]), stride[0], pad_h, out_hw[0])
+    more_w = overhang(in_hw[1], extent(kernel[1], dilation[1]), stride[1], pad_w, out_hw[1])
     return (pad_h[0], pad_h[1] + more_h), (pad_w[0], pad_w[1] + more_w)
 
 

@@ -83,10 +83,12 @@ class Module:
             self.arrays[name].flags.writeable = False  # what is made of them is kept
 
     def params(self) -> int:
-        return sum(int(self.arrays[n].size) for n in self.param_shapes)
+        arrays = self.arrays
+        return sum([arrays[n].size for n in self.param_shapes]) if self.param_shapes else 0
 
     def buffers(self) -> int:
-        return sum(int(self.arrays[n].size) for n in self.buffer_shapes)
+        arrays = self.arrays
+        return sum([arrays[n].size for n in self.buffer_shapes]) if self.buffer_shapes else 0
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
         return x, 0

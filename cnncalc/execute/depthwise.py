@@ -28,10 +28,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from cnncalc.execute.buffers import output_array
+from cnncalc.execute.buffers import output_array, strided_view
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
 from cnncalc.execute.threads import run_split, threads
 
@@ -113,15 +112,15 @@ def depthwise2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stri
         pn, pr = out.shape[:2]
         sn, sy, sx, sc = block.strides
         if not rows_path:
-            windows = as_strided(block, (pn, pr, wo, kh, kw, c),
-                                 (sn, sy * stride[0], sx * sw, sy * dilation[0],
-                                  sx * dilation[1], sc), writeable=False)
+            windows = strided_view(block, (pn, pr, wo, kh, kw, c),
+                                   (sn, sy * stride[0], sx * sw, sy * dilation[0],
+                                    sx * dilation[1], sc))
             np.einsum("nrwijc,ijcm->nrwcm", windows, w_grid,
                       out=out.reshape(pn, pr, wo, c, mult))
         else:  # tap (i, j) of output row r: the run of Wo*C values from column j*dilation
-            windows = as_strided(block, (pn, pr, kh, kw, wo * c),
-                                 (sn, sy * stride[0], sy * dilation[0], sx * dilation[1], sc),
-                                 writeable=False)
+            windows = strided_view(block, (pn, pr, kh, kw, wo * c),
+                                   (sn, sy * stride[0], sy * dilation[0], sx * dilation[1],
+                                    sc))
             np.einsum("nrijk,ijk->nrk", windows, w_grid, out=out.reshape(pn, pr, wo * c))
         rows = out.reshape(pn * pr, wo * k)  # whole output rows: long inner loops
         if bias_row is not None:

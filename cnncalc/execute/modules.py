@@ -298,11 +298,11 @@ class BatchNormModule(Module):
         """The layer as ``x * scale + shift`` with the running statistics (as the kernel
         computes it); None without them (the batch's own need the whole batch). Made once
         for the arrays the layer has: its own are read-only, so a change is a new array."""
-        arrays = tuple(self._get(name) for name in ("gamma", "beta", "mean", "var"))
-        gamma, beta, mean, var = arrays
+        get = self.arrays.get
+        arrays = gamma, beta, mean, var = get("gamma"), get("beta"), get("mean"), get("var")
         if mean is None or var is None:
             return None
-        key = tuple(map(id, arrays))
+        key = (id(gamma), id(beta), id(mean), id(var))
         if self._affine is None or self._affine[0] != key:  # the arrays are held: ids stay
             self._affine = (key, arrays, ops.Affine(*ops.bn_affine(gamma, beta, mean, var,
                                                                    mean.dtype)))

@@ -32,7 +32,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -92,8 +92,7 @@ from cnncalc.spec import (
 )
 
 
-@dataclass(frozen=True)
-class Measured:
+class Measured(NamedTuple):
     """What the executor measured for one layer; ``macs`` per example. ``live``: elements
     per example of the tensors held once its output was made, before any was dropped (its
     inputs, its output, and every tensor kept for later layers), each tensor counted whole
@@ -228,6 +227,9 @@ class Network:
         self.reads = reads_of(modules)
         self.last = last_readers(self.reads, output if output is not None else len(modules))
         self.fused = groups(modules, self.reads, self.last)  # by convolution: layers fused
+        # the tensors each step is the last reader of (its inputs and its output), once each
+        self._drops = [tuple(dict.fromkeys(j for j in (*r, i) if self.last[j] == i))
+                       for i, r in enumerate(self.reads, start=1)]
         self.output = len(modules) if output is None else output
         self._layouts: dict[tuple[Any, ...], arena.Layout | None] = {}
         self.spilled = 0  # outputs whose place in the block was found in use (never)
@@ -259,6 +261,7 @@ class Network:
         finite = True
         outputs, block = self._outputs(x, ctx)
         limit = largest(self.dtype)
+        modules, drops = self.modules, self._drops
         reach = {0: magnitude(x)}  # a bound of |value| of each tensor held
         held = x.size  # elements of the tensors in store
 
@@ -274,18 +277,21 @@ class Network:
             unless ``final`` (a fused layer's, which its epilogue looked at chunk by chunk:
             the array holds the later stages' values by now)."""
             nonlocal finite, held
-            m = self.modules[i - 1]
-            shape = tuple(int(d) for d in store[i].shape[1:])
+            m = modules[i - 1]
+            y = store[i]
+            shape = y.shape[1:]
             if shape != m.out_shape:
                 raise RuntimeError(f"{m.layer.name}: the kernel made {shape}, its module "
                                    f"planned {m.out_shape}")
-            reach[i] = within if within < limit or final else magnitude(store[i])
+            reach[i] = within if within < limit or final else magnitude(y)
             finite = finite and reach[i] < math.inf
-            held += store[i].size  # each tensor counted whole, also one that is a view
+            held += y.size  # each tensor counted whole, also one that is a view
+            del y  # a tensor dropped below is gone before ``each`` sees the step
             live = held // batch
-            self.peak = max(self.peak, live)
-            for j in (*self.reads[i - 1], i):
-                if self.last[j] == i and j in store:
+            if live > self.peak:
+                self.peak = live
+            for j in drops[i - 1]:
+                if j in store:
                     held -= store.pop(j).size
                     reach.pop(j, None)
             got = Measured(shape, m.params(), m.buffers(), macs // batch, seconds,
@@ -294,42 +300,43 @@ class Network:
             if each is not None:
                 each(i - 1, got)
 
+        fused, all_reads, clock = self.fused, self.reads, time.perf_counter
         i = 1
-        while i <= len(self.modules):
-            m, reads = self.modules[i - 1], self.reads[i - 1]
-            members = self.fused.get(i)
-            if members is not None:
-                vouched = bound(i)
-                epilogue = Epilogue([self._stage(j) for j in members],
-                                    vouched if vouched < limit else None)
-                start = time.perf_counter()
-                assert isinstance(m, ConvModule)
-                with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # once for the pass: a non-finite value is looked for
+            while i <= len(modules):
+                m, reads = modules[i - 1], all_reads[i - 1]
+                members = fused.get(i)
+                if members is not None:
+                    vouched = bound(i)
+                    epilogue = Epilogue([self._stage(j) for j in members],
+                                        vouched if vouched < limit else None)
+                    start = clock()
+                    assert isinstance(m, ConvModule)
                     y, macs = m.run([store[reads[0]]], ctx, None,
                                     self._place(outputs.pop(i, None), store), epilogue)
-                own, theirs = epilogue.split(time.perf_counter() - start)
+                    own, theirs = epilogue.split(clock() - start)
+                    store[i] = y
+                    del y
+                    record(i, macs, own, epilogue.reach[0], final=True)
+                    for k, j in enumerate(members, start=1):
+                        store[j] = store[j - 1]  # written over: the same array
+                        record(j, 0, theirs[k - 1], epilogue.reach[k], final=True)
+                    i += 1 + len(members)
+                    continue
+                inputs = [store[j] for j in reads]
+                place = self._place(outputs.pop(i, None), store)
+                spare = None if place is not None else self._spare(store, reads, i, x)
+                start = clock()
+                y, macs = m.run(inputs, ctx, spare, place)
+                seconds = clock() - start
+                if place is not None and y is not place:
+                    raise RuntimeError(f"{m.layer.name}: the kernel did not write into its "
+                                       "place")
+                del inputs, place
                 store[i] = y
                 del y
-                record(i, macs, own, epilogue.reach[0], final=True)
-                for k, j in enumerate(members, start=1):
-                    store[j] = store[j - 1]  # written over: the same array
-                    record(j, 0, theirs[k - 1], epilogue.reach[k], final=True)
-                i += 1 + len(members)
-                continue
-            inputs = [store[j] for j in reads]
-            place = self._place(outputs.pop(i, None), store)
-            spare = None if place is not None else self._spare(store, reads, i, x)
-            start = time.perf_counter()
-            with np.errstate(all="ignore"):
-                y, macs = m.run(inputs, ctx, spare, place)
-            seconds = time.perf_counter() - start
-            if place is not None and y is not place:
-                raise RuntimeError(f"{m.layer.name}: the kernel did not write into its place")
-            del inputs, place
-            store[i] = y
-            del y
-            record(i, macs, seconds, bound(i))
-            i += 1
+                record(i, macs, seconds, bound(i))
+                i += 1
         self.result = store.get(self.output)
         if self.result is not None and block is not None \
                 and np.may_share_memory(self.result, block):  # the plan rules it out

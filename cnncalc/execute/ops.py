@@ -29,10 +29,9 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from cnncalc.execute.buffers import output_array
+from cnncalc.execute.buffers import output_array, strided_view
 from cnncalc.execute.depthwise import depthwise2d
 from cnncalc.execute.fusion import ChunkHook, finish
 from cnncalc.execute.gather import gather
@@ -185,9 +184,9 @@ def conv2d(x: Array, weights: Array, bias: Array | None, kernel: Pair, stride: P
         else:
             src = x[n0:n0 + pn, top:]
         sn, sy, sx, sc = src.strides
-        return as_strided(src, (pn, pr, wo, kernel[0], kernel[1], groups, cg),
-                          (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
-                           sx * dilation[1], sc * cg, sc), writeable=False)
+        return strided_view(src, (pn, pr, wo, kernel[0], kernel[1], groups, cg),
+                            (sn, sy * stride[0], sx * stride[1], sy * dilation[0],
+                             sx * dilation[1], sc * cg, sc))
 
     macs = 0
     for n0 in range(0, n, nb):

@@ -332,6 +332,19 @@ def test_elementwise_activations(fn, scalar):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=2e-7)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu6_edge_values_as_pytorch(dtype):
+    """NaN stays NaN, -0.0 stays -0.0 (PyTorch's ``ReLU6`` keeps both), infinities clip, in
+    place and into another array alike."""
+    x = np.array([np.nan, -0.0, 0.0, -np.inf, np.inf, -3.0, 5.5, 6.0, 7.0], dtype=dtype)
+    want = np.array([np.nan, -0.0, 0.0, 0.0, 6.0, 0.0, 5.5, 6.0, 6.0], dtype=dtype)
+    into = np.empty_like(x)
+    for got in (activations.INTO["relu6"](x, into), activations.IN_PLACE["relu6"](x.copy())):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
 def test_softmax_and_logsoftmax_over_the_last_axis():
     x = rand(2, 3, 5) * 30
     e = np.exp(x - x.max(axis=-1, keepdims=True))

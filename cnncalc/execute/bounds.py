@@ -39,7 +39,6 @@ _CONTRACTING = frozenset({"relu", "identity", "leakyrelu", "gelu", "silu", "swis
 
 
 @functools.lru_cache(maxsize=8)
-@functools.lru_cache(maxsize=8)
 def unit_roundoff(dtype: np.dtype[Any]) -> float:
     return float(np.finfo(dtype).eps) / 2 if dtype.kind in "fc" else 0.0
 

@@ -66,6 +66,10 @@ UNSUPPORTED = [
      "the truth of a tensor"),
     ("self.add_module('{0.real}'.format(1), nn.ReLU())\n", "return x", "'{0.real}'.format(",
      "a `format` of other than numbers and text into plain fields"),
+    # a forward() whose result is not one tensor: at its `return`, or at its def without one
+    (CONV, "y = self.conv(x)\nreturn y, x", "return y, x", "returns other than one tensor"),
+    (CONV, "return {'out': self.conv(x)}", "return {'out'", "returns other than one tensor"),
+    (CONV, "y = self.conv(x)", "def forward", "returns other than one tensor"),
 ]
 
 

@@ -91,9 +91,13 @@ def parse_torch_code(text: str, path: str, defines: Mapping[str, object],
         if root is None:
             return _spec(path, shape, in_span, graph, diags, lines, None)
         fw.name_modules(root)
+        it.returned = None
         out = fw.apply(it, root, graph.input, at)
-        if not isinstance(out, Tensor):
-            raise not_followed(src, at, "a forward() that returns other than one tensor")
+        if not isinstance(out, Tensor):  # at its `return` (or its def, returning nothing)
+            raise not_followed(src, it.returned or at,
+                               "a forward() that returns other than one tensor",
+                               "cnncalc follows networks with one output: return one tensor "
+                               "(the heads concatenated, say)")
         if out.index != len(graph.layers):
             output = graph.ref(out, src.span(at))
         diags.extend(fw.problems)

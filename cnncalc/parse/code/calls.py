@@ -29,9 +29,9 @@ from cnncalc.parse.code.values import (
 
 
 class _Return(Exception):
-    def __init__(self, value: Value) -> None:
+    def __init__(self, value: Value, node: ast.AST) -> None:
         super().__init__()
-        self.value = value
+        self.value, self.node = value, node
 
 
 class _Break(Exception):
@@ -55,6 +55,7 @@ class Calls(Expressions):
     depth: int
     steps: int
     owners: list[tuple[Class | None, Value]]
+    returned: ast.AST | None  # where the last call to end returned (its `return`, or its def)
 
     def block(self, body: list[ast.stmt], scope: dict[str, Value]) -> None:
         raise NotImplementedError
@@ -97,8 +98,10 @@ class Calls(Expressions):
         self.owners.append((owner, this))
         try:
             self.block(func.node.body, scope)
+            self.returned = func.node  # the end of its body: None
             return None
         except _Return as r:
+            self.returned = r.node
             return r.value
         except (_Break, _Continue):
             raise not_followed(self.src, node, "a `break` or `continue` outside a loop") \

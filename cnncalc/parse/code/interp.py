@@ -58,6 +58,7 @@ class Interp(Calls):
         self.steps = 0
         self.owners: list[tuple[Class | None, Value]] = []  # per call: defining class, self
         self.at: ast.AST | None = None  # the statement being followed
+        self.returned: ast.AST | None = None  # where the last call to end returned
 
     # --- the top of the file -------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class Interp(Calls):
             if stmt.value is not None:
                 self.assign(stmt.target, self.eval(stmt.value), scope)
         elif isinstance(stmt, ast.Return):
-            raise _Return(None if stmt.value is None else self.eval(stmt.value))
+            raise _Return(None if stmt.value is None else self.eval(stmt.value), stmt)
         elif isinstance(stmt, ast.If):
             test = self.truth(self.eval(stmt.test), stmt.test)
             self.block(stmt.body if test else stmt.orelse, scope)

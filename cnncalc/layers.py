@@ -10,6 +10,7 @@ from its input shape. Pure functions; the formulas themselves live in ``shapes``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -183,7 +184,7 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
     sizes: list[int] = []
     rounded = False
     ceil_mode = isinstance(layer, Pool) and layer.ceil_mode
-    up = ceil_mode or rounding == "ceil"
+    up = rounds_up(layer, rounding)
     noun = "filter" if isinstance(layer, Conv) else "window"
     for axis, word in ((0, "high"), (1, "wide")):
         w, s = shape[axis], layer.stride[axis]
@@ -239,17 +240,27 @@ def sliding(layer: Conv | Pool, shape: Shape, rounding: Rounding
         else:
             size = rounded_size(w, f, pad, s, up)
             rounded = True
-            how = "up (ceil mode)" if up else "down (floor)"
+            how = f"down (floor) to {size}"
+            if up:  # a last window that would start in the right padding is dropped
+                ceil = math.ceil(exact)
+                how = f"up (ceil mode) to {ceil}" if ceil == size else (
+                    f"up (ceil mode) to {ceil}, less a last window that would start in the "
+                    f"padding: {size}")
             notes.append((key, Diagnostic(
                 layer.span_of("kernel", "stride", "pad"), "G107",
-                f"{layer.name}: {arithmetic(w, f, shown_pad, s)}{where} is rounded {how} "
-                f"to {size}",
+                f"{layer.name}: {arithmetic(w, f, shown_pad, s)}{where} is rounded {how}",
                 nearest_fixes(w, f, pad[0] + pad[1], s).describe(word))))
         pads.append(pad)
         sizes.append(size)
     if problems:
         raise Invalid(*_unique(problems))
     return (sizes[0], sizes[1]), (pads[0], pads[1]), rounded, tuple(_unique(notes))
+
+
+def rounds_up(layer: Layer, rounding: Rounding) -> bool:
+    """Whether a size of ``layer`` that is not whole is rounded up (ceil mode: a pooling
+    layer's own ``ceil_mode``, or the ``ceil`` policy), else down."""
+    return (isinstance(layer, Pool) and layer.ceil_mode) or rounding == "ceil"
 
 
 def _conv(layer: Conv, shape: Shape, fld: Field, rounding: Rounding) -> Computed:

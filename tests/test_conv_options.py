@@ -50,6 +50,11 @@ def _conv(runner, *args):
     # ceil-mode pooling: (112 - 3)/2 + 1 = 55.5 rounds up to 56
     (["112x112x64", "3", "--pool", "-s", "2", "--ceil"],
      ["(112 - 3)/2 + 1 = 55.5 is rounded up (ceil mode) to 56"]),
+    # ceil-mode pooling that drops a last window starting in the padding (PyTorch: 3, as
+    # torch.nn.MaxPool2d(2, 2, 1, ceil_mode=True) gives on 5x5)
+    (["5x5x4", "2", "--pool", "-s", "2", "-p", "1", "--ceil"],
+     ["(5 - 2 + 2*1)/2 + 1 = 3.5 is rounded up (ceil mode) to 4, less a last window that "
+      "would start in the padding: 3"]),
 ])
 def test_conv_options(runner, args, lines):
     result = _conv(runner, *args)

@@ -64,3 +64,20 @@ def test_fail_on_warning_passes_a_floored_pytorch_text_and_fails_the_lecture(
     assert "I302" in ok.output
     bad = runner.invoke(cli, ["check", "--fail-on", "warning", str(tmp_path / "notes.txt")])
     assert bad.exit_code == 1 and "G107" in bad.output
+
+
+def test_a_dropped_last_window_is_said_and_the_summary_names_each_direction() -> None:
+    """MaxPool2d(2, 2, 1, ceil_mode=True) on 5: 3.5 rounds up to 4, and PyTorch drops the
+    last window, which would start in the padding: 3. The summary line says which layers were
+    rounded down and which up, not the policy's name (a ceil-mode pool rounds up under any)."""
+    a = analyze_text("# cnncalc: input 5x5x4\nnn.MaxPool2d(2, 2, 1, ceil_mode=True)\n")
+    (d,) = a.diagnostics
+    assert d.message.endswith("(5 - 2 + 2*1)/2 + 1 = 3.5 is rounded up (ceil mode) to 4, less "
+                              "a last window that would start in the padding: 3, as PyTorch "
+                              "does")
+    assert a.layers[-1].output_shape == (3, 3, 4)
+    # CONV1: (9 - 2)/2 + 1 = 4.5, floored to 4; POOL1: (4 - 3 + 2)/2 + 1 = 2.5, up to 3
+    lecture = ("ROUNDING: floor\n[9x9x4] INPUT\nCONV1: 4 2x2 filters at stride 2\n"
+               "POOL1: 3x3 filters at stride 2, pad 1, ceil\n")
+    out = CliRunner().invoke(cli, ["show", "--width", "300", "-"], input=lecture).stdout
+    assert "; rounded down (floor): CONV1; rounded up (ceil mode): POOL1." in out

@@ -10,6 +10,7 @@ from typing import Any
 from cnncalc.analyze import Analysis, LayerResult
 from cnncalc.diagnostics import Severity
 from cnncalc.escape import escape
+from cnncalc.layers import rounds_up
 from cnncalc.render.memory import Memory, human_bytes
 from cnncalc.shapes import fmt_fraction
 from cnncalc.spec import (
@@ -213,9 +214,11 @@ def summary_line(a: Analysis, memory: Memory) -> str:
             f"{t.peak_activations:,} at the inference peak")
     if t.buffers:
         text += f"; {t.buffers:,} buffers (batch-norm running statistics, not params)"
-    rounded = [escape(r.layer.name) for r in a.layers if r.rounded]
-    if rounded:
-        text += f"; rounded ({a.rounding}): {', '.join(rounded)}"
+    for up, how in ((False, "rounded down (floor)"), (True, "rounded up (ceil mode)")):
+        rounded = [escape(r.layer.name) for r in a.layers
+                   if r.rounded and rounds_up(r.layer, a.rounding) == up]
+        if rounded:
+            text += f"; {how}: {', '.join(rounded)}"
     text = (f"{text}. Memory ({memory.dtype}, batch {memory.batch}): activations "
             f"{human_bytes(memory.activations(t.activations))} in all, "
             f"{human_bytes(memory.activations(t.peak_activations))} at the inference peak; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from cnncalc.analyze import Analysis
 from cnncalc.escape import escape
+from cnncalc.layers import rounds_up
 from cnncalc.records import record
 from cnncalc.render.layout import BAND_GAP, COLUMN_GAP, ENTRY, Edge, Layout
 from cnncalc.results import Status
@@ -229,8 +230,10 @@ def legend(a: Analysis, ns: list[Node]) -> list[str]:
             line = ""
         line = f"{line} {word}" if line else word
     lines.append(line)
-    if any(n.rounded for n in ns):
-        lines.append(f"* a size rounded ({a.rounding}).")
+    ways = sorted({"up (ceil mode)" if rounds_up(r.layer, a.rounding) else "down (floor)"
+                   for r in a.layers if r.rounded})
+    if any(n.rounded for n in ns) and ways:
+        lines.append(f"* a size rounded {' or '.join(ways)}.")
     if any(n.assumed for n in ns):
         lines.append("~ (dashed orange) rests on an assumed wiring: a forward() that is not "
                      "known was read in the order written (P014).")

@@ -77,6 +77,9 @@ RULES: dict[str, Rule] = {
         Rule("P024", "params-not-as-pytorch", Severity.ERROR,
              "an nn module with parameters called twice (PyTorch shares them), or one the "
              "model does not register (PyTorch does not count it)"),
+        Rule("P025", "training-only-module", Severity.WARNING,
+             "a module a known forward() calls only in training (torchvision's auxiliary "
+             "classifiers): the network is read as in eval mode, and its params are left out"),
         Rule("P014", "unknown-forward", Severity.WARNING,
              "a container whose forward() cnncalc does not know: its children are read in "
              "order, and the figures that rest on that order are marked"),

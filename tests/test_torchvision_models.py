@@ -29,7 +29,8 @@ from cnncalc.parse.pytorch_blocks import MAX_NESTING
 from cnncalc.parse.pytorch_forward import FORWARDS, compile_forward, programs
 
 TORCHVISION = Path(__file__).parent / "fixtures" / "torchvision"
-FIGURES = json.loads((TORCHVISION / "figures.json").read_text(encoding="utf-8"))["models"]
+RECORD = json.loads((TORCHVISION / "figures.json").read_text(encoding="utf-8"))
+FIGURES, AUX = RECORD["models"], RECORD["aux"]
 # the layers only forward() shows: merges, pooling and flatten steps, F.relu, chunk, shuffle
 FORWARD_ONLY = {"add", "concat", "multiply", "flatten", "globalavgpool", "adaptiveavgpool",
                 "avgpool", "maxpool", "relu", "slice", "shuffle"}
@@ -257,16 +258,67 @@ def test_a_known_class_with_other_children_is_not_taken_for_torchvision() -> Non
     assert all(r.assumed == "BasicBlock" for r in a.layers[:6])
 
 
-def test_googlenet_with_its_auxiliary_heads_is_not_guessed() -> None:
-    """In eval mode forward() skips aux1 and aux2, whose params count: such a GoogLeNet is
-    not one cnncalc knows, and says so."""
+@pytest.mark.parametrize("name", sorted(AUX))
+def test_the_default_print_with_auxiliary_heads_is_the_eval_network(name: str) -> None:
+    """``print(googlenet())`` and ``print(inception_v3())`` show the auxiliary classifiers,
+    which forward() calls only in training: the network is read as in eval mode, with
+    PyTorch's figures for it (its params are the whole model's less the heads'), exit 0, no
+    P014; each head is said (P025, a warning) at its line."""
+    aux, figures = AUX[name], FIGURES[name]
+    assert (aux["params"] - aux["head_params"], aux["buffers"] - aux["head_buffers"],
+            aux["macs"]) == (figures["params"], figures["buffers"], figures["macs"])
+    text = _text(f"{name}_aux")
+    a = analyze(parse_text(text, f"{name}_aux.txt"), tuple(figures["input"]))
+    assert a.ok and a.totals is not None and a.totals.assumed == ()
+    t = a.totals
+    assert (t.params, t.buffers, t.macs) == (figures["params"], figures["buffers"],
+                                             figures["macs"])
+    assert list(a.layers[-1].output_shape or ()) == figures["output"]
+    assert not any(r.layer.name.split(".")[0] in aux["heads"] for r in a.layers)
+    said = [d for d in a.diagnostics if d.code != "I302"]
+    assert [d.code for d in said] == ["P025"] * len(aux["heads"])
+    for d, head in zip(said, aux["heads"], strict=True):
+        assert d.severity.value == "warning"
+        assert d.message.startswith(f"`{head}` (InceptionAux) is called by ")
+        assert "only in training: the network is read as in eval mode, without it" in \
+            d.message
+        assert text.splitlines()[d.span.line - 1].lstrip().startswith(f"({head}): ")
+    size = "x".join(map(str, figures["input"]))
+    result = CliRunner().invoke(cli, ["show", "--input", size,
+                                      str(TORCHVISION / f"{name}_aux.txt")])
+    assert result.exit_code == 0, result.output
+    assert "P025" in result.stderr and "P014" not in result.stderr
+
+
+def test_any_module_googlenet_calls_only_in_training_is_left_out() -> None:
+    """torchvision's GoogLeNet calls ``aux1`` only in training whatever its class: one of
+    another class is left out the same way, and said."""
     text = _text("googlenet").replace(
         "  (avgpool)", "  (aux1): Sequential(\n    (0): Linear(in_features=4, out_features=2)\n"
         "  )\n  (avgpool)")
     a = analyze(parse_text(text, "g.txt"), (224, 224, 3))
+    assert a.totals is not None and a.totals.params == FIGURES["googlenet"]["params"]
+    (d,) = [d for d in a.diagnostics if d.code in ("P014", "P025")]
+    assert d.code == "P025" and d.message.startswith("`aux1` (Sequential) is called by")
+
+
+def test_a_child_is_called_or_training_only_never_both() -> None:
+    with pytest.raises(ValueError, match="only in training"):
+        compile_forward("Net", "x conv fc ~fc")
+    program = compile_forward("Net", "x conv fc ~aux")
+    assert program.labels == {"conv", "fc"} and program.training == {"aux"}
+
+
+def test_a_child_googlenet_never_calls_is_still_not_guessed() -> None:
+    """A child torchvision's GoogLeNet has not at all (not an auxiliary head) makes it
+    unknown, as before: read in order, with P014 naming the child."""
+    text = _text("googlenet").replace(
+        "  (avgpool)", "  (head2): Sequential(\n    (0): Linear(in_features=4, out_features=2)\n"
+        "  )\n  (avgpool)")
+    a = analyze(parse_text(text, "g.txt"), (224, 224, 3))
     p014 = [d for d in a.diagnostics if d.code == "P014"]
     assert [d.message.split("`")[1] for d in p014] == ["GoogLeNet"]
-    assert "`aux1`, which that forward() does not call" in p014[0].message
+    assert "`head2`, which that forward() does not call" in p014[0].message
 
 
 def test_a_child_a_residual_may_skip_must_hold_no_params() -> None:

@@ -24,6 +24,16 @@ _TORCH = ("# cnncalc: input 8x8x3\nimport torch.nn as nn\nimport torch.nn.functi
           "        self.conv = nn.Conv2d(3, 8, 3)\n\n    def forward(self, x):\n"
           "        {forward}\n\nnet = Net()\n")
 
+# a GoogLeNet printed with its children stubbed (Identity), and a head it calls in training
+_GOOGLENET = ("# cnncalc: input 8x8x3\nGoogLeNet(\n" + "".join(
+    f"  ({name}): Identity()\n" for name in [
+        "conv1", "maxpool1", "conv2", "conv3", "maxpool2", "inception3a", "inception3b",
+        "maxpool3", "inception4a", "inception4b", "inception4c", "inception4d", "inception4e",
+        "maxpool4", "inception5a", "inception5b"]) + "{aux}  (avgpool): AdaptiveAvgPool2d("
+    "output_size=(1, 1))\n"
+    "  (dropout): Dropout(p=0.2, inplace=False)\n"
+    "  (fc): Linear(in_features=3, out_features=10, bias=True)\n)\n")
+
 EXAMPLES: dict[str, Example] = {
     "P001": Example(
         "A line starts with a layer word but the rest is not what that layer takes; the "
@@ -211,6 +221,13 @@ EXAMPLES: dict[str, Example] = {
         "  (1): ReLU()\n)\n",
         "# cnncalc: input 32x32x3\nNet(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3))\n"
         "  (relu): ReLU()\n)\n"),
+    "P025": Example(
+        "torchvision's GoogLeNet and Inception v3 call their auxiliary classifiers only in "
+        "training. cnncalc reads the network as it runs in eval mode, without them, and says "
+        "so: PyTorch's parameter count (the sum of p.numel()) has their params, the totals do "
+        "not. Built with aux_logits=False, the model prints without them.",
+        _GOOGLENET.format(aux=""),
+        _GOOGLENET.format(aux="  (aux1): Linear(in_features=3, out_features=10, bias=True)\n")),
     "P015": Example(
         "One file, one network: a second model (a GAN's discriminator after its generator) is "
         "never chained onto the first. Pick one with --model NAME, or give each a file.",

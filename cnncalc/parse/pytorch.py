@@ -34,7 +34,15 @@ from cnncalc.parse.bounds import bounded_name as _bounded
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
 from cnncalc.parse.lexer import MAX_DIGITS
-from cnncalc.parse.pytorch_blocks import Block, Child, Item, make_block, match, write_layers
+from cnncalc.parse.pytorch_blocks import (
+    Block,
+    Child,
+    Item,
+    item_span,
+    make_block,
+    match,
+    write_layers,
+)
 from cnncalc.parse.pytorch_calls import Call, read_calls
 from cnncalc.parse.pytorch_forward import FORWARDS
 from cnncalc.parse.pytorch_modules import MODULES
@@ -320,8 +328,19 @@ class _Reader(Text):
             self.unmatched.setdefault(box.module, found if isinstance(found, str) else
                                       "text stands before its first child")
             return None
-        return make_block(found, box.head, box.prefix, items, box.children, box.first,
-                          _bounded)
+        block = make_block(found, box.head, box.prefix, items, box.children, box.first,
+                           _bounded)
+        for label, module, _, _ in box.children:
+            if label in found.training and block.children.get(label):
+                self.diags.append(Diagnostic(
+                    item_span(block.children[label][0]), "P025",
+                    f"`{_bounded(box.prefix + label)}` ({module}) is called by "
+                    f"`{box.module}`'s forward() only in training: the network is read as in "
+                    "eval mode, without it, so its params are not in the totals, where "
+                    "PyTorch's count (the sum of p.numel()) has them",
+                    "build the model with aux_logits=False for the network as it runs in "
+                    "eval mode, params included"))
+        return block
 
     def pop(self) -> None:
         box = self.stack.pop()

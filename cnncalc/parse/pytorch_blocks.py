@@ -81,14 +81,16 @@ def match(cls: str, children: Sequence[Child], items: Sequence[Item]) -> Program
             if children:
                 return program
             continue
-        if program.required <= found <= program.labels and all(
+        if program.required <= found <= program.labels | program.training and all(
                 modules.get(c) in PARAM_FREE for c in program.guarded):
             return program
     fixed = [p for p in variants if not p.variadic]
     if not fixed:
         return "it has no children"
-    nearest = min(fixed, key=lambda p: len(p.required - found) + len(found - p.labels))
-    missing, extra = sorted(nearest.required - found), sorted(found - nearest.labels)
+    nearest = min(fixed, key=lambda p: len(p.required - found) +
+                  len(found - p.labels - p.training))
+    missing = sorted(nearest.required - found)
+    extra = sorted(found - nearest.labels - nearest.training)
     parts = ([f"no {_names(missing)}"] if missing else []) + (
         [f"{_names(extra)}, which that forward() does not call"] if extra else []) + (
         [] if missing or extra else
@@ -298,6 +300,11 @@ def _renamed(item: Item, rename: Callable[[str], str]) -> Item:
     if isinstance(item, Call | Block):
         return item.renamed(rename)
     return replace(item, name=rename(item.name))
+
+
+def item_span(item: Item) -> Span:
+    """Where an item is written (a block: its class name)."""
+    return item.head if isinstance(item, Block) else item.span
 
 
 def item_count(item: Item) -> int:

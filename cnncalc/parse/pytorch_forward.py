@@ -17,6 +17,9 @@ the forward (read from torchvision 0.29's sources), written one a line in a smal
   and ``DENSE`` (DenseNet's block: every child reads the concatenation of the block's input
   and all earlier children's outputs; the block gives the concatenation of all);
 - ``>name`` saves the value so far; right after an operation it also names that layer;
+- ``~name`` names a child ``forward()`` calls only in training (torchvision's auxiliary
+  classifiers, ``if self.training``): it may be printed, and the network, read as in eval
+  mode, never calls it (:mod:`cnncalc.parse.pytorch` says so, P025);
 - ``[cond]`` / ``[!cond]`` before a segment runs it only when ``cond`` holds / does not: a
   child's name holds when that child is printed and not empty; ``residual`` holds when the
   block's convolutions all have stride 1 and the first one's input channels are the last
@@ -53,7 +56,10 @@ FORWARDS: dict[str, tuple[str, ...]] = {
                   "x branch4 >branch4 | CAT(branch1, branch2, branch3, branch4)",),
     "GoogLeNet": ("x conv1 maxpool1 conv2 conv3 maxpool2 inception3a inception3b maxpool3 "
                   "inception4a inception4b inception4c inception4d inception4e maxpool4 "
-                  "inception5a inception5b avgpool FLATTEN dropout fc",),
+                  "inception5a inception5b avgpool FLATTEN dropout fc ~aux1 ~aux2",),
+    # googlenet's and inception's auxiliary classifiers (told apart by their children)
+    "InceptionAux": ("x POOL(4) conv FLATTEN fc1 RELU dropout fc2",
+                     "x AVGPOOL(5,3,0) conv0 conv1 POOL(1) FLATTEN fc"),
     "InceptionA": ("x branch1x1 >b1 | x branch5x5_1 branch5x5_2 >b5 | "
                    "x branch3x3dbl_1 branch3x3dbl_2 branch3x3dbl_3 >b3 | "
                    "x AVGPOOL(3,1,1) branch_pool >bp | CAT(b1, b5, b3, bp)",),
@@ -74,7 +80,7 @@ FORWARDS: dict[str, tuple[str, ...]] = {
     "Inception3": ("x Conv2d_1a_3x3 Conv2d_2a_3x3 Conv2d_2b_3x3 maxpool1 Conv2d_3b_1x1 "
                    "Conv2d_4a_3x3 maxpool2 Mixed_5b Mixed_5c Mixed_5d Mixed_6a Mixed_6b "
                    "Mixed_6c Mixed_6d Mixed_6e Mixed_7a Mixed_7b Mixed_7c avgpool dropout "
-                   "FLATTEN fc",),
+                   "FLATTEN fc ~AuxLogits",),
     # torchvision.models.densenet (_Transition is an nn.Sequential: its children in order)
     "_DenseLayer": ("x norm1 relu1 conv1 norm2 relu2 conv2",),
     "_DenseBlock": ("x DENSE",),
@@ -117,7 +123,8 @@ OPS: dict[str, tuple[int, str]] = {
 }
 RESIDUAL = "residual"
 
-_TOKEN = re.compile(r"\s*(?:(\|)|\[(!?)(\w+)\]|>(\w+)|([A-Z]+)(?:\(([^)]*)\))?(?!\w)|(\w+)(\?)?)")
+_TOKEN = re.compile(r"\s*(?:(\|)|\[(!?)(\w+)\]|>(\w+)|~(\w+)|([A-Z]+)(?:\(([^)]*)\))?(?!\w)|"
+                    r"(\w+)(\?)?)")
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,7 @@ class Program:
     """One variant of a class's forward(): its segments; the children it may call; those
     that must be printed; those only a ``residual`` guard calls (they must hold no params);
     the local names of the layers its operations make; whether it calls every child
-    (``DENSE``)."""
+    (``DENSE``); the children it calls only in training (``~name``), which may be printed."""
 
     cls: str
     segments: tuple[Segment, ...]
@@ -161,6 +168,7 @@ class Program:
     guarded: frozenset[str]
     op_names: tuple[str, ...]
     variadic: bool
+    training: frozenset[str] = frozenset()
 
 
 def _op(word: str, args: str | None, text: str) -> Op:
@@ -185,6 +193,7 @@ def compile_forward(cls: str, text: str) -> Program:
     optional: set[str] = set()
     chunked: set[str] = set()
     op_names: list[str] = []
+    training: set[str] = set()
 
     def end() -> None:
         nonlocal guard, source, steps
@@ -200,9 +209,11 @@ def compile_forward(cls: str, text: str) -> Program:
         if m is None or m.end() == pos:
             raise ValueError(f"{cls}: cannot read {text[pos:]!r}")
         pos = m.end()
-        bar, neg, cond, save, word, args, child, maybe = m.groups()
+        bar, neg, cond, save, train, word, args, child, maybe = m.groups()
         if bar:
             end()
+        elif train:
+            training.add(train)
         elif cond:
             if source is not None or guard is not None:
                 raise ValueError(f"{cls}: a guard must start its segment")
@@ -252,11 +263,13 @@ def compile_forward(cls: str, text: str) -> Program:
     required = frozenset(c for c in labels if c not in optional and not own.get(c, False))
     guarded = frozenset(c for c, gs in uses.items()
                         if all(g is not None and g[1] == RESIDUAL for g in gs))
-    if len(set(op_names)) != len(op_names) or set(op_names) & labels:
+    if len(set(op_names)) != len(op_names) or set(op_names) & (labels | training):
         raise ValueError(f"{cls}: the layers its operations make need names of their own")
+    if training & labels:
+        raise ValueError(f"{cls}: {sorted(training & labels)} called, and only in training")
     return Program(cls, tuple(segments), labels, required, guarded, tuple(op_names),
                    any(s.op is not None and s.op.word == "DENSE"
-                       for seg in segments for s in seg.steps))
+                       for seg in segments for s in seg.steps), frozenset(training))
 
 
 @functools.cache

@@ -356,3 +356,17 @@ def test_matches_pytorch() -> None:
         assert r.params == sum(p.numel() for p in module.parameters()), name
         stats = [b for n, b in module.named_buffers() if n.startswith("running_")]
         assert (r.buffers or 0) == sum(b.numel() for b in stats), name
+
+
+@pytest.mark.parametrize("call", [
+    "Conv2d(3, 8, kernel_size=" + "(" * 3000 + "3" + ")" * 3000 + ")",  # nesting refused
+    "Conv2d(3, 8, kernel_size=(3, 3), padding=" + "1 + " * 500 + ")",  # a syntax error
+])
+def test_a_refused_call_is_quoted_in_part(call: str) -> None:
+    """The message quotes at most 80 characters of a call it cannot read (the line is shown
+    under it): a hostile line does not make a message thousands of characters long."""
+    spec = parse_pytorch(f"Sequential(\n  (0): {call}\n)\n", "m.txt", {})
+    (d,) = [d for d in spec.diagnostics if d.code == "P001"]
+    quoted = d.message.split("`")[1]
+    assert len(quoted) == 80 and quoted.endswith("...") and call.startswith(quoted[:-3])
+    assert len(d.message) < 200

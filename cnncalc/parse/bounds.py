@@ -87,6 +87,15 @@ def bounded_name(name: str) -> str:
     return name if len(name) <= LONGEST_NAME else "..." + name[3 - LONGEST_NAME:]
 
 
+LONGEST_QUOTE = 80
+"""A message quotes at most this much of the text it refuses (the source line is shown under
+it anyway): a longer quote keeps its first characters before ``...``."""
+
+
+def excerpt(text: str) -> str:
+    return text if len(text) <= LONGEST_QUOTE else text[:LONGEST_QUOTE - 3] + "..."
+
+
 NAMED = 5
 """How many models a P015 hint names: a file of many models would otherwise name them all in
 each of its P015s, output quadratic in the file."""

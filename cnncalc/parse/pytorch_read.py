@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from cnncalc.parse import DefineValue
+from cnncalc.parse.bounds import excerpt
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.parse.pycode import Refusal, Value, char_col, literal, refuse
@@ -116,14 +117,15 @@ def read_call(module: str, snippet: str, span: Span, line_end: Callable[[int], i
     try:
         call, first = trees.tree(snippet)
     except SyntaxError as exc:
-        raise refuse(span, "P001", f"`{rows[0]}` is not a call cnncalc can read: {exc.msg}",
+        raise refuse(span, "P001",
+                     f"`{excerpt(rows[0])}` is not a call cnncalc can read: {exc.msg}",
                      "check the brackets, commas and quotes") from None
     except (ValueError, RecursionError, MemoryError) as exc:  # e.g. undecodable bytes, deep nesting
-        raise refuse(span, "P001", f"`{rows[0]}` is not a call cnncalc can read: "
+        raise refuse(span, "P001", f"`{excerpt(rows[0])}` is not a call cnncalc can read: "
                      f"{type(exc).__name__}", "save the file as UTF-8 text and check the "
                      "brackets") from None
     if not isinstance(call, ast.Call):
-        raise refuse(span, "P001", f"`{rows[0]}` is not a module call")
+        raise refuse(span, "P001", f"`{excerpt(rows[0])}` is not a module call")
     params, allowed, required = SIGNATURES[module]
     positional, keywords = call.args, call.keywords
     if params is not None and len(positional) > len(params):

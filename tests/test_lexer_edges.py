@@ -87,3 +87,19 @@ def test_any_whitespace_around_x_in_a_shape(sep: str) -> None:
     but int() does not strip \\x1c."""
     a = analyze(parse_text(f"[8x{sep}8x3] INPUT\nFC1: 2 neurons\n", "ws.txt"))
     assert a.ok and a.input == (8, 8, 3)
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    ("1e2", "write it in digits: 100, not 1e2"),
+    ("3x3filters", "put a space between a number and the word after it"),
+    ("1.2.3", "check the number"),
+])
+def test_a_number_run_into_letters_or_dots_is_named_whole(written: str, hint: str) -> None:
+    """Not `unexpected character `1``: the whole run is underlined and named."""
+    text = f"[32x32x3] INPUT\nCONV1: {written} 3x3 filters at stride 1, pad 1\n"
+    (d,) = analyze(parse_text(text, "n.txt")).diagnostics
+    assert d.code == "P001" and (d.span.line, d.span.col) == (2, 8)
+    assert d.span.end_col - d.span.col == len(written)
+    assert d.message == (f"`{written}` is not a number cnncalc reads: numbers are whole or "
+                         "decimal, in digits, apart from the words around them")
+    assert d.hint.startswith(hint)

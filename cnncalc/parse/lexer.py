@@ -72,6 +72,8 @@ MAX_DIGITS = 4300
 """The most digits Python's int() converts (``sys.get_int_max_str_digits()``); a longer number
 in a spec is refused with a diagnostic, never converted (which would cost quadratic time)."""
 _DIGIT_RUN = re.compile(r"\d+")
+_GLUED = re.compile(r"-?\d[\w.]*")  # a number the token regex refused: what it runs into
+_SCIENTIFIC = re.compile(r"-?\d+(?:\.\d*)?[eE][-+]?\d+")
 
 
 def long_number(text: str) -> re.Match[str] | None:
@@ -130,6 +132,17 @@ def _bracketed(text: str, start: int, path: str, line: int, tokens: list[Token])
     """At a character the regex left over: a bracket or parenthesis nested deeper than it
     matches (appended to ``tokens``; returns where to go on), else a LexError."""
     ch = text[start]
+    glued = _GLUED.match(text, start)
+    if glued is not None:  # digits run into letters or dots: 1e2, 11x11filters, 1.2.3
+        word = glued.group(0)
+        shown = word if len(word) <= 40 else word[:37] + "..."
+        hint = ("write it in digits: 100, not 1e2" if _SCIENTIFIC.fullmatch(word) else
+                "put a space between a number and the word after it: `3x3 filters`"
+                if re.search(r"\d[A-Za-z_]", word) else "check the number")
+        raise LexError(Diagnostic(
+            Span(path, line, start + 1, start + 1 + len(word)), "P001",
+            f"`{shown}` is not a number cnncalc reads: numbers are whole or decimal, in "
+            "digits, apart from the words around them", hint))
     if ch not in "[(":
         raise LexError(Diagnostic(
             Span(path, line, start + 1, start + 2), "P001", f"unexpected character `{ch}`",

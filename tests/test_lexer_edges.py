@@ -103,3 +103,33 @@ def test_a_number_run_into_letters_or_dots_is_named_whole(written: str, hint: st
     assert d.message == (f"`{written}` is not a number cnncalc reads: numbers are whole or "
                          "decimal, in digits, apart from the words around them")
     assert d.hint.startswith(hint)
+
+
+BENGALI_FOUR = "\u09ea"  # looks like an 8
+
+
+@pytest.mark.parametrize("text", [
+    f"[32x32x3] INPUT\nCONV1: {BENGALI_FOUR} 3x3 filters at stride 1, pad 1\n",  # lecture
+    f"[32x32x3] INPUT\nCONV1: 8 3x{BENGALI_FOUR} filters at stride 1, pad 1\n",
+    f"[32x{BENGALI_FOUR}2x3] INPUT\nCONV1: 8 3x3 filters at stride 1, pad 1\n",  # a shape
+    f"# cnncalc: input 32x32x3\nnn.Conv2d(3, {BENGALI_FOUR}, 3)\n",  # PyTorch text
+    f"# cnncalc: input {BENGALI_FOUR}2x32x3\nnn.Conv2d(3, 8, 3)\n",  # a directive
+    f"INPUT: [224x224x3]\nCONV3-6{BENGALI_FOUR}: [224x224x64]\n",  # the VGG notes
+])
+def test_a_digit_of_another_script_is_refused_not_read(text: str) -> None:
+    """U+09EA is a Bengali four that looks like an 8 (ruff flags it as ambiguous): read as 4,
+    a spec would compute other than it shows, so a digit outside 0-9 is an error wherever a
+    number is read."""
+    a = analyze(parse_text(text, "d.txt"))
+    errors = [d for d in a.diagnostics if d.severity.value == "error"]
+    assert errors and a.totals is None, [(d.code, d.message) for d in a.diagnostics]
+    where = next(n for n, line in enumerate(text.splitlines(), 1) if BENGALI_FOUR in line)
+    assert where in {d.span.line for d in errors}
+
+
+def test_the_lexer_names_the_foreign_digit() -> None:
+    text = f"[32x32x3] INPUT\nCONV1: {BENGALI_FOUR} 3x3 filters at stride 1, pad 1\n"
+    (d,) = analyze(parse_text(text, "d.txt")).diagnostics
+    assert (d.code, d.span.line, d.span.col) == ("P001", 2, 8)
+    assert d.message.startswith(f"`{BENGALI_FOUR}` (BENGALI DIGIT FOUR, 4) is a digit of "
+                                "another script: cnncalc reads numbers written in 0-9 only")

@@ -100,8 +100,9 @@ def test_input_line_is_the_old_pattern() -> None:
 
 
 def test_vgg_figures_are_the_old_patterns() -> None:
-    approx = re.compile(r"~?\s*(?:\d+\.?\d*|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
-    expr = re.compile(r"[\d\s*x().+]*\d[\d\s*x().+]*")
+    # the old patterns, digits 0-9 only as everywhere (an Arabic-Indic three is no digit)
+    approx = re.compile(r"~?\s*(?:[0-9]+\.?[0-9]*|\.[0-9]+)\s*[kmgbt]?b?", re.IGNORECASE)
+    expr = re.compile(r"[0-9\s*x().+]*[0-9][0-9\s*x().+]*")
     pieces = ["1", "2", ".", "~", " ", "k", "M", "b", "x", "*", "(", ")", "+", "z", "\u0663"]
     rng = random.Random(6)
     for _ in range(50_000):

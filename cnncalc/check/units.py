@@ -40,7 +40,7 @@ any conversion."""
 _LEAD_DIGITS = 20
 """Digits shown of a figure too long to print whole."""
 
-_FIGURE = re.compile(r"^\s*(?P<num>\d[\d_,]*(?:\.\d+)?|\.\d+)\s*(?P<unit>[A-Za-z]*)\s*$")
+_FIGURE = re.compile(r"^\s*(?P<num>[0-9][0-9_,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[A-Za-z]*)\s*$")
 
 
 class UnitError(ValueError):

@@ -57,7 +57,7 @@ _PYTORCH: tuple[tuple[tuple[str, ...], re.Pattern[str], bool], ...] = (
 )
 # `CONV3-64` and `FC-4096` are the VGG notation's own (`POOL2` alone is also the lecture's),
 # unless a lecture-style body follows the colon: `CONV1-1: 64 3x3 filters` is the lecture's
-_VGG = re.compile(r"^[^\S\n]*(?:\[[^\]\n]*\][^\S\n]*)?(?:conv\d+(?:x\d+)?-\d+|fc-\d+)\b"
+_VGG = re.compile(r"^[^\S\n]*(?:\[[^\]\n]*\][^\S\n]*)?(?:conv[0-9]+(?:x[0-9]+)?-[0-9]+|fc-[0-9]+)\b"
                   r"(?![^\S\n]*:[^\S\n]*(?!memory|weights)[^\s\[#])", re.IGNORECASE | re.MULTILINE)
 
 

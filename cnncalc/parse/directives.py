@@ -14,7 +14,7 @@ from cnncalc.parse.lexer import MAX_DIGITS
 from cnncalc.spec import Shape, Span
 
 _DIRECTIVE = re.compile(r"#\s*cnncalc:\s*input\s+(?P<shape>\S+)", re.IGNORECASE)
-_VOLUME = re.compile(r"^(\d+)[xX](\d+)[xX](\d+)$")
+_VOLUME = re.compile(r"^([0-9]+)[xX]([0-9]+)[xX]([0-9]+)$")
 
 
 def find_input(lines: list[str] | tuple[str, ...], path: str, notation: str

@@ -334,7 +334,7 @@ def _reader(path: str, fast: FastReader | None) -> Callable[[str, int], Layer | 
 
 # A Markdown list marker before a line's text (`- `, `* `, `+ `, `1. `, `1) `): notes pasted
 # from Markdown keep them; they are read as blanks of the same width (columns stay the line's)
-_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t]+\S)")
+_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|[0-9]{1,9}[.)])(?=[ \t]+\S)")
 
 
 def unlisted(line: str) -> str:

@@ -4,6 +4,7 @@ bracketed shapes and parenthesised remarks, each with its 1-based column span.""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 from cnncalc.diagnostics import Diagnostic
@@ -17,8 +18,8 @@ from cnncalc.spec import Shape, Span
 # Whitespace matches nothing, so finditer steps over it.
 _TOKEN = re.compile(
     r"""
-      (?P<size>-?\d+(?:\s*[xX\u00d7]\s*-?\d+)+)(?![\w.])
-    | (?P<number>-?(?:\d+\.\d*|\.\d+|\d+))(?![\w.])
+      (?P<size>-?[0-9]+(?:\s*[xX\u00d7]\s*-?[0-9]+)+)(?![\w.])
+    | (?P<number>-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+))(?![\w.])
     | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
     | (?P<string>"[^"\n]*")
     | (?P<punct>[:,?=])
@@ -71,9 +72,9 @@ def split_comment(text: str) -> str:
 MAX_DIGITS = 4300
 """The most digits Python's int() converts (``sys.get_int_max_str_digits()``); a longer number
 in a spec is refused with a diagnostic, never converted (which would cost quadratic time)."""
-_DIGIT_RUN = re.compile(r"\d+")
-_GLUED = re.compile(r"-?\d[\w.]*")  # a number the token regex refused: what it runs into
-_SCIENTIFIC = re.compile(r"-?\d+(?:\.\d*)?[eE][-+]?\d+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_GLUED = re.compile(r"-?[0-9][\w.]*")  # a number the token regex refused: what it runs into
+_SCIENTIFIC = re.compile(r"-?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+")
 
 
 def long_number(text: str) -> re.Match[str] | None:
@@ -138,11 +139,17 @@ def _bracketed(text: str, start: int, path: str, line: int, tokens: list[Token])
         shown = word if len(word) <= 40 else word[:37] + "..."
         hint = ("write it in digits: 100, not 1e2" if _SCIENTIFIC.fullmatch(word) else
                 "put a space between a number and the word after it: `3x3 filters`"
-                if re.search(r"\d[A-Za-z_]", word) else "check the number")
+                if re.search(r"[0-9][A-Za-z_]", word) else "check the number")
         raise LexError(Diagnostic(
             Span(path, line, start + 1, start + 1 + len(word)), "P001",
             f"`{shown}` is not a number cnncalc reads: numbers are whole or decimal, in "
             "digits, apart from the words around them", hint))
+    if ch.isdecimal():  # a digit of another script, which may look like another digit
+        raise LexError(Diagnostic(
+            Span(path, line, start + 1, start + 2), "P001",
+            f"`{ch}` ({unicodedata.name(ch, 'a digit')}, {unicodedata.decimal(ch)}) is a "
+            "digit of another script: cnncalc reads numbers written in 0-9 only, so that the "
+            "text reads as what it computes", f"write {unicodedata.decimal(ch)} as 0-9 digits"))
     if ch not in "[(":
         raise LexError(Diagnostic(
             Span(path, line, start + 1, start + 2), "P001", f"unexpected character `{ch}`",
@@ -179,7 +186,7 @@ def parse_size(text: str) -> tuple[int, ...]:
     return tuple(map(int, _TIMES.split(text.strip())))
 
 
-_SHAPE = re.compile(r"^\s*\d+(?:\s*[xX\u00d7]\s*\d+)*\s*$")
+_SHAPE = re.compile(r"^\s*[0-9]+(?:\s*[xX\u00d7]\s*[0-9]+)*\s*$")
 
 
 def parse_shape(tok: Token, path: str, line: int) -> Shape:

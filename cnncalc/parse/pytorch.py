@@ -61,8 +61,8 @@ _IN_ORDER = frozenset(("Sequential", "Conv2dNormActivation", "ConvNormActivation
 _NO_FORWARD = frozenset(("ModuleList", "ModuleDict"))  # the module holding one calls it
 _SELF = "self"  # the wiring of `self.conv1 = nn.Conv2d(...)` lines: forward() is not shown
 _GAP = re.compile(r"[ \t\n,;\[\]]+")
-_LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:(\d+)[ \t]*x[ \t]+)?")  # and a repeat count
-_RANGE = re.compile(r"(\d+)-(\d+)")
+_LABEL = re.compile(r"\(([^()\n]*)\):[ \t]*(?:([0-9]+)[ \t]*x[ \t]+)?")  # and a repeat count
+_RANGE = re.compile(r"([0-9]+)-([0-9]+)")
 _TARGET = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)[ \t]*")
 _HEAD = re.compile(r"((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*)([A-Za-z_]\w*)[ \t]*\(")
 # a module or a label at the first character of a line that is not blank (pytorch_walk)

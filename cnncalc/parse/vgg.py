@@ -62,22 +62,22 @@ from cnncalc.spec import (
 )
 
 _STEM = re.compile(r"(input|conv|fc|maxpool|avgpool|pool|lrn|soft-?max)(?![a-z])")
-_CONV = re.compile(r"conv(?P<kernel>\d+(?:x\d+)?)-(?P<filters>\d+)", re.IGNORECASE)
-_FC = re.compile(r"fc(?:-(?P<units>\d+))?", re.IGNORECASE)
-_POOL = re.compile(r"(?P<op>max|avg)?pool(?P<kernel>\d*)", re.IGNORECASE)
+_CONV = re.compile(r"conv(?P<kernel>[0-9]+(?:x[0-9]+)?)-(?P<filters>[0-9]+)", re.IGNORECASE)
+_FC = re.compile(r"fc(?:-(?P<units>[0-9]+))?", re.IGNORECASE)
+_POOL = re.compile(r"(?P<op>max|avg)?pool(?P<kernel>[0-9]*)", re.IGNORECASE)
 _FORMS = {"conv": "convF-K such as conv3-64", "fc": "FC or FC-N such as FC-4096",
           "pool": "POOLn, maxpool or avgpool", "maxpool": "maxpool or maxpoolN",
           "avgpool": "avgpool or avgpoolN"}
 _ANNOTATION = re.compile(r"\b(memory|weights)\s*:", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"\s*([A-Za-z][\w\-]*)")
 _TOTAL = re.compile(r"^\s*total\b[^:]*:", re.IGNORECASE)
-_EXACT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+_EXACT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 # (each written so that a figure that does not match is refused in linear time: no run of
 # digits can be split between two quantifiers, which backtracks quadratically)
-_APPROX = re.compile(r"~?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[kmgbt]?b?", re.IGNORECASE)
-_EXPR = re.compile(r"[\d\s*x().+]*")  # an expression such as (3*3*3)*64, with a digit
-_DIGIT = re.compile(r"\d")
-_INPUT_SIZE = re.compile(r"(\d+)\s*[x\u00d7]\s*(\d+)\s*(?:[x\u00d7]\s*(\d+)\b|([a-z]+))",
+_APPROX = re.compile(r"~?\s*(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*[kmgbt]?b?", re.IGNORECASE)
+_EXPR = re.compile(r"[0-9\s*x().+]*")  # an expression such as (3*3*3)*64, with a digit
+_DIGIT = re.compile(r"[0-9]")
+_INPUT_SIZE = re.compile(r"([0-9]+)\s*[x\u00d7]\s*([0-9]+)\s*(?:[x\u00d7]\s*([0-9]+)\b|([a-z]+))",
                          re.IGNORECASE)
 _CHANNELS = {"rgb": 3, "bgr": 3, "rgba": 4, "gray": 1, "grey": 1, "grayscale": 1,
              "greyscale": 1, "mono": 1, "monochrome": 1}

@@ -18,7 +18,7 @@ measures, side by side in one run, the same work done serially and cut between t
 
 Printed: the median time of each (ms), the speedup of the threads over the serial run, and
 the machine's load. A speedup below 1 means the threads cost more than they save: with calls
-of under about 20 K values (about 5 us each) on this 2-core VM, two threads took 1.4-1.7 times
+of under about 20 K values (about 5 us each) on this 2-core VM, two threads took 1.6-1.9 times
 as long as one. Tests never assert these times.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnncalc.execute import ops
+from cnncalc.execute import ops, pooling
 
 HUGE = 10**20
 RNG = np.random.default_rng(20)
@@ -61,8 +61,8 @@ def test_conv2d_with_a_huge_dilation_of_a_single_tap() -> None:
 @pytest.mark.parametrize("pad", [(0, 0), (1, 1)])
 def test_pool2d_with_a_huge_stride_is_its_first_window(op: str, pad) -> None:
     x = rand(2, 7, 7, 3)
-    got = ops.pool2d(x, op, (3, 3), (HUGE, HUGE), (1, 1), pad, pad, (1, 1))
-    every = ops.pool2d(x, op, (3, 3), (1, 1), (1, 1), pad, pad, (5 + 2 * pad[0],) * 2)
+    got = pooling.pool2d(x, op, (3, 3), (HUGE, HUGE), (1, 1), pad, pad, (1, 1))
+    every = pooling.pool2d(x, op, (3, 3), (1, 1), (1, 1), pad, pad, (5 + 2 * pad[0],) * 2)
     assert got.shape == (2, 1, 1, 3)
     np.testing.assert_allclose(got, every[:, :1, :1], rtol=1e-15)
 
@@ -72,8 +72,8 @@ def test_pool2d_ceil_window_past_the_edge_with_a_huge_stride(op: str) -> None:
     """Ceil mode: a 3x3 window on a 2x2 input hangs over the end; the average divides by the
     taps inside the padded edge, as with any stride."""
     x = rand(1, 2, 2, 3)
-    got = ops.pool2d(x, op, (3, 3), (HUGE, HUGE), (1, 1), (0, 0), (0, 0), (1, 1))
-    small = ops.pool2d(x, op, (3, 3), (5, 5), (1, 1), (0, 0), (0, 0), (1, 1))
+    got = pooling.pool2d(x, op, (3, 3), (HUGE, HUGE), (1, 1), (0, 0), (0, 0), (1, 1))
+    small = pooling.pool2d(x, op, (3, 3), (5, 5), (1, 1), (0, 0), (0, 0), (1, 1))
     want = x.max(axis=(1, 2)) if op == "max" else x.mean(axis=(1, 2))
     np.testing.assert_allclose(got[:, 0, 0], want, rtol=1e-15)
     np.testing.assert_array_equal(got, small)
@@ -82,5 +82,5 @@ def test_pool2d_ceil_window_past_the_edge_with_a_huge_stride(op: str) -> None:
 @pytest.mark.parametrize("op", ["max", "avg"])
 def test_pool2d_single_tap_with_a_huge_dilation_is_the_identity(op: str) -> None:
     x = rand(1, 4, 5, 2)
-    got = ops.pool2d(x, op, (1, 1), (1, 1), (HUGE, HUGE), (0, 0), (0, 0), (4, 5))
+    got = pooling.pool2d(x, op, (1, 1), (1, 1), (HUGE, HUGE), (0, 0), (0, 0), (4, 5))
     np.testing.assert_array_equal(got, x)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from cnncalc.execute import activations, ops
+from cnncalc.execute import activations, ops, pooling
 from cnncalc.execute.geometry import transposed
 
 RNG = np.random.default_rng(1234)
@@ -185,12 +185,12 @@ def test_pool2d_matches_brute_force(op, kernel, stride, pad, dilation, ceil):
     padded rows of each built in a reused buffer, first filled with NaN)."""
     x = rand(2, 8, 7, 3)
     want = pool_reference(x, op, kernel, stride, dilation, pad[0], pad[1], ceil)
-    got = ops.pool2d(x, op, kernel, stride, dilation, pad[0], pad[1], want.shape[1:3])
+    got = pooling.pool2d(x, op, kernel, stride, dilation, pad[0], pad[1], want.shape[1:3])
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     scratch = ops.Scratch()
     scratch.take("rows", (1 << 12,), np.dtype(np.float64)).fill(np.nan)
     out = np.full(want.shape, np.nan)
-    got = ops.pool2d(x, op, kernel, stride, dilation, pad[0], pad[1], want.shape[1:3], out,
+    got = pooling.pool2d(x, op, kernel, stride, dilation, pad[0], pad[1], want.shape[1:3], out,
                      scratch, cap=1)
     assert got is out
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
@@ -199,10 +199,10 @@ def test_pool2d_matches_brute_force(op, kernel, stride, pad, dilation, ceil):
 def test_floor_leaves_the_last_cells_unused():
     """(7 - 2)/2 + 1 = 3.5 -> 3 windows: the seventh row and column are never read."""
     x = rand(1, 7, 7, 1)
-    y = ops.pool2d(x, "max", (2, 2), (2, 2), (1, 1), (0, 0), (0, 0), (3, 3))
+    y = pooling.pool2d(x, "max", (2, 2), (2, 2), (1, 1), (0, 0), (0, 0), (3, 3))
     x[:, 6, :, :] = 1e9
     x[:, :, 6, :] = 1e9
-    np.testing.assert_array_equal(ops.pool2d(x, "max", (2, 2), (2, 2), (1, 1), (0, 0), (0, 0),
+    np.testing.assert_array_equal(pooling.pool2d(x, "max", (2, 2), (2, 2), (1, 1), (0, 0), (0, 0),
                                              (3, 3)), y)
 
 
@@ -210,12 +210,12 @@ def test_ceil_mode_average_clips_the_window_at_the_padded_edge():
     """A 5-wide row, window 2, stride 2, pad 1, ceil: windows [-1,1) [1,3) [3,5); a fourth
     would start at 5 = W + P, in the right padding, and is dropped (PyTorch)."""
     x = np.arange(1.0, 6.0).reshape(1, 1, 5, 1)
-    y = ops.pool2d(x, "avg", (1, 2), (1, 2), (1, 1), (0, 0), (1, 1), (1, 3))
+    y = pooling.pool2d(x, "avg", (1, 2), (1, 2), (1, 1), (0, 0), (1, 1), (1, 3))
     np.testing.assert_allclose(y.ravel(), [(0 + 1) / 2, (2 + 3) / 2, (4 + 5) / 2])
     # 6 wide, window 3, stride 2, pad 1, ceil: the last window [5, 8) reaches past the padded
     # edge at 7; its divisor counts the padded zero at 6 but not the cell beyond (2 taps).
     x = np.arange(1.0, 7.0).reshape(1, 1, 6, 1)
-    y = ops.pool2d(x, "avg", (1, 3), (1, 2), (1, 1), (0, 0), (1, 1), (1, 4))
+    y = pooling.pool2d(x, "avg", (1, 3), (1, 2), (1, 1), (0, 0), (1, 1), (1, 4))
     np.testing.assert_allclose(y.ravel(), [(0 + 1 + 2) / 3, (2 + 3 + 4) / 3, (4 + 5 + 6) / 3,
                                            (6 + 0) / 2])
 
@@ -227,7 +227,7 @@ def test_ceil_mode_window_wider_than_the_input_gives_one_output(op):
     x = rand(1, 2, 10, 2)
     want = pool_reference(x, op, (3, 1), (2, 1), (1, 1), (0, 0), (0, 0), ceil=True)
     assert want.shape == (1, 1, 10, 2)
-    got = ops.pool2d(x, op, (3, 1), (2, 1), (1, 1), (0, 0), (0, 0), (1, 10))
+    got = pooling.pool2d(x, op, (3, 1), (2, 1), (1, 1), (0, 0), (0, 0), (1, 10))
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -246,14 +246,14 @@ def adaptive_reference(x, op, out_hw):
 @pytest.mark.parametrize("out_hw", [(1, 1), (3, 2), (4, 4), (6, 5), (9, 11), (7, 1)])
 def test_adaptive_pool_windows(op, out_hw):
     x = rand(2, 7, 5, 3)
-    got = ops.adaptive_pool2d(x, op, out_hw)
+    got = pooling.adaptive_pool2d(x, op, out_hw)
     np.testing.assert_allclose(got, adaptive_reference(x, op, out_hw), rtol=1e-12)
 
 
 @pytest.mark.parametrize(("op", "keepdims"), [("max", False), ("avg", True)])
 def test_global_pool(op, keepdims):
     x = rand(2, 4, 3, 5)
-    got = ops.global_pool(x, op, keepdims)
+    got = pooling.global_pool(x, op, keepdims)
     want = adaptive_reference(x, op, (1, 1))
     np.testing.assert_allclose(got, want if keepdims else want[:, 0, 0], rtol=1e-12)
 

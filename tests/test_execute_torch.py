@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from cnncalc.execute import activations, ops
+from cnncalc.execute import activations, ops, pooling
 from cnncalc.execute.geometry import transposed, window_count
 
 torch = pytest.importorskip("torch")
@@ -101,7 +101,7 @@ def test_pool2d_against_torch(op, kernel, stride, pad, dilation, ceil, size):
     out_hw = tuple(window_count(size[a], span[a], stride[a], (pad[a], pad[a]), ceil)
                    for a in (0, 1))
     assert out_hw == want.shape[1:3]
-    got = ops.pool2d(x, op, kernel, stride, dilation, (pad[0], pad[0]), (pad[1], pad[1]),
+    got = pooling.pool2d(x, op, kernel, stride, dilation, (pad[0], pad[0]), (pad[1], pad[1]),
                      out_hw)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
@@ -121,7 +121,7 @@ def test_ceil_mode_window_hanging_over_the_input_against_torch(op, size, kernel,
     span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation, strict=True)]
     out_hw = tuple(window_count(size[a], span[a], 2, (0, 0), True) for a in (0, 1))
     assert out_hw == want.shape[1:3]
-    got = ops.pool2d(x, op, kernel, (2, 2), dilation, (0, 0), (0, 0), out_hw)
+    got = pooling.pool2d(x, op, kernel, (2, 2), dilation, (0, 0), (0, 0), out_hw)
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -131,7 +131,7 @@ def test_adaptive_pool_against_torch(op, out_hw):
     x = RNG.standard_normal((2, 7, 9, 3))
     fn = F.adaptive_max_pool2d if op == "max" else F.adaptive_avg_pool2d
     want = nhwc(fn(nchw(x), out_hw))
-    np.testing.assert_allclose(ops.adaptive_pool2d(x, op, out_hw), want, rtol=1e-12)
+    np.testing.assert_allclose(pooling.adaptive_pool2d(x, op, out_hw), want, rtol=1e-12)
 
 
 def test_lrn_and_batch_norm_against_torch():

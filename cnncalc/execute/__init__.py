@@ -6,9 +6,9 @@ last reader: the peak it holds is checked against the analysis's inference memor
 
 ``geometry`` (window counts, padding, chunking), ``liveness`` (when each tensor is dropped),
 ``arena`` (where each output lives in one block), ``estimate`` (the memory guard) and
-``report`` (table, JSON, messages) are plain Python; ``ops``, ``depthwise``, ``gather``,
-``graph_ops`` and ``activations`` (the kernels), ``fusion`` (layers run inside the
-convolution before them), ``bounds`` (what vouches for an output being finite), ``base``,
+``report`` (table, JSON, messages) are plain Python; ``ops``, ``depthwise``, ``pooling``,
+``gather``, ``graph_ops`` and ``activations`` (the kernels), ``fusion`` (layers run inside
+the convolution before them), ``bounds`` (what vouches for an output being finite), ``base``,
 ``modules`` and ``graph_modules`` (one module per layer kind), ``memory`` (the memory plan)
 and ``network`` (plan, build, run) import numpy, and only ``cnncalc run`` imports them,
 lazily: ``cnncalc show`` never loads numpy.

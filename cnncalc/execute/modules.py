@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnncalc.execute import activations, depthwise, ops
+from cnncalc.execute import activations, depthwise, ops, pooling
 from cnncalc.execute.base import WORKSPACE_CAP as WORKSPACE_CAP
 from cnncalc.execute.base import Context as Context
 from cnncalc.execute.base import Mode as Mode
@@ -202,11 +202,11 @@ class PoolModule(Window):
         self.out_shape = (*self.out_hw, in_shape[2])
 
     def scratch(self, batch: int, itemsize: int, cap: int) -> dict[str, int]:
-        """The padded input rows of a chunk (see ``ops.pool2d``), when there is padding."""
+        """The padded input rows of a chunk (see ``pooling.pool2d``), when there is padding."""
         h, w, c = self.in_shape
         if self.padded == (h, w):
             return {}
-        nb, rows = ops.pool_chunks(batch, (h, w), c, ops._step(self.stride[0], self.out_hw[0]),
+        nb, rows = pooling.pool_chunks(batch, (h, w), c, ops._step(self.stride[0], self.out_hw[0]),
                                    self.run_pad_w, self.out_hw[0], itemsize,
                                    min(cap, CACHE_CHUNK))
         need = (rows - 1) * ops._step(self.stride[0], self.out_hw[0]) \
@@ -221,7 +221,7 @@ class PoolModule(Window):
 
     def run(self, xs: Sequence[Array], ctx: Context, spare: int | None = None,
             out: Array | None = None) -> tuple[Array, int]:
-        return ops.pool2d(xs[0], self.op, self.kernel, self.stride, self.dilation, self.pad_h,
+        return pooling.pool2d(xs[0], self.op, self.kernel, self.stride, self.dilation, self.pad_h,
                           self.pad_w, self.out_hw, out, ctx.scratch,
                           min(ctx.cap, CACHE_CHUNK)), 0
 
@@ -234,7 +234,7 @@ class GlobalPoolModule(Module):
         self.out_shape = (1, 1, c) if layer.keepdims else (c,)
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return ops.global_pool(x, self.op, self.keepdims), 0
+        return pooling.global_pool(x, self.op, self.keepdims), 0
 
 
 class AdaptivePoolModule(Module):
@@ -254,7 +254,7 @@ class AdaptivePoolModule(Module):
         return batch * itemsize * (first + oh * w * c + second)
 
     def forward(self, x: Array, ctx: Context) -> tuple[Array, int]:
-        return ops.adaptive_pool2d(x, self.op, self.out_hw), 0
+        return pooling.adaptive_pool2d(x, self.op, self.out_hw), 0
 
 
 class BatchNormModule(Module):

@@ -12,7 +12,8 @@ import pytest
 
 from cnncalc.analyze import Analysis, analyze
 from cnncalc.parse import detect, parse_text
-from cnncalc.parse.keras_layers import LAYERS, Args, Source
+from cnncalc.parse.keras_builders import LAYERS
+from cnncalc.parse.keras_layers import Args, Source
 from cnncalc.parse.keras_merges import MERGE_FUNCTIONS, MERGES, as_layer_call
 from cnncalc.spec import Activation, BatchNorm, Merge, Span
 

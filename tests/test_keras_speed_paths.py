@@ -15,7 +15,7 @@ from helpers import SPECS
 
 from cnncalc import spec
 from cnncalc.parse import parse_text
-from cnncalc.parse.keras_layers import _quick
+from cnncalc.parse.keras_builders import _quick
 from cnncalc.spec import Padding, Span
 
 _SPAN = Span("m.py", 3, 5, 9)

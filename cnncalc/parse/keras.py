@@ -30,7 +30,8 @@ from cnncalc.parse import DefineValue
 from cnncalc.parse.bounds import MAX_LAYERS, TooManyLayers, cut, pick_models
 from cnncalc.parse.cursor import suggest
 from cnncalc.parse.directives import find_input
-from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, LAYERS, Args
+from cnncalc.parse.keras_builders import LAYERS
+from cnncalc.parse.keras_layers import ALIASES, INPUT_KEYS, Args
 from cnncalc.parse.keras_merges import MERGES
 from cnncalc.parse.keras_script import ScriptReader, callee_name
 from cnncalc.parse.pycode import Refusal, ints, quiet_parse, refuse

@@ -14,7 +14,8 @@ from __future__ import annotations
 import ast
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.parse.keras_layers import ALIASES, LAYERS, Source
+from cnncalc.parse.keras_builders import LAYERS
+from cnncalc.parse.keras_layers import ALIASES, Source
 from cnncalc.parse.pycode import refuse
 
 _HARMLESS = frozenset(("print", "plot_model"))  # calls given a model that do not change it

@@ -185,8 +185,12 @@ def test_rounding_and_input_from_config(project):
     result = project.check()
     assert found(result) == ["a.txt G107"] and result.exit_code == 0
     project.write("b.txt", "FC1: 10 neurons\n")
+    # the configured input is for a spec that gives none: a.txt's own 224x224 stands...
     project.config('input = "100"\n[[tool.cnncalc.per-path]]\npath = "a.txt"\n'
                    'input = [227, 227, 3]')
+    assert found(project.check()) == ["a.txt G101"]
+    # ...and without its INPUT line it is read at the per-path 227x227x3, where it fits
+    project.write("a.txt", BROKEN.split("\n", 1)[1])
     assert project.check().exit_code == 0
 
 
@@ -262,3 +266,27 @@ def test_bad_flags_exit_2(project, args, says):
     result = project.check(*args)
     assert result.exit_code == 2
     assert says in result.stderr
+
+
+def test_the_configured_input_is_for_specs_that_give_none(project):
+    """``input =`` in the configuration is the input of a spec that gives none; a spec's own
+    INPUT line, ``# cnncalc: input`` comment or Keras ``Input(shape=...)`` stands (at 32x32
+    the first spec would be under its budget; at its own 224x224 it is 2,007,498 params).
+    ``--input`` on the command line overrides every spec's, as ``show``'s does."""
+    lecture = ("[224x224x3] INPUT\nCONV1: 16 3x3 filters at stride 1, pad 1\n"
+               "POOL1: 2x2 filters at stride 2\nFC: 10 neurons\n")
+    project.write("own.txt", lecture)
+    project.write("comment.txt", "# cnncalc: input 224x224x3\n" + lecture.split("\n", 1)[1])
+    project.write("keras.txt", "model = Sequential()\nmodel.add(Conv2D(16, (3, 3), padding="
+                  "'same', input_shape=(224, 224, 3)))\nmodel.add(MaxPooling2D((2, 2)))\n"
+                  "model.add(Flatten())\nmodel.add(Dense(10))\n")
+    project.write("none.txt", lecture.split("\n", 1)[1])
+    project.config('input = "32x32x3"\nmax-params = "1M"')
+    result = project.check()
+    assert found(result) == ["comment.txt B401", "keras.txt B401", "own.txt B401"], \
+        result.output
+    assert "2,007,498 params" in result.stdout
+    # none.txt, at the configured 32x32x3: 448 + 16*16*16*10 + 10 params, under the budget
+    assert found(project.check("--input", "32x32x3")) == []
+    assert found(project.check("--input", "224x224x3")) == [
+        "comment.txt B401", "keras.txt B401", "none.txt B401", "own.txt B401"]

@@ -201,7 +201,7 @@ class _Reader:
         return FileSettings(
             notation=self.choice("notation", NOTATIONS),
             rounding=self.choice("rounding", ROUNDINGS),
-            input=self._input(),
+            default_input=self._input(),
             defines=tuple(self._define(k, v) for k, v in defines.items()),
             max_params=self.limit("max-params", origin),
             max_macs=self.limit("max-macs", origin),

@@ -94,10 +94,19 @@ def analyse(text: str, shown: str, fs: FileSettings, bad: Diagnostic | None = No
     """What ``cnncalc.options.load`` does, from text already read."""
     if bad is not None:
         return unread(shown, text, bad)
-    spec = parse_text(text, shown, fs.notation, dict(fs.defines), fs.input is not None,
+    given = fs.input is not None or fs.default_input is not None
+    spec = parse_text(text, shown, fs.notation, dict(fs.defines), given,
                       max_layers=max_layers, max_file_size=max_file_size,
                       input_volume=fs.input)
-    return analyze(spec, fs.input, fs.rounding)
+    volume = fs.input
+    if volume is None and spec.input is None and fs.default_input is not None:
+        # the configuration's input, for a spec that gives none: read again with it, as
+        # --input would (PyTorch code needs the volume while it is read)
+        volume = fs.default_input
+        spec = parse_text(text, shown, fs.notation, dict(fs.defines), True,
+                          max_layers=max_layers, max_file_size=max_file_size,
+                          input_volume=volume)
+    return analyze(spec, volume, fs.rounding)
 
 
 def check_analysis(analysis: Analysis, fs: FileSettings, settings: Settings,
@@ -171,7 +180,8 @@ def _not_a_spec(analysis: Analysis, data: bytes, fs: FileSettings, settings: Set
     spec = analysis.spec
     if not_parsed(spec):
         spec = parse_text(head_text(data), spec.path, fs.notation, dict(fs.defines),
-                          fs.input is not None, max_layers=settings.max_layers,
+                          fs.input is not None or fs.default_input is not None,
+                          max_layers=settings.max_layers,
                           max_file_size=settings.max_file_size)
     return not reads_as_spec(spec)
 

@@ -38,13 +38,14 @@ class FileSettings:
 
     notation: str | None = None
     rounding: Rounding | None = None
-    input: Shape | None = None
+    input: Shape | None = None  # --input: every spec's, its own overridden (as show's)
     defines: tuple[tuple[str, DefineValue], ...] = ()
     max_params: Limit | None = None
     max_macs: Limit | None = None
     max_activations: Limit | None = None
     max_peak_activations: Limit | None = None
     ignore: tuple[str, ...] = ()
+    default_input: Shape | None = None  # the configuration's: for a spec that gives none
 
     def merge(self, later: FileSettings) -> FileSettings:
         """``later`` wins where it says something; defines merge by name, ignores add up."""
@@ -60,6 +61,7 @@ class FileSettings:
             later.max_activations or self.max_activations,
             later.max_peak_activations or self.max_peak_activations,
             self.ignore + later.ignore,
+            later.default_input or self.default_input,
         )
 
 

@@ -416,3 +416,18 @@ def test_a_model_moved_to_a_device_is_the_model():
     tail = ("device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
             "net = Net().to(device).eval()\nnet.to(device)\n")
     assert out(ok(model(CONV, "return self.conv(x)", tail=tail))) == (8, 8, 4)
+
+
+def test_define_wins_over_the_files_assignment() -> None:
+    """``--define NAME=VALUE`` over ``NAME = ...`` at the top of the file, as in Keras code:
+    the file's ``width = 8`` and ``num_classes = 10`` give 8*4*9+8 + 8*6*6*10+10 params;
+    the defines 16 and 1000, 16*4*9+16 + 16*6*6*1000+1000."""
+    code = (HEAD + "num_classes = 10\nwidth: int = 8\n" + model(
+        "self.conv = nn.Conv2d(4, width, 3)\nself.fc = nn.Linear(width * 6 * 6, num_classes)\n",
+        "return self.fc(torch.flatten(self.conv(x), 1))")[len(HEAD):])
+    for defines, params in (({}, 8 * 4 * 9 + 8 + 8 * 36 * 10 + 10),
+                            ({"width": 16, "num_classes": 1000},
+                             16 * 4 * 9 + 16 + 16 * 36 * 1000 + 1000)):
+        a = analyze(parse_text(code, "m.py", defines=defines, input_volume=(8, 8, 4)),
+                    (8, 8, 4))
+        assert a.totals is not None and a.totals.params == params, defines

@@ -73,7 +73,7 @@ def parse_keras_code(text: str, path: str, defines: Mapping[str, object],
     it = Interp(src, fw, dict(defines))
     at: ast.AST = tree
     try:
-        chosen = _choose(it, fw, src, tree, model, set(defines), diags)
+        chosen = _choose(it, fw, src, tree, model, diags)
         if chosen is None:  # (the diagnostic says why: no P004 on top)
             return _spec(path, directive, d_span or diags[-1].span, [], diags, lines)
         shape, in_span = fw.given[id(chosen.inputs.graph)]
@@ -164,14 +164,13 @@ def _builds_model(it: Interp, stmt: ast.stmt) -> bool:
     return False
 
 
-def _run(it: Interp, fw: Keras, tree: ast.Module, defined: set[str]) -> list[Stop]:
+def _run(it: Interp, fw: Keras, tree: ast.Module) -> list[Stop]:
     """Follow the file's top; the failures of statements that would have built a model."""
     pending: list[Stop] = []
     for stmt in _top(tree.body):
         if _left_alone(stmt):
             continue
-        if isinstance(stmt, ast.Assign) and all(
-                isinstance(t, ast.Name) and t.id in defined for t in stmt.targets):
+        if it.overridden(stmt):
             continue  # --define NAME=VALUE wins
         before = fw.made
         try:
@@ -189,10 +188,10 @@ def _run(it: Interp, fw: Keras, tree: ast.Module, defined: set[str]) -> list[Sto
 
 
 def _choose(it: Interp, fw: Keras, src: _ModelSource, tree: ast.Module, model: str | None,
-            defined: set[str], diags: list[Diagnostic]) -> KModel | None:
+            diags: list[Diagnostic]) -> KModel | None:
     """The model the file binds at its top (or ``--model`` names); None when there is none
     (a diagnostic says why)."""
-    pending = _run(it, fw, tree, defined)
+    pending = _run(it, fw, tree)
     built: list[tuple[str, KModel]] = []
     for name, v in it.top.items():
         if isinstance(v, KModel) and all(v is not m for _, m in built):

@@ -52,6 +52,7 @@ class Interp(Calls):
         self.src, self.fw = src, fw
         self.it = self
         self.top: dict[str, Value] = dict(defines or {})
+        self.defined = frozenset(defines or ())  # --define NAME=VALUE: wins over the file
         self.scopes: tuple[dict[str, Value], ...] = (self.top,)
         self.nest = 0
         self.depth = 0
@@ -83,6 +84,8 @@ class Interp(Calls):
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
                     stmt.targets[0], ast.Name) and (call := self._builds(stmt.value)):
                 candidates.append((stmt.targets[0].id, stmt, call))
+            elif self.overridden(stmt):
+                continue
             elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 try:
                     self.statement(stmt, self.top)
@@ -94,6 +97,14 @@ class Interp(Calls):
             else:
                 self.left_alone(stmt)
         return candidates
+
+    def overridden(self, stmt: ast.stmt) -> bool:
+        """An assignment at the top of the file whose every name ``--define`` gives: the
+        define wins (``num_classes = 10`` in the file, ``--define num_classes=1000``)."""
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if \
+            isinstance(stmt, ast.AnnAssign | ast.AugAssign) else []
+        return bool(targets) and all(isinstance(t, ast.Name) and t.id in self.defined
+                                     for t in targets)
 
     def left_alone(self, stmt: ast.stmt) -> None:
         """A statement at the top that is not followed (``print(net)``, a training loop).

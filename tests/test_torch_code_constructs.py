@@ -431,3 +431,15 @@ def test_define_wins_over_the_files_assignment() -> None:
         a = analyze(parse_text(code, "m.py", defines=defines, input_volume=(8, 8, 4)),
                     (8, 8, 4))
         assert a.totals is not None and a.totals.params == params, defines
+
+
+def test_upsample_to_a_size_is_a_factor_of_each_input() -> None:
+    """``nn.Upsample(size=...)`` gets its factor from the volume it is called on (16 on 8 is
+    2x); a size that is no whole multiple of it is refused there, at the call."""
+    code = model("self.up = nn.Upsample(size=(16, 16), mode='bilinear')\n", "return self.up(x)")
+    a = ok(code)
+    assert a.layers[-1].output_shape == (16, 16, 4)
+    code = model("self.up = nn.Upsample(size=(12, 12))\n", "return self.up(x)")
+    (d,) = [d for d in read(code).diagnostics if d.severity.value == "error"]
+    assert d.code == "P021" and "not a whole multiple of the input's" in d.message
+    assert code.splitlines()[d.span.line - 1].strip() == "return self.up(x)"

@@ -208,8 +208,12 @@ class Torch:
         if kind in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
             mode = {"UpsamplingNearest2d": "nearest", "UpsamplingBilinear2d": "bilinear"}.get(
                 kind, kwargs.get("mode", "nearest"))
-            up = torch_ops.upsample(it, kwargs.get("scale_factor"), kwargs.get("size"), mode,
-                                    node, kind)
+            scale, size = kwargs.get("scale_factor"), kwargs.get("size")
+            if size is not None and scale is None:  # the factor waits for the input's volume
+                torch_ops.upsample_mode(it, mode, node, kind)
+                up = {"size": size, "mode": mode}
+            else:
+                up = torch_ops.upsample(it, scale, size, mode, node, kind)
             return Leaf(kind, spec.Upsample, up, (), it.src.span(node), dict(kwargs))
         if kind not in MODULES:
             raise not_followed(it.src, node, f"a call of `nn.{kind}`", "cnncalc knows the nn "
@@ -292,8 +296,12 @@ class Torch:
                                    "applies it to the last dimension (the width): flatten first "
                                    "(torch.flatten(x, 1))")
             name = path or self.local(obj.module.lower())
+            kwargs = obj.kwargs
+            if "size" in kwargs:  # nn.Upsample(size=...): a factor of this input's volume
+                kwargs = torch_ops.upsample(it, None, kwargs["size"], kwargs["mode"], node,
+                                            obj.module, self.graph.shape(x))
             return self.graph.add(obj.cls, name, obj.span, [x], obj.fields, own=path is not None,
-                                  **obj.kwargs)
+                                  **kwargs)
         if isinstance(obj, Container):
             if obj.kind != "Sequential":
                 raise not_followed(it.src, node, f"calling an nn.{obj.kind}", "iterate over "

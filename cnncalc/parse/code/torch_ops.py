@@ -146,12 +146,17 @@ def pool(fw: Torch, it: Interp, short: str, args: list[Value], kwargs: dict[str,
     return fw.graph.add(cls, fw.local(short), it.src.span(node), [x], fields, **kw)
 
 
-def upsample(it: Interp, scale: Value, size: Value, mode: Value, node: Node, what: str,
-             shape: tuple[int, ...] | None = None) -> dict[str, Any]:
-    """The Upsample arguments for a scale factor or, given the input's volume, a size."""
+def upsample_mode(it: Interp, mode: Value, node: Node, what: str) -> None:
+    """Refuse an interpolation mode cnncalc does not model."""
     if mode not in ("nearest", "bilinear"):
         raise not_followed(it.src, node, f"`{what}` with mode={mode!r}", "cnncalc models "
                            "'nearest' and 'bilinear'")
+
+
+def upsample(it: Interp, scale: Value, size: Value, mode: Value, node: Node, what: str,
+             shape: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """The Upsample arguments for a scale factor or, given the input's volume, a size."""
+    upsample_mode(it, mode, node, what)
     if scale is not None and size is None:
         pair = scale if isinstance(scale, tuple | list) else (scale, scale)
         if len(pair) == 2 and all(isinstance(s, int | float) and not isinstance(s, bool)

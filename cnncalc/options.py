@@ -27,16 +27,18 @@ MAX_BATCH = 10**9
 
 def dims(text: str, what: str, lengths: tuple[int, ...], least: int = 1) -> tuple[int, ...]:
     """``7``, ``7x5``, ``7x5x3`` as ints, or a usage error that says what was expected."""
-    parts = text.strip().lower().replace("\u00d7", "x").split("x")
+    parts = [p.strip() for p in text.strip().lower().replace("\u00d7", "x").split("x")]
+    # digits 0-9 only: int() would also read other scripts' digits (a Bengali 4 looks like 8)
     try:
-        values = tuple(int(p) for p in parts)
-    except ValueError:
+        values = tuple(int(p) for p in parts) if all(
+            p.isascii() and p.isdigit() for p in parts) else ()
+    except ValueError:  # more digits than int() converts
         values = ()
     if len(values) not in lengths or min(values, default=least - 1) < least:
         forms = {1: "N", 2: "HxW", 3: "HxWxC"}
         raise click.BadParameter(
             f"{text!r}: write {what} as {' or '.join(forms[n] for n in lengths)} with whole "
-            f"numbers of at least {least}", param_hint=what)
+            f"numbers of at least {least} in the digits 0-9", param_hint=what)
     return values
 
 
@@ -59,6 +61,9 @@ def parse_define(text: str) -> tuple[str, DefineValue]:
         raise click.BadParameter(f"{text!r}: write NAME=VALUE, e.g. num_classes=10",
                                  param_hint="--define")
     value = value.strip()
+    if not value.isascii():  # int() and float() would read other scripts' digits
+        raise click.BadParameter(f"{name.strip()}=: write the value in the digits 0-9",
+                                 param_hint="--define")
     if len(value) > MAX_DIGITS and value.lstrip("+-").isdigit():
         raise click.BadParameter(f"{name.strip()}=: a number of {len(value):,} digits; "
                                  f"cnncalc reads numbers of at most {MAX_DIGITS:,}",

@@ -4,6 +4,7 @@ breaks, negative numbers and numbers too long for int()."""
 from __future__ import annotations
 
 import pytest
+from helpers import SPECS
 
 from cnncalc.analyze import analyze
 from cnncalc.parse import parse_text
@@ -133,3 +134,18 @@ def test_the_lexer_names_the_foreign_digit() -> None:
     assert (d.code, d.span.line, d.span.col) == ("P001", 2, 8)
     assert d.message.startswith(f"`{BENGALI_FOUR}` (BENGALI DIGIT FOUR, 4) is a digit of "
                                 "another script: cnncalc reads numbers written in 0-9 only")
+
+
+@pytest.mark.parametrize("args", [
+    ["--input", f"3{BENGALI_FOUR}x32x3"],
+    ["--define", f"num_classes=1{BENGALI_FOUR}"],
+    ["--define", f"input_shape=28x28x{BENGALI_FOUR}"],
+])
+def test_a_digit_of_another_script_in_an_option_is_a_usage_error(args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from cnncalc.cli import cli
+
+    result = CliRunner().invoke(cli, ["show", str(SPECS / "keras_mnist.txt"), *args])
+    assert result.exit_code == 2, result.output
+    assert "0-9" in result.stderr

@@ -61,7 +61,8 @@ RULES: dict[str, Rule] = {
         Rule("P013", "file-too-large", Severity.ERROR,
              "a file longer than --max-file-size (default 8 MiB); it is not read"),
         Rule("P015", "second-model", Severity.ERROR,
-             "a file that builds more than one model: pick one with --model NAME"),
+             "a file that builds more than one model, or model code that builds none at its "
+             "top level: pick one with --model NAME"),
         Rule("P016", "unknown-reference", Severity.ERROR,
              "a reference to a layer name that is not defined above"),
         Rule("P017", "input-count", Severity.ERROR,

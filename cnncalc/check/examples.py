@@ -230,7 +230,9 @@ EXAMPLES: dict[str, Example] = {
         _GOOGLENET.format(aux="  (aux1): Linear(in_features=3, out_features=10, bias=True)\n")),
     "P015": Example(
         "One file, one network: a second model (a GAN's discriminator after its generator) is "
-        "never chained onto the first. Pick one with --model NAME, or give each a file.",
+        "never chained onto the first. Pick one with --model NAME, or give each a file. Model "
+        "code that builds no model at its top level (only classes) gets the same code: "
+        "--model names the one to build.",
         "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n",
         "gen = Sequential()\ngen.add(Dense(64, input_shape=(100,)))\n"
         "disc = Sequential()\ndisc.add(Dense(1, input_shape=(784,)))\n"),

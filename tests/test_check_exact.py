@@ -124,6 +124,25 @@ def test_write_baseline_says_what_it_left_out(tmp_path, monkeypatch):
                                   "spec without complete totals)\n")
 
 
+def test_a_baseline_that_matches_no_checked_file_is_said(tmp_path, monkeypatch):
+    """Baseline keys are paths as check shows them: checked from another directory, no file
+    has an entry and nothing would be compared; a warning says so (the exit status is the
+    findings' alone)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "ok.txt").write_text(LENET, encoding="utf-8")
+    runner = CliRunner()
+    runner.invoke(cli, ["check", "--isolated", "specs", "--write-baseline", "b.json"])
+    same = runner.invoke(cli, ["check", "--isolated", "specs", "--baseline", "b.json"])
+    assert same.exit_code == 0 and "warning" not in same.stderr
+    monkeypatch.chdir(tmp_path / "specs")
+    moved = runner.invoke(cli, ["check", "--isolated", ".", "--baseline", "../b.json"])
+    assert moved.exit_code == 0
+    assert "cnncalc: warning: the baseline ../b.json has no entry for the file checked, so " \
+        "nothing was compared: its keys are paths as check shows them (such as " \
+        "specs/ok.txt); run from the directory it was written in" in moved.stderr
+
+
 # --- plurals ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("n", "word", "text"), [

@@ -7,6 +7,7 @@ configuration, a path that does not exist or cannot be read, or an internal erro
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,6 +159,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], input_volume: Shape | None
         report = run_check(paths or (".",), settings, baseline, count)
     with pipe_may_close():
         _log(report, settings, bool(ctx.find_root().params.get("debug")))
+        if baseline and settings.baseline is not None:
+            _baseline_matched(report, baseline, settings.baseline)
     with pipe_may_close():
         _print(report, settings.output_format or "full")
     if write_baseline is not None:
@@ -219,6 +222,20 @@ def _print(report: Report, fmt: str) -> None:
         text = junit(report)
     click.echo(text, nl=False)
     click.echo(formats.summary(report), err=True)
+
+
+def _baseline_matched(report: Report, baseline: Mapping[str, object], path: Path) -> None:
+    """A warning when the baseline has entries but none for a file checked: its keys are
+    paths as ``check`` shows them, so a run from another directory (or on renamed specs)
+    would compare nothing and say nothing."""
+    if not report.files or any(f.path in baseline for f in report.files):
+        return
+    example = escape(next(iter(baseline)))
+    n = len(report.files)
+    which = "the file checked" if n == 1 else f"any of the {n:,} files checked"
+    click.echo(f"cnncalc: warning: the baseline {escape(str(path))} has no entry for {which}, "
+               "so nothing was compared: its keys are paths as check shows them (such as "
+               f"{example}); run from the directory it was written in", err=True)
 
 
 def _write_baseline(report: Report, path: Path) -> None:

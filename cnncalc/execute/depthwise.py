@@ -23,7 +23,6 @@ arrays multiplied: ``Fh*Fw`` per output value the einsum wrote, summed over chun
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ from numpy.typing import NDArray
 
 from cnncalc.execute.buffers import output_array, strided_view
 from cnncalc.execute.geometry import GeometryError, Pair, chunks
-from cnncalc.execute.threads import run_split, threads
+from cnncalc.execute.threads import ranges, run_split, threads
 
 if TYPE_CHECKING:
     from cnncalc.execute.fusion import ChunkHook
@@ -156,7 +155,5 @@ def split(examples: int, rows: int, parts: int) -> list[tuple[int, int, int, int
     (first example, last + 1, first row, last + 1): by examples when there are enough, else
     by rows."""
     if examples >= parts:
-        cuts = [examples * p // parts for p in range(parts + 1)]
-        return [(a, b, 0, rows) for a, b in itertools.pairwise(cuts) if b > a]
-    cuts = [rows * p // parts for p in range(parts + 1)]
-    return [(0, examples, a, b) for a, b in itertools.pairwise(cuts) if b > a]
+        return [(a, b, 0, rows) for a, b in ranges(examples, parts)]
+    return [(0, examples, a, b) for a, b in ranges(rows, parts)]

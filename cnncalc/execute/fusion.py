@@ -25,7 +25,6 @@ fused layers'.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import threading
 import time
@@ -36,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnncalc.execute import bounds
-from cnncalc.execute.threads import run_split, threads
+from cnncalc.execute.threads import ranges, run_split, threads
 
 Array = NDArray[Any]
 Stage = Callable[[Array], Any]
@@ -154,8 +153,7 @@ def finish(out: Array, bias: Array | None, epilogue: ChunkHook | None) -> None:
     if workers < 2:
         part(out)
         return
-    cuts = [len(out) * p // workers for p in range(workers + 1)]
-    run_split([functools.partial(part, out[a:b]) for a, b in itertools.pairwise(cuts) if b > a])
+    run_split([functools.partial(part, out[a:b]) for a, b in ranges(len(out), workers)])
 
 
 def fusible(module: Any) -> bool:

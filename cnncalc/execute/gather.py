@@ -15,14 +15,13 @@ things make it cheaper, neither changing a value:
 from __future__ import annotations
 
 import functools
-import itertools
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from cnncalc.execute.threads import run_split, threads
+from cnncalc.execute.threads import ranges, run_split, threads
 
 Array = NDArray[Any]
 
@@ -62,7 +61,6 @@ def gather(cols: Array, windows: Array) -> None:
     if workers < 2 or size < 2:
         np.copyto(dst, src)
         return
-    cuts = [size * p // workers for p in range(workers + 1)]
-    parts = [(slice(a, b),) for a, b in itertools.pairwise(cuts) if b > a]
+    parts = [(slice(a, b),) for a, b in ranges(size, workers)]
     index = (slice(None),) * axis
     run_split([functools.partial(np.copyto, dst[index + p], src[index + p]) for p in parts])

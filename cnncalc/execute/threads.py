@@ -20,6 +20,7 @@ is not a dependency).
 from __future__ import annotations
 
 import contextvars
+import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -127,6 +128,13 @@ def pool(workers: int) -> ThreadPoolExecutor:
     if workers not in _POOLS:
         _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="cnncalc")
     return _POOLS[workers]
+
+
+def ranges(size: int, parts: int) -> list[tuple[int, int]]:
+    """``0 .. size`` cut into at most ``parts`` ranges (first, last + 1), as equal as they can
+    be, none empty: how the pieces of a job split among the threads are made."""
+    cuts = [size * p // parts for p in range(parts + 1)]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
 def run_split(jobs: Sequence[Callable[[], T]]) -> list[T]:

@@ -37,6 +37,7 @@ turn into a vanishing or exploding activation, since every value keeps the He va
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from cnncalc.execute.ops import Array
-from cnncalc.execute.threads import pool as pool_of
+from cnncalc.execute.threads import ranges, run_split
 from cnncalc.execute.threads import threads as default_threads
 from cnncalc.spec import Shape
 
@@ -102,18 +103,15 @@ class WeightSource:
         count = -(-n // WINDOW)
         offsets = self.rng.integers(0, POOL - WINDOW + 1, size=(count, 2)).tolist()
 
-        def fill(part: int) -> None:
-            for i in range(count * part // parts, count * (part + 1) // parts):
+        def fill(first: int, last: int) -> None:
+            for i in range(first, last):
                 a, b = offsets[i]
                 lo = i * WINDOW
                 m = min(WINDOW, n - lo)
                 np.add(pool[a:a + m], pool[b:b + m], out=out[lo:lo + m])
 
         parts = max(1, min(self.threads, count // 4))
-        if parts == 1:
-            fill(0)
-        else:
-            list(pool_of(parts).map(fill, range(parts)))
+        run_split([functools.partial(fill, *r) for r in ranges(count, parts)])
         return out.reshape(shape)
 
     def _scaled_pool(self, scale: float) -> Array:
